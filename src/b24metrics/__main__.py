@@ -1,0 +1,3 @@
+from b24metrics.cli import main
+
+main()

@@ -1,0 +1,278 @@
+"""The admin's door: `b24metrics demo | sync | kpi | writeback | sandbox`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from b24metrics import __version__, errors, pipeline
+from b24metrics.config import Settings, load_settings
+from b24metrics.kpis import grades_by_source, refresh_grades
+from b24metrics.logsetup import setup_logging
+from b24metrics.redact import redact
+
+EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_STOP, EXIT_RETRY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+EPILOG = (
+    "Exit codes: 0 done; 2 configuration missing or invalid; 3 the portal refused us (wrong "
+    "webhook, no access) and a person must act; 4 a transient failure persisted (portal "
+    "unavailable, warehouse busy): try again later; 1 an internal error; 130 interrupted."
+)
+
+app = typer.Typer(
+    help="Marketing and sales KPIs from a Bitrix24 CRM: sync into DuckDB, grade leads A–D, "
+    "write the grades back into the CRM card.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+log = logging.getLogger("b24metrics")
+
+
+class _State:
+    config: Optional[Path] = None
+    log_level: Optional[str] = None
+
+
+state = _State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"b24metrics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    config: Optional[Path] = typer.Option(
+        None, "--config", "-c", help="TOML config file (default: $B24M_CONFIG, then ./b24metrics.toml)."
+    ),
+    log_level: Optional[str] = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    state.config, state.log_level = config, log_level.upper() if log_level else None
+    setup_logging(state.log_level or "INFO")
+
+
+def _settings() -> Settings:
+    settings = load_settings(state.config)
+    setup_logging(state.log_level or settings.log_level)
+    return settings
+
+
+@contextmanager
+def _progress(enabled: bool = True) -> Iterator:
+    if not enabled:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("{task.description:<10}"), BarColumn(bar_width=None), MofNCompleteColumn(),
+        TextColumn("rows"), TimeElapsedColumn(), console=Console(stderr=True), transient=False,
+        disable=not sys.stderr.isatty(),
+    )
+    tasks: dict[str, int] = {}
+
+    def advance(stream, rows: int) -> None:
+        if stream.name not in tasks:
+            tasks[stream.name] = bar.add_task(stream.name, total=None)
+        bar.advance(tasks[stream.name], rows)
+
+    with bar:
+        yield advance
+
+
+# -- output -------------------------------------------------------------------------------
+
+
+def _grades_table(rows: list[dict]) -> Table:
+    table = Table(title="Lead grades by source")
+    for name in ("source", "leads", "A", "B", "C", "D", "A+B %", "mean score"):
+        table.add_column(name, justify="left" if name == "source" else "right")
+    for r in rows:
+        table.add_row(r["source"], str(r["leads"]), str(r["a"]), str(r["b"]), str(r["c"]), str(r["d"]),
+                      f"{r['target_share_pct']:.1f}", f"{r['mean_score']:.1f}")
+    return table
+
+
+def _sync_table(results) -> Table:
+    table = Table(title="Sync")
+    for name in ("stream", "rows", "pages", "quarantined values"):
+        table.add_column(name, justify="left" if name == "stream" else "right")
+    for r in results:
+        table.add_row(r.stream, str(r.rows), str(r.pages), str(r.quarantined))
+    return table
+
+
+def _writeback_summary(fields, push) -> None:
+    if fields.created:
+        out.print(f"Created lead fields: {', '.join(fields.created)}")
+    if fields.planned:
+        out.print(f"Would create lead fields: {', '.join(fields.planned)}")
+    for name, portal_type in fields.wrong_type.items():
+        out.print(f"[red]Field {name} exists with type {portal_type}: not touched, not written[/red]")
+    verb = "Would write" if push.dry_run else "Wrote"
+    table = Table(title=f"Write-back ({'dry run' if push.dry_run else 'done'})")
+    table.add_column("field")
+    table.add_column("values to change" if push.dry_run else "values changed", justify="right")
+    for name, count in sorted(push.per_field().items()):
+        table.add_row(name, str(count))
+    out.print(table)
+    leads = len({c.lead_id for c in push.changes})
+    line = f"{verb} {len(push.changes)} values on {leads} of {push.leads_checked} leads"
+    if not push.dry_run:
+        line += f" in {push.requests} batch requests; {len(push.rejected)} leads rejected"
+    out.print(line)
+    if push.dry_run and push.changes:
+        sample = Table(title="First changes")
+        for name in ("lead", "field", "portal has", "new value"):
+            sample.add_column(name)
+        for c in push.changes[:10]:
+            sample.add_row(str(c.lead_id), c.field, "" if c.old is None else str(c.old), c.new)
+        out.print(sample)
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    directory: Optional[Path] = typer.Option(None, "--dir", help="Where to put the DuckDB file (default: a temp dir)."),
+    leads: int = typer.Option(500, "--leads", min=0, help="Leads on the sandbox portal."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the sandbox data (same seed, same portal)."),
+) -> None:
+    """Run the whole cycle on a sandbox portal started in-process: sync, grade, write back."""
+    from b24metrics.sandbox import SandboxPortal
+
+    workdir = directory or Path(tempfile.mkdtemp(prefix="b24metrics-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    with SandboxPortal(seed=seed, leads=leads) as portal:
+        settings = load_settings(
+            state.config, read_file=False,
+            portal={"webhook_url": portal.webhook_url},
+            warehouse={"path": str(workdir / "b24metrics.duckdb")},
+        )
+        setup_logging(state.log_level or settings.log_level)
+        out.print(f"Sandbox portal on {redact(portal.webhook_url)} ({leads} leads, seed {seed})")
+        warehouse = pipeline.open_warehouse(settings)
+        with pipeline.open_client(settings) as client, _progress() as progress:
+            report = pipeline.run_cycle(client, warehouse, settings, progress=progress)
+    out.print(_sync_table(report.streams))
+    out.print(_grades_table(grades_by_source(warehouse)))
+    _writeback_summary(report.fields, report.push)
+    out.print(
+        f"Cycle took {report.seconds:.1f} s and {report.requests} HTTP requests "
+        f"({report.rate_limited} refused by the rate limit). Warehouse: {warehouse.path}"
+    )
+
+
+@app.command()
+def sync(
+    full: bool = typer.Option(True, "--full/--incremental", help="Full keyset pass (the only mode so far)."),
+    entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): leads, companies, statuses."),
+) -> None:
+    """Copy the portal into the warehouse, page by page, each page committed with its bookmark."""
+    settings = _settings()
+    try:
+        streams = pipeline.select_streams(entity)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--entity") from None
+    warehouse = pipeline.open_warehouse(settings)
+    with pipeline.open_client(settings) as client, _progress() as progress:
+        began = time.monotonic()
+        results = pipeline.sync(client, warehouse, streams, progress=progress)
+        stats = client.stats
+    out.print(_sync_table(results))
+    out.print(f"{stats.requests} requests, {stats.rate_limited} refused by the rate limit, "
+              f"{stats.retries} retries, {time.monotonic() - began:.1f} s")
+
+
+@app.command()
+def kpi() -> None:
+    """Recompute the lead grades from the warehouse and show the grade mix by source."""
+    settings = _settings()
+    warehouse = pipeline.open_warehouse(settings)
+    graded = refresh_grades(warehouse, settings.grading)
+    out.print(_grades_table(grades_by_source(warehouse)))
+    out.print(f"{graded} leads graded")
+
+
+@app.command()
+def writeback(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+) -> None:
+    """Write grades, scores and factors into the lead fields: only values that differ."""
+    settings = _settings()
+    warehouse = pipeline.open_warehouse(settings)
+    with pipeline.open_client(settings) as client:
+        fields, push = pipeline.writeback(client, warehouse, settings, dry_run=dry_run)
+    _writeback_summary(fields, push)
+
+
+@app.command()
+def sandbox(
+    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any free port)."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the generated data."),
+    leads: int = typer.Option(500, "--leads", min=0, help="Number of leads."),
+    token: Optional[str] = typer.Option(None, "--token", help="Webhook secret (default: random)."),
+    rate: float = typer.Option(2.0, "--rate", help="Requests per second the bucket drains."),
+    burst: int = typer.Option(50, "--burst", help="Requests the bucket holds."),
+) -> None:
+    """Serve a sandbox Bitrix24 portal on 127.0.0.1 until Ctrl-C; prints the webhook URL."""
+    from b24metrics.sandbox import SandboxPortal
+
+    portal = SandboxPortal(seed=seed, leads=leads, token=token, port=port, rate=rate, burst=burst).start()
+    # The one place a webhook URL is printed whole: it is a throwaway secret of our own portal,
+    # and printing it is the point of this command.
+    print(portal.webhook_url, flush=True)
+    out.print(f"Sandbox portal with {leads} leads (seed {seed}); Ctrl-C stops it.", style="dim")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        portal.stop()
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except errors.ConfigError as exc:
+        _fail(EXIT_CONFIG, str(exc))
+    except errors.StopError as exc:
+        _fail(EXIT_STOP, str(exc))
+    except errors.RetryError as exc:
+        _fail(EXIT_RETRY, f"{exc} (transient; try again later)")
+    except (KeyboardInterrupt, typer.Abort):
+        _fail(EXIT_INTERRUPTED, "interrupted")
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last net: one redacted line, the traceback only for DEBUG
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        log.debug("internal error", exc_info=True)
+        _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _fail(code: int, message: str) -> None:
+    Console(stderr=True).print(Text("error: ", style="bold red") + Text(redact(message)), highlight=False, soft_wrap=True)
+    sys.exit(code)

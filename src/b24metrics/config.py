@@ -1,0 +1,210 @@
+"""Settings: one frozen model read from a TOML file, then `B24M_`-prefixed environment variables.
+
+`B24M_PORTAL__WEBHOOK_URL=...` overrides `[portal] webhook_url`. The webhook URL is a secret:
+it is a SecretStr, and validation errors never echo input values.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from b24metrics.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("b24metrics.toml")
+CONFIG_ENV = "B24M_CONFIG"
+
+_WEBHOOK = re.compile(r"^https?://[^/\s]+(?::\d+)?/rest/\d+/[A-Za-z0-9_\-]+/?$")
+# Normalized lead features that grading rules may test (kpis/sql/lead_features.sql makes them),
+# plus any custom field of the lead by its UF_CRM_ name.
+FEATURES = (
+    "has_company",
+    "company_employees_min",
+    "company_revenue",
+    "company_industry",
+    "has_phone",
+    "has_email",
+    "source_id",
+    "status_semantic",
+    "opportunity",
+)
+_UF_NAME = re.compile(r"^UF_CRM_[A-Z0-9_]{1,43}$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PortalSettings(_Section):
+    webhook_url: SecretStr = Field(description="inbound webhook URL: https://<portal>/rest/<user>/<secret>/")
+    rate: float = Field(2.0, gt=0, description="requests per second the portal drains (2; Enterprise 5)")
+    burst: int = Field(50, ge=1, description="requests the portal's bucket holds (50; Enterprise 250)")
+    timeout: float = Field(30.0, gt=0, description="seconds to wait for one HTTP answer")
+    max_retries: int = Field(6, ge=0, description="retries of one request on 503/5xx/timeouts")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _looks_like_webhook(cls, value: SecretStr) -> SecretStr:
+        if not _WEBHOOK.match(value.get_secret_value()):
+            # The value itself is never repeated: it holds the secret.
+            raise ValueError("must look like https://<portal>/rest/<user id>/<secret>/")
+        return value
+
+
+class WarehouseSettings(_Section):
+    path: Path = Field(Path("b24metrics.duckdb"), description="the DuckDB file")
+
+
+class Condition(_Section):
+    field: str
+    op: Literal["=", "!=", ">", ">=", "<", "<=", "in", "is_null", "not_null"] = "="
+    value: Any = None
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, name: str) -> str:
+        if name not in FEATURES and not _UF_NAME.match(name):
+            raise ValueError(f"unknown field; use one of {', '.join(FEATURES)} or a UF_CRM_ name")
+        return name
+
+
+class GradeRule(_Section):
+    label: str = Field(min_length=1)
+    points: int
+    when: list[Condition] = Field(default_factory=list, description="all must hold; empty = always")
+
+
+def _rule(label: str, points: int, *conds: tuple[str, str, Any]) -> GradeRule:
+    return GradeRule(
+        label=label,
+        points=points,
+        when=[Condition(field=f, op=o, value=v) for f, o, v in conds],
+    )
+
+
+# Seed 000: A = large business (1,000+ staff or revenue above 100 mln RUB), B = medium,
+# C = small regional business, D = a private person or sole trader.
+DEFAULT_RULES = [
+    _rule("no company: private person or sole trader", 0, ("has_company", "=", False)),
+    _rule("company 1000+ employees", 60, ("company_employees_min", ">=", 1000)),
+    _rule("company revenue above 100 mln", 60, ("company_revenue", ">=", 100_000_000)),
+    _rule("company 250-999 employees", 40, ("company_employees_min", ">=", 250), ("company_employees_min", "<", 1000)),
+    _rule("company 50-249 employees", 25, ("company_employees_min", ">=", 50), ("company_employees_min", "<", 250)),
+    _rule("company under 50 employees", 15, ("company_employees_min", "<", 50)),
+    _rule("company revenue 10-100 mln", 15, ("company_revenue", ">=", 10_000_000), ("company_revenue", "<", 100_000_000)),
+    _rule("phone given", 5, ("has_phone", "=", True)),
+    _rule("e-mail given", 5, ("has_email", "=", True)),
+]
+
+
+class GradingSettings(_Section):
+    rules: list[GradeRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
+    thresholds: dict[Literal["A", "B", "C"], int] = Field(
+        default_factory=lambda: {"A": 60, "B": 40, "C": 20},
+        description="lowest score of each grade; below C is D",
+    )
+    employee_bands: dict[str, int] = Field(
+        default_factory=dict,
+        description="EMPLOYEES band code -> lowest head count; unset bands are read from their names",
+    )
+
+
+class LeadFields(_Section):
+    grade: str = "UF_CRM_B24M_GRADE"
+    score: str = "UF_CRM_B24M_SCORE"
+    factors: str = "UF_CRM_B24M_FACTORS"
+
+    @field_validator("grade", "score", "factors")
+    @classmethod
+    def _uf_name(cls, name: str) -> str:
+        if not _UF_NAME.match(name):
+            raise ValueError("must be UF_CRM_ followed by at most 43 of A-Z, 0-9, _")
+        return name
+
+
+class WritebackSettings(_Section):
+    enabled: bool = True
+    lead_fields: LeadFields = Field(default_factory=LeadFields)
+    batch_size: int = Field(50, ge=1, le=50, description="updates per batch request (Bitrix24 allows 50)")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="B24M_",
+        env_nested_delimiter="__",
+        hide_input_in_errors=True,
+        frozen=True,
+        extra="forbid",
+    )
+
+    portal: PortalSettings
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    grading: GradingSettings = Field(default_factory=GradingSettings)
+    writeback: WritebackSettings = Field(default_factory=WritebackSettings)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+def resolve_config_path(path: Path | None) -> Path | None:
+    """An explicit path, else $B24M_CONFIG, else ./b24metrics.toml when it exists."""
+    if path is not None:
+        return path
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(path: Path | None = None, *, read_file: bool = True, **overrides: Any) -> Settings:
+    """Read settings; any problem becomes one ConfigError line naming the key and the file.
+
+    `overrides` win over the environment, which wins over the file. With read_file=False only
+    an explicit `path` is read (the demo brings its own portal and needs no file).
+    """
+    path = resolve_config_path(path) if read_file else path
+    where = str(path) if path else f"environment ({CONFIG_ENV} unset, no {DEFAULT_CONFIG_FILE})"
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} not found")
+    if path is not None:
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+    class _FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            return tuple(sources)
+
+    try:
+        return _FromFile(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        message = first["msg"]
+        if first["type"] == "missing":
+            if first["loc"] == ("portal",):
+                first["loc"], key = ("portal", "webhook_url"), "portal.webhook_url"
+            env = "B24M_" + "__".join(str(p).upper() for p in first["loc"])
+            message = f"missing (set it in the file or as {env})"
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"config {where}: {key}: {message}{more}") from None

@@ -1,0 +1,121 @@
+"""One exception tree, grouped by what the caller does about it.
+
+    B24MetricsError
+    ├── RetryError        try the same thing again later
+    │   ├── RateLimited           503 QUERY_LIMIT_EXCEEDED / OVERLOAD_LIMIT
+    │   ├── OperationTimeLimit    429 OPERATION_TIME_LIMIT (wait until reset_at)
+    │   ├── PortalUnavailable     5xx
+    │   ├── PortalTimeout         timeouts and broken connections
+    │   └── WarehouseBusy         another process holds the warehouse file
+    ├── SkipError         skip this one item, record it, go on with the rest
+    │   ├── RecordRejected        the portal refused one write (or one sub-command)
+    │   └── BadRecord             a record that cannot be parsed
+    └── StopError         stop the run: a person has to act
+        ├── AuthFailed            401: wrong webhook, expired token
+        ├── AccessDenied          403: scope or permission missing
+        ├── MethodNotFound        404
+        ├── InvalidRequest        400 and other refusals of the request itself
+        ├── PortalProtocolError   the portal answered something we cannot read
+        └── ConfigError           missing or invalid configuration
+
+Every portal error also is a PortalError carrying code, description, method and HTTP status.
+Texts never hold the webhook secret: they are built from redacted pieces only.
+"""
+
+from __future__ import annotations
+
+
+class B24MetricsError(Exception):
+    """Base of every error b24metrics raises on purpose."""
+
+
+class RetryError(B24MetricsError):
+    """Transient: the same call may succeed later."""
+
+
+class SkipError(B24MetricsError):
+    """One item failed; record it and go on with the others."""
+
+
+class StopError(B24MetricsError):
+    """Retrying will not help; the run stops and a person has to act."""
+
+
+class PortalError(B24MetricsError):
+    """An error reported by (or on the way to) a Bitrix24 portal."""
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        code: str = "",
+        method: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        self.code = code
+        self.description = description
+        self.method = method
+        self.http_status = http_status
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        where = f"{self.method}: " if self.method else ""
+        code = self.code or "error"
+        status = f" (HTTP {self.http_status})" if self.http_status else ""
+        return f"{where}{code}{status}: {self.description}"
+
+
+class RateLimited(PortalError, RetryError):
+    """The portal's request bucket is full."""
+
+
+class OperationTimeLimit(PortalError, RetryError):
+    """A method spent its execution-time budget; it is blocked until reset_at (unix time)."""
+
+    def __init__(self, description: str, *, reset_at: float | None = None, **kw) -> None:
+        self.reset_at = reset_at
+        super().__init__(description, **kw)
+
+
+class PortalUnavailable(PortalError, RetryError):
+    """The portal answered 5xx."""
+
+
+class PortalTimeout(PortalError, RetryError):
+    """No answer in time, or the connection broke."""
+
+
+class WarehouseBusy(RetryError):
+    """Another process holds the warehouse file for writing."""
+
+
+class RecordRejected(PortalError, SkipError):
+    """The portal refused one record (one update, one sub-command of a batch)."""
+
+
+class BadRecord(SkipError):
+    """A record whose values cannot be parsed."""
+
+
+class AuthFailed(PortalError, StopError):
+    """The webhook (or token) is wrong, expired or revoked."""
+
+
+class AccessDenied(PortalError, StopError):
+    """The webhook's user or scope may not call this method."""
+
+
+class MethodNotFound(PortalError, StopError):
+    """The portal does not know the method (or the scope is not granted)."""
+
+
+class InvalidRequest(PortalError, StopError):
+    """The portal refused the request itself."""
+
+
+class PortalProtocolError(PortalError, StopError):
+    """The portal answered something that does not follow the protocol."""
+
+
+class ConfigError(StopError):
+    """Configuration is missing or invalid. The text names the key and the file."""

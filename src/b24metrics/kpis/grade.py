@@ -1,0 +1,106 @@
+"""Lead grade A–D (M2): configurable rules compiled into one SQL statement.
+
+Each rule adds its points when all of its conditions hold; the score is the sum clamped to
+0–100, the grade comes from the thresholds, and the factors text names every rule that fired,
+so a manager sees in the card why a lead is a "C". Values travel as bound parameters; field
+names are checked against config.FEATURES or the UF_CRM_ pattern before they get here.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from b24metrics.config import FEATURES, Condition, GradingSettings
+from b24metrics.warehouse import Warehouse
+
+NO_RULE = "no rule matched"
+
+
+def sql_file(name: str) -> str:
+    return resources.files("b24metrics.kpis").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def _operand(cond: Condition) -> str:
+    if cond.field in FEATURES:
+        return cond.field
+    text = f"json_extract_string(payload, '$.{cond.field}')"
+    numeric = isinstance(cond.value, (int, float)) and not isinstance(cond.value, bool)
+    return f"TRY_CAST({text} AS DOUBLE)" if numeric else text
+
+
+def _condition(cond: Condition) -> tuple[str, list[Any]]:
+    operand = _operand(cond)
+    if cond.op == "is_null":
+        return f"{operand} IS NULL", []
+    if cond.op == "not_null":
+        return f"{operand} IS NOT NULL", []
+    if cond.op == "in":
+        values = list(cond.value) if isinstance(cond.value, (list, tuple)) else [cond.value]
+        return f"{operand} IN ({', '.join('?' for _ in values)})", values
+    return f"{operand} {cond.op} ?", [cond.value]
+
+
+def compile_grading(settings: GradingSettings) -> tuple[str, list[Any]]:
+    """SELECT lead_id, score, grade, factors FROM lead_features, as SQL plus parameters."""
+    points_sql, points_params, factor_sql, factor_params = [], [], [], []
+    for rule in settings.rules:
+        parts = [_condition(c) for c in rule.when]
+        test = " AND ".join(f"({sql})" for sql, _ in parts) or "TRUE"
+        params = [p for _, ps in parts for p in ps]
+        points_sql.append(f"CASE WHEN {test} THEN ? ELSE 0 END")
+        points_params += params + [rule.points]
+        factor_sql.append(f"CASE WHEN {test} THEN ? END")
+        factor_params += params + [f"{rule.label}: {rule.points:+d}"]
+    t = settings.thresholds
+    sql = f"""
+        WITH scored AS (
+            SELECT lead_id,
+                   {' + '.join(points_sql) or '0'} AS total,
+                   concat_ws('; ', {', '.join(factor_sql) or 'NULL'}) AS factors
+            FROM lead_features
+        )
+        SELECT lead_id,
+               CAST(least(100, greatest(0, total)) AS INTEGER) AS score,
+               CASE WHEN least(100, greatest(0, total)) >= ? THEN 'A'
+                    WHEN least(100, greatest(0, total)) >= ? THEN 'B'
+                    WHEN least(100, greatest(0, total)) >= ? THEN 'C'
+                    ELSE 'D' END AS grade,
+               coalesce(nullif(factors, ''), ?) AS factors
+        FROM scored
+    """
+    return sql, points_params + factor_params + [t["A"], t["B"], t["C"], NO_RULE]
+
+
+def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> None:
+    overrides = pa.table(
+        {
+            "band": pa.array(list(settings.employee_bands), pa.string()),
+            "min_employees": pa.array(list(settings.employee_bands.values()), pa.int32()),
+        }
+    )
+    con.register("band_overrides", overrides)
+    con.execute(sql_file("lead_features.sql"))
+
+
+def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
+    """Recompute lead_grades for every live lead; return how many leads were graded."""
+    sql, params = compile_grading(settings)
+    with warehouse.transaction() as con:
+        prepare_features(con, settings)
+        con.execute("DELETE FROM lead_grades")
+        con.execute(
+            f"INSERT INTO lead_grades SELECT lead_id, score, grade, factors, now() FROM ({sql})",
+            params,
+        )
+        count = con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]
+        con.unregister("band_overrides")
+    return count
+
+
+def grades_by_source(warehouse: Warehouse) -> list[dict[str, Any]]:
+    with warehouse.connect(read_only=True) as con:
+        return con.sql(sql_file("grade_by_source.sql")).to_arrow_table().to_pylist()

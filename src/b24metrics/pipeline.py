@@ -1,0 +1,110 @@
+"""One cycle: extract -> load -> kpis -> writeback, and the run record that tells about it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from b24metrics.config import Settings
+from b24metrics.errors import B24MetricsError
+from b24metrics.extract import STREAMS, Stream, StreamResult, sync_full
+from b24metrics.extract.runner import Progress
+from b24metrics.kpis import refresh_grades
+from b24metrics.portal import PortalClient
+from b24metrics.redact import redact
+from b24metrics.warehouse import Warehouse, finish_run, start_run
+from b24metrics.writeback import (
+    FieldsReport,
+    PushReport,
+    ensure_lead_fields,
+    lead_field_specs,
+    plan_lead_changes,
+    push_changes,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleReport:
+    run_id: int | None = None
+    streams: list[StreamResult] = field(default_factory=list)
+    graded: int = 0
+    fields: FieldsReport | None = None
+    push: PushReport | None = None
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+
+
+def open_client(settings: Settings) -> PortalClient:
+    p = settings.portal
+    return PortalClient(
+        p.webhook_url.get_secret_value(),
+        rate=p.rate, burst=p.burst, timeout=p.timeout, max_retries=p.max_retries,
+    )
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """The warehouse, created or upgraded to the newest schema on first touch."""
+    warehouse = Warehouse(settings.warehouse.path)
+    warehouse.migrate()
+    return warehouse
+
+
+def select_streams(names: Iterable[str] | None) -> list[Stream]:
+    if not names:
+        return list(STREAMS.values())
+    unknown = [n for n in names if n not in STREAMS]
+    if unknown:
+        raise ValueError(f"unknown entity {', '.join(unknown)}; known: {', '.join(STREAMS)}")
+    return [STREAMS[n] for n in STREAMS if n in set(names)]
+
+
+def sync(
+    client: PortalClient, warehouse: Warehouse, streams: list[Stream], *, progress: Progress | None = None
+) -> list[StreamResult]:
+    return [sync_full(client, warehouse, s, progress=progress) for s in streams]
+
+
+def writeback(
+    client: PortalClient, warehouse: Warehouse, settings: Settings, *, dry_run: bool = False, run_id: int | None = None
+) -> tuple[FieldsReport, PushReport]:
+    names = settings.writeback.lead_fields
+    fields = ensure_lead_fields(client, lead_field_specs(names), dry_run=dry_run)
+    checked, changes = plan_lead_changes(warehouse, names, skip=set(fields.wrong_type))
+    if dry_run:
+        push = PushReport(leads_checked=checked, changes=changes, dry_run=True)
+    else:
+        push = push_changes(client, warehouse, changes, batch_size=settings.writeback.batch_size, run_id=run_id)
+        push.leads_checked = checked
+    return fields, push
+
+
+def run_cycle(
+    client: PortalClient, warehouse: Warehouse, settings: Settings, *, progress: Progress | None = None
+) -> CycleReport:
+    """Sync every stream, grade every lead, write the grades back; record the run."""
+    began = time.monotonic()
+    requests_before = client.stats.requests
+    report = CycleReport(run_id=start_run(warehouse, "cycle"))
+    try:
+        report.streams = sync(client, warehouse, list(STREAMS.values()), progress=progress)
+        report.graded = refresh_grades(warehouse, settings.grading)
+        if settings.writeback.enabled:
+            report.fields, report.push = writeback(client, warehouse, settings, run_id=report.run_id)
+    except (B24MetricsError, OSError) as exc:
+        finish_run(
+            warehouse, report.run_id, status="failed", rows=sum(s.rows for s in report.streams),
+            requests=client.stats.requests - requests_before, error=redact(str(exc))[:2000],
+        )
+        raise
+    report.requests = client.stats.requests - requests_before
+    report.rate_limited = client.stats.rate_limited
+    report.retries = client.stats.retries
+    report.seconds = time.monotonic() - began
+    finish_run(warehouse, report.run_id, status="ok", rows=sum(s.rows for s in report.streams), requests=report.requests)
+    return report

@@ -1,0 +1,256 @@
+"""The one place that does HTTP to Bitrix24: single calls and batches, paced and retried.
+
+Tests swap the transport (httpx's seam) or point the client at the sandbox portal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import httpx
+
+from b24metrics import __version__, errors
+from b24metrics.portal.bucket import LeakyBucket
+from b24metrics.portal.codes import error_from_body
+from b24metrics.portal.encoding import php_query
+from b24metrics.redact import MASK, redact, register_secret
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 50
+
+
+@dataclass
+class Response:
+    result: Any
+    next: int | None = None
+    total: int | None = None
+    time: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BatchResponse:
+    results: dict[str, Any]
+    errors: dict[str, errors.PortalError]
+    totals: dict[str, int]
+    nexts: dict[str, int]
+    times: dict[str, dict[str, Any]]
+    time: dict[str, Any]
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0          # HTTP requests sent, retries included
+    retries: int = 0
+    rate_limited: int = 0      # 503 answers
+    time_limited: int = 0      # 429 answers
+    waited: float = 0.0        # seconds spent pacing and backing off
+    calls: Counter = field(default_factory=Counter)  # method -> calls, batch sub-commands included
+
+
+class PortalClient:
+    """A Bitrix24 inbound-webhook client.
+
+    The webhook URL is registered as a secret on construction: from then on no log record,
+    exception text or repr carries it.
+    """
+
+    def __init__(
+        self,
+        webhook_url: str,
+        *,
+        rate: float = 2.0,
+        burst: int = 50,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._base = webhook_url.rstrip("/") + "/"
+        register_secret(self._secret_of(self._base))
+        self.display_url = redact(self._base)
+        self.bucket = LeakyBucket(rate, burst, sleep=sleep)
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.stats = ClientStats()
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._http = httpx.Client(
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"User-Agent": f"b24metrics/{__version__}", "Accept": "application/json"},
+        )
+
+    @staticmethod
+    def _secret_of(url: str) -> str:
+        parts = url.rstrip("/").split("/")
+        return parts[-1] if len(parts) >= 2 and parts[-3] == "rest" else ""
+
+    def __repr__(self) -> str:
+        return f"PortalClient({self.display_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PortalClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public calls ---------------------------------------------------------------------
+
+    def call(self, method: str, params: Mapping[str, Any] | None = None) -> Response:
+        body = self._request(method, dict(params or {}))
+        self._count(method)
+        return Response(
+            result=body.get("result"),
+            next=_int_or_none(body.get("next")),
+            total=_int_or_none(body.get("total")),
+            time=body.get("time") or {},
+        )
+
+    def batch(
+        self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], *, halt: bool = False
+    ) -> BatchResponse:
+        """Run up to 50 (method, params) commands in one request; keys name their results.
+
+        Later commands may refer to earlier results with `$result[key][index][FIELD]`.
+        A failed command is reported in `errors`, never raised: the others stand.
+        """
+        if len(commands) > MAX_BATCH:
+            raise errors.InvalidRequest(
+                f"{len(commands)} commands; a batch holds at most {MAX_BATCH}",
+                code="ERROR_BATCH_LENGTH_EXCEEDED",
+                method="batch",
+            )
+        cmd = {key: f"{method}?{php_query(dict(params))}" for key, (method, params) in commands.items()}
+        body = self._request("batch", {"halt": 1 if halt else 0, "cmd": cmd})
+        inner = body.get("result")
+        if not isinstance(inner, dict):
+            raise errors.PortalProtocolError("batch answered without result.result", method="batch")
+        results = _as_map(inner.get("result"))
+        failed = {
+            key: error_from_body(err, method=commands[key][0] if key in commands else key,
+                                 http_status=None, in_batch=True)
+            for key, err in _as_map(inner.get("result_error")).items()
+        }
+        for key in results.keys() | failed.keys():
+            if key in commands:
+                self._count(commands[key][0])
+        return BatchResponse(
+            results=results,
+            errors=failed,
+            totals={k: int(v) for k, v in _as_map(inner.get("result_total")).items()},
+            nexts={k: int(v) for k, v in _as_map(inner.get("result_next")).items()},
+            times=_as_map(inner.get("result_time")),
+            time=body.get("time") or {},
+        )
+
+    # -- transport, retries, errors ----------------------------------------------------------
+
+    def _count(self, method: str) -> None:
+        with self._lock:
+            self.stats.calls[method.lower()] += 1
+
+    def _request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            try:
+                return self._send_once(method, params)
+            except errors.RetryError as exc:
+                if isinstance(exc, errors.OperationTimeLimit) or attempt >= self.max_retries:
+                    raise
+                attempt += 1
+                pause = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+                pause *= 1 + random.random() * 0.25
+                if isinstance(exc, errors.RateLimited):
+                    self.bucket.saturate()
+                    pause = max(pause, 1.0 / self.bucket.rate)
+                with self._lock:
+                    self.stats.retries += 1
+                    self.stats.waited += pause
+                log.warning("%s; retry %d of %d in %.1f s", exc, attempt, self.max_retries, pause)
+                self._sleep(pause)
+
+    def _send_once(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        waited = self.bucket.acquire()
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.waited += waited
+        url = self._base + method
+        try:
+            response = self._http.post(url, json=params)
+            if response.is_redirect and response.headers.get("location"):
+                # A portal that moved answers 302; a redirected POST would lose its body.
+                location = response.headers["location"]
+                log.warning("portal moved: %s answered %d", method, response.status_code)
+                response = self._http.post(location, json=params)
+        except httpx.TimeoutException as exc:
+            raise errors.PortalTimeout(
+                f"no answer in time ({type(exc).__name__})", code="TIMEOUT", method=method
+            ) from None
+        except httpx.TransportError as exc:
+            raise errors.PortalTimeout(
+                f"connection failed: {redact(str(exc)) or type(exc).__name__}",
+                code="CONNECTION", method=method,
+            ) from None
+        log.debug("%s -> HTTP %d", method, response.status_code)
+        return self._parse(method, response)
+
+    def _parse(self, method: str, response: httpx.Response) -> dict[str, Any]:
+        status = response.status_code
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if isinstance(body, dict) and body.get("error") is not None and "result" not in body:
+            err = error_from_body(body, method=method, http_status=status)
+            self._note(err)
+            raise err
+        if status >= 500:
+            raise errors.PortalUnavailable(f"HTTP {status}", code=f"HTTP_{status}", method=method, http_status=status)
+        if status >= 400 or not isinstance(body, dict):
+            cls = errors.AuthFailed if status == 401 else errors.PortalProtocolError
+            raise cls(
+                f"unexpected answer ({response.headers.get('content-type', 'no content type')})",
+                code=f"HTTP_{status}", method=method, http_status=status,
+            )
+        return body
+
+    def _note(self, err: errors.PortalError) -> None:
+        with self._lock:
+            if isinstance(err, errors.RateLimited):
+                self.stats.rate_limited += 1
+            elif isinstance(err, errors.OperationTimeLimit):
+                self.stats.time_limited += 1
+
+
+def _as_map(value: Any) -> dict[str, Any]:
+    """PHP serializes an empty map as [] and a list-keyed one as a list."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        return {str(i): v for i, v in enumerate(value)}
+    return {}
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = ["BatchResponse", "ClientStats", "PortalClient", "Response", "MASK"]

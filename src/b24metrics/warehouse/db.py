@@ -1,0 +1,137 @@
+"""The DuckDB file: short-lived connections, UTC sessions, alembic migrations, one writer.
+
+SQLAlchemy and alembic own the schema; bulk rows go through Arrow on the raw DuckDB
+connection taken from the same engine (a second, plain duckdb.connect on the same file in one
+process fails). No pooled engine stays open: DuckDB lets one process hold the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.ddl.impl import DefaultImpl
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.pool import NullPool
+
+import b24metrics
+from b24metrics.errors import WarehouseBusy
+
+log = logging.getLogger(__name__)
+
+
+class DuckDBImpl(DefaultImpl):
+    """alembic has no DuckDB dialect of its own: without this, KeyError 'duckdb'."""
+
+    __dialect__ = "duckdb"
+    transactional_ddl = True  # a failed migration rolls back whole (measured)
+
+
+def migrations_dir() -> Path:
+    """Inside an installed wheel, or at the repository root in a source checkout."""
+    package = Path(b24metrics.__file__).resolve().parent
+    for candidate in (package / "_migrations", package.parent.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise FileNotFoundError("alembic migrations not found next to the package")
+
+
+class Warehouse:
+    def __init__(self, path: Path | str, *, busy_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+
+    def _engine(self, read_only: bool = False) -> sa.Engine:
+        args = {"read_only": True} if read_only else {}
+        return sa.create_engine(f"duckdb:///{self.path}", poolclass=NullPool, connect_args=args)
+
+    @contextmanager
+    def _sa_connection(self, read_only: bool = False) -> Iterator[sa.Connection]:
+        engine = self._engine(read_only)
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.05
+        try:
+            while True:
+                try:
+                    conn = engine.connect()
+                    break
+                except sa.exc.DBAPIError as exc:
+                    if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                        if "lock" in str(exc).lower():
+                            raise WarehouseBusy(_busy_text(self.path, exc)) from None
+                        raise
+                    time.sleep(pause)
+                    pause = min(pause * 2, 1.0)
+            try:
+                conn.exec_driver_sql("SET TimeZone='UTC'")
+                yield conn
+            finally:
+                conn.close()
+        finally:
+            engine.dispose()
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A raw DuckDB connection for one unit of work; closed on exit."""
+        if read_only and not self.path.exists():
+            raise FileNotFoundError(f"no warehouse at {self.path}: run `b24metrics sync` first")
+        with self._sa_connection(read_only) as conn:
+            conn.commit()  # end SQLAlchemy's implicit transaction; we manage our own
+            yield conn.connection.driver_connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Everything inside commits together or not at all."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def _alembic(self, conn: sa.Connection) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+    def revision(self) -> str | None:
+        if not self.path.exists():
+            return None
+        with self._sa_connection(read_only=True) as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head(self) -> str | None:
+        return ScriptDirectory(str(migrations_dir())).get_current_head()
+
+    def migrate(self) -> bool:
+        """Create or upgrade the file to the newest schema; True when something changed."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._sa_connection() as conn:
+            before = MigrationContext.configure(conn).get_current_revision()
+            if before == self.head():
+                return False
+            command.upgrade(self._alembic(conn), "head")
+            conn.commit()
+        log.info("warehouse %s upgraded from %s to %s", self.path.name, before or "nothing", self.head())
+        return True
+
+
+def _busy_text(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    holder = ""
+    if "PID" in text:
+        holder = " (" + text[text.index("PID"):].split(")")[0].strip() + ")"
+    return f"the warehouse {path} is in use by another b24metrics process{holder}; try again when it is done"
