@@ -145,6 +145,19 @@ def _writeback_summary(fields, push) -> None:
         out.print(sample)
 
 
+def _cards(portal, names, count: int = 5) -> Table:
+    """What a manager now sees in a few lead cards, read back from the portal itself."""
+    table = Table(title="In the CRM card now (read back from the portal)")
+    for name in ("lead", "title", "grade", "score", "why"):
+        table.add_column(name, overflow="fold")
+    with portal.state.lock:
+        leads = [portal.state.leads[i] for i in sorted(portal.state.leads)[:count]]
+    for lead in leads:
+        table.add_row(str(lead["ID"]), str(lead.get("TITLE") or ""), str(lead.get(names.grade) or ""),
+                      str(lead.get(names.score) or ""), str(lead.get(names.factors) or ""))
+    return table
+
+
 # -- commands -----------------------------------------------------------------------------
 
 
@@ -168,23 +181,33 @@ def demo(
         setup_logging(state.log_level or settings.log_level)
         out.print(f"Sandbox portal on {redact(portal.webhook_url)} ({leads} leads, seed {seed})")
         warehouse = pipeline.open_warehouse(settings)
-        with pipeline.open_client(settings) as client, _progress() as progress:
-            report = pipeline.run_cycle(client, warehouse, settings, progress=progress)
+        with pipeline.open_client(settings) as client:
+            with _progress() as progress:
+                report = pipeline.run_cycle(client, warehouse, settings, progress=progress)
+            # A second cycle with nothing changed on the portal: the diff must send nothing.
+            again = pipeline.run_cycle(client, warehouse, settings)
+        cards = _cards(portal, settings.writeback.lead_fields)
     out.print(_sync_table(report.streams))
     out.print(_grades_table(grades_by_source(warehouse)))
     _writeback_summary(report.fields, report.push)
+    out.print(cards)
     out.print(
         f"Cycle took {report.seconds:.1f} s and {report.requests} HTTP requests "
-        f"({report.rate_limited} refused by the rate limit). Warehouse: {warehouse.path}"
+        f"({report.rate_limited} refused by the rate limit)."
     )
+    out.print(
+        f"Second cycle, nothing changed on the portal: {len(again.push.changes)} values written, "
+        f"{again.push.requests} update requests, {again.requests} HTTP requests in all."
+    )
+    out.print(f"Warehouse: {warehouse.path}", soft_wrap=True)
 
 
 @app.command()
 def sync(
-    full: bool = typer.Option(True, "--full/--incremental", help="Full keyset pass (the only mode so far)."),
     entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): leads, companies, statuses."),
 ) -> None:
-    """Copy the portal into the warehouse, page by page, each page committed with its bookmark."""
+    """Copy the portal into the warehouse: a full keyset pass, each page committed with its
+    bookmark, so that an interrupted sync resumes where it stopped."""
     settings = _settings()
     try:
         streams = pipeline.select_streams(entity)

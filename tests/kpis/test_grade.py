@@ -1,10 +1,12 @@
 """Lead grades against figures computed by hand from the default rules of kpis.md (M2)."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from b24metrics.config import Condition, GradeRule, GradingSettings
 from b24metrics.kpis import grades_by_source, refresh_grades
+from b24metrics.warehouse import Warehouse
 
 BANDS = [("EMPLOYEES_1", "менее 50"), ("EMPLOYEES_2", "50-250"), ("EMPLOYEES_3", "250-500"),
          ("EMPLOYEES_4", "500-1000"), ("EMPLOYEES_5", "более 1 000")]
@@ -83,14 +85,18 @@ def test_band_override_and_custom_field_rule(warehouse):
     assert g[2] == (0, "D", "penalty: -10")
 
 
-@settings(max_examples=15, deadline=None)
-@given(points=st.lists(st.integers(-80, 80), min_size=1, max_size=6))
-def test_score_is_clamped_and_grade_follows_thresholds(tmp_path_factory, points):
-    from b24metrics.warehouse import Warehouse
-
+@pytest.fixture(scope="module")
+def one_lead(tmp_path_factory):
     wh = Warehouse(tmp_path_factory.mktemp("g") / "wh.duckdb")
     wh.migrate()
     _fill(wh, companies=[], leads=[(1, None, True, False, None, None)])
+    return wh
+
+
+@settings(max_examples=20, deadline=None)
+@given(points=st.lists(st.integers(-80, 80), min_size=1, max_size=6))
+def test_score_is_clamped_and_grade_follows_thresholds(one_lead, points):
+    wh = one_lead
     rules = [GradeRule(label=f"r{i}", points=p, when=[Condition(field="has_phone", op="=", value=True)])
              for i, p in enumerate(points)]
     refresh_grades(wh, GradingSettings(rules=rules))

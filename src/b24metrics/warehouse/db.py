@@ -89,15 +89,9 @@ class Warehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Everything inside commits together or not at all."""
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+        """A connection of its own whose work commits together or not at all."""
+        with self.connect() as con, atomic(con):
+            yield con
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -127,6 +121,18 @@ class Warehouse:
             conn.commit()
         log.info("warehouse %s upgraded from %s to %s", self.path.name, before or "nothing", self.head())
         return True
+
+
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on an open connection: everything inside commits or nothing does."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def _busy_text(path: Path, exc: Exception) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 import duckdb
 import pyarrow as pa
 
-from b24metrics.warehouse.db import Warehouse
+from b24metrics.warehouse.db import Warehouse, atomic
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, primary_key: Sequence[str
         con.unregister(name)
 
 
-def load_page(warehouse: Warehouse, page: Page, bookmark: Bookmark) -> None:
+def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) -> None:
+    """The page's rows, raw payloads, quarantine entries and bookmark: one transaction."""
     now = datetime.now(timezone.utc)
     raw = pa.table(
         {
@@ -67,7 +68,7 @@ def load_page(warehouse: Warehouse, page: Page, bookmark: Bookmark) -> None:
             "synced_at": pa.array([now] * len(page.raw), pa.timestamp("us", tz="UTC")),
         }
     )
-    with warehouse.transaction() as con:
+    with atomic(con):
         upsert(con, page.table, page.primary_key, page.rows)
         upsert(con, "raw_records", ("entity", "id"), raw)
         if page.quarantine:
@@ -93,23 +94,20 @@ def save_bookmark(con: duckdb.DuckDBPyConnection, bookmark: Bookmark, *, rows: i
     )
 
 
-def read_bookmark(warehouse: Warehouse, stream: str) -> Bookmark | None:
-    with warehouse.connect() as con:
-        row = con.execute(
-            "SELECT cursor_id, complete FROM sync_state WHERE stream = ?", [stream]
-        ).fetchall()
+def read_bookmark(con: duckdb.DuckDBPyConnection, stream: str) -> Bookmark | None:
+    row = con.execute("SELECT cursor_id, complete FROM sync_state WHERE stream = ?", [stream]).fetchall()
     return Bookmark(stream, row[0][0], bool(row[0][1])) if row else None
 
 
-def restart_stream(warehouse: Warehouse, stream: str) -> None:
+def restart_stream(con: duckdb.DuckDBPyConnection, stream: str) -> None:
     """A new full pass: the bookmark goes back to the start, counts to zero."""
-    with warehouse.transaction() as con:
+    with atomic(con):
         con.execute("DELETE FROM sync_state WHERE stream = ?", [stream])
         save_bookmark(con, Bookmark(stream, 0, False))
 
 
-def complete_stream(warehouse: Warehouse, stream: str, cursor_id: int | None) -> None:
-    with warehouse.transaction() as con:
+def complete_stream(con: duckdb.DuckDBPyConnection, stream: str, cursor_id: int | None) -> None:
+    with atomic(con):
         save_bookmark(con, Bookmark(stream, cursor_id, complete=True))
 
 

@@ -1,0 +1,71 @@
+"""Everything here runs over real HTTP against the sandbox portal on 127.0.0.1."""
+
+from contextlib import ExitStack
+
+import httpx
+import pytest
+
+from b24metrics.config import load_settings
+from b24metrics.portal import PortalClient
+from b24metrics.sandbox import SandboxPortal
+
+
+@pytest.fixture
+def portals():
+    """Start sandbox portals on demand; all of them stop when the test ends."""
+    with ExitStack() as stack:
+        def start(**kwargs) -> SandboxPortal:
+            return stack.enter_context(SandboxPortal(**kwargs))
+
+        yield start
+
+
+@pytest.fixture
+def settings_for(tmp_path):
+    def build(portal: SandboxPortal, **overrides):
+        return load_settings(
+            read_file=False,
+            portal={"webhook_url": portal.webhook_url, "rate": portal_rate(portal), "burst": portal_burst(portal),
+                    "max_retries": 4},
+            warehouse={"path": str(tmp_path / "wh.duckdb")},
+            **overrides,
+        )
+
+    return build
+
+
+def portal_rate(portal):
+    return getattr(portal, "rate", 2.0)
+
+
+def portal_burst(portal):
+    return getattr(portal, "burst", 50)
+
+
+@pytest.fixture
+def client_for():
+    clients = []
+
+    def build(portal: SandboxPortal, **kwargs) -> PortalClient:
+        kwargs.setdefault("rate", portal_rate(portal))
+        kwargs.setdefault("burst", portal_burst(portal))
+        client = PortalClient(portal.webhook_url, **kwargs)
+        clients.append(client)
+        return client
+
+    yield build
+    for c in clients:
+        c.close()
+
+
+def portal_leads(portal: SandboxPortal, select=("ID", "UF_*")) -> list[dict]:
+    """Read every lead the way any third-party script would: plain offset paging over HTTP."""
+    rows, start = [], 0
+    with httpx.Client(timeout=30) as http:
+        while True:
+            body = http.post(portal.webhook_url + "crm.lead.list",
+                             json={"select": list(select), "order": {"ID": "ASC"}, "start": start}).json()
+            rows += body["result"]
+            if "next" not in body:
+                return rows
+            start = body["next"]

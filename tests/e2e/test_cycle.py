@@ -1,0 +1,106 @@
+"""The whole cycle, portal -> warehouse -> grades -> portal, over real HTTP."""
+
+import pytest
+
+from b24metrics import pipeline
+from b24metrics.extract import STREAMS, sync_full
+
+from .conftest import portal_leads
+
+
+def _cycle(portal, settings):
+    warehouse = pipeline.open_warehouse(settings)
+    with pipeline.open_client(settings) as client:
+        return pipeline.run_cycle(client, warehouse, settings), warehouse
+
+
+def test_cycle_fills_every_lead_then_sends_nothing(portals, settings_for):
+    portal = portals(seed=7, leads=400, rate=20.0, burst=50)
+    settings = settings_for(portal)
+    names = settings.writeback.lead_fields
+
+    first, warehouse = _cycle(portal, settings)
+    assert sorted(first.fields.created) == sorted([names.grade, names.score, names.factors])
+    assert first.graded == 400
+    assert portal.stats.lead_updates_changed == 400
+    assert first.push.requests == 8  # 400 updates, 50 a batch
+
+    with warehouse.connect() as con:
+        expected = {r[0]: r[1:] for r in con.execute("SELECT lead_id, grade, score, factors FROM lead_grades").fetchall()}
+    leads = portal_leads(portal)
+    assert len(leads) == 400
+    for lead in leads:
+        grade, score, factors = expected[int(lead["ID"])]
+        assert lead[names.grade] == grade in "ABCD"
+        assert float(lead[names.score]) == score
+        assert lead[names.factors] == factors and factors
+
+    calls_before, changed_before = portal.stats.lead_update_calls, portal.stats.lead_updates_changed
+    second, _ = _cycle(portal, settings)
+    assert second.fields.created == [] and len(second.fields.existing) == 3
+    assert second.push.changes == [] and second.push.requests == 0
+    assert portal.stats.lead_update_calls == calls_before  # 0 updates sent the second time
+    assert portal.stats.lead_updates_changed == changed_before
+
+
+def test_a_changed_company_regrades_only_its_leads(portals, settings_for):
+    portal = portals(seed=3, leads=200, rate=20.0, burst=50)
+    settings = settings_for(portal)
+    _cycle(portal, settings)
+    with portal.state.lock:
+        lead = next(l for l in portal.state.leads.values() if l.get("COMPANY_ID"))
+        company = portal.state.companies[int(lead["COMPANY_ID"])]
+        company["EMPLOYEES"] = "EMPLOYEES_5"  # now a 1000+ company
+        company["REVENUE"] = None
+        affected = {i for i, l in portal.state.leads.items() if l.get("COMPANY_ID") == lead["COMPANY_ID"]}
+    report, warehouse = _cycle(portal, settings)
+    changed_leads = {c.lead_id for c in report.push.changes}
+    assert changed_leads and changed_leads <= affected
+    with warehouse.connect() as con:
+        grades = dict(con.execute("SELECT lead_id, grade FROM lead_grades").fetchall())
+    assert all(grades[i] == "A" for i in affected)
+
+
+def test_a_crash_mid_sync_resumes_without_loss_or_duplicates(portals, settings_for):
+    portal = portals(seed=5, leads=6000, rate=20.0, burst=50)
+    settings = settings_for(portal)
+    warehouse = pipeline.open_warehouse(settings)
+    pages_seen = []
+
+    def crash_after_two_pages(stream, rows):
+        pages_seen.append(rows)
+        if len(pages_seen) == 2:
+            raise KeyboardInterrupt
+
+    with pipeline.open_client(settings) as client:
+        with pytest.raises(KeyboardInterrupt):
+            sync_full(client, warehouse, STREAMS["leads"], progress=crash_after_two_pages)
+        with warehouse.connect() as con:
+            assert con.execute("SELECT count(*) FROM leads").fetchall()[0][0] == 100
+        result = sync_full(client, warehouse, STREAMS["leads"])
+    assert result.resumed_after == sorted(portal.state.leads)[99]
+    assert result.rows == 5900
+    with warehouse.connect() as con:
+        ids = [r[0] for r in con.execute("SELECT id FROM leads ORDER BY id").fetchall()]
+        raw = con.execute("SELECT count(*) FROM raw_records WHERE entity = 'lead'").fetchall()[0][0]
+        state = con.execute("SELECT complete, rows_loaded FROM sync_state WHERE stream = 'leads'").fetchall()
+    assert ids == sorted(portal.state.leads) and raw == 6000
+    assert state == [(True, 6000)]
+
+
+def test_a_malformed_value_is_quarantined_and_the_rest_loads(portals, settings_for):
+    portal = portals(seed=9, leads=120, rate=20.0, burst=50)
+    with portal.state.lock:
+        bad_id = sorted(portal.state.leads)[10]
+        portal.state.leads[bad_id]["OPPORTUNITY"] = "двенадцать тысяч"
+        portal.state.leads[bad_id]["DATE_CREATE"] = "31.02.2025"
+    settings = settings_for(portal)
+    warehouse = pipeline.open_warehouse(settings)
+    with pipeline.open_client(settings) as client:
+        result = sync_full(client, warehouse, STREAMS["leads"])
+    assert result.rows == 120 and result.quarantined == 2
+    with warehouse.connect() as con:
+        q = con.execute("SELECT id, field, raw_value FROM quarantine ORDER BY field").fetchall()
+        lead = con.execute("SELECT opportunity, date_create, title FROM leads WHERE id = ?", [bad_id]).fetchall()[0]
+    assert q == [(str(bad_id), "DATE_CREATE", "31.02.2025"), (str(bad_id), "OPPORTUNITY", "двенадцать тысяч")]
+    assert lead[0] is None and lead[1] is None and lead[2]
