@@ -104,3 +104,47 @@ def test_a_malformed_value_is_quarantined_and_the_rest_loads(portals, settings_f
         lead = con.execute("SELECT opportunity, date_create, title FROM leads WHERE id = ?", [bad_id]).fetchall()[0]
     assert q == [(str(bad_id), "DATE_CREATE", "31.02.2025"), (str(bad_id), "OPPORTUNITY", "двенадцать тысяч")]
     assert lead[0] is None and lead[1] is None and lead[2]
+
+
+def test_writeback_twice_without_a_sync_sends_nothing_the_second_time(portals, settings_for):
+    from b24metrics.kpis import refresh_grades
+
+    portal = portals(seed=13, leads=120, rate=20.0, burst=50)
+    settings = settings_for(portal)
+    warehouse = pipeline.open_warehouse(settings)
+    with pipeline.open_client(settings) as client:
+        pipeline.sync(client, warehouse, list(STREAMS.values()))
+        refresh_grades(warehouse, settings.grading)
+        dry_fields, dry = pipeline.writeback(client, warehouse, settings, dry_run=True)
+        ours = {settings.writeback.lead_fields.grade, settings.writeback.lead_fields.score,
+                settings.writeback.lead_fields.factors}
+        assert portal.stats.lead_update_calls == 0  # the dry run wrote nothing
+        assert not ours & {f["FIELD_NAME"] for f in portal.state.lead_userfields}
+        assert len(dry_fields.planned) == 3 and len(dry.changes) == 360
+        _, first = pipeline.writeback(client, warehouse, settings)
+        _, second = pipeline.writeback(client, warehouse, settings)
+    assert first.applied == 360 and portal.stats.lead_update_calls == 120
+    assert second.changes == [] and portal.stats.lead_update_calls == 120
+    with warehouse.connect() as con:
+        ledger = con.execute("SELECT outcome, count(*) FROM writeback_ledger GROUP BY ALL").fetchall()
+    assert ledger == [("applied", 360)]
+
+
+def test_one_rejected_update_does_not_fail_its_batch(portals, settings_for):
+    portal = portals(seed=14, leads=100, rate=20.0, burst=50)
+    settings = settings_for(portal)
+    warehouse = pipeline.open_warehouse(settings)
+    with pipeline.open_client(settings) as client:
+        pipeline.sync(client, warehouse, list(STREAMS.values()))
+        from b24metrics.kpis import refresh_grades
+
+        refresh_grades(warehouse, settings.grading)
+        gone = sorted(portal.state.leads)[7]
+        with portal.state.lock:
+            del portal.state.leads[gone]  # deleted on the portal after our sync
+        _, push = pipeline.writeback(client, warehouse, settings)
+    assert list(push.rejected) == [gone] and "Not found" in push.rejected[gone]
+    assert push.applied == 99 * 3
+    with warehouse.connect() as con:
+        rows = con.execute("SELECT DISTINCT entity_id, outcome, error FROM writeback_ledger WHERE outcome <> 'applied'").fetchall()
+    assert rows == [(gone, "rejected", "error: Not found")]

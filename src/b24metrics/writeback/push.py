@@ -1,12 +1,13 @@
 """The write-back diff: send only values that differ from what the portal holds.
 
-"What the portal holds" is the lead's raw payload from the last sync. Our own writes bump
-DATE_MODIFY, the next sync reads them back, and the diff then finds nothing to send: there
-is no update -> sync -> update loop.
+"What the portal holds" is the lead's raw payload from the last sync, patched with every value
+the portal has since accepted from us. Our own writes bump DATE_MODIFY, the next sync reads
+them back, and the diff then finds nothing to send: there is no update -> sync -> update loop.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -144,7 +145,24 @@ def _ledger(warehouse: Warehouse, run_id: int | None, changes: list[Change], out
         ],
         schema=LEDGER,
     )
+    accepted: dict[int, dict[str, str]] = {}
+    for c in changes:
+        if outcomes[c.lead_id][0] == "applied":
+            accepted.setdefault(c.lead_id, {})[c.field] = c.new
+    patches = pa.table(
+        {
+            "id": pa.array([str(i) for i in accepted], pa.string()),
+            "patch": pa.array([json.dumps(v, ensure_ascii=False) for v in accepted.values()], pa.string()),
+        }
+    )
     with warehouse.transaction() as con:
         con.register("_ledger_rows", entries)
         con.execute(f"INSERT INTO writeback_ledger ({', '.join(LEDGER.names)}) SELECT * FROM _ledger_rows")
         con.unregister("_ledger_rows")
+        # The portal accepted these: until the next sync says otherwise, that is what it holds.
+        con.register("_patches", patches)
+        con.execute(
+            "UPDATE raw_records SET payload = json_merge_patch(raw_records.payload, p.patch) "
+            "FROM _patches p WHERE raw_records.entity = 'lead' AND raw_records.id = p.id"
+        )
+        con.unregister("_patches")
