@@ -84,4 +84,6 @@ def _definition(spec: FieldSpec) -> dict:
         "MANDATORY": "N",
         "SHOW_FILTER": "Y",
         "EDIT_IN_LIST": "N",  # computed values: people should not type over them
+        # A double field without PRECISION rounds to whole numbers on save.
+        **({"SETTINGS": {"PRECISION": 2}} if spec.user_type == "double" else {}),
     }

@@ -1,0 +1,14 @@
+"""Sandbox Bitrix24 portal: a real HTTP server on 127.0.0.1 speaking the
+Bitrix24 REST protocol (inbound webhooks) over seeded, deterministic CRM data.
+
+    from b24metrics.sandbox import SandboxPortal
+
+    with SandboxPortal(seed=1, leads=500) as portal:
+        print(portal.webhook_url)   # http://127.0.0.1:PORT/rest/1/<token>/
+
+Standard library only; shares no code with the project's HTTP client.
+"""
+
+from .server import SandboxPortal
+
+__all__ = ["SandboxPortal"]

@@ -1,0 +1,335 @@
+"""REST method handlers of the sandbox portal and their dispatcher.
+
+A handler is ``handler(portal, params) -> Outcome`` and raises
+:class:`~.envelope.RestError` for errors.  :func:`execute` runs one method
+(also a batch sub-command): it times it, feeds the per-method "operating"
+meter, counts it in ``stats.method_calls`` and builds its ``time`` block.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from .datetimes import format_ts, normalize_datetime
+from .envelope import Outcome, RestError, param, time_block
+from .filters import compile_filter, id_lower_bound, parse_order, php_floatval, resolve_select, sort_records
+from .schema import (
+    COMPANY_KINDS,
+    COMPANY_NAMES,
+    LEAD_FIELDS,
+    LEAD_KINDS,
+    LEAD_NAMES,
+    LEAD_WRITABLE,
+    STATUS_KINDS,
+    STATUS_NAMES,
+)
+from .userfields import (
+    coerce_uf_value,
+    userfield_add,
+    userfield_delete,
+    userfield_get,
+    userfield_kinds,
+    userfield_list,
+)
+
+__all__ = ["execute", "normalize_method", "HANDLERS", "PAGE_SIZE"]
+
+PAGE_SIZE = 50
+
+Handler = Callable[[Any, dict[str, Any]], Outcome]
+
+
+def normalize_method(name: str) -> str:
+    name = name.strip().lower()
+    if name.endswith(".json"):
+        name = name[:-5]
+    return name
+
+
+def _start(params: dict[str, Any]) -> int:
+    raw = param(params, "start")
+    if raw is None or raw == "":
+        return 0
+    return int(php_floatval(raw))
+
+
+# ---------------------------------------------------------------- list / get
+
+def _list(portal: Any, params: dict[str, Any], table: dict[int, dict[str, Any]] | list[dict[str, Any]],
+          kinds: dict[str, str], standard: list[str], user_fields: list[str]) -> Outcome:
+    """Classic list method: filter, order, select, 50-row pages with start/next/total."""
+    tz = portal.tzinfo
+    flt = param(params, "filter")
+    predicate = compile_filter(flt, kinds, tz)
+    order = parse_order(param(params, "order"), kinds)
+    fields = resolve_select(param(params, "select"), standard, user_fields)
+    start = _start(params)
+    count_total = start >= 0
+    if not count_total:
+        start = 0
+    end = start + PAGE_SIZE
+    state = portal.state
+    with state.lock:
+        page: list[dict[str, Any]] = []
+        total = 0
+        if isinstance(table, dict) and order == [("ID", False)]:
+            # Records in ascending ID order: walk the sorted IDs from the >ID bound.
+            ids = state.sorted_ids(table)
+            lower, inclusive = id_lower_bound(flt)
+            for index in range(state.ids_from(ids, lower, inclusive), len(ids)):
+                record = table.get(ids[index])
+                if record is None:
+                    continue
+                if predicate is not None and not predicate(record):
+                    continue
+                if start <= total < end:
+                    page.append(record)
+                total += 1
+                if not count_total and total >= end:
+                    break
+        else:
+            records = list(table.values()) if isinstance(table, dict) else list(table)
+            if predicate is not None:
+                records = [record for record in records if predicate(record)]
+            total = len(records)
+            page = sort_records(records, order, kinds, tz)[start:end]
+        rows = [{name: record[name] for name in fields if name in record} for record in page]
+    if not count_total:
+        return Outcome(rows, total=0)
+    return Outcome(rows, total=total, next=end if end < total else None)
+
+
+def _lead_schema(portal: Any) -> tuple[dict[str, str], list[str]]:
+    definitions = portal.state.lead_userfields
+    kinds = dict(LEAD_KINDS)
+    kinds.update(userfield_kinds(definitions))
+    return kinds, [d["FIELD_NAME"] for d in definitions]
+
+
+def lead_list(portal: Any, params: dict[str, Any]) -> Outcome:
+    with portal.state.lock:
+        kinds, uf_names = _lead_schema(portal)
+        return _list(portal, params, portal.state.leads, kinds, LEAD_NAMES, uf_names)
+
+
+def company_list(portal: Any, params: dict[str, Any]) -> Outcome:
+    return _list(portal, params, portal.state.companies, COMPANY_KINDS, COMPANY_NAMES, [])
+
+
+def status_list(portal: Any, params: dict[str, Any]) -> Outcome:
+    return _list(portal, params, portal.state.statuses, STATUS_KINDS, STATUS_NAMES, [])
+
+
+def _get(table: dict[int, dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    raw = param(params, "id")
+    record_id = int(php_floatval(raw)) if raw not in (None, "") else 0
+    if record_id <= 0:
+        raise RestError(400, "", "ID is not defined or invalid.")
+    record = table.get(record_id)
+    if record is None:
+        raise RestError(400, "", "Not found")
+    return dict(record)
+
+
+def lead_get(portal: Any, params: dict[str, Any]) -> Outcome:
+    with portal.state.lock:
+        return Outcome(_get(portal.state.leads, params))
+
+
+def company_get(portal: Any, params: dict[str, Any]) -> Outcome:
+    with portal.state.lock:
+        return Outcome(_get(portal.state.companies, params))
+
+
+_TYPE_NAMES = {"int": "integer", "float": "double", "datetime": "datetime", "date": "date",
+               "char": "char", "string": "string", "bool": "boolean"}
+_LINK_TYPES = {"STATUS_ID": "crm_status", "SOURCE_ID": "crm_status", "CURRENCY_ID": "crm_currency",
+               "COMPANY_ID": "crm_company", "CONTACT_ID": "crm_contact", "ASSIGNED_BY_ID": "user",
+               "CREATED_BY_ID": "user", "MODIFY_BY_ID": "user", "MOVED_BY_ID": "user",
+               "LAST_ACTIVITY_BY": "user", "HONORIFIC": "crm_status"}
+
+
+def lead_fields(portal: Any, params: dict[str, Any]) -> Outcome:
+    result: dict[str, Any] = {}
+    for name, kind, writable in LEAD_FIELDS:
+        result[name] = {
+            "type": _LINK_TYPES.get(name, _TYPE_NAMES.get(kind, "string")),
+            "isRequired": name == "TITLE",
+            "isReadOnly": not writable,
+            "isImmutable": False,
+            "isMultiple": False,
+            "isDynamic": False,
+            "title": name,
+        }
+    with portal.state.lock:
+        for definition in portal.state.lead_userfields:
+            labels = definition.get("LIST_COLUMN_LABEL") or {}
+            title = labels.get("ru") or definition["FIELD_NAME"]
+            result[definition["FIELD_NAME"]] = {
+                "type": definition["USER_TYPE_ID"],
+                "isRequired": definition["MANDATORY"] == "Y",
+                "isReadOnly": False,
+                "isImmutable": False,
+                "isMultiple": definition["MULTIPLE"] == "Y",
+                "isDynamic": True,
+                "title": definition["FIELD_NAME"],
+                "listLabel": title,
+                "formLabel": (definition.get("EDIT_FORM_LABEL") or {}).get("ru") or title,
+                "filterLabel": (definition.get("LIST_FILTER_LABEL") or {}).get("ru") or title,
+                "settings": dict(definition.get("SETTINGS") or {}),
+            }
+    return Outcome(result)
+
+
+# ---------------------------------------------------------------- update
+
+_STATUS_SEMANTIC = {"CONVERTED": "S", "JUNK": "F"}
+_LINKS = ("COMPANY_ID", "CONTACT_ID")
+_UNSET = object()
+
+
+def _coerce_standard(name: str, kind: str, value: Any, tz: Any) -> Any:
+    """The stored form of a standard lead field value (``_UNSET`` = ignore it)."""
+    if isinstance(value, (list, dict)):
+        return _UNSET
+    empty = value is None or (isinstance(value, str) and value.strip() == "")
+    if kind == "float":
+        text = "" if empty else str(value).replace(",", ".").replace(" ", "")
+        return f"{php_floatval(text):.2f}"
+    if kind == "int":
+        if empty:
+            return None if name in _LINKS else _UNSET
+        number = int(php_floatval(value))
+        if number <= 0:
+            return None if name in _LINKS else _UNSET
+        return str(number)
+    if kind == "char":
+        if isinstance(value, bool):
+            return "Y" if value else "N"
+        return "Y" if str(value).strip().upper() in ("Y", "1", "TRUE") else "N"
+    if kind == "datetime":
+        if empty:
+            return None
+        normalized = normalize_datetime(str(value), tz)
+        return _UNSET if normalized is None else normalized
+    if empty:
+        return None
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old in (None, "") and new in (None, "", []):
+        return True
+    return old == new
+
+
+def lead_update(portal: Any, params: dict[str, Any]) -> Outcome:
+    """``crm.lead.update``: change only what really changes; bump DATE_MODIFY only then."""
+    state = portal.state
+    tz = portal.tzinfo
+    portal.stats.add("lead_update_calls")
+    raw_id = param(params, "id")
+    lead_id = int(php_floatval(raw_id)) if raw_id not in (None, "") else 0
+    if lead_id <= 0:
+        raise RestError(400, "", "ID is not defined or invalid.")
+    fields = param(params, "fields")
+    if fields is None or fields == "" or isinstance(fields, list):
+        fields = {}
+    if not isinstance(fields, dict):
+        raise RestError(400, "", "The parameter 'fields' must be array.")
+    with state.lock:
+        record = state.leads.get(lead_id)
+        if record is None:
+            raise RestError(400, "", "Not found")
+        changes: dict[str, Any] = {}
+        for name, value in fields.items():
+            if not isinstance(name, str):
+                continue
+            if name in LEAD_WRITABLE:
+                new = _coerce_standard(name, LEAD_KINDS[name], value, tz)
+                if new is _UNSET:
+                    continue
+                if name == "STATUS_ID" and not any(
+                        s["ENTITY_ID"] == "STATUS" and s["STATUS_ID"] == new for s in state.statuses):
+                    raise RestError(400, "", f'Status "{new}" not found.')
+            elif name.startswith("UF_"):
+                definition = state.userfield(name)
+                if definition is None:
+                    continue
+                new = coerce_uf_value(definition, value, tz)
+            else:
+                continue
+            if not _same(record.get(name), new):
+                changes[name] = new
+        if changes:
+            now = format_ts(portal.clock(), tz)
+            user = str(portal.user_id)
+            record.update(changes)
+            if "STATUS_ID" in changes:
+                semantic = _STATUS_SEMANTIC.get(changes["STATUS_ID"], "P")
+                record["STATUS_SEMANTIC_ID"] = semantic
+                record["MOVED_TIME"] = now
+                record["MOVED_BY_ID"] = user
+                record["DATE_CLOSED"] = now if semantic != "P" else None
+            record["DATE_MODIFY"] = now
+            record["MODIFY_BY_ID"] = user
+            portal.stats.add("lead_updates_changed")
+    return Outcome(True)
+
+
+# ---------------------------------------------------------------- misc
+
+def server_time(portal: Any, params: dict[str, Any]) -> Outcome:
+    return Outcome(format_ts(portal.clock(), portal.tzinfo))
+
+
+def profile(portal: Any, params: dict[str, Any]) -> Outcome:
+    return Outcome({"ID": str(portal.user_id), "ADMIN": True, "NAME": "Администратор",
+                    "LAST_NAME": "Портала", "PERSONAL_GENDER": "", "TIME_ZONE": "",
+                    "TIME_ZONE_OFFSET": 0})
+
+
+HANDLERS: dict[str, Handler] = {
+    "crm.lead.list": lead_list,
+    "crm.lead.get": lead_get,
+    "crm.lead.update": lead_update,
+    "crm.lead.fields": lead_fields,
+    "crm.lead.userfield.list": userfield_list,
+    "crm.lead.userfield.add": userfield_add,
+    "crm.lead.userfield.get": userfield_get,
+    "crm.lead.userfield.delete": userfield_delete,
+    "crm.company.list": company_list,
+    "crm.company.get": company_get,
+    "crm.status.list": status_list,
+    "server.time": server_time,
+    "profile": profile,
+}
+
+
+def execute(portal: Any, method: str, params: dict[str, Any]) -> tuple[Outcome, dict[str, Any]]:
+    """Run one method; returns its outcome and its ``time`` block."""
+    handler = HANDLERS.get(method)
+    if handler is None:
+        raise RestError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
+    booked = method != "batch"  # a batch's cost is booked on its sub-commands' methods
+    limit = portal.operating_limit
+    if booked and limit is not None and portal.operating.read(method)[0] > limit:
+        raise RestError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+    portal.stats.count_method(method)
+    start = time.time()
+    started = time.perf_counter()
+    try:
+        outcome = handler(portal, params)
+    finally:
+        # simulated extra cost (portal.set_method_cost) counts as processing time
+        processing = time.perf_counter() - started + portal.method_costs.get(method, 0.0)
+        if booked:
+            portal.operating.add(method, processing)
+    finish = time.time()
+    operating, reset_at = portal.operating.read(method, finish)
+    return outcome, time_block(start, finish, processing, portal.tzinfo, operating, reset_at)

@@ -1,0 +1,98 @@
+"""Counters of the sandbox portal and the per-method "operating" meter."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from typing import Any
+
+__all__ = ["Stats", "OperatingMeter"]
+
+
+class Stats:
+    """Exact, thread-safe request counters (read the attributes, call ``reset()``).
+
+    ``http_requests``        every HTTP request that reached the server
+    ``status_codes``         Counter of HTTP statuses sent
+    ``method_calls``         Counter of executed method names (lower case), batch sub-commands included
+    ``lead_update_calls``    every crm.lead.update call
+    ``lead_updates_changed`` crm.lead.update calls that changed something
+    ``rejected_503``         requests refused by the leaky bucket
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.http_requests = 0
+            self.status_codes: Counter[int] = Counter()
+            self.method_calls: Counter[str] = Counter()
+            self.lead_updates_changed = 0
+            self.lead_update_calls = 0
+            self.rejected_503 = 0
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def count_status(self, status: int) -> None:
+        with self._lock:
+            self.status_codes[int(status)] += 1
+
+    def count_method(self, method: str) -> None:
+        with self._lock:
+            self.method_calls[method] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "http_requests": self.http_requests,
+                "status_codes": dict(self.status_codes),
+                "method_calls": dict(self.method_calls),
+                "lead_updates_changed": self.lead_updates_changed,
+                "lead_update_calls": self.lead_update_calls,
+                "rejected_503": self.rejected_503,
+            }
+
+    def __repr__(self) -> str:
+        return f"Stats({self.snapshot()!r})"
+
+
+class OperatingMeter:
+    """Seconds of processing per method over a sliding 10-minute window."""
+
+    WINDOW = 600.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, deque[tuple[float, float]]] = {}
+
+    def _prune(self, records: deque[tuple[float, float]], now: float) -> None:
+        while records and records[0][0] <= now - self.WINDOW:
+            records.popleft()
+
+    def add(self, method: str, seconds: float, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self._lock:
+            records = self._records.setdefault(method, deque())
+            records.append((now, seconds))
+            self._prune(records, now)
+
+    def read(self, method: str, now: float | None = None) -> tuple[float, int]:
+        """``(operating, operating_reset_at)`` for ``method``."""
+        now = time.time() if now is None else now
+        with self._lock:
+            records = self._records.get(method)
+            if not records:
+                return 0.0, int(now + self.WINDOW)
+            self._prune(records, now)
+            total = sum(seconds for _, seconds in records)
+            oldest = records[0][0] if records else now
+            return total, int(oldest + self.WINDOW)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._records.clear()

@@ -1,0 +1,109 @@
+"""The seeded data generator."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from datetime import datetime
+
+from b24metrics.sandbox import SandboxPortal
+from b24metrics.sandbox.data import generate
+from b24metrics.sandbox.datetimes import ANCHOR, parse_offset
+from b24metrics.sandbox.schema import COMPANY_NAMES, LEAD_NAMES
+from b24metrics.sandbox.state import PortalState
+
+TZ = parse_offset("+03:00")
+
+
+def dump(state: PortalState) -> str:
+    return json.dumps([state.statuses, state.companies, state.leads, state.lead_userfields],
+                      ensure_ascii=False, sort_keys=True)
+
+
+def test_same_seed_same_bytes_different_seed_different_data():
+    a = generate(PortalState(), 11, 800, None, TZ)
+    b = generate(PortalState(), 11, 800, None, TZ)
+    c = generate(PortalState(), 12, 800, None, TZ)
+    assert dump(a) == dump(b)
+    assert dump(a) != dump(c)
+    assert [r["TITLE"] for r in a.leads.values()] != [r["TITLE"] for r in c.leads.values()]
+    # the portal object seeds the same way
+    assert dump(SandboxPortal(seed=11, leads=800).state) == dump(a)
+
+
+def test_sizes_and_ids():
+    state = generate(PortalState(), 1, 1000, None, TZ)
+    assert len(state.leads) == 1000 and len(state.companies) == 200
+    ids = list(state.leads)
+    assert ids[0] == 1 and ids == sorted(ids) and len(set(ids)) == 1000
+    assert max(ids) > 1000  # gaps, as on real portals
+    assert all(int(r["ID"]) == i for i, r in state.leads.items())
+    assert all(list(r)[: len(LEAD_NAMES)] == LEAD_NAMES for r in state.leads.values())
+    assert all(list(r) == COMPANY_NAMES for r in state.companies.values())
+    assert len(generate(PortalState(), 1, 0, None, TZ).companies) == 20
+    assert len(generate(PortalState(), 1, 0, None, TZ).leads) == 0
+    assert len(generate(PortalState(), 1, 10, 7, TZ).companies) == 7
+
+
+def test_leads_are_realistic_and_consistent():
+    state = generate(PortalState(), 5, 3000, None, TZ)
+    leads = list(state.leads.values())
+    anchor = ANCHOR.timestamp()
+    semantic = {"NEW": "P", "IN_PROCESS": "P", "PROCESSED": "P", "CONVERTED": "S", "JUNK": "F"}
+    statuses = Counter(r["STATUS_ID"] for r in leads)
+    assert set(statuses) == set(semantic)
+    with_company = sum(r["COMPANY_ID"] is not None for r in leads) / len(leads)
+    assert 0.5 < with_company < 0.7
+    assert any(r["SOURCE_ID"] is None for r in leads)
+    assert len({r["ASSIGNED_BY_ID"] for r in leads}) >= 6
+    created = [datetime.fromisoformat(r["DATE_CREATE"]).timestamp() for r in leads]
+    assert created == sorted(created)  # IDs are handed out in time order
+    assert anchor - 541 * 86400 <= min(created) and max(created) < anchor
+    for r in leads:
+        assert r["STATUS_SEMANTIC_ID"] == semantic[r["STATUS_ID"]]
+        assert (r["DATE_CLOSED"] is not None) == (semantic[r["STATUS_ID"]] != "P")
+        assert r["DATE_CREATE"] <= r["MOVED_TIME"] <= r["DATE_MODIFY"]
+        assert datetime.fromisoformat(r["DATE_MODIFY"]).timestamp() < anchor
+        assert r["DATE_CREATE"].endswith("+03:00")
+        if r["COMPANY_ID"] is not None:
+            company = state.companies[int(r["COMPANY_ID"])]
+            assert r["COMPANY_TITLE"] == company["TITLE"]
+            assert company["DATE_CREATE"] <= r["DATE_CREATE"]
+        assert r["OPPORTUNITY"].replace(".", "", 1).isdigit()
+        assert r["NAME"] and r["LAST_NAME"] and all("А" <= ch <= "я" or ch == "ё" for ch in r["NAME"])
+        if r["UTM_SOURCE"] is not None:
+            assert r["SOURCE_ID"] in ("WEB", "WEBFORM", "ADVERTISING", "CALLBACK")
+
+
+def test_companies_cover_every_band_with_consistent_revenue():
+    state = generate(PortalState(), 9, 0, 5, TZ)
+    assert {c["EMPLOYEES"] for c in state.companies.values()} == {f"EMPLOYEES_{i}" for i in range(1, 6)}
+    state = generate(PortalState(), 9, 2000, None, TZ)
+    companies = list(state.companies.values())
+    assert any(c["REVENUE"] is None for c in companies)
+    medians = {}
+    for band in (f"EMPLOYEES_{i}" for i in range(1, 6)):
+        revenues = sorted(float(c["REVENUE"]) for c in companies if c["EMPLOYEES"] == band and c["REVENUE"])
+        medians[band] = revenues[len(revenues) // 2]
+    assert list(medians.values()) == sorted(medians.values())
+    titles = [c["TITLE"] for c in companies]
+    assert any(t.startswith("ООО «") for t in titles) and any(t.startswith("ИП ") for t in titles)
+    assert all(c["CURRENCY_ID"] == "RUB" for c in companies)
+
+
+def test_time_zone_only_changes_the_offset():
+    moscow = generate(PortalState(), 2, 50, None, TZ)
+    utc = generate(PortalState(), 2, 50, None, parse_offset("+00:00"))
+    for a, b in zip(moscow.leads.values(), utc.leads.values()):
+        assert datetime.fromisoformat(a["DATE_CREATE"]) == datetime.fromisoformat(b["DATE_CREATE"])
+        assert b["DATE_CREATE"].endswith("+00:00")
+
+
+def test_ten_thousand_leads_generate_quickly():
+    timings = []
+    for _ in range(2):  # best of two: shared CI machines have noisy neighbours
+        started = time.perf_counter()
+        generate(PortalState(), 1, 10_000, None, TZ)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 2.0
