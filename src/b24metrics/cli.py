@@ -131,6 +131,8 @@ def _writeback_summary(fields, push) -> None:
     for name, count in sorted(push.per_field().items()):
         table.add_row(name, str(count))
     out.print(table)
+    if push.leads_checked == 0:
+        out.print("No graded leads yet: run `b24metrics sync` and `b24metrics kpi` first.")
     leads = len({c.lead_id for c in push.changes})
     line = f"{verb} {len(push.changes)} values on {leads} of {push.leads_checked} leads"
     if not push.dry_run:
@@ -215,12 +217,11 @@ def sync(
         raise typer.BadParameter(str(exc), param_hint="--entity") from None
     warehouse = pipeline.open_warehouse(settings)
     with pipeline.open_client(settings) as client, _progress() as progress:
-        began = time.monotonic()
-        results = pipeline.sync(client, warehouse, streams, progress=progress)
-        stats = client.stats
-    out.print(_sync_table(results))
-    out.print(f"{stats.requests} requests, {stats.rate_limited} refused by the rate limit, "
-              f"{stats.retries} retries, {time.monotonic() - began:.1f} s")
+        with pipeline.recorded_run(warehouse, client, "sync") as report:
+            report.streams = pipeline.sync(client, warehouse, streams, progress=progress)
+    out.print(_sync_table(report.streams))
+    out.print(f"{report.requests} requests, {report.rate_limited} refused by the rate limit, "
+              f"{report.retries} retries, {report.seconds:.1f} s")
 
 
 @app.command()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from b24metrics.config import Settings
 from b24metrics.errors import B24MetricsError
@@ -84,27 +85,40 @@ def writeback(
     return fields, push
 
 
+@contextmanager
+def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Iterator[CycleReport]:
+    """A sync_runs row that ends as ok, failed or interrupted, with rows and requests."""
+    began, requests_before = time.monotonic(), client.stats.requests
+    report = CycleReport(run_id=start_run(warehouse, kind))
+
+    def close(status: str, error: str | None = None) -> None:
+        report.requests = client.stats.requests - requests_before
+        report.rate_limited, report.retries = client.stats.rate_limited, client.stats.retries
+        report.seconds = time.monotonic() - began
+        try:
+            finish_run(warehouse, report.run_id, status=status, rows=sum(s.rows for s in report.streams),
+                       requests=report.requests, error=error)
+        except B24MetricsError as exc:  # the warehouse itself may be what failed
+            log.error("could not record the end of run %s: %s", report.run_id, exc)
+
+    try:
+        yield report
+    except KeyboardInterrupt:
+        close("interrupted")
+        raise
+    except Exception as exc:
+        close("failed", redact(f"{type(exc).__name__}: {exc}")[:2000])
+        raise
+    close("ok")
+
+
 def run_cycle(
     client: PortalClient, warehouse: Warehouse, settings: Settings, *, progress: Progress | None = None
 ) -> CycleReport:
     """Sync every stream, grade every lead, write the grades back; record the run."""
-    began = time.monotonic()
-    requests_before = client.stats.requests
-    report = CycleReport(run_id=start_run(warehouse, "cycle"))
-    try:
+    with recorded_run(warehouse, client, "cycle") as report:
         report.streams = sync(client, warehouse, list(STREAMS.values()), progress=progress)
         report.graded = refresh_grades(warehouse, settings.grading)
         if settings.writeback.enabled:
             report.fields, report.push = writeback(client, warehouse, settings, run_id=report.run_id)
-    except (B24MetricsError, OSError) as exc:
-        finish_run(
-            warehouse, report.run_id, status="failed", rows=sum(s.rows for s in report.streams),
-            requests=client.stats.requests - requests_before, error=redact(str(exc))[:2000],
-        )
-        raise
-    report.requests = client.stats.requests - requests_before
-    report.rate_limited = client.stats.rate_limited
-    report.retries = client.stats.retries
-    report.seconds = time.monotonic() - began
-    finish_run(warehouse, report.run_id, status="ok", rows=sum(s.rows for s in report.streams), requests=report.requests)
     return report

@@ -148,3 +148,18 @@ def test_one_rejected_update_does_not_fail_its_batch(portals, settings_for):
     with warehouse.connect() as con:
         rows = con.execute("SELECT DISTINCT entity_id, outcome, error FROM writeback_ledger WHERE outcome <> 'applied'").fetchall()
     assert rows == [(gone, "rejected", "error: Not found")]
+
+
+def test_a_failed_cycle_is_recorded_as_failed(portals, settings_for):
+    portal = portals(seed=15, leads=60, rate=20.0, burst=50)
+    settings = settings_for(portal)
+    warehouse = pipeline.open_warehouse(settings)
+    portal.faults.fail_next(50, status=500, error="INTERNAL_SERVER_ERROR", description="down for maintenance")
+    with pipeline.open_client(settings) as client:
+        client.backoff = 0.01
+        with pytest.raises(Exception, match="INTERNAL_SERVER_ERROR"):
+            pipeline.run_cycle(client, warehouse, settings)
+    with warehouse.connect() as con:
+        runs = con.execute("SELECT kind, status, error, requests FROM sync_runs").fetchall()
+    assert len(runs) == 1 and runs[0][:2] == ("cycle", "failed")
+    assert "down for maintenance" in runs[0][2] and runs[0][3] == 5  # the first try and 4 retries

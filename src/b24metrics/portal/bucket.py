@@ -2,11 +2,14 @@
 
 The portal adds 1 per request and drains `rate` per second; above `burst` it refuses. We keep
 the same account on our side (a batch is one request) and wait before a request that would
-overflow it. A small margin covers the requests in flight and the clocks of two machines.
+overflow it. The portal counts a request when it arrives, we count it when we send it: a
+margin of headroom (0.3 s worth of requests, at least 2) absorbs requests that were held up on
+the way and then arrive together.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Callable
@@ -18,11 +21,13 @@ class LeakyBucket:
         rate: float,
         burst: int,
         *,
-        margin: int = 2,
+        margin: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.rate = float(rate)
+        if margin is None:
+            margin = max(2, math.ceil(rate * 0.3))
         self.capacity = max(1.0, float(burst - margin))
         self._clock = clock
         self._sleep = sleep
