@@ -47,7 +47,9 @@ class LeakyBucket:
             with self._lock:
                 now = self._clock()
                 self._drain(now)
-                if self._level + 1.0 <= self.capacity:
+                # The tolerance keeps float rounding from asking for sleeps too short to move
+                # the clock, which would spin forever.
+                if self._level + 1.0 <= self.capacity + 1e-9:
                     self._level += 1.0
                     self.waited += waited
                     return waited

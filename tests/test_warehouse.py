@@ -1,0 +1,56 @@
+import subprocess
+import sys
+
+import pyarrow as pa
+import pytest
+from alembic import command
+
+from b24metrics.errors import WarehouseBusy
+from b24metrics.warehouse import Warehouse
+from b24metrics.warehouse.load import upsert
+
+
+def _tables(wh):
+    with wh.connect() as con:
+        return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def test_migrations_create_upgrade_idempotently_and_reverse(tmp_path):
+    wh = Warehouse(tmp_path / "new" / "wh.duckdb")
+    assert wh.revision() is None
+    assert wh.migrate() is True and wh.migrate() is False
+    assert wh.revision() == wh.head()
+    assert {"leads", "companies", "statuses", "raw_records", "sync_state", "lead_grades"} <= _tables(wh)
+    with wh._sa_connection() as conn:
+        command.downgrade(wh._alembic(conn), "base")
+        conn.commit()
+    assert _tables(wh) == {"alembic_version"}
+
+
+def test_upsert_replaces_by_key_and_keeps_the_last_duplicate(warehouse):
+    schema = pa.schema([("id", pa.int64()), ("title", pa.string())])
+    with warehouse.connect() as con:
+        upsert(con, "leads", ["id"], pa.Table.from_pylist([{"id": 1, "title": "old"}, {"id": 2, "title": "two"}], schema))
+        upsert(con, "leads", ["id"], pa.Table.from_pylist([{"id": 1, "title": "first"}, {"id": 1, "title": "last"}], schema))
+        rows = con.execute("SELECT id, title FROM leads ORDER BY id").fetchall()
+    assert rows == [(1, "last"), (2, "two")]
+
+
+def test_a_second_writer_gets_a_clear_message_not_a_traceback(warehouse):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+         str(warehouse.path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        busy = Warehouse(warehouse.path, busy_timeout=0.3)
+        with pytest.raises(WarehouseBusy) as caught:
+            with busy.connect():
+                pass
+        assert "in use by another b24metrics process" in str(caught.value)
+        assert f"PID {holder.pid}" in str(caught.value)
+    finally:
+        holder.kill()
+        holder.wait()
