@@ -88,12 +88,13 @@ def writeback(
 @contextmanager
 def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Iterator[CycleReport]:
     """A sync_runs row that ends as ok, failed or interrupted, with rows and requests."""
-    began, requests_before = time.monotonic(), client.stats.requests
+    began, before = time.monotonic(), (client.stats.requests, client.stats.rate_limited, client.stats.retries)
     report = CycleReport(run_id=start_run(warehouse, kind))
 
     def close(status: str, error: str | None = None) -> None:
-        report.requests = client.stats.requests - requests_before
-        report.rate_limited, report.retries = client.stats.rate_limited, client.stats.retries
+        report.requests = client.stats.requests - before[0]
+        report.rate_limited = client.stats.rate_limited - before[1]
+        report.retries = client.stats.retries - before[2]
         report.seconds = time.monotonic() - began
         try:
             finish_run(warehouse, report.run_id, status=status, rows=sum(s.rows for s in report.streams),
