@@ -15,6 +15,27 @@ Every field has a *kind* that decides how filters compare it and how
 from __future__ import annotations
 
 # (name, kind, writable through crm.lead.update)
+# Address, UTM and last-activity fields: the same on leads and companies.
+_ADDRESS_UTM_ACTIVITY: list[tuple[str, str, bool]] = [
+    ("ADDRESS", "string", True),
+    ("ADDRESS_2", "string", True),
+    ("ADDRESS_CITY", "string", True),
+    ("ADDRESS_POSTAL_CODE", "string", True),
+    ("ADDRESS_REGION", "string", True),
+    ("ADDRESS_PROVINCE", "string", True),
+    ("ADDRESS_COUNTRY", "string", True),
+    ("ADDRESS_COUNTRY_CODE", "string", True),
+    ("ADDRESS_LOC_ADDR_ID", "int", False),
+    ("UTM_SOURCE", "string", True),
+    ("UTM_MEDIUM", "string", True),
+    ("UTM_CAMPAIGN", "string", True),
+    ("UTM_CONTENT", "string", True),
+    ("UTM_TERM", "string", True),
+    ("LAST_ACTIVITY_BY", "int", False),
+    ("LAST_ACTIVITY_TIME", "datetime", False),
+]
+
+
 LEAD_FIELDS: list[tuple[str, str, bool]] = [
     ("ID", "int", False),
     ("TITLE", "string", True),
@@ -51,23 +72,7 @@ LEAD_FIELDS: list[tuple[str, str, bool]] = [
     ("ORIGIN_ID", "string", True),
     ("MOVED_BY_ID", "int", False),
     ("MOVED_TIME", "datetime", False),
-    ("ADDRESS", "string", True),
-    ("ADDRESS_2", "string", True),
-    ("ADDRESS_CITY", "string", True),
-    ("ADDRESS_POSTAL_CODE", "string", True),
-    ("ADDRESS_REGION", "string", True),
-    ("ADDRESS_PROVINCE", "string", True),
-    ("ADDRESS_COUNTRY", "string", True),
-    ("ADDRESS_COUNTRY_CODE", "string", True),
-    ("ADDRESS_LOC_ADDR_ID", "int", False),
-    ("UTM_SOURCE", "string", True),
-    ("UTM_MEDIUM", "string", True),
-    ("UTM_CAMPAIGN", "string", True),
-    ("UTM_CONTENT", "string", True),
-    ("UTM_TERM", "string", True),
-    ("LAST_ACTIVITY_BY", "int", False),
-    ("LAST_ACTIVITY_TIME", "datetime", False),
-]
+] + _ADDRESS_UTM_ACTIVITY
 
 COMPANY_FIELDS: list[tuple[str, str, bool]] = [
     ("ID", "int", False),
@@ -94,23 +99,7 @@ COMPANY_FIELDS: list[tuple[str, str, bool]] = [
     ("ORIGINATOR_ID", "string", True),
     ("ORIGIN_ID", "string", True),
     ("ORIGIN_VERSION", "string", True),
-    ("ADDRESS", "string", True),
-    ("ADDRESS_2", "string", True),
-    ("ADDRESS_CITY", "string", True),
-    ("ADDRESS_POSTAL_CODE", "string", True),
-    ("ADDRESS_REGION", "string", True),
-    ("ADDRESS_PROVINCE", "string", True),
-    ("ADDRESS_COUNTRY", "string", True),
-    ("ADDRESS_COUNTRY_CODE", "string", True),
-    ("ADDRESS_LOC_ADDR_ID", "int", False),
-    ("UTM_SOURCE", "string", True),
-    ("UTM_MEDIUM", "string", True),
-    ("UTM_CAMPAIGN", "string", True),
-    ("UTM_CONTENT", "string", True),
-    ("UTM_TERM", "string", True),
-    ("LAST_ACTIVITY_BY", "int", False),
-    ("LAST_ACTIVITY_TIME", "datetime", False),
-]
+] + _ADDRESS_UTM_ACTIVITY
 
 STATUS_FIELDS: list[tuple[str, str, bool]] = [
     ("ID", "int", False),
