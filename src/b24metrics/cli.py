@@ -6,6 +6,7 @@ import logging
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
@@ -21,6 +22,7 @@ from b24metrics.config import Settings, load_settings
 from b24metrics.kpis import grades_by_source, refresh_grades
 from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
+from b24metrics.warehouse import Warehouse, read_bookmarks
 
 EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_STOP, EXIT_RETRY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -110,10 +112,10 @@ def _grades_table(rows: list[dict]) -> Table:
 
 def _sync_table(results) -> Table:
     table = Table(title="Sync")
-    for name in ("stream", "rows", "pages", "quarantined values"):
-        table.add_column(name, justify="left" if name == "stream" else "right")
+    for name in ("stream", "pass", "rows", "pages", "quarantined values"):
+        table.add_column(name, justify="left" if name in ("stream", "pass") else "right")
     for r in results:
-        table.add_row(r.stream, str(r.rows), str(r.pages), str(r.quarantined))
+        table.add_row(r.stream, r.mode, str(r.rows), str(r.pages), str(r.quarantined))
     return table
 
 
@@ -206,11 +208,16 @@ def demo(
 
 @app.command()
 def sync(
+    full: bool = typer.Option(False, "--full", help="Read everything again, not only what changed."),
     entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): leads, companies, statuses."),
+    since: Optional[datetime] = typer.Option(None, "--since", help="Read records modified since this date or time (portal records keep their own time zone; a value without one is UTC)."),
 ) -> None:
-    """Copy the portal into the warehouse: a full keyset pass, each page committed with its
-    bookmark, so that an interrupted sync resumes where it stopped."""
+    """Bring the warehouse up to date: a full keyset pass the first time (or with --full),
+    then only what changed. Each page commits with its bookmark: an interrupted sync resumes
+    where it stopped."""
     settings = _settings()
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
     try:
         streams = pipeline.select_streams(entity)
     except ValueError as exc:
@@ -218,10 +225,45 @@ def sync(
     warehouse = pipeline.open_warehouse(settings)
     with pipeline.open_client(settings) as client, _progress() as progress:
         with pipeline.recorded_run(warehouse, client, "sync") as report:
-            report.streams = pipeline.sync(client, warehouse, streams, progress=progress)
+            report.streams = pipeline.sync(client, warehouse, streams, settings, full=full, since=since,
+                                           progress=progress)
     out.print(_sync_table(report.streams))
     out.print(f"{report.requests} requests, {report.rate_limited} refused by the rate limit, "
               f"{report.retries} retries, {report.seconds:.1f} s")
+
+
+@app.command()
+def status() -> None:
+    """Show where each stream stands (bookmarks) and the last runs. Reads only."""
+    settings = _settings()
+    warehouse = Warehouse(settings.warehouse.path)
+    if warehouse.revision() is None:
+        out.print(f"No warehouse at {warehouse.path} yet: run `b24metrics sync`.")
+        return
+    with warehouse.connect(read_only=True) as con:
+        marks = read_bookmarks(con)
+        runs = con.execute(
+            "SELECT run_id, kind, status, started_at, finished_at, rows_loaded, requests, error "
+            "FROM sync_runs ORDER BY run_id DESC LIMIT 10"
+        ).fetchall()
+    table = Table(title="Streams")
+    for name in ("stream", "last pass", "complete", "cursor ID", "rows in pass", "changes read since", "updated"):
+        table.add_column(name)
+    for stream, mode, complete, cursor, rows, since, updated in marks:
+        table.add_row(stream, mode or "full", "yes" if complete else "in progress", str(cursor or ""),
+                      str(rows), _when(since), _when(updated))
+    out.print(table)
+    runs_table = Table(title="Last runs")
+    for name in ("run", "kind", "status", "started", "finished", "rows", "requests", "error"):
+        runs_table.add_column(name, overflow="fold")
+    for run_id, kind, state_, started, finished, rows, requests, error in runs:
+        runs_table.add_row(str(run_id), kind, state_, _when(started), _when(finished), str(rows or 0),
+                           str(requests or 0), error or "")
+    out.print(runs_table)
+
+
+def _when(moment) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
 
 
 @app.command()

@@ -139,6 +139,12 @@ class WritebackSettings(_Section):
     batch_size: int = Field(50, ge=1, le=50, description="updates per batch request (Bitrix24 allows 50)")
 
 
+class SyncSettings(_Section):
+    overlap_seconds: int = Field(
+        300, ge=0, description="incremental passes re-read this much before the watermark (clock skew, slow commits)"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="B24M_",
@@ -150,6 +156,7 @@ class Settings(BaseSettings):
 
     portal: PortalSettings
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     grading: GradingSettings = Field(default_factory=GradingSettings)
     writeback: WritebackSettings = Field(default_factory=WritebackSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

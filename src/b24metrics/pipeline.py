@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from b24metrics.config import Settings
 from b24metrics.errors import B24MetricsError
-from b24metrics.extract import STREAMS, Stream, StreamResult, sync_full
+from b24metrics.extract import STREAMS, Stream, StreamResult, sync_streams
 from b24metrics.extract.runner import Progress
 from b24metrics.kpis import refresh_grades
 from b24metrics.portal import PortalClient
@@ -66,9 +67,20 @@ def select_streams(names: Iterable[str] | None) -> list[Stream]:
 
 
 def sync(
-    client: PortalClient, warehouse: Warehouse, streams: list[Stream], *, progress: Progress | None = None
+    client: PortalClient,
+    warehouse: Warehouse,
+    streams: list[Stream],
+    settings: Settings,
+    *,
+    full: bool = False,
+    since: datetime | None = None,
+    progress: Progress | None = None,
 ) -> list[StreamResult]:
-    return [sync_full(client, warehouse, s, progress=progress) for s in streams]
+    """Full passes the first time (or when asked), incremental passes after that."""
+    return sync_streams(
+        client, warehouse, streams, full=full, since=since,
+        overlap=timedelta(seconds=settings.sync.overlap_seconds), progress=progress,
+    )
 
 
 def writeback(
@@ -118,7 +130,7 @@ def run_cycle(
 ) -> CycleReport:
     """Sync every stream, grade every lead, write the grades back; record the run."""
     with recorded_run(warehouse, client, "cycle") as report:
-        report.streams = sync(client, warehouse, list(STREAMS.values()), progress=progress)
+        report.streams = sync(client, warehouse, list(STREAMS.values()), settings, progress=progress)
         report.graded = refresh_grades(warehouse, settings.grading)
         if settings.writeback.enabled:
             report.fields, report.push = writeback(client, warehouse, settings, run_id=report.run_id)

@@ -1,5 +1,6 @@
 """The whole cycle, portal -> warehouse -> grades -> portal, over real HTTP."""
 
+
 import pytest
 
 from b24metrics import pipeline
@@ -52,6 +53,7 @@ def test_a_changed_company_regrades_only_its_leads(portals, settings_for):
         company = portal.state.companies[int(lead["COMPANY_ID"])]
         company["EMPLOYEES"] = "EMPLOYEES_5"  # now a 1000+ company
         company["REVENUE"] = None
+        company["DATE_MODIFY"] = portal.format_time(portal.clock())  # as the portal does on an edit
         affected = {i for i, l in portal.state.leads.items() if l.get("COMPANY_ID") == lead["COMPANY_ID"]}
     report, warehouse = _cycle(portal, settings)
     changed_leads = {c.lead_id for c in report.push.changes}
@@ -113,7 +115,7 @@ def test_writeback_twice_without_a_sync_sends_nothing_the_second_time(portals, s
     settings = settings_for(portal)
     warehouse = pipeline.open_warehouse(settings)
     with pipeline.open_client(settings) as client:
-        pipeline.sync(client, warehouse, list(STREAMS.values()))
+        pipeline.sync(client, warehouse, list(STREAMS.values()), settings)
         refresh_grades(warehouse, settings.grading)
         dry_fields, dry = pipeline.writeback(client, warehouse, settings, dry_run=True)
         ours = {settings.writeback.lead_fields.grade, settings.writeback.lead_fields.score,
@@ -135,7 +137,7 @@ def test_one_rejected_update_does_not_fail_its_batch(portals, settings_for):
     settings = settings_for(portal)
     warehouse = pipeline.open_warehouse(settings)
     with pipeline.open_client(settings) as client:
-        pipeline.sync(client, warehouse, list(STREAMS.values()))
+        pipeline.sync(client, warehouse, list(STREAMS.values()), settings)
         from b24metrics.kpis import refresh_grades
 
         refresh_grades(warehouse, settings.grading)

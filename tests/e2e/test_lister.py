@@ -14,7 +14,7 @@ def test_every_lead_exactly_once_in_id_order(portals, client_for, count):
     portal = portals(seed=count, leads=count)
     client = client_for(portal)
     pages = list(iter_pages(client, "crm.lead.list", select=["ID", "TITLE"]))
-    ids = [int(row["ID"]) for page in pages for row in page]
+    ids = [int(row["ID"]) for page in pages for row in page.rows]
     assert ids == sorted(portal.state.leads)
     assert len(ids) == len(set(ids)) == count
     # One plain call first, then up to 2,500 rows per batch request.

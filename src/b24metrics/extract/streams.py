@@ -34,6 +34,7 @@ class Stream:
     columns: tuple[Column, ...]
     extra_select: tuple[str, ...] = ()  # asked for and kept raw, not typed (custom fields)
     id_field: str = "ID"              # the keyset cursor
+    modified_field: str | None = None  # incremental passes read `>=` this; None: always a full pass
     wrapper: str | None = None        # key holding the rows, for methods that answer {"items": [...]}
     filter: dict[str, Any] = field(default_factory=dict)
 
@@ -56,6 +57,7 @@ LEADS = Stream(
     table="leads",
     entity="lead",
     primary_key=("id",),
+    modified_field="DATE_MODIFY",
     columns=_cols(
         "id:ID:int, title:TITLE:str, name:NAME:str, last_name:LAST_NAME:str,"
         "status_id:STATUS_ID:str, status_semantic_id:STATUS_SEMANTIC_ID:str, source_id:SOURCE_ID:str,"
@@ -75,6 +77,7 @@ COMPANIES = Stream(
     table="companies",
     entity="company",
     primary_key=("id",),
+    modified_field="DATE_MODIFY",
     columns=_cols(
         "id:ID:int, title:TITLE:str, company_type:COMPANY_TYPE:str, industry:INDUSTRY:str,"
         "employees:EMPLOYEES:str, revenue:REVENUE:float, currency_id:CURRENCY_ID:str,"
@@ -85,6 +88,7 @@ COMPANIES = Stream(
 )
 
 # Every crm.status.list dictionary at once: lead statuses, sources, size bands, industries...
+# A few hundred rows with no modification date: every pass reads them whole.
 STATUSES = Stream(
     name="statuses",
     method="crm.status.list",

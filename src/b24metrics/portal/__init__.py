@@ -1,6 +1,17 @@
 """The only code that talks HTTP to Bitrix24."""
 
 from b24metrics.portal.client import BatchResponse, ClientStats, PortalClient, Response
-from b24metrics.portal.listing import iter_pages
+from b24metrics.portal.listing import PAGE, ListPage, check_order, iter_pages, list_params, rows_of
 
-__all__ = ["BatchResponse", "ClientStats", "PortalClient", "Response", "iter_pages"]
+__all__ = [
+    "PAGE",
+    "BatchResponse",
+    "ClientStats",
+    "ListPage",
+    "PortalClient",
+    "Response",
+    "check_order",
+    "iter_pages",
+    "list_params",
+    "rows_of",
+]

@@ -7,12 +7,19 @@ up to 50 pages through `$result[pN][49][ID]`, 2,500 rows per HTTP request.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 from b24metrics import errors
 from b24metrics.portal.client import MAX_BATCH, PortalClient
 
 PAGE = 50
+
+
+@dataclass
+class ListPage:
+    rows: list[dict[str, Any]]
+    time: dict[str, Any] = field(default_factory=dict)  # the `time` block of the answer it came in
 
 
 def iter_pages(
@@ -25,39 +32,43 @@ def iter_pages(
     wrapper: str | None = None,
     after_id: int = 0,
     pages_per_batch: int = MAX_BATCH,
-) -> Iterator[list[dict[str, Any]]]:
+    probe: bool = True,
+) -> Iterator[ListPage]:
     """Yield pages of rows in ascending ID order, each row exactly once.
 
     `wrapper` names the key that holds the rows for methods that answer {"items": [...]}.
+    With probe=False the caller already knows more than a page follows: batches from the start.
     """
     last_id = after_id
-    first = True
+    first = probe
     while True:
         count = 1 if first else pages_per_batch
         commands = {
-            f"p{i}": (method, _params(select, filter, id_field, last_id if i == 0 else _ref(i, wrapper, id_field)))
+            f"p{i}": (method, list_params(select, filter, id_field, last_id if i == 0 else _ref(i, wrapper, id_field)))
             for i in range(count)
         }
         if first:
             name, params = commands["p0"]
-            pages = [_rows(client.call(name, params).result, wrapper, method)]
+            reply = client.call(name, params)
+            pages = [ListPage(rows_of(reply.result, wrapper, method), reply.time)]
         else:
-            reply = client.batch(commands, halt=True)
-            if reply.errors:
-                raise next(iter(reply.errors.values()))
-            pages = [_rows(reply.results.get(f"p{i}"), wrapper, method) for i in range(count)]
+            batch = client.batch(commands, halt=True)
+            if batch.errors:
+                raise next(iter(batch.errors.values()))
+            pages = [ListPage(rows_of(batch.results.get(f"p{i}"), wrapper, method), batch.time) for i in range(count)]
         first = False
-        for rows in pages:
-            last_id = _check_order(rows, last_id, id_field, method)
-            if rows:
-                yield rows
-            if len(rows) < PAGE:
+        for page in pages:
+            last_id = check_order(page.rows, last_id, id_field, method)
+            if page.rows:
+                yield page
+            if len(page.rows) < PAGE:
                 # Commands after a short page referred to a row that does not exist: whatever
                 # they returned is not part of this listing.
                 return
 
 
-def _params(select, filter, id_field: str, after: Any) -> dict[str, Any]:
+def list_params(select, filter, id_field: str, after: Any) -> dict[str, Any]:
+    """One keyset page: rows after `after` in ID order, no total count."""
     flt = dict(filter or {})
     flt[f">{id_field}"] = after
     params: dict[str, Any] = {"order": {id_field: "ASC"}, "filter": flt, "start": -1}
@@ -71,7 +82,7 @@ def _ref(index: int, wrapper: str | None, id_field: str) -> str:
     return f"$result[p{index - 1}]{inner}[{PAGE - 1}][{id_field}]"
 
 
-def _rows(result: Any, wrapper: str | None, method: str) -> list[dict[str, Any]]:
+def rows_of(result: Any, wrapper: str | None, method: str) -> list[dict[str, Any]]:
     if wrapper and isinstance(result, dict):
         result = result.get(wrapper)
     if result is None or result == {}:
@@ -81,7 +92,7 @@ def _rows(result: Any, wrapper: str | None, method: str) -> list[dict[str, Any]]
     return result
 
 
-def _check_order(rows: list[dict[str, Any]], last_id: int, id_field: str, method: str) -> int:
+def check_order(rows: list[dict[str, Any]], last_id: int, id_field: str, method: str) -> int:
     """Guard against a method that ignores the filter or the order: it would loop forever."""
     for row in rows:
         try:

@@ -321,7 +321,7 @@ def execute(portal: Any, method: str, params: dict[str, Any]) -> tuple[Outcome, 
     if booked and limit is not None and portal.operating.read(method)[0] > limit:
         raise RestError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
     portal.stats.count_method(method)
-    start = time.time()
+    start = portal.clock()  # the portal's own clock: the same one DATE_MODIFY is stamped with
     started = time.perf_counter()
     try:
         outcome = handler(portal, params)
@@ -330,6 +330,6 @@ def execute(portal: Any, method: str, params: dict[str, Any]) -> tuple[Outcome, 
         processing = time.perf_counter() - started + portal.method_costs.get(method, 0.0)
         if booked:
             portal.operating.add(method, processing)
-    finish = time.time()
-    operating, reset_at = portal.operating.read(method, finish)
+    finish = start + (time.perf_counter() - started)
+    operating, reset_at = portal.operating.read(method)
     return outcome, time_block(start, finish, processing, portal.tzinfo, operating, reset_at)

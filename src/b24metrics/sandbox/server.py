@@ -184,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         portal = self.server.portal
-        received = time.time()
+        received = portal.clock()  # the portal's own clock, as DATE_MODIFY uses
         self._count_request()
         try:
             raw_body = self._read_body()

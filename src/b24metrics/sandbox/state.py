@@ -25,7 +25,25 @@ class PortalState:
         self.statuses: list[dict[str, Any]] = []
         #: crm.lead.userfield.list definitions (internal form, see methods)
         self.lead_userfields: list[dict[str, Any]] = []
+        #: crm.deal.userfield.list definitions (same form)
+        self.deal_userfields: list[dict[str, Any]] = []
         self.next_userfield_id = 1
+        #: deal ID (int) -> record (crm.deal.list; CONTACT_IDS is never stored)
+        self.deals: dict[int, dict[str, Any]] = {}
+        #: contact ID (int) -> record (crm.contact.list; PHONE/EMAIL multifields included)
+        self.contacts: dict[int, dict[str, Any]] = {}
+        #: user ID (int) -> record (user.get)
+        self.users: dict[int, dict[str, Any]] = {}
+        #: activity ID (int) -> record (crm.activity.list)
+        self.activities: dict[int, dict[str, Any]] = {}
+        #: activity ID (int) -> [(OWNER_TYPE_ID, OWNER_ID), ...]: every binding, the owner first
+        self.activity_bindings: dict[int, list[tuple[int, int]]] = {}
+        #: call statistics ID (int) -> record (voximplant.statistic.get)
+        self.calls: dict[int, dict[str, Any]] = {}
+        #: deal pipelines, crm.category.list form, in the order the method returns them
+        self.categories: list[dict[str, Any]] = []
+        #: entityTypeId (1 lead, 2 deal) -> history ID (int) -> record (crm.stagehistory.list)
+        self.stage_history: dict[int, dict[int, dict[str, Any]]] = {1: {}, 2: {}}
         self._sorted_ids: dict[int, tuple[Any, list[int]]] = {}
 
     def sorted_ids(self, table: dict[int, Any]) -> list[int]:
@@ -46,8 +64,8 @@ class PortalState:
             return 0
         return bisect_left(ids, lower) if inclusive else bisect_right(ids, lower)
 
-    def userfield(self, field_name: str) -> dict[str, Any] | None:
-        for definition in self.lead_userfields:
+    def userfield(self, field_name: str, definitions: str = "lead_userfields") -> dict[str, Any] | None:
+        for definition in getattr(self, definitions):
             if definition["FIELD_NAME"] == field_name:
                 return definition
         return None

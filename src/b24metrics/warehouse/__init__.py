@@ -4,11 +4,11 @@ from b24metrics.warehouse.db import Warehouse
 from b24metrics.warehouse.load import (
     Bookmark,
     Page,
-    complete_stream,
     finish_run,
     load_page,
     read_bookmark,
-    restart_stream,
+    read_bookmarks,
+    save_bookmark,
     start_run,
 )
 
@@ -16,10 +16,10 @@ __all__ = [
     "Bookmark",
     "Page",
     "Warehouse",
-    "complete_stream",
     "finish_run",
     "load_page",
     "read_bookmark",
-    "restart_stream",
+    "read_bookmarks",
+    "save_bookmark",
     "start_run",
 ]

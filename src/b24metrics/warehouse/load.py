@@ -31,9 +31,16 @@ class Page:
 
 @dataclass(frozen=True)
 class Bookmark:
+    """Where a stream's pass stands. A pass reads rows by ascending ID; `cursor_id` is the last
+    ID committed. An incremental pass reads only rows modified since `pass_since`."""
+
     stream: str
     cursor_id: int | None
     complete: bool = False
+    mode: str = "full"                      # "full" or "incremental"
+    pass_since: datetime | None = None      # the incremental filter of this pass
+    pass_started_at: datetime | None = None  # the portal's clock when this pass began
+    since: datetime | None = None           # watermark: start of the last complete pass
 
 
 def upsert(con: duckdb.DuckDBPyConnection, table: str, primary_key: Sequence[str], rows: pa.Table) -> None:
@@ -79,36 +86,39 @@ def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) ->
         save_bookmark(con, bookmark, rows=page.rows.num_rows)
 
 
+_BOOKMARK = ("cursor_id", "complete", "mode", "pass_since", "pass_started_at", "since")
+
+
 def save_bookmark(con: duckdb.DuckDBPyConnection, bookmark: Bookmark, *, rows: int = 0) -> None:
+    """Store the bookmark; `rows` adds to the pass's row count (a new pass starts at 0)."""
     con.execute(
-        """
-        INSERT INTO sync_state (stream, cursor_id, rows_loaded, complete, updated_at)
-        VALUES (?, ?, ?, ?, now())
+        f"""
+        INSERT INTO sync_state (stream, rows_loaded, updated_at, {', '.join(_BOOKMARK)})
+        VALUES (?, ?, now(), {', '.join('?' for _ in _BOOKMARK)})
         ON CONFLICT (stream) DO UPDATE SET
-            cursor_id = excluded.cursor_id,
-            rows_loaded = sync_state.rows_loaded + excluded.rows_loaded,
-            complete = excluded.complete,
-            updated_at = excluded.updated_at
+            rows_loaded = CASE WHEN excluded.cursor_id = 0 THEN 0 ELSE sync_state.rows_loaded END
+                          + excluded.rows_loaded,
+            updated_at = excluded.updated_at,
+            {', '.join(f"{c} = excluded.{c}" for c in _BOOKMARK)}
         """,
-        [bookmark.stream, bookmark.cursor_id, rows, bookmark.complete],
+        [bookmark.stream, rows, *(getattr(bookmark, c) for c in _BOOKMARK)],
     )
 
 
 def read_bookmark(con: duckdb.DuckDBPyConnection, stream: str) -> Bookmark | None:
-    row = con.execute("SELECT cursor_id, complete FROM sync_state WHERE stream = ?", [stream]).fetchall()
-    return Bookmark(stream, row[0][0], bool(row[0][1])) if row else None
+    row = con.execute(f"SELECT {', '.join(_BOOKMARK)} FROM sync_state WHERE stream = ?", [stream]).fetchall()
+    if not row:
+        return None
+    values = dict(zip(_BOOKMARK, row[0]))
+    values["complete"] = bool(values["complete"])
+    values["mode"] = values["mode"] or "full"
+    return Bookmark(stream, **values)
 
 
-def restart_stream(con: duckdb.DuckDBPyConnection, stream: str) -> None:
-    """A new full pass: the bookmark goes back to the start, counts to zero."""
-    with atomic(con):
-        con.execute("DELETE FROM sync_state WHERE stream = ?", [stream])
-        save_bookmark(con, Bookmark(stream, 0, False))
-
-
-def complete_stream(con: duckdb.DuckDBPyConnection, stream: str, cursor_id: int | None) -> None:
-    with atomic(con):
-        save_bookmark(con, Bookmark(stream, cursor_id, complete=True))
+def read_bookmarks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "SELECT stream, mode, complete, cursor_id, rows_loaded, since, updated_at FROM sync_state ORDER BY stream"
+    ).fetchall()
 
 
 def start_run(warehouse: Warehouse, kind: str) -> int:
