@@ -211,6 +211,7 @@ def sync(
     full: bool = typer.Option(False, "--full", help="Read everything again, not only what changed."),
     entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): leads, companies, statuses."),
     since: Optional[datetime] = typer.Option(None, "--since", help="Read records modified since this date or time (portal records keep their own time zone; a value without one is UTC)."),
+    sweep: bool = typer.Option(False, "--sweep", help="Then read all IDs (IDs only) to find records deleted on the portal."),
 ) -> None:
     """Bring the warehouse up to date: a full keyset pass the first time (or with --full),
     then only what changed. Each page commits with its bookmark: an interrupted sync resumes
@@ -227,7 +228,10 @@ def sync(
         with pipeline.recorded_run(warehouse, client, "sync") as report:
             report.streams = pipeline.sync(client, warehouse, streams, settings, full=full, since=since,
                                            progress=progress)
+            swept = pipeline.sweep(client, warehouse, streams) if sweep else []
     out.print(_sync_table(report.streams))
+    for s in swept:
+        out.print(f"{s.stream}: {s.portal_ids} IDs on the portal, {s.deleted} newly deleted, {s.revived} back again")
     out.print(f"{report.requests} requests, {report.rate_limited} refused by the rate limit, "
               f"{report.retries} retries, {report.seconds:.1f} s")
 

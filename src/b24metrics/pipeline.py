@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 from b24metrics.config import Settings
 from b24metrics.errors import B24MetricsError
-from b24metrics.extract import STREAMS, Stream, StreamResult, sync_streams
+from b24metrics.extract import STREAMS, Stream, StreamResult, SweepResult, sweep_deletes, sweepable, sync_streams
 from b24metrics.extract.runner import Progress
 from b24metrics.kpis import refresh_grades
 from b24metrics.portal import PortalClient
@@ -81,6 +81,11 @@ def sync(
         client, warehouse, streams, full=full, since=since,
         overlap=timedelta(seconds=settings.sync.overlap_seconds), progress=progress,
     )
+
+
+def sweep(client: PortalClient, warehouse: Warehouse, streams: list[Stream]) -> list[SweepResult]:
+    """Find deletes: the IDs the portal still has, against the rows the warehouse holds."""
+    return [sweep_deletes(client, warehouse, s) for s in streams if sweepable(s)]
 
 
 def writeback(

@@ -1,6 +1,6 @@
 """The DuckDB warehouse: schema, connections, and the transactional loads."""
 
-from b24metrics.warehouse.db import Warehouse
+from b24metrics.warehouse.db import Warehouse, atomic
 from b24metrics.warehouse.load import (
     Bookmark,
     Page,
@@ -16,6 +16,7 @@ __all__ = [
     "Bookmark",
     "Page",
     "Warehouse",
+    "atomic",
     "finish_run",
     "load_page",
     "read_bookmark",
