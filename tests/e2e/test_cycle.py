@@ -107,6 +107,16 @@ def test_a_malformed_value_is_quarantined_and_the_rest_loads(portals, settings_f
     assert q == [(str(bad_id), "DATE_CREATE", "31.02.2025"), (str(bad_id), "OPPORTUNITY", "двенадцать тысяч")]
     assert lead[0] is None and lead[1] is None and lead[2]
 
+    with portal.state.lock:  # someone fixes the record on the portal
+        portal.state.leads[bad_id]["OPPORTUNITY"] = "12000.00"
+        portal.state.leads[bad_id]["DATE_CREATE"] = "2025-02-28T10:00:00+03:00"
+    with pipeline.open_client(settings) as client:
+        result = sync_full(client, warehouse, STREAMS["leads"])
+    assert result.quarantined == 0
+    with warehouse.connect() as con:
+        assert con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0] == 0
+        assert con.execute("SELECT opportunity FROM leads WHERE id = ?", [bad_id]).fetchall()[0][0] == 12000.0
+
 
 def test_writeback_twice_without_a_sync_sends_nothing_the_second_time(portals, settings_for):
     from b24metrics.kpis import refresh_grades

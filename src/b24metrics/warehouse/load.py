@@ -78,11 +78,15 @@ def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) ->
     with atomic(con):
         upsert(con, page.table, page.primary_key, page.rows)
         upsert(con, "raw_records", ("entity", "id"), raw)
+        con.register("raw_page", raw)
+        # A record that parses now leaves quarantine: its old entries go with this page.
+        con.execute("DELETE FROM quarantine WHERE entity = ? AND id IN (SELECT id FROM raw_page)", [page.entity])
         if page.quarantine:
             con.executemany(
                 "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?, ?)",
                 [(page.entity, rid, fld, value, err, now) for rid, fld, value, err in page.quarantine],
             )
+        con.unregister("raw_page")
         save_bookmark(con, bookmark, rows=page.rows.num_rows)
 
 
