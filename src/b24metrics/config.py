@@ -52,6 +52,9 @@ class PortalSettings(_Section):
     burst: int = Field(50, ge=1, description="requests the portal's bucket holds (50; Enterprise 250)")
     timeout: float = Field(30.0, gt=0, description="seconds to wait for one HTTP answer")
     max_retries: int = Field(6, ge=0, description="retries of one request on 503/5xx/timeouts")
+    operating_limit: float = Field(
+        480.0, gt=0, description="seconds of execution time a method may spend in 10 minutes (429 past it)"
+    )
 
     @field_validator("webhook_url")
     @classmethod

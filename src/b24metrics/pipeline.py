@@ -47,6 +47,7 @@ def open_client(settings: Settings) -> PortalClient:
     return PortalClient(
         p.webhook_url.get_secret_value(),
         rate=p.rate, burst=p.burst, timeout=p.timeout, max_retries=p.max_retries,
+        operating_limit=p.operating_limit,
     )
 
 

@@ -22,11 +22,11 @@ def portals():
 
 @pytest.fixture
 def settings_for(tmp_path):
-    def build(portal: SandboxPortal, **overrides):
+    def build(portal: SandboxPortal, *, portal_settings: dict | None = None, **overrides):
         return load_settings(
             read_file=False,
             portal={"webhook_url": portal.webhook_url, "rate": portal_rate(portal), "burst": portal_burst(portal),
-                    "max_retries": 4},
+                    "max_retries": 4, **(portal_settings or {})},
             warehouse={"path": str(tmp_path / "wh.duckdb")},
             **overrides,
         )

@@ -9,6 +9,8 @@ travels in ONE batch: a sync in which nothing changed costs one HTTP request.
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -17,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from b24metrics.extract.coerce import coerce_record, schema_of
+from b24metrics.errors import OperationTimeLimit
 from b24metrics.extract.streams import Stream
 from b24metrics.portal import PAGE, ListPage, PortalClient, check_order, iter_pages, list_params, rows_of
 from b24metrics.warehouse import Bookmark, Page, Warehouse, load_page, read_bookmark, save_bookmark
@@ -76,12 +79,14 @@ class _StreamPass:
         self.con, self.stream, self.mark, self.progress = con, stream, mark, progress
         self.schema = schema_of(stream)
         self.result = StreamResult(stream.name, mode=mark.mode, resumed_after=mark.cursor_id or 0)
+        self.last_page_full = False
         if not mark.cursor_id:
             save_bookmark(con, mark)  # a new pass: its bookmark and row count start over
 
     def load(self, page: ListPage) -> None:
         if self.mark.pass_started_at is None:
             self.mark = replace(self.mark, pass_started_at=portal_clock(page.time))
+        self.last_page_full = len(page.rows) == PAGE
         if not page.rows:
             return
         stream = self.stream
@@ -104,6 +109,20 @@ class _StreamPass:
         self.result.quarantined += len(bad)
         if self.progress:
             self.progress(stream, len(page.rows))
+
+    def run(self, client: PortalClient, *, yield_to: Callable[[], bool]) -> bool:
+        """Read on to the end (True), or stop early when the method's budget runs short and
+        another stream could use the time (False)."""
+        method = self.stream.method
+        for page in iter_pages(
+            client, method, select=self.stream.select, filter=_filter(self.stream, self.mark),
+            id_field=self.stream.id_field, wrapper=self.stream.wrapper, after_id=self.mark.cursor_id or 0,
+            pages_per_batch=self.stream.pages_per_batch, probe=not self.last_page_full,  # a full last page: more follows, batch at once
+        ):
+            self.load(page)
+            if len(page.rows) == PAGE and client.budget.ready_at([method]) > time.time() and yield_to():
+                return False
+        return True
 
     def finish(self) -> StreamResult:
         self.mark = replace(self.mark, complete=True, since=self.mark.pass_started_at)
@@ -133,6 +152,7 @@ def sync_streams(
                 log.info("%s: resuming the %s pass after ID %d", stream.name, mark.mode, mark.cursor_id)
             passes.append(_StreamPass(con, stream, mark, progress))
         # The first page of every stream in one request (a batch holds 50 commands).
+        more: deque[_StreamPass] = deque()
         for start in range(0, len(passes), 50):
             chunk = passes[start:start + 50]
             reply = client.batch({
@@ -143,19 +163,36 @@ def sync_streams(
             for p in chunk:
                 name = p.stream.name
                 if name in reply.errors:
-                    raise reply.errors[name]
+                    if not isinstance(reply.errors[name], OperationTimeLimit):
+                        raise reply.errors[name]
+                    more.append(p)  # blocked: it goes on after the others
+                    continue
                 rows = rows_of(reply.results.get(name), p.stream.wrapper, p.stream.method)
                 check_order(rows, p.mark.cursor_id or 0, p.stream.id_field, p.stream.method)
                 p.load(ListPage(rows, reply.times.get(name) or reply.time))
                 if len(rows) == PAGE:
-                    for page in iter_pages(
-                        client, p.stream.method, select=p.stream.select, filter=_filter(p.stream, p.mark),
-                        id_field=p.stream.id_field, wrapper=p.stream.wrapper, after_id=p.mark.cursor_id,
-                        probe=False,
-                    ):
-                        p.load(page)
+                    more.append(p)
+                else:
+                    results.append(p.finish())
+        # The rest, stream by stream. A stream whose method ran short of its execution-time budget
+        # steps aside while another can go on; its pass resumes from its bookmark.
+        while more:
+            p = more.popleft()
+            try:
+                done = p.run(client, yield_to=lambda: _someone_ready(client, more))
+            except OperationTimeLimit as exc:
+                log.warning("%s: %s; deferred until its budget resets", p.stream.name, exc)
+                done = False
+            if done:
                 results.append(p.finish())
+            else:
+                more.append(p)
         return results
+
+
+def _someone_ready(client: PortalClient, waiting: deque[_StreamPass]) -> bool:
+    now = time.time()
+    return any(client.budget.ready_at([p.stream.method]) <= now for p in waiting)
 
 
 def sync_full(

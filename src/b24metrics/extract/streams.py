@@ -35,6 +35,9 @@ class Stream:
     extra_select: tuple[str, ...] = ()  # asked for and kept raw, not typed (custom fields)
     id_field: str = "ID"              # the keyset cursor
     modified_field: str | None = None  # incremental passes read `>=` this; None: always a full pass
+    # Pages chained per batch. Commands past the last page still run (and cost the portal time),
+    # so a table known to be small asks for few.
+    pages_per_batch: int = 50
     wrapper: str | None = None        # key holding the rows, for methods that answer {"items": [...]}
     filter: dict[str, Any] = field(default_factory=dict)
 
@@ -95,6 +98,7 @@ STATUSES = Stream(
     table="statuses",
     entity="status",
     primary_key=("entity_id", "status_id"),
+    pages_per_batch=4,
     columns=_cols(
         "id:ID:int, entity_id:ENTITY_ID:str, status_id:STATUS_ID:str, name:NAME:str, sort:SORT:int,"
         "semantics:SEMANTICS:str, category_id:CATEGORY_ID:str"

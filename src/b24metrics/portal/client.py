@@ -18,6 +18,7 @@ import httpx
 
 from b24metrics import __version__, errors
 from b24metrics.portal.bucket import LeakyBucket
+from b24metrics.portal.budget import OperatingBudget
 from b24metrics.portal.codes import error_from_body
 from b24metrics.portal.encoding import php_query
 from b24metrics.redact import MASK, redact, register_secret
@@ -72,6 +73,7 @@ class PortalClient:
         max_retries: int = 6,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        operating_limit: float = 480.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -79,6 +81,7 @@ class PortalClient:
         register_secret(self._secret_of(self._base))
         self.display_url = redact(self._base)
         self.bucket = LeakyBucket(rate, burst, sleep=sleep)
+        self.budget = OperatingBudget(operating_limit)
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -112,7 +115,9 @@ class PortalClient:
     # -- public calls ---------------------------------------------------------------------
 
     def call(self, method: str, params: Mapping[str, Any] | None = None) -> Response:
+        self._respect_budget([method])
         body = self._request(method, dict(params or {}))
+        self.budget.note(method, body.get("time"))
         self._count(method)
         return Response(
             result=body.get("result"),
@@ -135,6 +140,7 @@ class PortalClient:
                 code="ERROR_BATCH_LENGTH_EXCEEDED",
                 method="batch",
             )
+        self._respect_budget({method for method, _ in commands.values()})
         cmd = {key: f"{method}?{php_query(dict(params))}" for key, (method, params) in commands.items()}
         body = self._request("batch", {"halt": 1 if halt else 0, "cmd": cmd})
         inner = body.get("result")
@@ -146,19 +152,34 @@ class PortalClient:
                                  http_status=None, in_batch=True)
             for key, err in _as_map(inner.get("result_error")).items()
         }
+        times = _as_map(inner.get("result_time"))
         for key in results.keys() | failed.keys():
             if key in commands:
                 self._count(commands[key][0])
+                self.budget.note(commands[key][0], times.get(key))
+        for key, err in failed.items():
+            self._note(err)
+            if isinstance(err, errors.OperationTimeLimit):
+                err.reset_at = self.budget.blocked(err.method or key, None)
         return BatchResponse(
             results=results,
             errors=failed,
             totals={k: int(v) for k, v in _as_map(inner.get("result_total")).items()},
             nexts={k: int(v) for k, v in _as_map(inner.get("result_next")).items()},
-            times=_as_map(inner.get("result_time")),
+            times=times,
             time=body.get("time") or {},
         )
 
     # -- transport, retries, errors ----------------------------------------------------------
+
+    def _respect_budget(self, methods) -> None:
+        """Wait while a method is blocked or close to its execution-time limit."""
+        pause = self.budget.ready_at(methods) - time.time()
+        if pause > 0:
+            log.warning("waiting %.0f s for the operating budget of %s", pause, ", ".join(sorted(methods)))
+            with self._lock:
+                self.stats.waited += pause
+            self._sleep(pause)
 
     def _count(self, method: str) -> None:
         with self._lock:
@@ -218,6 +239,8 @@ class PortalClient:
         if isinstance(body, dict) and body.get("error") is not None and "result" not in body:
             err = error_from_body(body, method=method, http_status=status)
             self._note(err)
+            if isinstance(err, errors.OperationTimeLimit):
+                err.reset_at = self.budget.blocked(method, None)
             raise err
         if status >= 500:
             raise errors.PortalUnavailable(f"HTTP {status}", code=f"HTTP_{status}", method=method, http_status=status)

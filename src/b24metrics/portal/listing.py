@@ -47,15 +47,19 @@ def iter_pages(
             f"p{i}": (method, list_params(select, filter, id_field, last_id if i == 0 else _ref(i, wrapper, id_field)))
             for i in range(count)
         }
+        error = None
         if first:
             name, params = commands["p0"]
             reply = client.call(name, params)
             pages = [ListPage(rows_of(reply.result, wrapper, method), reply.time)]
         else:
             batch = client.batch(commands, halt=True)
-            if batch.errors:
-                raise next(iter(batch.errors.values()))
-            pages = [ListPage(rows_of(batch.results.get(f"p{i}"), wrapper, method), batch.time) for i in range(count)]
+            # With halt=1 the portal stops at the first failing command; the pages before it
+            # are good and are kept, then the error is raised.
+            failed = min((int(k[1:]) for k in batch.errors), default=None)
+            pages = [ListPage(rows_of(batch.results.get(f"p{i}"), wrapper, method), batch.time)
+                     for i in range(count if failed is None else failed)]
+            error = None if failed is None else batch.errors[f"p{failed}"]
         first = False
         for page in pages:
             last_id = check_order(page.rows, last_id, id_field, method)
@@ -65,6 +69,8 @@ def iter_pages(
                 # Commands after a short page referred to a row that does not exist: whatever
                 # they returned is not part of this listing.
                 return
+        if error is not None:
+            raise error
 
 
 def list_params(select, filter, id_field: str, after: Any) -> dict[str, Any]:

@@ -1,0 +1,25 @@
+"""The second budget, execution time per method, against the sandbox's operating limit."""
+
+from b24metrics import pipeline
+from b24metrics.extract import STREAMS
+
+
+def test_a_method_short_of_budget_steps_aside_and_resumes_after_the_reset(portals, settings_for):
+    portal = portals(seed=41, leads=400, companies=200, rate=50.0, burst=50, operating_limit=100.0)
+    portal.operating.WINDOW = 2.0  # the portal's 10-minute window, shortened for the test
+    portal.set_method_cost("crm.company.list", 60.0)  # two company pages spend the budget
+    settings = settings_for(portal, portal_settings={"operating_limit": 100.0})
+    warehouse = pipeline.open_warehouse(settings)
+    finished = []
+    with pipeline.open_client(settings) as client:
+        client.budget.basket = 1.0  # the portal's one-minute baskets, shortened alike
+        results = pipeline.sync(client, warehouse, list(STREAMS.values()), settings,
+                                progress=lambda stream, rows: finished.append(stream.name))
+    done = {r.stream: r for r in results}
+    assert done["companies"].rows == 200 and done["leads"].rows == 400
+    # Leads did not wait for companies: every lead page came before the last company page.
+    last_lead = max(i for i, name in enumerate(finished) if name == "leads")
+    last_company = max(i for i, name in enumerate(finished) if name == "companies")
+    assert last_lead < last_company
+    with warehouse.connect() as con:
+        assert con.execute("SELECT count(*) FROM companies").fetchall()[0][0] == 200
