@@ -101,9 +101,14 @@ def test_time_zone_only_changes_the_offset():
 
 
 def test_ten_thousand_leads_generate_quickly():
+    """Default sizes: 10,000 leads, 2,000 companies, 3,333 deals, 5,000 contacts,
+    30,000 activities (the cap), 10,000 calls and the stage history of leads and deals."""
     timings = []
-    for _ in range(2):  # best of two: shared CI machines have noisy neighbours
+    for _ in range(3):  # best of three: shared CI machines have noisy neighbours
         started = time.perf_counter()
-        generate(PortalState(), 1, 10_000, None, TZ)
+        state = generate(PortalState(), 1, 10_000, None, TZ)
         timings.append(time.perf_counter() - started)
-    assert min(timings) < 2.0
+        if timings[-1] < 2.0:
+            break
+    assert min(timings) < 2.0, timings
+    assert len(state.deals) == 3333 and len(state.activities) == 30_000 and len(state.calls) == 10_000

@@ -3,7 +3,7 @@ quarantine entry; the rest of the record still loads."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import pyarrow as pa
@@ -16,6 +16,7 @@ ARROW = {
     "str": pa.string(),
     "bool": pa.bool_(),
     "datetime": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
 }
 
 
@@ -50,6 +51,8 @@ def coerce_value(kind: str, value: Any) -> Any:
         if moment.tzinfo is None:
             raise ValueError("a date without a time zone offset")
         return moment.astimezone(timezone.utc)
+    if kind == "date":
+        return date.fromisoformat(str(value)[:10])
     raise AssertionError(kind)
 
 

@@ -47,8 +47,11 @@ def plan_pass(
     if interrupted and (not full or mark.mode == "full") and since is None:
         return mark
     old_since = mark.since if mark else None
+    if stream.incremental_by_id and mark is not None and mark.cursor_id and not full:
+        # Go on after the highest ID seen; the row count of this pass starts at 0.
+        return Bookmark(stream.name, mark.cursor_id, mode="incremental", since=old_since)
     incremental_since = since or (old_since - overlap if old_since else None)
-    if full or stream.modified_field is None or incremental_since is None:
+    if full or stream.modified_field is None or incremental_since is None or stream.style == "single":
         return Bookmark(stream.name, 0, mode="full", since=old_since)
     return Bookmark(stream.name, 0, mode="incremental", pass_since=incremental_since, since=old_since)
 
@@ -82,6 +85,13 @@ class _StreamPass:
         self.last_page_full = False
         if not mark.cursor_id:
             save_bookmark(con, mark)  # a new pass: its bookmark and row count start over
+
+    def first_command(self) -> tuple[str, dict[str, Any]]:
+        s = self.stream
+        if s.style == "single":
+            return s.method, dict(s.params)
+        return s.method, list_params(s.select, _filter(s, self.mark), s.id_field, self.mark.cursor_id or 0,
+                                     style=s.style, extra=s.params)
 
     def load(self, page: ListPage) -> None:
         if self.mark.pass_started_at is None:
@@ -117,7 +127,8 @@ class _StreamPass:
         for page in iter_pages(
             client, method, select=self.stream.select, filter=_filter(self.stream, self.mark),
             id_field=self.stream.id_field, wrapper=self.stream.wrapper, after_id=self.mark.cursor_id or 0,
-            pages_per_batch=self.stream.pages_per_batch, probe=not self.last_page_full,  # a full last page: more follows, batch at once
+            pages_per_batch=self.stream.pages_per_batch, probe=not self.last_page_full,
+            style=self.stream.style, extra=self.stream.params,  # a full last page: more follows, batch at once
         ):
             self.load(page)
             if len(page.rows) == PAGE and client.budget.ready_at([method]) > time.time() and yield_to():
@@ -155,11 +166,7 @@ def sync_streams(
         more: deque[_StreamPass] = deque()
         for start in range(0, len(passes), 50):
             chunk = passes[start:start + 50]
-            reply = client.batch({
-                p.stream.name: (p.stream.method, list_params(p.stream.select, _filter(p.stream, p.mark),
-                                                             p.stream.id_field, p.mark.cursor_id or 0))
-                for p in chunk
-            })
+            reply = client.batch({p.stream.name: p.first_command() for p in chunk})
             for p in chunk:
                 name = p.stream.name
                 if name in reply.errors:
@@ -168,9 +175,10 @@ def sync_streams(
                     more.append(p)  # blocked: it goes on after the others
                     continue
                 rows = rows_of(reply.results.get(name), p.stream.wrapper, p.stream.method)
-                check_order(rows, p.mark.cursor_id or 0, p.stream.id_field, p.stream.method)
+                if p.stream.style != "single":
+                    check_order(rows, p.mark.cursor_id or 0, p.stream.id_field, p.stream.method)
                 p.load(ListPage(rows, reply.times.get(name) or reply.time))
-                if len(rows) == PAGE:
+                if len(rows) == PAGE and p.stream.style != "single":
                     more.append(p)
                 else:
                     results.append(p.finish())

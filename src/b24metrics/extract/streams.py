@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["int", "float", "str", "bool", "datetime"]
+Kind = Literal["int", "float", "str", "bool", "datetime", "date"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,14 @@ class Stream:
     pages_per_batch: int = 50
     wrapper: str | None = None        # key holding the rows, for methods that answer {"items": [...]}
     filter: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # fixed parameters, e.g. entityTypeId
+    # How the method spells its list parameters: "crm" (order/filter/select), "user" (user.get:
+    # sort/order strings, FILTER), "voximplant" (SORT/ORDER/FILTER), or "single" (one call,
+    # no paging: a handful of rows).
+    style: str = "crm"
+    # Records that never change once written (call records, history rows): incremental passes
+    # go on from the highest ID seen instead of filtering on a date.
+    incremental_by_id: bool = False
 
     @property
     def select(self) -> list[str]:
@@ -105,4 +113,140 @@ STATUSES = Stream(
     ),
 )
 
-STREAMS: dict[str, Stream] = {s.name: s for s in (STATUSES, COMPANIES, LEADS)}
+DEALS = Stream(
+    name="deals",
+    method="crm.deal.list",
+    table="deals",
+    entity="deal",
+    primary_key=("id",),
+    modified_field="DATE_MODIFY",
+    columns=_cols(
+        "id:ID:int, title:TITLE:str, type_id:TYPE_ID:str, category_id:CATEGORY_ID:int,"
+        "stage_id:STAGE_ID:str, stage_semantic_id:STAGE_SEMANTIC_ID:str, is_new:IS_NEW:bool,"
+        "is_recurring:IS_RECURRING:bool, is_return_customer:IS_RETURN_CUSTOMER:bool,"
+        "is_repeated_approach:IS_REPEATED_APPROACH:bool, probability:PROBABILITY:int,"
+        "currency_id:CURRENCY_ID:str, opportunity:OPPORTUNITY:float, tax_value:TAX_VALUE:float,"
+        "company_id:COMPANY_ID:int, contact_id:CONTACT_ID:int, lead_id:LEAD_ID:int,"
+        "begindate:BEGINDATE:date, closedate:CLOSEDATE:date, closed:CLOSED:bool, source_id:SOURCE_ID:str,"
+        "assigned_by_id:ASSIGNED_BY_ID:int, created_by_id:CREATED_BY_ID:int, moved_by_id:MOVED_BY_ID:int,"
+        "utm_source:UTM_SOURCE:str, utm_medium:UTM_MEDIUM:str, utm_campaign:UTM_CAMPAIGN:str,"
+        "date_create:DATE_CREATE:datetime, date_modify:DATE_MODIFY:datetime, moved_time:MOVED_TIME:datetime,"
+        "last_activity_time:LAST_ACTIVITY_TIME:datetime"
+    ),
+    extra_select=("UF_*",),
+)
+
+CONTACTS = Stream(
+    name="contacts",
+    method="crm.contact.list",
+    table="contacts",
+    entity="contact",
+    primary_key=("id",),
+    modified_field="DATE_MODIFY",
+    columns=_cols(
+        "id:ID:int, name:NAME:str, last_name:LAST_NAME:str, type_id:TYPE_ID:str, source_id:SOURCE_ID:str,"
+        "company_id:COMPANY_ID:int, lead_id:LEAD_ID:int, assigned_by_id:ASSIGNED_BY_ID:int,"
+        "has_phone:HAS_PHONE:bool, has_email:HAS_EMAIL:bool, utm_source:UTM_SOURCE:str,"
+        "utm_medium:UTM_MEDIUM:str, utm_campaign:UTM_CAMPAIGN:str,"
+        "date_create:DATE_CREATE:datetime, date_modify:DATE_MODIFY:datetime"
+    ),
+    extra_select=("UF_*",),
+)
+
+USERS = Stream(
+    name="users",
+    method="user.get",
+    table="users",
+    entity="user",
+    primary_key=("id",),
+    style="user",
+    columns=_cols(
+        "id:ID:int, active:ACTIVE:bool, name:NAME:str, last_name:LAST_NAME:str, email:EMAIL:str,"
+        "work_position:WORK_POSITION:str, user_type:USER_TYPE:str, date_register:DATE_REGISTER:datetime"
+    ),
+)
+
+ACTIVITIES = Stream(
+    name="activities",
+    method="crm.activity.list",
+    table="activities",
+    entity="activity",
+    primary_key=("id",),
+    modified_field="LAST_UPDATED",
+    columns=_cols(
+        "id:ID:int, owner_id:OWNER_ID:int, owner_type_id:OWNER_TYPE_ID:int, type_id:TYPE_ID:int,"
+        "provider_id:PROVIDER_ID:str, provider_type_id:PROVIDER_TYPE_ID:str, direction:DIRECTION:int,"
+        "subject:SUBJECT:str, completed:COMPLETED:bool, status:STATUS:int, priority:PRIORITY:int,"
+        "responsible_id:RESPONSIBLE_ID:int, author_id:AUTHOR_ID:int, created:CREATED:datetime,"
+        "last_updated:LAST_UPDATED:datetime, start_time:START_TIME:datetime, end_time:END_TIME:datetime,"
+        "deadline:DEADLINE:datetime, is_incoming_channel:IS_INCOMING_CHANNEL:bool"
+    ),
+)
+
+DEAL_CATEGORIES = Stream(
+    name="deal_categories",
+    method="crm.category.list",
+    table="deal_categories",
+    entity="deal_category",
+    primary_key=("id",),
+    style="single",
+    params={"entityTypeId": 2},
+    wrapper="categories",
+    id_field="id",
+    columns=_cols("id:id:int, name:name:str, sort:sort:int, is_default:isDefault:bool"),
+)
+
+LEAD_HISTORY = Stream(
+    name="lead_history",
+    method="crm.stagehistory.list",
+    table="lead_history",
+    entity="lead_history",
+    primary_key=("id",),
+    params={"entityTypeId": 1},
+    wrapper="items",
+    incremental_by_id=True,
+    columns=_cols(
+        "id:ID:int, type_id:TYPE_ID:int, owner_id:OWNER_ID:int, created_time:CREATED_TIME:datetime,"
+        "status_id:STATUS_ID:str, status_semantic_id:STATUS_SEMANTIC_ID:str"
+    ),
+)
+
+DEAL_HISTORY = Stream(
+    name="deal_history",
+    method="crm.stagehistory.list",
+    table="deal_history",
+    entity="deal_history",
+    primary_key=("id",),
+    params={"entityTypeId": 2},
+    wrapper="items",
+    incremental_by_id=True,
+    columns=_cols(
+        "id:ID:int, type_id:TYPE_ID:int, owner_id:OWNER_ID:int, created_time:CREATED_TIME:datetime,"
+        "category_id:CATEGORY_ID:int, stage_id:STAGE_ID:str, stage_semantic_id:STAGE_SEMANTIC_ID:str"
+    ),
+)
+
+# Call records appear when a call ends, with its earlier start date: read them by ID.
+CALLS = Stream(
+    name="calls",
+    method="voximplant.statistic.get",
+    table="calls",
+    entity="call",
+    primary_key=("id",),
+    style="voximplant",
+    incremental_by_id=True,
+    columns=_cols(
+        "id:ID:int, call_id:CALL_ID:str, call_type:CALL_TYPE:int, portal_user_id:PORTAL_USER_ID:int,"
+        "portal_number:PORTAL_NUMBER:str, phone_number:PHONE_NUMBER:str, call_duration:CALL_DURATION:int,"
+        "call_start_date:CALL_START_DATE:datetime, call_failed_code:CALL_FAILED_CODE:str,"
+        "call_failed_reason:CALL_FAILED_REASON:str, crm_entity_type:CRM_ENTITY_TYPE:str,"
+        "crm_entity_id:CRM_ENTITY_ID:int, crm_activity_id:CRM_ACTIVITY_ID:int, cost:COST:float,"
+        "cost_currency:COST_CURRENCY:str, call_vote:CALL_VOTE:int"
+    ),
+)
+
+STREAMS: dict[str, Stream] = {
+    s.name: s
+    for s in (STATUSES, DEAL_CATEGORIES, USERS, COMPANIES, CONTACTS, LEADS, DEALS, ACTIVITIES,
+              LEAD_HISTORY, DEAL_HISTORY, CALLS)
+}

@@ -33,6 +33,8 @@ def iter_pages(
     after_id: int = 0,
     pages_per_batch: int = MAX_BATCH,
     probe: bool = True,
+    style: str = "crm",
+    extra: Mapping[str, Any] | None = None,
 ) -> Iterator[ListPage]:
     """Yield pages of rows in ascending ID order, each row exactly once.
 
@@ -44,7 +46,8 @@ def iter_pages(
     while True:
         count = 1 if first else pages_per_batch
         commands = {
-            f"p{i}": (method, list_params(select, filter, id_field, last_id if i == 0 else _ref(i, wrapper, id_field)))
+            f"p{i}": (method, list_params(select, filter, id_field, last_id if i == 0 else _ref(i, wrapper, id_field),
+                                          style=style, extra=extra))
             for i in range(count)
         }
         error = None
@@ -73,13 +76,26 @@ def iter_pages(
             raise error
 
 
-def list_params(select, filter, id_field: str, after: Any) -> dict[str, Any]:
-    """One keyset page: rows after `after` in ID order, no total count."""
+def list_params(
+    select, filter, id_field: str, after: Any, *, style: str = "crm", extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """One keyset page: rows after `after` in ID order, no total count.
+
+    Methods spell it differently: crm.* take order/filter/select; user.get takes sort and
+    order as strings and FILTER; voximplant.statistic.get takes SORT, ORDER and FILTER.
+    """
     flt = dict(filter or {})
     flt[f">{id_field}"] = after
-    params: dict[str, Any] = {"order": {id_field: "ASC"}, "filter": flt, "start": -1}
-    if select:
-        params["select"] = list(select)
+    params: dict[str, Any] = dict(extra or {})
+    if style == "user":
+        params.update({"sort": id_field, "order": "ASC", "FILTER": flt})
+    elif style == "voximplant":
+        params.update({"SORT": id_field, "ORDER": "ASC", "FILTER": flt})
+    else:
+        params.update({"order": {id_field: "ASC"}, "filter": flt})
+        if select:
+            params["select"] = list(select)
+    params["start"] = -1
     return params
 
 

@@ -6,6 +6,12 @@ Bitrix24 REST protocol (inbound webhooks) over seeded, deterministic CRM data.
     with SandboxPortal(seed=1, leads=500) as portal:
         print(portal.webhook_url)   # http://127.0.0.1:PORT/rest/1/<token>/
 
+Methods: ``crm.lead.*`` (list/get/update/fields/userfield.*), ``crm.deal.*``
+(list/get/update/fields/userfield.*), ``crm.company.list/get``,
+``crm.contact.list/get``, ``crm.status.list``, ``crm.category.list``,
+``crm.activity.list/get``, ``crm.stagehistory.list``, ``user.get``,
+``voximplant.statistic.get``, ``batch``, ``server.time``, ``profile``.
+
 Standard library only; shares no code with the project's HTTP client.
 """
 

@@ -1,11 +1,14 @@
 """Seeded, deterministic data of the sandbox portal.
 
-``generate(state, seed, leads, companies, tz)`` fills a :class:`PortalState`
+``generate(state, seed, leads, companies, tz, ...)`` fills a :class:`PortalState`
 with CRM dictionaries (``crm.status.list``), companies, leads and two
-pre-existing lead user fields of the kind every real portal has.
+pre-existing lead user fields of the kind every real portal has, then the
+other streams (users, contacts, deals, stage history, activities, calls: see
+:mod:`.data_streams`).
 
-Same seed, sizes and time zone give a byte-identical portal: all randomness
-comes from one ``random.Random(seed)`` and all dates from the fixed
+Same seed, sizes and time zone give a byte-identical portal: the dictionaries,
+companies and leads come from one ``random.Random(seed)``, every later stream
+from its own generator derived from the seed, and all dates from the fixed
 :data:`~b24metrics.sandbox.datetimes.ANCHOR` (2026-11-01T00:00:00+03:00),
 never from the wall clock.  Leads are created during the 540 days before
 the anchor, companies during the ~3 years before it.
@@ -284,7 +287,7 @@ def _empty_address() -> dict[str, Any]:
 # ---------------------------------------------------------------- companies
 
 def _companies(rng: random.Random, count: int, tz: timezone) -> list[dict[str, Any]]:
-    format_ts = TsFormatter(tz)
+    format_ts = TsFormatter(tz).function()
     start_ts = ANCHOR_TS - COMPANY_SPAN_DAYS * DAY
     created = sorted(start_ts + int(rng.random() * (COMPANY_SPAN_DAYS - 10) * DAY) for _ in range(count))
     bands = rng.choices(BANDS, weights=BAND_WEIGHTS, k=count)
@@ -402,7 +405,7 @@ def _lead_title(rng: random.Random, source: str | None, person: str, company: st
 
 def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
            tz: timezone) -> list[dict[str, Any]]:
-    format_ts = TsFormatter(tz)
+    format_ts = TsFormatter(tz).function()
     times = _lead_times(rng, count)
     company_created = [int(datetime.fromisoformat(c["DATE_CREATE"]).timestamp()) for c in companies]
     seen_companies: set[str] = set()
@@ -597,8 +600,11 @@ def _userfields() -> list[dict[str, Any]]:
 
 
 def generate(state: PortalState, seed: int, leads: int, companies: int | None,
-             tz: timezone) -> PortalState:
-    """Fill ``state`` with the seeded portal and return it."""
+             tz: timezone, *, deals: int | None = None, contacts: int | None = None, users: int = 8,
+             activities: int | None = None, calls: int | None = None) -> PortalState:
+    """Fill ``state`` with the seeded portal and return it (sizes: see :class:`SandboxPortal`)."""
+    from .data_streams import generate_streams  # it builds on this module's names
+
     if leads < 0:
         raise ValueError("leads must be >= 0")
     company_count = max(20, leads // 5) if companies is None else max(0, int(companies))
@@ -615,6 +621,8 @@ def generate(state: PortalState, seed: int, leads: int, companies: int | None,
             state.next_userfield_id = 145
             lead_rows = _leads(rng, leads, company_rows, tz)
             state.leads = {int(row["ID"]): row for row in lead_rows}
+            generate_streams(state, seed, lead_rows, company_rows, tz, deals=deals, contacts=contacts,
+                             users=users, activities=activities, calls=calls)
     finally:
         if gc_was_enabled:
             gc.enable()

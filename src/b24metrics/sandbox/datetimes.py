@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 __all__ = [
     "ANCHOR",
@@ -18,9 +18,11 @@ __all__ = [
     "format_ts",
     "format_dt",
     "TsFormatter",
+    "TsParser",
     "parse_datetime",
     "normalize_datetime",
     "normalize_date",
+    "date_field_value",
 ]
 
 #: Fixed anchor of the seeded data: nothing is generated after it.
@@ -61,6 +63,8 @@ class TsFormatter:
     """Fast ``format_ts`` for one fixed offset (used by the data generator)."""
 
     _clock_times: list[str] = []
+    #: offset suffix ("+03:00") -> the 86,400 "THH:MM:SS+03:00" strings, shared by all instances
+    _times_by_suffix: dict[str, list[str]] = {}
 
     def __init__(self, tz: timezone) -> None:
         offset = tz.utcoffset(None)
@@ -69,7 +73,10 @@ class TsFormatter:
         suffix = datetime(2000, 1, 1, tzinfo=tz).isoformat()[19:]
         if not TsFormatter._clock_times:
             TsFormatter._clock_times = [f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400)]
-        self._times = [t + suffix for t in TsFormatter._clock_times]
+        times = TsFormatter._times_by_suffix.get(suffix)
+        if times is None:
+            times = TsFormatter._times_by_suffix[suffix] = [t + suffix for t in TsFormatter._clock_times]
+        self._times = times
         self._days: dict[int, str] = {}
 
     def __call__(self, ts: float) -> str:
@@ -78,6 +85,46 @@ class TsFormatter:
         if text is None:
             text = self._days[day] = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
         return text + self._times[sec]
+
+    def function(self) -> Callable[[int], str]:
+        """The same formatting as a plain closure (no attribute look-ups: for hot loops)."""
+        days = self._days
+        times = self._times
+        offset = self._offset
+        epoch = date(1970, 1, 1)
+
+        def format_ts(ts: int) -> str:
+            day, sec = divmod(ts + offset, 86400)
+            text = days.get(day)
+            if text is None:
+                text = days[day] = (epoch + timedelta(days=day)).isoformat()
+            return text + times[sec]
+
+        return format_ts
+
+
+class TsParser:
+    """Fast inverse of :class:`TsFormatter`: ``YYYY-MM-DDTHH:MM:SS±HH:MM`` -> unix seconds
+    (only for strings of exactly that form, as the generator writes them)."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, int] = {}
+        self._clock: dict[str, int] = {}
+        self._offsets: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        day = self._days.get(text[:10])
+        if day is None:
+            day = self._days[text[:10]] = (date.fromisoformat(text[:10]).toordinal() - 719163) * 86400
+        clock = self._clock.get(text[11:19])
+        if clock is None:
+            clock = self._clock[text[11:19]] = (int(text[11:13]) * 3600 + int(text[14:16]) * 60
+                                                + int(text[17:19]))
+        offset = self._offsets.get(text[19:])
+        if offset is None:
+            sign = -1 if text[19] == "-" else 1
+            offset = self._offsets[text[19:]] = sign * (int(text[20:22]) * 3600 + int(text[23:25]) * 60)
+        return day + clock - offset
 
 
 def format_dt(dt: datetime, tz: timezone) -> str:
@@ -124,6 +171,13 @@ def normalize_datetime(value: Any, tz: timezone) -> str | None:
     """A datetime in the stored/wire format, or ``None`` when unparseable."""
     dt = parse_datetime(value, tz)
     return None if dt is None else format_dt(dt, tz)
+
+
+def date_field_value(day: str, tz: timezone) -> str:
+    """How Bitrix24 writes a *date* field (a deal's BEGINDATE/CLOSEDATE, a contact's
+    BIRTHDATE): the day's UTC midnight in the portal offset, ``2026-05-10T03:00:00+03:00``."""
+    midnight = datetime.fromisoformat(day[:10]).replace(tzinfo=timezone.utc)
+    return format_dt(midnight, tz)
 
 
 def normalize_date(value: Any, tz: timezone) -> str | None:

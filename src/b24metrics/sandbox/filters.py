@@ -10,10 +10,14 @@ name to its kind (see :mod:`.schema`).  Comparisons are type-aware:
   offset, ``YYYY-MM-DD HH:MM:SS``, ``YYYY-MM-DDTHH:MM:SS`` or ``YYYY-MM-DD``
   (the last ones in the portal's zone).  Stored values are all in the
   portal's offset, so they compare correctly as strings;
+* ``date`` compares as ``YYYY-MM-DD``; a stored value with a time (Bitrix
+  writes date fields such as a deal's ``CLOSEDATE`` as UTC midnight in the
+  portal's offset, ``2026-05-10T03:00:00+03:00``) counts as its UTC date;
 * everything else compares as strings.
 
 Filter key prefixes: ``>= > <= < = ! != @ !@ % !% =% %= !=% !%=`` (no prefix
-means equals).  A list value with ``=``/no prefix means IN, with ``!``/``!=``
+means equals), plus ``><``/``!><`` (between / not between two values, both
+inclusive) and ``?`` (treated as ``%``).  A list value with ``=``/no prefix means IN, with ``!``/``!=``
 NOT IN.  An empty value (``""``/``null``) for ``> >= < <= % !% =% ...`` drops
 the condition; ``=""`` matches empty/null fields and ``!""`` non-empty ones.
 Unknown fields are ignored, as Bitrix24 ignores them.
@@ -22,7 +26,7 @@ Unknown fields are ignored, as Bitrix24 ignores them.
 from __future__ import annotations
 
 import re
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from .datetimes import normalize_date, normalize_datetime
@@ -34,10 +38,12 @@ __all__ = [
     "sort_records",
     "resolve_select",
     "php_floatval",
+    "split_key",
 ]
 
 # longest prefixes first
 _PREFIXES = [
+    ("!><", "nbetween"),
     ("!%=", "nlike"),
     ("!=%", "nlike"),
     ("!@", "nin"),
@@ -47,12 +53,14 @@ _PREFIXES = [
     ("<=", "le"),
     ("=%", "like"),
     ("%=", "like"),
+    ("><", "between"),
     (">", "gt"),
     ("<", "lt"),
     ("=", "eq"),
     ("!", "ne"),
     ("@", "in"),
     ("%", "contains"),
+    ("?", "contains"),
 ]
 
 _NUMERIC = ("int", "float")
@@ -116,6 +124,14 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$", re.IGNORECASE | re.DOTALL)
 
 
+def _utc_date(value: str) -> str:
+    """The UTC date of a stored datetime (``2026-05-10T03:00:00+03:00`` -> ``2026-05-10``)."""
+    try:
+        return datetime.fromisoformat(value).astimezone(timezone.utc).date().isoformat()
+    except ValueError:
+        return value[:10]
+
+
 class _Converter:
     """Turns filter values and record values of one kind into comparable keys."""
 
@@ -155,6 +171,8 @@ class _Converter:
                 return php_floatval(value)
         if kind == "bool":
             return bool(value)
+        if kind == "date" and isinstance(value, str) and len(value) > 10:
+            return _utc_date(value)
         return value if isinstance(value, str) else _scalar_text(value)
 
 
@@ -193,6 +211,25 @@ def _condition(field: str, op: str, raw: Any, conv: _Converter) -> Predicate | N
         if not wanted:
             return None
         return lambda rec: not is_in(rec)
+
+    if op in ("between", "nbetween"):
+        bounds = [conv.filter_value(v) for v in _as_list(raw)] if isinstance(raw, (list, dict)) else []
+        if len(bounds) != 2 or bounds[0] is None or bounds[1] is None:
+            return None
+        low, high = bounds
+
+        def between(rec: dict[str, Any]) -> bool:
+            value = rv(rec.get(field))
+            if value is None or isinstance(value, list):
+                return False
+            try:
+                return low <= value <= high
+            except TypeError:
+                return False
+
+        if op == "between":
+            return between
+        return lambda rec: rv(rec.get(field)) is not None and not between(rec)
 
     if op in ("contains", "ncontains", "like", "nlike"):
         if raw is None or raw == "" or isinstance(raw, (list, dict)):
@@ -341,16 +378,21 @@ def sort_records(records: list[dict[str, Any]], order: list[tuple[str, bool]],
     return records
 
 
-def resolve_select(select: Any, standard: list[str], user_fields: list[str]) -> list[str]:
+def resolve_select(select: Any, standard: list[str], user_fields: list[str],
+                   explicit_only: tuple[str, ...] = (), default: tuple[str, ...] = ("*",)) -> list[str]:
     """The output field names for ``select`` (``ID`` always first).
 
-    No select (or an empty one) means all standard fields; ``*`` adds all
-    standard fields and ``UF_*`` all user fields; explicit names of existing
-    fields are added; unknown names are ignored.
+    No select (or an empty one) means ``default`` (all standard fields unless
+    told otherwise); ``*`` adds all standard fields and ``UF_*`` all user
+    fields; explicit names of existing fields are added; unknown names are
+    ignored.  ``explicit_only`` fields (multifields such as ``PHONE``) come
+    only when named, after the others.
     """
     names = [str(name).strip().upper() for name in _as_list(select) if name is not None] if select else []
     if not names:
-        return list(standard)
+        if default == ("*",):
+            return list(standard)
+        names = list(default)
     wanted: set[str] = {"ID"}
     for name in names:
         if name == "*":
@@ -361,6 +403,7 @@ def resolve_select(select: Any, standard: list[str], user_fields: list[str]) -> 
             wanted.add(name)
     ordered = [name for name in standard if name in wanted]
     ordered += [name for name in user_fields if name in wanted]
+    ordered += [name for name in explicit_only if name in wanted]
     if "ID" in ordered:
         ordered.remove("ID")
     return ["ID", *ordered]

@@ -4,6 +4,11 @@ A handler is ``handler(portal, params) -> Outcome`` and raises
 :class:`~.envelope.RestError` for errors.  :func:`execute` runs one method
 (also a batch sub-command): it times it, feeds the per-method "operating"
 meter, counts it in ``stats.method_calls`` and builds its ``time`` block.
+
+Here: the shared list/get/update machinery (:func:`list_records`,
+:func:`get_record`, :func:`update_record`) and the lead, company and status
+handlers; :mod:`.methods_deals` and :mod:`.methods_streams` add the others
+to :data:`HANDLERS`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from .datetimes import format_ts, normalize_datetime
+from .data_deals import history_row
+from .datetimes import date_field_value, format_ts, normalize_date, normalize_datetime
 from .envelope import Outcome, RestError, param, time_block
 from .filters import compile_filter, id_lower_bound, parse_order, php_floatval, resolve_select, sort_records
 from .schema import (
@@ -33,7 +39,8 @@ from .userfields import (
     userfield_list,
 )
 
-__all__ = ["execute", "normalize_method", "HANDLERS", "PAGE_SIZE"]
+__all__ = ["execute", "normalize_method", "HANDLERS", "PAGE_SIZE", "list_records", "get_record", "update_record",
+           "Updatable", "append_history", "fields_description", "Predicate"]
 
 PAGE_SIZE = 50
 
@@ -56,14 +63,35 @@ def _start(params: dict[str, Any]) -> int:
 
 # ---------------------------------------------------------------- list / get
 
-def _list(portal: Any, params: dict[str, Any], table: dict[int, dict[str, Any]] | list[dict[str, Any]],
-          kinds: dict[str, str], standard: list[str], user_fields: list[str]) -> Outcome:
-    """Classic list method: filter, order, select, 50-row pages with start/next/total."""
+_FROM_PARAMS: Any = object()
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda record: first(record) and second(record)
+
+
+def list_records(portal: Any, params: dict[str, Any], table: dict[int, dict[str, Any]] | list[dict[str, Any]],
+                 kinds: dict[str, str], standard: list[str], user_fields: list[str], *,
+                 default_order: dict[str, str] | None = None, visible: Predicate | None = None,
+                 explicit_only: tuple[str, ...] = (), default_select: tuple[str, ...] = ("*",),
+                 flt: Any = _FROM_PARAMS, order: Any = _FROM_PARAMS) -> Outcome:
+    """Classic list method: filter, order, select, 50-row pages with start/next/total.
+
+    ``default_order`` applies when ``order`` is empty; ``visible`` hides
+    records whatever the filter; ``flt``/``order`` override the params (for
+    methods whose parameters have other names).
+    """
     tz = portal.tzinfo
-    flt = param(params, "filter")
+    if flt is _FROM_PARAMS:
+        flt = param(params, "filter")
+    if order is _FROM_PARAMS:
+        order = param(params, "order")
     predicate = compile_filter(flt, kinds, tz)
-    order = parse_order(param(params, "order"), kinds)
-    fields = resolve_select(param(params, "select"), standard, user_fields)
+    if visible is not None:
+        predicate = visible if predicate is None else _both(predicate, visible)
+    order = parse_order(order if order or not default_order else default_order, kinds)
+    fields = resolve_select(param(params, "select"), standard, user_fields, explicit_only, default_select)
     start = _start(params)
     count_total = start >= 0
     if not count_total:
@@ -110,18 +138,19 @@ def _lead_schema(portal: Any) -> tuple[dict[str, str], list[str]]:
 def lead_list(portal: Any, params: dict[str, Any]) -> Outcome:
     with portal.state.lock:
         kinds, uf_names = _lead_schema(portal)
-        return _list(portal, params, portal.state.leads, kinds, LEAD_NAMES, uf_names)
+        return list_records(portal, params, portal.state.leads, kinds, LEAD_NAMES, uf_names)
 
 
 def company_list(portal: Any, params: dict[str, Any]) -> Outcome:
-    return _list(portal, params, portal.state.companies, COMPANY_KINDS, COMPANY_NAMES, [])
+    return list_records(portal, params, portal.state.companies, COMPANY_KINDS, COMPANY_NAMES, [])
 
 
 def status_list(portal: Any, params: dict[str, Any]) -> Outcome:
-    return _list(portal, params, portal.state.statuses, STATUS_KINDS, STATUS_NAMES, [])
+    return list_records(portal, params, portal.state.statuses, STATUS_KINDS, STATUS_NAMES, [])
 
 
-def _get(table: dict[int, dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+def get_record(table: dict[int, dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """``crm.*.get``: a copy of the record ``params["id"]`` names (400 when missing)."""
     raw = param(params, "id")
     record_id = int(php_floatval(raw)) if raw not in (None, "") else 0
     if record_id <= 0:
@@ -134,12 +163,12 @@ def _get(table: dict[int, dict[str, Any]], params: dict[str, Any]) -> dict[str, 
 
 def lead_get(portal: Any, params: dict[str, Any]) -> Outcome:
     with portal.state.lock:
-        return Outcome(_get(portal.state.leads, params))
+        return Outcome(get_record(portal.state.leads, params))
 
 
 def company_get(portal: Any, params: dict[str, Any]) -> Outcome:
     with portal.state.lock:
-        return Outcome(_get(portal.state.companies, params))
+        return Outcome(get_record(portal.state.companies, params))
 
 
 _TYPE_NAMES = {"int": "integer", "float": "double", "datetime": "datetime", "date": "date",
@@ -147,12 +176,20 @@ _TYPE_NAMES = {"int": "integer", "float": "double", "datetime": "datetime", "dat
 _LINK_TYPES = {"STATUS_ID": "crm_status", "SOURCE_ID": "crm_status", "CURRENCY_ID": "crm_currency",
                "COMPANY_ID": "crm_company", "CONTACT_ID": "crm_contact", "ASSIGNED_BY_ID": "user",
                "CREATED_BY_ID": "user", "MODIFY_BY_ID": "user", "MOVED_BY_ID": "user",
-               "LAST_ACTIVITY_BY": "user", "HONORIFIC": "crm_status"}
+               "LAST_ACTIVITY_BY": "user", "HONORIFIC": "crm_status", "STAGE_ID": "crm_status",
+               "TYPE_ID": "crm_status", "CATEGORY_ID": "crm_category", "LEAD_ID": "crm_lead",
+               "QUOTE_ID": "crm_quote"}
 
 
 def lead_fields(portal: Any, params: dict[str, Any]) -> Outcome:
+    with portal.state.lock:
+        return Outcome(fields_description(LEAD_FIELDS, portal.state.lead_userfields))
+
+
+def fields_description(standard: list[tuple[str, str, bool]], definitions: list[dict[str, Any]]) -> dict[str, Any]:
+    """``crm.*.fields``: every standard field and user field with its type and flags."""
     result: dict[str, Any] = {}
-    for name, kind, writable in LEAD_FIELDS:
+    for name, kind, writable in standard:
         result[name] = {
             "type": _LINK_TYPES.get(name, _TYPE_NAMES.get(kind, "string")),
             "isRequired": name == "TITLE",
@@ -162,24 +199,23 @@ def lead_fields(portal: Any, params: dict[str, Any]) -> Outcome:
             "isDynamic": False,
             "title": name,
         }
-    with portal.state.lock:
-        for definition in portal.state.lead_userfields:
-            labels = definition.get("LIST_COLUMN_LABEL") or {}
-            title = labels.get("ru") or definition["FIELD_NAME"]
-            result[definition["FIELD_NAME"]] = {
-                "type": definition["USER_TYPE_ID"],
-                "isRequired": definition["MANDATORY"] == "Y",
-                "isReadOnly": False,
-                "isImmutable": False,
-                "isMultiple": definition["MULTIPLE"] == "Y",
-                "isDynamic": True,
-                "title": definition["FIELD_NAME"],
-                "listLabel": title,
-                "formLabel": (definition.get("EDIT_FORM_LABEL") or {}).get("ru") or title,
-                "filterLabel": (definition.get("LIST_FILTER_LABEL") or {}).get("ru") or title,
-                "settings": dict(definition.get("SETTINGS") or {}),
-            }
-    return Outcome(result)
+    for definition in definitions:
+        labels = definition.get("LIST_COLUMN_LABEL") or {}
+        title = labels.get("ru") or definition["FIELD_NAME"]
+        result[definition["FIELD_NAME"]] = {
+            "type": definition["USER_TYPE_ID"],
+            "isRequired": definition["MANDATORY"] == "Y",
+            "isReadOnly": False,
+            "isImmutable": False,
+            "isMultiple": definition["MULTIPLE"] == "Y",
+            "isDynamic": True,
+            "title": definition["FIELD_NAME"],
+            "listLabel": title,
+            "formLabel": (definition.get("EDIT_FORM_LABEL") or {}).get("ru") or title,
+            "filterLabel": (definition.get("LIST_FILTER_LABEL") or {}).get("ru") or title,
+            "settings": dict(definition.get("SETTINGS") or {}),
+        }
+    return result
 
 
 # ---------------------------------------------------------------- update
@@ -213,6 +249,11 @@ def _coerce_standard(name: str, kind: str, value: Any, tz: Any) -> Any:
             return None
         normalized = normalize_datetime(str(value), tz)
         return _UNSET if normalized is None else normalized
+    if kind == "date":
+        if empty:
+            return None
+        day = normalize_date(str(value), tz)
+        return _UNSET if day is None else date_field_value(day, tz)
     if empty:
         return None
     if isinstance(value, bool):
@@ -228,14 +269,31 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
-def lead_update(portal: Any, params: dict[str, Any]) -> Outcome:
-    """``crm.lead.update``: change only what really changes; bump DATE_MODIFY only then."""
+class Updatable:
+    """What ``update_record`` needs to know about one entity."""
+
+    def __init__(self, table: str, kinds: dict[str, str], writable: set[str], userfields: str,
+                 stat: str, stage_field: str,
+                 valid_stage: Callable[[Any, dict[str, Any], str], bool],
+                 on_stage_change: Callable[[Any, dict[str, Any], str, str, str], None]) -> None:
+        self.table = table
+        self.kinds = kinds
+        self.writable = writable
+        self.userfields = userfields
+        self.stat = stat
+        self.stage_field = stage_field
+        self.valid_stage = valid_stage
+        self.on_stage_change = on_stage_change
+
+
+def update_record(portal: Any, params: dict[str, Any], entity: Updatable) -> Outcome:
+    """``crm.<entity>.update``: change only what really changes; bump DATE_MODIFY only then."""
     state = portal.state
     tz = portal.tzinfo
-    portal.stats.add("lead_update_calls")
+    portal.stats.add(f"{entity.stat}_update_calls")
     raw_id = param(params, "id")
-    lead_id = int(php_floatval(raw_id)) if raw_id not in (None, "") else 0
-    if lead_id <= 0:
+    record_id = int(php_floatval(raw_id)) if raw_id not in (None, "") else 0
+    if record_id <= 0:
         raise RestError(400, "", "ID is not defined or invalid.")
     fields = param(params, "fields")
     if fields is None or fields == "" or isinstance(fields, list):
@@ -243,22 +301,21 @@ def lead_update(portal: Any, params: dict[str, Any]) -> Outcome:
     if not isinstance(fields, dict):
         raise RestError(400, "", "The parameter 'fields' must be array.")
     with state.lock:
-        record = state.leads.get(lead_id)
+        record = getattr(state, entity.table).get(record_id)
         if record is None:
             raise RestError(400, "", "Not found")
         changes: dict[str, Any] = {}
         for name, value in fields.items():
             if not isinstance(name, str):
                 continue
-            if name in LEAD_WRITABLE:
-                new = _coerce_standard(name, LEAD_KINDS[name], value, tz)
+            if name in entity.writable:
+                new = _coerce_standard(name, entity.kinds[name], value, tz)
                 if new is _UNSET:
                     continue
-                if name == "STATUS_ID" and not any(
-                        s["ENTITY_ID"] == "STATUS" and s["STATUS_ID"] == new for s in state.statuses):
+                if name == entity.stage_field and not entity.valid_stage(state, record, new):
                     raise RestError(400, "", f'Status "{new}" not found.')
             elif name.startswith("UF_"):
-                definition = state.userfield(name)
+                definition = state.userfield(name, entity.userfields)
                 if definition is None:
                     continue
                 new = coerce_uf_value(definition, value, tz)
@@ -270,16 +327,44 @@ def lead_update(portal: Any, params: dict[str, Any]) -> Outcome:
             now = format_ts(portal.clock(), tz)
             user = str(portal.user_id)
             record.update(changes)
-            if "STATUS_ID" in changes:
-                semantic = _STATUS_SEMANTIC.get(changes["STATUS_ID"], "P")
-                record["STATUS_SEMANTIC_ID"] = semantic
-                record["MOVED_TIME"] = now
-                record["MOVED_BY_ID"] = user
-                record["DATE_CLOSED"] = now if semantic != "P" else None
+            if entity.stage_field in changes:
+                entity.on_stage_change(state, record, changes[entity.stage_field], now, user)
             record["DATE_MODIFY"] = now
             record["MODIFY_BY_ID"] = user
-            portal.stats.add("lead_updates_changed")
+            portal.stats.add(f"{entity.stat}_updates_changed")
     return Outcome(True)
+
+
+def append_history(state: Any, entity_type_id: int, owner_id: int, stage: str, when: str,
+                   category: int | None = None) -> None:
+    """A stage history row for a stage change made through the API (TYPE_ID 3 = final, else 2)."""
+    rows = state.stage_history.setdefault(entity_type_id, {})
+    history_id = next(reversed(rows), 0) + 1
+    row = history_row(history_id, 2, owner_id, when, stage, category)
+    semantic = row["STAGE_SEMANTIC_ID" if category is not None else "STATUS_SEMANTIC_ID"]
+    row["TYPE_ID"] = 2 if semantic == "P" else 3
+    rows[history_id] = row
+
+
+def _lead_status_exists(state: Any, record: dict[str, Any], status: str) -> bool:
+    return any(s["ENTITY_ID"] == "STATUS" and s["STATUS_ID"] == status for s in state.statuses)
+
+
+def _lead_moved(state: Any, record: dict[str, Any], status: str, now: str, user: str) -> None:
+    semantic = _STATUS_SEMANTIC.get(status, "P")
+    record["STATUS_SEMANTIC_ID"] = semantic
+    record["MOVED_TIME"] = now
+    record["MOVED_BY_ID"] = user
+    record["DATE_CLOSED"] = now if semantic != "P" else None
+    append_history(state, 1, int(record["ID"]), status, now)
+
+
+LEAD_UPDATE = Updatable("leads", LEAD_KINDS, LEAD_WRITABLE, "lead_userfields", "lead", "STATUS_ID",
+                        _lead_status_exists, _lead_moved)
+
+
+def lead_update(portal: Any, params: dict[str, Any]) -> Outcome:
+    return update_record(portal, params, LEAD_UPDATE)
 
 
 # ---------------------------------------------------------------- misc

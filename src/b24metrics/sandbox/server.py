@@ -31,6 +31,8 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
 from . import batch as _batch  # noqa: F401  (registers the "batch" method)
+from . import methods_deals as _deals  # noqa: F401  (registers crm.deal.*, crm.contact.*, crm.category.list)
+from . import methods_streams as _streams  # noqa: F401  (activities, stage history, users, telephony)
 from .bucket import LeakyBucket
 from .data import generate
 from .datetimes import format_ts, parse_offset
@@ -268,12 +270,21 @@ class _Server(ThreadingHTTPServer):
 
 
 class SandboxPortal:
-    """A Bitrix24 portal on 127.0.0.1 with seeded CRM data (see package docs)."""
+    """A Bitrix24 portal on 127.0.0.1 with seeded CRM data (see package docs).
+
+    Sizes: ``leads``; ``companies`` (default ``max(20, leads // 5)``);
+    ``deals`` (default ``max(10, round(leads / 3))``, 0 without leads);
+    ``contacts`` (default ``leads // 2``); ``users`` (at least the 8 that own
+    leads); ``activities`` (default 3 per lead and deal, at most 30,000);
+    ``calls`` (telephony records, default ``activities // 3``).
+    """
 
     def __init__(self, seed: int = 1, leads: int = 500, companies: int | None = None,
                  user_id: int = 1, token: str | None = None, rate: float = 2.0,
                  burst: float = 50, tz: str = "+03:00", host: str = "127.0.0.1",
-                 port: int = 0, operating_limit: float | None = 480.0) -> None:
+                 port: int = 0, operating_limit: float | None = 480.0, deals: int | None = None,
+                 contacts: int | None = None, users: int = 8, activities: int | None = None,
+                 calls: int | None = None) -> None:
         self.seed = seed
         self.user_id = user_id
         self.token = token if token is not None else secrets.token_hex(8)
@@ -283,7 +294,10 @@ class SandboxPortal:
         self._requested_port = port
         #: wall clock used for DATE_MODIFY, MOVED_TIME, server.time (replaceable in tests)
         self.clock: Callable[[], float] = time.time
-        self.state = generate(PortalState(), seed, leads, companies, self.tzinfo)
+        self.state = generate(PortalState(), seed, leads, companies, self.tzinfo, deals=deals,
+                              contacts=contacts, users=users, activities=activities, calls=calls)
+        #: crm.stagehistory.list hides a deal's rows from pipelines it has left, as Bitrix24 does
+        self.stagehistory_current_pipeline_only = True
         self.stats = Stats()
         self.faults = Faults()
         self.bucket = LeakyBucket(rate, burst)

@@ -18,6 +18,8 @@ class Stats:
     ``method_calls``         Counter of executed method names (lower case), batch sub-commands included
     ``lead_update_calls``    every crm.lead.update call
     ``lead_updates_changed`` crm.lead.update calls that changed something
+    ``deal_update_calls``    every crm.deal.update call
+    ``deal_updates_changed`` crm.deal.update calls that changed something
     ``rejected_503``         requests refused by the leaky bucket
     """
 
@@ -32,6 +34,8 @@ class Stats:
             self.method_calls: Counter[str] = Counter()
             self.lead_updates_changed = 0
             self.lead_update_calls = 0
+            self.deal_updates_changed = 0
+            self.deal_update_calls = 0
             self.rejected_503 = 0
 
     def add(self, name: str, amount: int = 1) -> None:
@@ -54,6 +58,8 @@ class Stats:
                 "method_calls": dict(self.method_calls),
                 "lead_updates_changed": self.lead_updates_changed,
                 "lead_update_calls": self.lead_update_calls,
+                "deal_updates_changed": self.deal_updates_changed,
+                "deal_update_calls": self.deal_update_calls,
                 "rejected_503": self.rejected_503,
             }
 

@@ -1,6 +1,9 @@
-"""Lead user fields: ``crm.lead.userfield.*`` and coercion of UF values.
+"""CRM user fields: ``crm.lead.userfield.*``, ``crm.deal.userfield.*`` and
+coercion of UF values.
 
-Definitions are stored in :attr:`PortalState.lead_userfields` in API form
+Every handler takes the entity it works on (:data:`LEAD_UF` by default,
+:data:`DEAL_UF`).  Definitions are stored in :attr:`PortalState.lead_userfields`
+/ :attr:`PortalState.deal_userfields` in API form
 (``"ID": "145"``, flags ``"Y"``/``"N"``) except that the five label keys
 hold ``{lang: text}`` maps; the list method returns the text for ``LANG``
 (filter key, default ``ru``).
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -31,6 +35,9 @@ from .filters import compile_filter, parse_order, sort_records
 from .schema import USER_TYPES, USERFIELD_KINDS
 
 __all__ = [
+    "UfEntity",
+    "LEAD_UF",
+    "DEAL_UF",
     "coerce_uf_value",
     "userfield_add",
     "userfield_list",
@@ -62,6 +69,24 @@ _DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
     "crm_status": {"ENTITY_TYPE": ""},
     "crm": {"LEAD": "N", "CONTACT": "Y", "COMPANY": "Y", "DEAL": "N"},
 }
+
+@dataclass(frozen=True)
+class UfEntity:
+    """Where one CRM entity keeps its user fields."""
+
+    entity_id: str    #: ENTITY_ID of the definitions ("CRM_LEAD")
+    definitions: str  #: PortalState attribute holding the definitions
+    records: str      #: PortalState attribute holding the records (id -> record)
+
+    def defs(self, state: Any) -> list[dict[str, Any]]:
+        return getattr(state, self.definitions)
+
+    def rows(self, state: Any) -> dict[int, dict[str, Any]]:
+        return getattr(state, self.records)
+
+
+LEAD_UF = UfEntity("CRM_LEAD", "lead_userfields", "leads")
+DEAL_UF = UfEntity("CRM_DEAL", "deal_userfields", "deals")
 
 _KIND_BY_TYPE = {"integer": "int", "double": "float", "boolean": "bool", "datetime": "datetime",
                  "date": "date", "enumeration": "int", "employee": "int"}
@@ -215,7 +240,7 @@ def _field_name(raw: Any) -> str:
     return full
 
 
-def userfield_add(portal: Any, params: dict[str, Any]) -> Outcome:
+def userfield_add(portal: Any, params: dict[str, Any], entity: UfEntity = LEAD_UF) -> Outcome:
     fields = param(params, "fields")
     if not isinstance(fields, dict):
         raise RestError(400, "ERROR_CORE", "The parameter 'fields' must be array.")
@@ -231,15 +256,15 @@ def userfield_add(portal: Any, params: dict[str, Any]) -> Outcome:
         raise RestError(400, "ERROR_CORE", f'Unsupported USER_TYPE_ID "{user_type}".')
     state = portal.state
     with state.lock:
-        if state.userfield(name) is not None:
+        if state.userfield(name, entity.definitions) is not None:
             raise RestError(400, "ERROR_CORE",
-                            f'User field "{name}" for object "CRM_LEAD" already exists.')
+                            f'User field "{name}" for object "{entity.entity_id}" already exists.')
         field_id = state.next_userfield_id
         state.next_userfield_id += 1
         label = fields.get("LABEL")
         definition: dict[str, Any] = {
             "ID": str(field_id),
-            "ENTITY_ID": "CRM_LEAD",
+            "ENTITY_ID": entity.entity_id,
             "FIELD_NAME": name,
             "USER_TYPE_ID": user_type,
             "XML_ID": None if fields.get("XML_ID") in (None, "") else _php_string(fields["XML_ID"]),
@@ -258,9 +283,9 @@ def userfield_add(portal: Any, params: dict[str, Any]) -> Outcome:
             definition[key] = _label_map(fields.get(key))
         if user_type == "enumeration":
             definition["LIST"] = _enum_items(fields.get("LIST"), state)
-        state.lead_userfields.append(definition)
-        for lead in state.leads.values():
-            lead[name] = None
+        entity.defs(state).append(definition)
+        for record in entity.rows(state).values():
+            record[name] = None
     return Outcome(field_id)
 
 
@@ -308,7 +333,7 @@ def _public(definition: dict[str, Any], lang: str) -> dict[str, Any]:
     return out
 
 
-def userfield_list(portal: Any, params: dict[str, Any]) -> Outcome:
+def userfield_list(portal: Any, params: dict[str, Any], entity: UfEntity = LEAD_UF) -> Outcome:
     flt = param(params, "filter")
     lang = DEFAULT_LANG
     if isinstance(flt, dict):
@@ -320,31 +345,31 @@ def userfield_list(portal: Any, params: dict[str, Any]) -> Outcome:
     order = param(params, "order")
     order_list = parse_order(order if order else {"SORT": "ASC", "ID": "ASC"}, USERFIELD_KINDS)
     with portal.state.lock:
-        rows = [d for d in portal.state.lead_userfields if predicate is None or predicate(d)]
+        rows = [d for d in entity.defs(portal.state) if predicate is None or predicate(d)]
         rows = sort_records(list(rows), order_list, USERFIELD_KINDS, portal.tzinfo)
         result = [_public(d, lang) for d in rows]
     return Outcome(result, total=len(result))
 
 
-def _find_by_id(portal: Any, params: dict[str, Any]) -> dict[str, Any]:
+def _find_by_id(portal: Any, params: dict[str, Any], entity: UfEntity) -> dict[str, Any]:
     raw = param(params, "id")
-    for definition in portal.state.lead_userfields:
+    for definition in entity.defs(portal.state):
         if raw is not None and _php_string(raw).strip() == definition["ID"]:
             return definition
     raise RestError(400, "", "Not found")
 
 
-def userfield_get(portal: Any, params: dict[str, Any]) -> Outcome:
+def userfield_get(portal: Any, params: dict[str, Any], entity: UfEntity = LEAD_UF) -> Outcome:
     with portal.state.lock:
-        return Outcome(_public(_find_by_id(portal, params), DEFAULT_LANG))
+        return Outcome(_public(_find_by_id(portal, params, entity), DEFAULT_LANG))
 
 
-def userfield_delete(portal: Any, params: dict[str, Any]) -> Outcome:
+def userfield_delete(portal: Any, params: dict[str, Any], entity: UfEntity = LEAD_UF) -> Outcome:
     state = portal.state
     with state.lock:
-        definition = _find_by_id(portal, params)
-        state.lead_userfields.remove(definition)
+        definition = _find_by_id(portal, params, entity)
+        entity.defs(state).remove(definition)
         name = definition["FIELD_NAME"]
-        for lead in state.leads.values():
-            lead.pop(name, None)
+        for record in entity.rows(state).values():
+            record.pop(name, None)
     return Outcome(True)
