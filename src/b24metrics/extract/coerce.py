@@ -52,7 +52,11 @@ def coerce_value(kind: str, value: Any) -> Any:
             raise ValueError("a date without a time zone offset")
         return moment.astimezone(timezone.utc)
     if kind == "date":
-        return date.fromisoformat(str(value)[:10])
+        text = str(value)
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        # Bitrix24 writes a date as that day's UTC midnight in the portal's offset.
+        return datetime.fromisoformat(text).astimezone(timezone.utc).date()
     raise AssertionError(kind)
 
 

@@ -195,7 +195,13 @@ def sync_streams(
                 results.append(p.finish())
             else:
                 more.append(p)
-        return results
+    # A pass resumed after an interruption may have spent hours: rows it had already passed may
+    # have changed since. One incremental pass from the resumed pass's start catches them up.
+    resumed = {r.stream for r in results if r.resumed_after}
+    stale = [s for s in streams if s.name in resumed and s.modified_field and not s.incremental_by_id]
+    if stale:
+        results += sync_streams(client, warehouse, stale, overlap=overlap, progress=progress)
+    return results
 
 
 def _someone_ready(client: PortalClient, waiting: deque[_StreamPass]) -> bool:
