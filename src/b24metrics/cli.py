@@ -19,6 +19,7 @@ from rich.text import Text
 
 from b24metrics import __version__, errors, pipeline
 from b24metrics.config import Settings, load_settings
+from b24metrics.extract import STREAMS
 from b24metrics.kpis import grades_by_source, refresh_grades
 from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
@@ -209,7 +210,7 @@ def demo(
 @app.command()
 def sync(
     full: bool = typer.Option(False, "--full", help="Read everything again, not only what changed."),
-    entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): leads, companies, statuses."),
+    entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): " + ", ".join(STREAMS) + "."),
     since: Optional[datetime] = typer.Option(None, "--since", help="Read records modified since this date or time (portal records keep their own time zone; a value without one is UTC)."),
     sweep: bool = typer.Option(False, "--sweep", help="Then read all IDs (IDs only) to find records deleted on the portal."),
 ) -> None:

@@ -5,6 +5,7 @@ import pytest
 
 from b24metrics import pipeline
 from b24metrics.extract import STREAMS, sync_full
+from b24metrics.kpis import refresh_grades
 
 from .conftest import portal_leads
 
@@ -119,15 +120,18 @@ def test_a_malformed_value_is_quarantined_and_the_rest_loads(portals, settings_f
         assert con.execute("SELECT opportunity FROM leads WHERE id = ?", [bad_id]).fetchall()[0][0] == 12000.0
 
 
-def test_writeback_twice_without_a_sync_sends_nothing_the_second_time(portals, settings_for):
-    from b24metrics.kpis import refresh_grades
+def _synced_and_graded(client, portal, settings):
+    warehouse = pipeline.open_warehouse(settings)
+    pipeline.sync(client, warehouse, list(STREAMS.values()), settings)
+    refresh_grades(warehouse, settings.grading)
+    return warehouse
 
+
+def test_writeback_twice_without_a_sync_sends_nothing_the_second_time(portals, settings_for):
     portal = portals(seed=13, leads=120, rate=20.0, burst=50)
     settings = settings_for(portal)
-    warehouse = pipeline.open_warehouse(settings)
     with pipeline.open_client(settings) as client:
-        pipeline.sync(client, warehouse, list(STREAMS.values()), settings)
-        refresh_grades(warehouse, settings.grading)
+        warehouse = _synced_and_graded(client, portal, settings)
         dry_fields, dry = pipeline.writeback(client, warehouse, settings, dry_run=True)
         ours = {settings.writeback.lead_fields.grade, settings.writeback.lead_fields.score,
                 settings.writeback.lead_fields.factors}
@@ -146,12 +150,8 @@ def test_writeback_twice_without_a_sync_sends_nothing_the_second_time(portals, s
 def test_one_rejected_update_does_not_fail_its_batch(portals, settings_for):
     portal = portals(seed=14, leads=100, rate=20.0, burst=50)
     settings = settings_for(portal)
-    warehouse = pipeline.open_warehouse(settings)
     with pipeline.open_client(settings) as client:
-        pipeline.sync(client, warehouse, list(STREAMS.values()), settings)
-        from b24metrics.kpis import refresh_grades
-
-        refresh_grades(warehouse, settings.grading)
+        warehouse = _synced_and_graded(client, portal, settings)
         gone = sorted(portal.state.leads)[7]
         with portal.state.lock:
             del portal.state.leads[gone]  # deleted on the portal after our sync

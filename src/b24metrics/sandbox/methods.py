@@ -128,11 +128,15 @@ def list_records(portal: Any, params: dict[str, Any], table: dict[int, dict[str,
     return Outcome(rows, total=total, next=end if end < total else None)
 
 
-def _lead_schema(portal: Any) -> tuple[dict[str, str], list[str]]:
-    definitions = portal.state.lead_userfields
-    kinds = dict(LEAD_KINDS)
+def entity_schema(base_kinds: dict[str, str], definitions: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
+    """Field kinds of an entity with its user fields, and the user fields' names."""
+    kinds = dict(base_kinds)
     kinds.update(userfield_kinds(definitions))
     return kinds, [d["FIELD_NAME"] for d in definitions]
+
+
+def _lead_schema(portal: Any) -> tuple[dict[str, str], list[str]]:
+    return entity_schema(LEAD_KINDS, portal.state.lead_userfields)
 
 
 def lead_list(portal: Any, params: dict[str, Any]) -> Outcome:

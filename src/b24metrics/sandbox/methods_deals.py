@@ -16,6 +16,7 @@ from .methods import (
     HANDLERS,
     Updatable,
     append_history,
+    entity_schema,
     fields_description,
     get_record,
     list_records,
@@ -30,7 +31,7 @@ from .schema_streams import (
     DEAL_NAMES,
     DEAL_WRITABLE,
 )
-from .userfields import DEAL_UF, userfield_add, userfield_delete, userfield_get, userfield_kinds, userfield_list
+from .userfields import DEAL_UF, userfield_add, userfield_delete, userfield_get, userfield_list
 
 __all__ = ["deal_list", "deal_get", "deal_update", "contact_list", "contact_get", "category_list"]
 
@@ -41,10 +42,7 @@ DEAL_HIDDEN = ("CONTACT_IDS",)
 # ---------------------------------------------------------------- deals
 
 def _deal_schema(portal: Any) -> tuple[dict[str, str], list[str]]:
-    definitions = portal.state.deal_userfields
-    kinds = dict(DEAL_KINDS)
-    kinds.update(userfield_kinds(definitions))
-    return kinds, [d["FIELD_NAME"] for d in definitions]
+    return entity_schema(DEAL_KINDS, portal.state.deal_userfields)
 
 
 def deal_list(portal: Any, params: dict[str, Any]) -> Outcome:
