@@ -41,7 +41,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+# Piped output (logs, CI, cron mail) gets room for whole tables instead of the default 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
 log = logging.getLogger("b24metrics")
 
 
@@ -233,8 +234,9 @@ def sync(
     out.print(_sync_table(report.streams))
     for s in swept:
         out.print(f"{s.stream}: {s.portal_ids} IDs on the portal, {s.deleted} newly deleted, {s.revived} back again")
-    out.print(f"{report.requests} requests, {report.rate_limited} refused by the rate limit, "
-              f"{report.retries} retries, {report.seconds:.1f} s")
+    out.print(f"{report.requests} requests, {report.rate_limited} refused by the rate limit (503), "
+              f"{report.time_limited} by a method's time limit (429), {report.retries} retries, "
+              f"{sum(r.quarantined for r in report.streams)} values quarantined, {report.seconds:.1f} s")
 
 
 @app.command()
@@ -251,14 +253,14 @@ def status() -> None:
             "SELECT run_id, kind, status, started_at, finished_at, rows_loaded, requests, error "
             "FROM sync_runs ORDER BY run_id DESC LIMIT 10"
         ).fetchall()
-    table = Table(title="Streams")
-    for name in ("stream", "last pass", "complete", "cursor ID", "rows in pass", "changes read since", "updated"):
-        table.add_column(name)
+    table = Table(title="Streams (times in UTC)")
+    for name in ("stream", "pass", "done", "cursor ID", "rows", "changes since", "updated"):
+        table.add_column(name, no_wrap=True)
     for stream, mode, complete, cursor, rows, since, updated in marks:
-        table.add_row(stream, mode or "full", "yes" if complete else "in progress", str(cursor or ""),
+        table.add_row(stream, mode or "full", "yes" if complete else "no", str(cursor or ""),
                       str(rows), _when(since), _when(updated))
     out.print(table)
-    runs_table = Table(title="Last runs")
+    runs_table = Table(title="Last runs (times in UTC)")
     for name in ("run", "kind", "status", "started", "finished", "rows", "requests", "error"):
         runs_table.add_column(name, overflow="fold")
     for run_id, kind, state_, started, finished, rows, requests, error in runs:
@@ -268,7 +270,7 @@ def status() -> None:
 
 
 def _when(moment) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 @app.command()

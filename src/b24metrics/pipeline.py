@@ -37,7 +37,8 @@ class CycleReport:
     fields: FieldsReport | None = None
     push: PushReport | None = None
     requests: int = 0
-    rate_limited: int = 0
+    rate_limited: int = 0       # 503 answers
+    time_limited: int = 0       # 429 answers (a method's execution-time budget)
     retries: int = 0
     seconds: float = 0.0
 
@@ -106,13 +107,15 @@ def writeback(
 @contextmanager
 def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Iterator[CycleReport]:
     """A sync_runs row that ends as ok, failed or interrupted, with rows and requests."""
-    began, before = time.monotonic(), (client.stats.requests, client.stats.rate_limited, client.stats.retries)
+    stats = client.stats
+    began, before = time.monotonic(), (stats.requests, stats.rate_limited, stats.retries, stats.time_limited)
     report = CycleReport(run_id=start_run(warehouse, kind))
 
     def close(status: str, error: str | None = None) -> None:
         report.requests = client.stats.requests - before[0]
         report.rate_limited = client.stats.rate_limited - before[1]
         report.retries = client.stats.retries - before[2]
+        report.time_limited = client.stats.time_limited - before[3]
         report.seconds = time.monotonic() - began
         try:
             finish_run(warehouse, report.run_id, status=status, rows=sum(s.rows for s in report.streams),
