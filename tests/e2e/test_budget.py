@@ -23,3 +23,23 @@ def test_a_method_short_of_budget_steps_aside_and_resumes_after_the_reset(portal
     assert last_lead < last_company
     with warehouse.connect() as con:
         assert con.execute("SELECT count(*) FROM companies").fetchall()[0][0] == 200
+
+
+def test_a_method_blocked_for_good_stops_the_sync_with_a_clear_error(portals, settings_for, monkeypatch):
+    import pytest
+
+    from b24metrics import errors
+    from b24metrics.extract import runner
+
+    monkeypatch.setattr(runner, "MAX_DEFERRALS", 2)
+    portal = portals(seed=42, leads=120, rate=50.0, burst=50, operating_limit=10.0)
+    portal.set_method_cost("crm.lead.list", 1000.0)  # blocked for the whole (10-minute) window
+    settings = settings_for(portal, portal_settings={"operating_limit": 10.0})
+    warehouse = pipeline.open_warehouse(settings)
+    with pipeline.open_client(settings) as client:
+        client.budget.basket = 0.05
+        client.budget.ready_at = lambda methods: 0.0  # no waiting in the test: ask, get refused
+        with pytest.raises(errors.OperationTimeLimit, match="OPERATION_TIME_LIMIT"):
+            pipeline.sync(client, warehouse, [STREAMS["leads"]], settings)
+    with warehouse.connect() as con:
+        assert con.execute("SELECT count(*) FROM leads").fetchall()[0][0] == 50  # the first page stayed

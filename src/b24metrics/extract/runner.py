@@ -27,6 +27,7 @@ from b24metrics.warehouse import Bookmark, Page, Warehouse, load_page, read_book
 log = logging.getLogger(__name__)
 
 Progress = Callable[[Stream, int], None]
+MAX_DEFERRALS = 30  # 429s one stream may meet in one sync before it gives up
 
 
 @dataclass
@@ -83,6 +84,7 @@ class _StreamPass:
         self.schema = schema_of(stream)
         self.result = StreamResult(stream.name, mode=mark.mode, resumed_after=mark.cursor_id or 0)
         self.last_page_full = False
+        self.deferrals = 0
         if not mark.cursor_id:
             save_bookmark(con, mark)  # a new pass: its bookmark and row count start over
 
@@ -189,6 +191,9 @@ def sync_streams(
             try:
                 done = p.run(client, yield_to=lambda: _someone_ready(client, more))
             except OperationTimeLimit as exc:
+                p.deferrals += 1
+                if p.deferrals > MAX_DEFERRALS:  # about half an hour of waiting: a person should look
+                    raise
                 log.warning("%s: %s; deferred until its budget resets", p.stream.name, exc)
                 done = False
             if done:
