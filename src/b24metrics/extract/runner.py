@@ -9,7 +9,6 @@ travels in ONE batch: a sync in which nothing changed costs one HTTP request.
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -133,7 +132,7 @@ class _StreamPass:
             style=self.stream.style, extra=self.stream.params,  # a full last page: more follows, batch at once
         ):
             self.load(page)
-            if len(page.rows) == PAGE and client.budget.ready_at([method]) > time.time() and yield_to():
+            if len(page.rows) == PAGE and client.budget.wait([method]) > 0 and yield_to():
                 return False
         return True
 
@@ -210,8 +209,7 @@ def sync_streams(
 
 
 def _someone_ready(client: PortalClient, waiting: deque[_StreamPass]) -> bool:
-    now = time.time()
-    return any(client.budget.ready_at([p.stream.method]) <= now for p in waiting)
+    return any(client.budget.wait([p.stream.method]) == 0 for p in waiting)
 
 
 def sync_full(

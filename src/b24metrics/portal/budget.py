@@ -88,6 +88,10 @@ class OperatingBudget:
                     at = max(at, state.reset_at)
         return at
 
+    def wait(self, methods: Iterable[str]) -> float:
+        """Seconds to wait before these methods may be called (0 when they may now)."""
+        return max(0.0, self.ready_at(methods) - self._clock())
+
     def snapshot(self) -> dict[str, MethodBudget]:
         with self._lock:
             return {m: MethodBudget(**vars(s)) for m, s in self._methods.items()}

@@ -174,7 +174,7 @@ class PortalClient:
 
     def _respect_budget(self, methods) -> None:
         """Wait while a method is blocked or close to its execution-time limit."""
-        pause = self.budget.ready_at(methods) - time.time()
+        pause = self.budget.wait(methods)
         if pause > 0:
             log.warning("waiting %.0f s for the operating budget of %s", pause, ", ".join(sorted(methods)))
             with self._lock:

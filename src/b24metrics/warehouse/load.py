@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -142,7 +142,3 @@ def finish_run(
             "WHERE run_id = ?",
             [status, rows, requests, error, run_id],
         )
-
-
-def rows_of(records: Iterable[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pylist(list(records), schema=schema)

@@ -67,7 +67,7 @@ def same(old: Any, new: Any) -> bool:
     return math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
 
 
-def plan_lead_changes(warehouse: Warehouse, names: LeadFields, skip: set[str] = frozenset()) -> tuple[int, list[Change]]:
+def plan_lead_changes(warehouse: Warehouse, names: LeadFields, skip: frozenset[str] | set[str] = frozenset()) -> tuple[int, list[Change]]:
     wanted = {"grade": names.grade, "score": names.score, "factors": names.factors}
     wanted = {k: v for k, v in wanted.items() if v not in skip}
     with warehouse.connect(read_only=True) as con:
