@@ -13,7 +13,7 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -84,16 +84,19 @@ def _progress(enabled: bool = True) -> Iterator:
         yield None
         return
     bar = Progress(
-        TextColumn("{task.description:<10}"), BarColumn(bar_width=None), MofNCompleteColumn(),
-        TextColumn("rows"), TimeElapsedColumn(), console=Console(stderr=True), transient=False,
-        disable=not sys.stderr.isatty(),
+        TextColumn("{task.description:<14}"), TextColumn("{task.completed:>10,.0f} rows"),
+        TextColumn("{task.fields[requests]:>6} requests"), TextColumn("{task.fields[rate]:>8,.0f} rows/s"),
+        TimeElapsedColumn(), console=Console(stderr=True), transient=False, disable=not sys.stderr.isatty(),
     )
     tasks: dict[str, int] = {}
 
-    def advance(stream, rows: int) -> None:
+    def advance(stream, rows: int, requests: int) -> None:
         if stream.name not in tasks:
-            tasks[stream.name] = bar.add_task(stream.name, total=None)
-        bar.advance(tasks[stream.name], rows)
+            tasks[stream.name] = bar.add_task(stream.name, total=None, requests=0, rate=0.0)
+        task_id = tasks[stream.name]
+        bar.advance(task_id, rows)
+        task = bar.tasks[task_id]
+        bar.update(task_id, requests=requests, rate=task.completed / max(task.elapsed or 0.0, 1e-3))
 
     with bar:
         yield advance
@@ -114,10 +117,10 @@ def _grades_table(rows: list[dict]) -> Table:
 
 def _sync_table(results) -> Table:
     table = Table(title="Sync")
-    for name in ("stream", "pass", "rows", "pages", "quarantined values"):
+    for name in ("stream", "pass", "rows", "pages", "requests", "quarantined values"):
         table.add_column(name, justify="left" if name in ("stream", "pass") else "right")
     for r in results:
-        table.add_row(r.stream, r.mode, str(r.rows), str(r.pages), str(r.quarantined))
+        table.add_row(r.stream, r.mode, str(r.rows), str(r.pages), str(r.requests), str(r.quarantined))
     return table
 
 
@@ -236,7 +239,8 @@ def sync(
         out.print(f"{s.stream}: {s.portal_ids} IDs on the portal, {s.deleted} newly deleted, {s.revived} back again")
     out.print(f"{report.requests} requests, {report.rate_limited} refused by the rate limit (503), "
               f"{report.time_limited} by a method's time limit (429), {report.retries} retries, "
-              f"{sum(r.quarantined for r in report.streams)} values quarantined, {report.seconds:.1f} s")
+              f"{sum(r.quarantined for r in report.streams)} values quarantined, "
+              f"{sum(r.unresolved for r in report.streams)} naming an unknown status or source, {report.seconds:.1f} s")
 
 
 @app.command()

@@ -146,6 +146,9 @@ class SyncSettings(_Section):
     overlap_seconds: int = Field(
         300, ge=0, description="incremental passes re-read this much before the watermark (clock skew, slow commits)"
     )
+    workers: int = Field(
+        4, ge=1, le=50, description="requests in flight at once (ID ranges and streams read side by side)"
+    )
 
 
 class Settings(BaseSettings):

@@ -81,7 +81,7 @@ def sync(
     """Full passes the first time (or when asked), incremental passes after that."""
     return sync_streams(
         client, warehouse, streams, full=full, since=since,
-        overlap=timedelta(seconds=settings.sync.overlap_seconds), progress=progress,
+        overlap=timedelta(seconds=settings.sync.overlap_seconds), progress=progress, workers=settings.sync.workers,
     )
 
 

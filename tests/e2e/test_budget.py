@@ -14,7 +14,7 @@ def test_a_method_short_of_budget_steps_aside_and_resumes_after_the_reset(portal
     with pipeline.open_client(settings) as client:
         client.budget.basket = 1.0  # the portal's one-minute baskets, shortened alike
         results = pipeline.sync(client, warehouse, list(STREAMS.values()), settings,
-                                progress=lambda stream, rows: finished.append(stream.name))
+                                progress=lambda stream, rows, requests: finished.append(stream.name))
     done = {r.stream: r for r in results}
     assert done["companies"].rows == 200 and done["leads"].rows == 400
     # Leads did not wait for companies: every lead page came before the last company page.

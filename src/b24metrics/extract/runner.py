@@ -1,15 +1,22 @@
-"""Sync passes: keyset pages from the portal, each committed with its bookmark.
+"""Sync passes: keyset pages from the portal, each batch committed with its bookmark.
 
 A stream's first pass is full. Later passes are incremental: rows modified since the portal's
 clock at the start of the last complete pass, minus an overlap, still read by ascending ID and
-upserted by primary key, so a row read twice is stored once. The first page of every stream
-travels in ONE batch: a sync in which nothing changed costs one HTTP request.
+upserted by primary key, so a row read twice is stored once.
+
+The first page of every stream travels in ONE batch, together with each stream's highest ID:
+a sync in which nothing changed costs one HTTP request. A stream with more to read splits the
+IDs left into ranges; ranges of all streams are read at once by a few workers that share the
+client's request bucket and execution-time budget, and every answer is committed here, in the
+calling thread, one transaction per request, with the bookmark of every range.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -17,16 +24,19 @@ from typing import Any, Callable
 import duckdb
 import pyarrow as pa
 
+from b24metrics.errors import OperationTimeLimit, RetryError
 from b24metrics.extract.coerce import coerce_record, schema_of
-from b24metrics.errors import OperationTimeLimit
-from b24metrics.extract.streams import Stream
-from b24metrics.portal import PAGE, ListPage, PortalClient, check_order, iter_pages, list_params, rows_of
+from b24metrics.extract.references import check_references
+from b24metrics.extract.streams import STREAMS, Stream
+from b24metrics.portal import PAGE, BatchRead, ListPage, PortalClient, check_order, list_params, read_batch, rows_of
 from b24metrics.warehouse import Bookmark, Page, Warehouse, load_page, read_bookmark, save_bookmark
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[Stream, int], None]
-MAX_DEFERRALS = 30  # 429s one stream may meet in one sync before it gives up
+#: progress(stream, rows just loaded, HTTP requests the stream has made in this pass)
+Progress = Callable[[Stream, int, int], None]
+MAX_DEFERRALS = 30  # refusals one stream may meet in one sync before it gives up
+WORKERS = 4
 
 
 @dataclass
@@ -35,21 +45,23 @@ class StreamResult:
     mode: str = "full"
     rows: int = 0
     pages: int = 0
-    quarantined: int = 0
-    resumed_after: int = 0
+    requests: int = 0
+    quarantined: int = 0        # values of this pass that did not parse
+    unresolved: int = 0         # values in the table naming no dictionary entry (see references)
+    resumed: bool = False
 
 
 def plan_pass(
     stream: Stream, mark: Bookmark | None, *, full: bool, since: datetime | None, overlap: timedelta
 ) -> Bookmark:
     """Decide what this pass reads: resume an interrupted pass, or start a full or incremental one."""
-    interrupted = mark is not None and not mark.complete and bool(mark.cursor_id)
+    interrupted = mark is not None and not mark.complete and bool(mark.ranges or mark.cursor_id)
     if interrupted and (not full or mark.mode == "full") and since is None:
-        return mark
+        return mark if mark.ranges is not None else replace(mark, ranges=((mark.cursor_id, None),))
     old_since = mark.since if mark else None
     if stream.incremental_by_id and mark is not None and mark.cursor_id and not full:
         # Go on after the highest ID seen; the row count of this pass starts at 0.
-        return Bookmark(stream.name, mark.cursor_id, mode="incremental", since=old_since)
+        return Bookmark(stream.name, mark.cursor_id, mode="incremental", since=old_since, ranges=None)
     incremental_since = since or (old_since - overlap if old_since else None)
     if full or stream.modified_field is None or incremental_since is None or stream.style == "single":
         return Bookmark(stream.name, 0, mode="full", since=old_since)
@@ -75,73 +87,136 @@ def portal_clock(time_block: dict[str, Any]) -> datetime:
         return datetime.now(timezone.utc)
 
 
+@dataclass
+class _Range:
+    """IDs still to read: after < ID <= upper (None: no end)."""
+
+    after: int
+    upper: int | None
+    expected: float = math.inf  # rows we think it holds: sizes its next batch
+
+
 class _StreamPass:
-    """One stream's pass: turns pages into typed rows and commits each with its bookmark."""
+    """One stream's pass: reads its ranges and commits each answer with the pass's bookmark."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, stream: Stream, mark: Bookmark, progress: Progress | None):
-        self.con, self.stream, self.mark, self.progress = con, stream, mark, progress
+    def __init__(self, con: duckdb.DuckDBPyConnection, stream: Stream, mark: Bookmark,
+                 progress: Progress | None, *, parts: int) -> None:
+        self.con, self.stream, self.mark, self.progress, self.parts = con, stream, mark, progress, parts
         self.schema = schema_of(stream)
-        self.result = StreamResult(stream.name, mode=mark.mode, resumed_after=mark.cursor_id or 0)
-        self.last_page_full = False
+        resumed = mark.ranges is not None
+        self.result = StreamResult(stream.name, mode=mark.mode, resumed=resumed)
+        self.ranges = [_Range(after, upper) for after, upper in mark.ranges or ()]
         self.deferrals = 0
-        if not mark.cursor_id:
-            save_bookmark(con, mark)  # a new pass: its bookmark and row count start over
+        if not resumed:
+            save_bookmark(con, mark, new_pass=True)
 
-    def first_command(self) -> tuple[str, dict[str, Any]]:
+    @property
+    def started(self) -> bool:
+        return self.mark.ranges is not None
+
+    # -- the first answer: one page and where the table ends
+
+    def first_commands(self) -> dict[str, tuple[str, dict[str, Any]]]:
         s = self.stream
         if s.style == "single":
-            return s.method, dict(s.params)
-        return s.method, list_params(s.select, _filter(s, self.mark), s.id_field, self.mark.cursor_id or 0,
-                                     style=s.style, extra=s.params)
+            return {s.name: (s.method, dict(s.params))}
+        flt, after = _filter(s, self.mark), self.mark.cursor_id or 0
+        return {
+            s.name: (s.method, list_params(s.select, flt, s.id_field, after, style=s.style, extra=s.params)),
+            f"{s.name}_top": (s.method, list_params([s.id_field], flt, s.id_field, after, style=s.style,
+                                                    extra=s.params, descending=True)),
+        }
 
-    def load(self, page: ListPage) -> None:
-        if self.mark.pass_started_at is None:
-            self.mark = replace(self.mark, pass_started_at=portal_clock(page.time))
-        self.last_page_full = len(page.rows) == PAGE
-        if not page.rows:
+    def take_first(self, reply: Any) -> None:
+        s, after = self.stream, self.mark.cursor_id or 0
+        self.result.requests += 1
+        error = reply.errors.get(s.name)
+        if error is not None:
+            if not isinstance(error, OperationTimeLimit):
+                raise error
+            self.deferrals += 1
+            log.warning("%s: %s; deferred until its budget resets", s.name, error)
+            self.ranges = [_Range(after, None)]
+            self.commit([], reply.time)
             return
+        rows = rows_of(reply.results.get(s.name), s.wrapper, s.method)
+        if s.style != "single":
+            check_order(rows, after, s.id_field, s.method)
+            top_rows = [] if f"{s.name}_top" in reply.errors else rows_of(
+                reply.results.get(f"{s.name}_top"), s.wrapper, s.method)
+            top = int(top_rows[0][s.id_field]) if top_rows else None
+            self.ranges = self._split(after, rows, top)
+        self.commit([ListPage(rows, reply.times.get(s.name) or reply.time)], reply.time)
+
+    def _split(self, after: int, rows: list[dict[str, Any]], top: int | None) -> list[_Range]:
+        """The IDs after a full first page, cut into ranges to read side by side."""
+        if len(rows) < PAGE:
+            return []
+        last = int(rows[-1][self.stream.id_field])
+        if top is None or top <= last:
+            return [_Range(last, None)]
+        expected = (top - last) * min(1.0, PAGE / max(1, last - after))  # IDs so far were this dense
+        parts = max(1, min(self.parts, math.ceil(expected / (PAGE * self.stream.pages_per_batch))))
+        bounds: list[int | None] = [last + round((top - last) * i / parts) for i in range(parts)]
+        bounds.append(None)  # the last range has no end: rows created meanwhile belong to it
+        return [_Range(bounds[i], bounds[i + 1], expected / parts) for i in range(parts)]  # type: ignore[arg-type]
+
+    # -- ranges
+
+    def read(self, client: PortalClient, rng: _Range) -> BatchRead:
+        """One request for one range (runs in a worker thread: no warehouse here)."""
+        s = self.stream
+        pages = min(s.pages_per_batch, math.ceil(rng.expected / PAGE) + 1) if rng.expected < math.inf \
+            else s.pages_per_batch
+        return read_batch(client, s.method, select=s.select, filter=_filter(s, self.mark), id_field=s.id_field,
+                          wrapper=s.wrapper, after_id=rng.after, upper_id=rng.upper, pages=pages,
+                          style=s.style, extra=s.params)
+
+    def take(self, rng: _Range, got: BatchRead) -> None:
+        self.result.requests += 1
+        read = sum(len(p.rows) for p in got.pages)
+        rng.after = got.last_id
+        if got.done and got.error is None:
+            self.ranges.remove(rng)
+        elif not got.done:
+            rng.expected = math.inf  # it held more than we thought: full batches from now on
+        self.commit(got.pages, got.time)
+        rng.expected -= read
+
+    def commit(self, pages: list[ListPage], answer_time: dict[str, Any]) -> None:
+        """The rows of one answer and the bookmark of every range: one transaction."""
         stream = self.stream
+        if self.mark.pass_started_at is None:
+            self.mark = replace(self.mark, pass_started_at=portal_clock(answer_time))
         typed, raw, bad = [], [], []
-        for record in page.rows:
-            row, problems = coerce_record(stream.columns, record)
-            rid = stream.raw_id(record)
-            typed.append(row)
-            raw.append((rid, record))
-            bad.extend((rid, fld, value, err) for fld, value, err in problems)
-        self.mark = replace(self.mark, cursor_id=int(page.rows[-1][stream.id_field]))
+        top = self.mark.cursor_id or 0
+        for page in pages:
+            for record in page.rows:
+                row, problems = coerce_record(stream.columns, record)
+                rid = stream.raw_id(record)
+                typed.append(row)
+                raw.append((rid, record))
+                bad.extend((rid, fld, value, err) for fld, value, err in problems)
+                top = max(top, int(record[stream.id_field]))
+        self.mark = replace(self.mark, cursor_id=top, ranges=tuple((r.after, r.upper) for r in self.ranges))
         load_page(
             self.con,
             Page(stream.table, stream.primary_key, pa.Table.from_pylist(typed, schema=self.schema),
                  stream.entity, raw, bad),
             self.mark,
         )
-        self.result.rows += len(page.rows)
-        self.result.pages += 1
+        self.result.rows += len(typed)
+        self.result.pages += len(pages)
         self.result.quarantined += len(bad)
-        if self.progress:
-            self.progress(stream, len(page.rows))
-
-    def run(self, client: PortalClient, *, yield_to: Callable[[], bool]) -> bool:
-        """Read on to the end (True), or stop early when the method's budget runs short and
-        another stream could use the time (False)."""
-        method = self.stream.method
-        for page in iter_pages(
-            client, method, select=self.stream.select, filter=_filter(self.stream, self.mark),
-            id_field=self.stream.id_field, wrapper=self.stream.wrapper, after_id=self.mark.cursor_id or 0,
-            pages_per_batch=self.stream.pages_per_batch, probe=not self.last_page_full,
-            style=self.stream.style, extra=self.stream.params,  # a full last page: more follows, batch at once
-        ):
-            self.load(page)
-            if len(page.rows) == PAGE and client.budget.wait([method]) > 0 and yield_to():
-                return False
-        return True
+        if self.progress and typed:
+            self.progress(stream, len(typed), self.result.requests)
 
     def finish(self) -> StreamResult:
-        self.mark = replace(self.mark, complete=True, since=self.mark.pass_started_at)
+        self.mark = replace(self.mark, complete=True, since=self.mark.pass_started_at, ranges=None)
         save_bookmark(self.con, self.mark)
         r = self.result
-        log.info("%s: %s pass, %d rows in %d pages, %d values quarantined",
-                 r.stream, r.mode, r.rows, r.pages, r.quarantined)
+        log.info("%s: %s pass, %d rows in %d pages, %d requests, %d values quarantined",
+                 r.stream, r.mode, r.rows, r.pages, r.requests, r.quarantined)
         return r
 
 
@@ -154,62 +229,101 @@ def sync_streams(
     since: datetime | None = None,
     overlap: timedelta = timedelta(minutes=5),
     progress: Progress | None = None,
+    workers: int = WORKERS,
 ) -> list[StreamResult]:
     """Bring the warehouse up to date with the portal for these streams."""
+    results: list[StreamResult] = []
     with warehouse.connect() as con:  # one connection for the sync: opening the file costs ~35 ms
-        passes, results = [], []
+        passes = []
         for stream in streams:
             mark = plan_pass(stream, read_bookmark(con, stream.name), full=full, since=since, overlap=overlap)
-            if mark.cursor_id:
-                log.info("%s: resuming the %s pass after ID %d", stream.name, mark.mode, mark.cursor_id)
-            passes.append(_StreamPass(con, stream, mark, progress))
-        # The first page of every stream in one request (a batch holds 50 commands).
-        more: deque[_StreamPass] = deque()
-        for start in range(0, len(passes), 50):
-            chunk = passes[start:start + 50]
-            reply = client.batch({p.stream.name: p.first_command() for p in chunk})
+            if mark.ranges is not None:
+                log.info("%s: resuming the %s pass (%d ranges left)", stream.name, mark.mode, len(mark.ranges))
+            passes.append(_StreamPass(con, stream, mark, progress, parts=workers))
+        # The first page and the highest ID of every stream in one request (two commands each).
+        fresh = [p for p in passes if not p.started]
+        for start in range(0, len(fresh), 25):
+            chunk = fresh[start:start + 25]
+            reply = client.batch({k: v for p in chunk for k, v in p.first_commands().items()})
             for p in chunk:
-                name = p.stream.name
-                if name in reply.errors:
-                    if not isinstance(reply.errors[name], OperationTimeLimit):
-                        raise reply.errors[name]
-                    more.append(p)  # blocked: it goes on after the others
-                    continue
-                rows = rows_of(reply.results.get(name), p.stream.wrapper, p.stream.method)
-                if p.stream.style != "single":
-                    check_order(rows, p.mark.cursor_id or 0, p.stream.id_field, p.stream.method)
-                p.load(ListPage(rows, reply.times.get(name) or reply.time))
-                if len(rows) == PAGE and p.stream.style != "single":
-                    more.append(p)
-                else:
-                    results.append(p.finish())
-        # The rest, stream by stream. A stream whose method ran short of its execution-time budget
-        # steps aside while another can go on; its pass resumes from its bookmark.
-        while more:
-            p = more.popleft()
-            try:
-                done = p.run(client, yield_to=lambda: _someone_ready(client, more))
-            except OperationTimeLimit as exc:
-                p.deferrals += 1
-                if p.deferrals > MAX_DEFERRALS:  # about half an hour of waiting: a person should look
-                    raise
-                log.warning("%s: %s; deferred until its budget resets", p.stream.name, exc)
-                done = False
-            if done:
-                results.append(p.finish())
-            else:
-                more.append(p)
+                p.take_first(reply)
+        results += [p.finish() for p in passes if not p.ranges]
+        results += _read_ranges(client, [p for p in passes if p.ranges], workers)
+        # New statuses may resolve old values, so a statuses pass checks every table.
+        checked = list(STREAMS.values()) if any(s.name == "statuses" for s in streams) else streams
+        unresolved = check_references(con, [s for s in checked if s.references])
+        for r in results:
+            r.unresolved = unresolved.get(r.stream, 0)
     # A pass resumed after an interruption may have spent hours: rows it had already passed may
     # have changed since. One incremental pass from the resumed pass's start catches them up.
-    resumed = {r.stream for r in results if r.resumed_after}
+    resumed = {r.stream for r in results if r.resumed}
     stale = [s for s in streams if s.name in resumed and s.modified_field and not s.incremental_by_id]
     if stale:
-        results += sync_streams(client, warehouse, stale, overlap=overlap, progress=progress)
+        results += sync_streams(client, warehouse, stale, overlap=overlap, progress=progress, workers=workers)
     return results
 
 
-def _someone_ready(client: PortalClient, waiting: deque[_StreamPass]) -> bool:
-    return any(client.budget.wait([p.stream.method]) == 0 for p in waiting)
+def _read_ranges(client: PortalClient, passes: list[_StreamPass], workers: int) -> list[StreamResult]:
+    """Read every range of every pass, `workers` requests at a time; commit here as answers come.
+
+    A method short of its execution-time budget waits while the others go on. A range the
+    portal refused after the client's retries (429 until its reset, a 503 storm, 5xx) goes back
+    in line, at most MAX_DEFERRALS times per stream. On any other error nothing new starts, the
+    answers under way are committed, then the error is raised.
+    """
+    results: list[StreamResult] = []
+    units: deque[tuple[_StreamPass, _Range]] = deque((p, r) for p in passes for r in p.ranges)
+    running: dict[Future, tuple[_StreamPass, _Range]] = {}
+    failure: BaseException | None = None
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="b24m-read")
+    try:
+        while running or (units and failure is None):
+            while failure is None and units and len(running) < workers:
+                unit = _ready_unit(client, units) or (None if running else units.popleft())
+                if unit is None:
+                    break  # all that is left waits for a budget; answers under way come first
+                running[pool.submit(unit[0].read, client, unit[1])] = unit
+            soonest = min((client.budget.wait([p.stream.method]) for p, _ in units), default=None)
+            done, _ = wait(list(running), timeout=soonest if soonest else None, return_when=FIRST_COMPLETED)
+            for future in done:
+                p, rng = running.pop(future)
+                try:
+                    got = future.result()
+                except RetryError as exc:  # the client's own retries ran out: back in line
+                    got = BatchRead([], False, rng.after, exc)
+                except Exception as exc:
+                    failure = failure or exc
+                    continue
+                p.take(rng, got)
+                if isinstance(got.error, RetryError):
+                    p.deferrals += 1
+                    if p.deferrals > MAX_DEFERRALS:  # about half an hour of waiting: a person should look
+                        failure = failure or got.error
+                        continue
+                    log.warning("%s: %s; this range goes back in line", p.stream.name, got.error)
+                elif got.error is not None:
+                    failure = failure or got.error
+                    continue
+                if rng in p.ranges:
+                    units.append((p, rng))
+                elif not p.ranges:
+                    results.append(p.finish())
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    if failure is not None:
+        raise failure
+    return results
+
+
+def _ready_unit(client: PortalClient, units: deque) -> tuple[_StreamPass, _Range] | None:
+    """The first range whose method may be called now (taken out of the line)."""
+    for index, (p, rng) in enumerate(units):
+        if client.budget.wait([p.stream.method]) == 0:
+            del units[index]
+            return p, rng
+    return None
 
 
 def sync_full(

@@ -48,6 +48,9 @@ class Stream:
     # Records that never change once written (call records, history rows): incremental passes
     # go on from the highest ID seen instead of filtering on a date.
     incremental_by_id: bool = False
+    # Values that must name an entry of a crm.status.list dictionary: (column, dictionary).
+    # "DEAL_STAGE" means the stages of the row's own pipeline (DEAL_STAGE_<category_id>).
+    references: tuple[tuple[str, str], ...] = ()
 
     @property
     def select(self) -> list[str]:
@@ -68,6 +71,7 @@ LEADS = Stream(
     table="leads",
     entity="lead",
     primary_key=("id",),
+    references=(("status_id", "STATUS"), ("source_id", "SOURCE")),
     modified_field="DATE_MODIFY",
     columns=_cols(
         "id:ID:int, title:TITLE:str, name:NAME:str, last_name:LAST_NAME:str,"
@@ -119,6 +123,7 @@ DEALS = Stream(
     table="deals",
     entity="deal",
     primary_key=("id",),
+    references=(("stage_id", "DEAL_STAGE"), ("source_id", "SOURCE")),
     modified_field="DATE_MODIFY",
     columns=_cols(
         "id:ID:int, title:TITLE:str, type_id:TYPE_ID:str, category_id:CATEGORY_ID:int,"

@@ -1,7 +1,7 @@
 """The only code that talks HTTP to Bitrix24."""
 
 from b24metrics.portal.client import BatchResponse, ClientStats, PortalClient, Response
-from b24metrics.portal.listing import PAGE, ListPage, check_order, iter_pages, list_params, rows_of
+from b24metrics.portal.listing import PAGE, BatchRead, ListPage, check_order, iter_pages, list_params, read_batch, rows_of
 
 __all__ = [
     "PAGE",
@@ -10,7 +10,9 @@ __all__ = [
     "ListPage",
     "PortalClient",
     "Response",
+    "BatchRead",
     "check_order",
+    "read_batch",
     "iter_pages",
     "list_params",
     "rows_of",

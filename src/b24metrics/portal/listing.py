@@ -22,7 +22,18 @@ class ListPage:
     time: dict[str, Any] = field(default_factory=dict)  # the `time` block of the answer it came in
 
 
-def iter_pages(
+@dataclass
+class BatchRead:
+    """What one request of a keyset listing brought: pages in order, and whether the listing ended."""
+
+    pages: list[ListPage]
+    done: bool
+    last_id: int
+    error: errors.PortalError | None = None
+    time: dict[str, Any] = field(default_factory=dict)  # the answer's own `time` block
+
+
+def read_batch(
     client: PortalClient,
     method: str,
     *,
@@ -31,68 +42,97 @@ def iter_pages(
     id_field: str = "ID",
     wrapper: str | None = None,
     after_id: int = 0,
-    pages_per_batch: int = MAX_BATCH,
-    probe: bool = True,
+    upper_id: int | None = None,
+    pages: int = MAX_BATCH,
     style: str = "crm",
     extra: Mapping[str, Any] | None = None,
+) -> BatchRead:
+    """One HTTP request: up to `pages` keyset pages after `after_id` (and up to `upper_id`).
+
+    pages=1 is a single call; more chain through `$result[pN][49][ID]` inside one batch.
+    An error of a chained command comes back in `error` with the good pages before it.
+    """
+    flt = dict(filter or {})
+    if upper_id is not None:
+        flt[f"<={id_field}"] = upper_id
+
+    def params(after: Any) -> dict[str, Any]:
+        return list_params(select, flt, id_field, after, style=style, extra=extra)
+
+    error = None
+    if pages <= 1:
+        reply = client.call(method, params(after_id))
+        got, answered = [ListPage(rows_of(reply.result, wrapper, method), reply.time)], reply.time
+    else:
+        commands = {f"p{i}": (method, params(after_id if i == 0 else _ref(i, wrapper, id_field))) for i in range(pages)}
+        # With halt=1 the portal stops at the first failing command; the pages before it
+        # are good and are kept.
+        batch = client.batch(commands, halt=True)
+        failed = min((int(k[1:]) for k in batch.errors), default=None)
+        got = [ListPage(rows_of(batch.results.get(f"p{i}"), wrapper, method), batch.times.get(f"p{i}") or batch.time)
+               for i in range(pages if failed is None else failed)]
+        error = None if failed is None else batch.errors[f"p{failed}"]
+        answered = batch.time
+    kept: list[ListPage] = []
+    last_id = after_id
+    for page in got:
+        last_id = check_order(page.rows, last_id, id_field, method)
+        if page.rows:
+            kept.append(page)
+        if len(page.rows) < PAGE:
+            # Commands after a short page referred to a row that does not exist: whatever
+            # they returned is not part of this listing.
+            return BatchRead(kept, True, last_id, time=answered)
+    return BatchRead(kept, False, last_id, error, answered)
+
+
+def iter_pages(
+    client: PortalClient,
+    method: str,
+    *,
+    after_id: int = 0,
+    pages_per_batch: int = MAX_BATCH,
+    probe: bool = True,
+    **listing: Any,
 ) -> Iterator[ListPage]:
     """Yield pages of rows in ascending ID order, each row exactly once.
 
-    `wrapper` names the key that holds the rows for methods that answer {"items": [...]}.
-    With probe=False the caller already knows more than a page follows: batches from the start.
+    `listing` takes read_batch's select, filter, id_field, wrapper, upper_id, style, extra.
+    The first request is one call (probe) unless probe=False: the caller already knows more
+    than a page follows, so batches from the start.
     """
-    last_id = after_id
-    first = probe
+    last_id, first = after_id, probe
     while True:
-        count = 1 if first else pages_per_batch
-        commands = {
-            f"p{i}": (method, list_params(select, filter, id_field, last_id if i == 0 else _ref(i, wrapper, id_field),
-                                          style=style, extra=extra))
-            for i in range(count)
-        }
-        error = None
-        if first:
-            name, params = commands["p0"]
-            reply = client.call(name, params)
-            pages = [ListPage(rows_of(reply.result, wrapper, method), reply.time)]
-        else:
-            batch = client.batch(commands, halt=True)
-            # With halt=1 the portal stops at the first failing command; the pages before it
-            # are good and are kept, then the error is raised.
-            failed = min((int(k[1:]) for k in batch.errors), default=None)
-            pages = [ListPage(rows_of(batch.results.get(f"p{i}"), wrapper, method), batch.time)
-                     for i in range(count if failed is None else failed)]
-            error = None if failed is None else batch.errors[f"p{failed}"]
+        got = read_batch(client, method, after_id=last_id, pages=1 if first else pages_per_batch, **listing)
         first = False
-        for page in pages:
-            last_id = check_order(page.rows, last_id, id_field, method)
-            if page.rows:
-                yield page
-            if len(page.rows) < PAGE:
-                # Commands after a short page referred to a row that does not exist: whatever
-                # they returned is not part of this listing.
-                return
-        if error is not None:
-            raise error
+        yield from got.pages
+        if got.error is not None:
+            raise got.error
+        if got.done:
+            return
+        last_id = got.last_id
 
 
 def list_params(
-    select, filter, id_field: str, after: Any, *, style: str = "crm", extra: Mapping[str, Any] | None = None
+    select, filter, id_field: str, after: Any, *, style: str = "crm", extra: Mapping[str, Any] | None = None,
+    descending: bool = False,
 ) -> dict[str, Any]:
-    """One keyset page: rows after `after` in ID order, no total count.
+    """One keyset page: rows after `after` in ID order, no total count (descending: the
+    highest IDs first, which tells where the table ends).
 
     Methods spell it differently: crm.* take order/filter/select; user.get takes sort and
     order as strings and FILTER; voximplant.statistic.get takes SORT, ORDER and FILTER.
     """
     flt = dict(filter or {})
     flt[f">{id_field}"] = after
+    direction = "DESC" if descending else "ASC"
     params: dict[str, Any] = dict(extra or {})
     if style == "user":
-        params.update({"sort": id_field, "order": "ASC", "FILTER": flt})
+        params.update({"sort": id_field, "order": direction, "FILTER": flt})
     elif style == "voximplant":
-        params.update({"SORT": id_field, "ORDER": "ASC", "FILTER": flt})
+        params.update({"SORT": id_field, "ORDER": direction, "FILTER": flt})
     else:
-        params.update({"order": {id_field: "ASC"}, "filter": flt})
+        params.update({"order": {id_field: direction}, "filter": flt})
         if select:
             params["select"] = list(select)
     params["start"] = -1

@@ -31,8 +31,9 @@ class Page:
 
 @dataclass(frozen=True)
 class Bookmark:
-    """Where a stream's pass stands. A pass reads rows by ascending ID; `cursor_id` is the last
-    ID committed. An incremental pass reads only rows modified since `pass_since`."""
+    """Where a stream's pass stands. A pass reads ID ranges by ascending ID; `ranges` holds what
+    is left of each as (after, upper or None); `cursor_id` is the highest ID committed. An
+    incremental pass reads only rows modified since `pass_since`."""
 
     stream: str
     cursor_id: int | None
@@ -41,6 +42,7 @@ class Bookmark:
     pass_since: datetime | None = None      # the incremental filter of this pass
     pass_started_at: datetime | None = None  # the portal's clock when this pass began
     since: datetime | None = None           # watermark: start of the last complete pass
+    ranges: tuple[tuple[int, int | None], ...] | None = None  # None: the pass has not split yet
 
 
 def upsert(con: duckdb.DuckDBPyConnection, table: str, primary_key: Sequence[str], rows: pa.Table) -> None:
@@ -90,22 +92,24 @@ def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) ->
         save_bookmark(con, bookmark, rows=page.rows.num_rows)
 
 
-_BOOKMARK = ("cursor_id", "complete", "mode", "pass_since", "pass_started_at", "since")
+_BOOKMARK = ("cursor_id", "complete", "mode", "pass_since", "pass_started_at", "since", "ranges")
 
 
-def save_bookmark(con: duckdb.DuckDBPyConnection, bookmark: Bookmark, *, rows: int = 0) -> None:
-    """Store the bookmark; `rows` adds to the pass's row count (a new pass starts at 0)."""
+def save_bookmark(con: duckdb.DuckDBPyConnection, bookmark: Bookmark, *, rows: int = 0, new_pass: bool = False) -> None:
+    """Store the bookmark; `rows` adds to the pass's row count, which a new pass sets to 0."""
+    values = {c: getattr(bookmark, c) for c in _BOOKMARK}
+    if bookmark.ranges is not None:
+        values["ranges"] = json.dumps([list(r) for r in bookmark.ranges])
     con.execute(
         f"""
         INSERT INTO sync_state (stream, rows_loaded, updated_at, {', '.join(_BOOKMARK)})
         VALUES (?, ?, now(), {', '.join('?' for _ in _BOOKMARK)})
         ON CONFLICT (stream) DO UPDATE SET
-            rows_loaded = CASE WHEN excluded.cursor_id = 0 THEN 0 ELSE sync_state.rows_loaded END
-                          + excluded.rows_loaded,
+            rows_loaded = CASE WHEN ? THEN 0 ELSE sync_state.rows_loaded END + excluded.rows_loaded,
             updated_at = excluded.updated_at,
             {', '.join(f"{c} = excluded.{c}" for c in _BOOKMARK)}
         """,
-        [bookmark.stream, rows, *(getattr(bookmark, c) for c in _BOOKMARK)],
+        [bookmark.stream, rows, *values.values(), new_pass],
     )
 
 
@@ -116,6 +120,8 @@ def read_bookmark(con: duckdb.DuckDBPyConnection, stream: str) -> Bookmark | Non
     values = dict(zip(_BOOKMARK, row[0]))
     values["complete"] = bool(values["complete"])
     values["mode"] = values["mode"] or "full"
+    if values["ranges"] is not None:
+        values["ranges"] = tuple((int(a), None if u is None else int(u)) for a, u in json.loads(values["ranges"]))
     return Bookmark(stream, **values)
 
 
