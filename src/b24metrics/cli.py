@@ -247,7 +247,7 @@ def sync(
 def status() -> None:
     """Show where each stream stands (bookmarks) and the last runs. Reads only."""
     settings = _settings()
-    warehouse = Warehouse(settings.warehouse.path)
+    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit)
     if warehouse.revision() is None:
         out.print(f"No warehouse at {warehouse.path} yet: run `b24metrics sync`.")
         return

@@ -67,6 +67,10 @@ class PortalSettings(_Section):
 
 class WarehouseSettings(_Section):
     path: Path = Field(Path("b24metrics.duckdb"), description="the DuckDB file")
+    memory_limit: str = Field(
+        "256MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        description="memory DuckDB may hold for caches and indexes; it spills to disk beyond it",
+    )
 
 
 class Condition(_Section):

@@ -54,7 +54,7 @@ def open_client(settings: Settings) -> PortalClient:
 
 def open_warehouse(settings: Settings) -> Warehouse:
     """The warehouse, created or upgraded to the newest schema on first touch."""
-    warehouse = Warehouse(settings.warehouse.path)
+    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit)
     warehouse.migrate()
     return warehouse
 

@@ -45,9 +45,10 @@ def migrations_dir() -> Path:
 
 
 class Warehouse:
-    def __init__(self, path: Path | str, *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout: float = 10.0, memory_limit: str | None = None) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        self.memory_limit = memory_limit
 
     def _engine(self, read_only: bool = False) -> sa.Engine:
         args = {"read_only": True} if read_only else {}
@@ -72,6 +73,8 @@ class Warehouse:
                     pause = min(pause * 2, 1.0)
             try:
                 conn.exec_driver_sql("SET TimeZone='UTC'")
+                if self.memory_limit:
+                    conn.exec_driver_sql(f"SET memory_limit='{self.memory_limit}'")
                 yield conn
             finally:
                 conn.close()
