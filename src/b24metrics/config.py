@@ -68,7 +68,7 @@ class PortalSettings(_Section):
 class WarehouseSettings(_Section):
     path: Path = Field(Path("b24metrics.duckdb"), description="the DuckDB file")
     memory_limit: str = Field(
-        "256MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        "128MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
         description="memory DuckDB may hold for caches and indexes; it spills to disk beyond it",
     )
 
@@ -155,6 +155,26 @@ class SyncSettings(_Section):
     )
 
 
+class KpiSettings(_Section):
+    timezone: str = Field(
+        "portal", description='periods begin at midnight here: "portal" (the offset the portal writes its '
+        'dates in), a fixed offset like "+03:00", or an IANA zone such as "Europe/Berlin" for a zone with DST',
+    )
+    speed_sla_minutes: int = Field(15, ge=1, description="speed to lead: a first contact later than this breaches the SLA")
+    spend_file: Path | None = Field(None, description="marketing spend per month and channel (CSV or TOML)")
+    plan_file: Path | None = Field(None, description="plan targets per period and metric (CSV or TOML)")
+    tracking_numbers: dict[str, str] = Field(
+        default_factory=dict, description="portal (tracking) phone number -> channel it advertises"
+    )
+    base_currency: str | None = Field(None, description="convert money into this currency with currency_rates")
+    currency_rates: dict[str, float] = Field(
+        default_factory=dict, description="currency -> value of 1 unit in base_currency; unlisted ones stay apart"
+    )
+    rejection_field: str | None = Field(
+        None, pattern=r"^UF_CRM_\w+$", description="a custom field holding the rejection reason, if the portal has one"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="B24M_",
@@ -168,6 +188,7 @@ class Settings(BaseSettings):
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     grading: GradingSettings = Field(default_factory=GradingSettings)
+    kpis: KpiSettings = Field(default_factory=KpiSettings)
     writeback: WritebackSettings = Field(default_factory=WritebackSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -1,0 +1,98 @@
+"""Cutting a KPI: by period (day, ISO week, month, quarter, year, or all time) and by one
+dimension, with the previous period and the same period a year before next to each value.
+
+Periods begin at the portal's midnight: the KPI tables hold local wall-clock times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from b24metrics.kpis.catalogue import Kpi
+
+#: period -> (previous period, the same period a year before)
+PERIODS = {
+    "day": ("1 day", "1 year"),
+    "week": ("7 days", "52 weeks"),     # ISO weeks: the same week number a year before
+    "month": ("1 month", "1 year"),
+    "quarter": ("3 months", "1 year"),
+    "year": ("1 year", "1 year"),
+    "all": (None, None),
+}
+
+
+@dataclass
+class Cut:
+    kpi: Kpi
+    period: str
+    by: str | None
+    rows: list[dict[str, Any]]        # period, [by], [currency], each measure, <m>_prev, <m>_yoy
+    note: str | None = None           # why there are no rows, when that is the answer
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.rows[0]) if self.rows else []
+
+
+def cut_sql(kpi: Kpi, period: str, by: str | None) -> str:
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}; one of {', '.join(PERIODS)}")
+    if by is not None and by not in kpi.dims:
+        offered = ", ".join(kpi.dims) or "none"
+        raise ValueError(f"{kpi.name} cannot be cut by {by!r}; it offers: {offered}")
+    keys = (["currency"] if kpi.per_currency and by != "currency" else []) + ([by] if by else [])
+    slot = "NULL::DATE" if period == "all" else f"CAST(date_trunc('{period}', {kpi.date}) AS DATE)"
+    measures = ",\n       ".join(f"{m.sql} AS {m.name}" for m in kpi.measures)
+    where = " AND ".join(w for w in (f"{kpi.date} IS NOT NULL", kpi.where) if w)
+    group = ", ".join(["period"] + keys)
+    current = f"""
+        SELECT {slot} AS period{''.join(f', {k}' for k in keys)},
+               {measures}
+        FROM {kpi.table}
+        WHERE {where}
+        GROUP BY {group}"""
+    prev_step, year_step = PERIODS[period]
+    if prev_step is None:
+        return f"SELECT * FROM ({current}) ORDER BY {group}"
+    match = "".join(f" AND {{a}}.{k} IS NOT DISTINCT FROM c.{k}" for k in keys)
+    extra = ",\n       ".join(
+        f"p.{m.name} AS {m.name}_prev, y.{m.name} AS {m.name}_yoy" for m in kpi.measures
+    )
+    return f"""
+        WITH cur AS ({current})
+        SELECT c.*,
+               {extra}
+        FROM cur c
+        LEFT JOIN cur p ON p.period = CAST(c.period - INTERVAL '{prev_step}' AS DATE){match.format(a='p')}
+        LEFT JOIN cur y ON y.period = CAST(c.period - INTERVAL '{year_step}' AS DATE){match.format(a='y')}
+        WHERE c.period >= ? AND c.period < ?
+        ORDER BY {', '.join('c.' + k for k in ['period'] + keys)}"""
+
+
+def cut(con: duckdb.DuckDBPyConnection, kpi: Kpi, *, period: str = "month", by: str | None = None,
+        since: date | datetime | None = None, until: date | datetime | None = None) -> Cut:
+    """The KPI's values per period (and per `by`), newest data included."""
+    if kpi.needs_leads and _simple_mode(con):
+        return Cut(kpi, period, by, [], note="this portal keeps no leads (simple CRM mode): "
+                                              "lead KPIs do not apply to it")
+    sql = cut_sql(kpi, period, by)
+    params = [] if period == "all" else [_day(since, date(1900, 1, 1)), _day(until, date(9999, 1, 1))]
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return Cut(kpi, period, by, [dict(zip(names, row)) for row in cursor.fetchall()])
+
+
+def _simple_mode(con: duckdb.DuckDBPyConnection) -> bool:
+    leads, deals = con.execute(
+        "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM deals WHERE NOT deleted)").fetchall()[0]
+    return leads == 0 and deals > 0
+
+
+def _day(value: date | datetime | None, default: date) -> date:
+    if value is None:
+        return default
+    return value.date() if isinstance(value, datetime) else value

@@ -1,0 +1,74 @@
+"""Rebuild the KPI tables from the warehouse after a sync: grades first, then the shared fact
+tables, then each family's tables, all in one transaction (a failed refresh leaves the last
+good tables in place)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from importlib import resources
+
+import duckdb
+
+from b24metrics.config import Settings
+from b24metrics.kpis.families import FAMILIES
+from b24metrics.kpis.grade import refresh_grades
+from b24metrics.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+FACTS = ["facts_leads.sql", "facts_deals.sql"]
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+def sql_text(name: str) -> str:
+    return resources.files("b24metrics.kpis").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def portal_offset(con: duckdb.DuckDBPyConnection) -> str:
+    """The UTC offset the portal writes its dates in, read off a stored payload ("+03:00")."""
+    row = con.execute(
+        """SELECT regexp_extract(json_extract_string(payload, '$.DATE_CREATE'), '([+-]\\d\\d:\\d\\d)$', 1)
+           FROM raw_records WHERE entity IN ('lead', 'deal', 'contact', 'company')
+             AND json_extract_string(payload, '$.DATE_CREATE') IS NOT NULL LIMIT 1"""
+    ).fetchall()
+    return row[0][0] if row and row[0][0] else "+00:00"
+
+
+def set_local_time(con: duckdb.DuckDBPyConnection, zone: str) -> str:
+    """Define local_time(ts): a TIMESTAMPTZ as the portal's wall clock. `zone` is "portal" (the
+    offset the portal writes), a fixed offset like "+03:00", or an IANA name for a zone with DST.
+    Returns the zone used."""
+    if zone == "portal":
+        zone = portal_offset(con)
+    match = _OFFSET.match(zone)
+    if match:
+        sign, hours, minutes = match.groups()
+        total = (int(hours) * 60 + int(minutes)) * (1 if sign == "+" else -1)
+        body = f"CAST(timezone('UTC', ts) AS TIMESTAMP) + INTERVAL ({total}) MINUTE"
+    else:
+        known = con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [zone]).fetchall()[0][0]
+        if not known:
+            raise ValueError(f"unknown time zone {zone!r}")
+        body = f"timezone('{zone}', ts)"
+    con.execute(f"CREATE OR REPLACE TEMP MACRO local_time(ts) AS {body}")
+    return zone
+
+
+def refresh_kpis(warehouse: Warehouse, settings: Settings) -> dict[str, float]:
+    """Rebuild every KPI table; returns the seconds each step took."""
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    refresh_grades(warehouse, settings.grading)
+    timings["grades"] = time.perf_counter() - began
+    with warehouse.transaction() as con:
+        zone = set_local_time(con, settings.kpis.timezone)
+        steps = [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
+        for name, files in steps:
+            began = time.perf_counter()
+            for file in files:
+                con.execute(sql_text(file))
+            timings[name] = time.perf_counter() - began
+    log.info("KPI tables rebuilt in %.2f s (portal time zone %s)", sum(timings.values()), zone)
+    return timings

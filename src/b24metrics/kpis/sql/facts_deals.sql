@@ -1,0 +1,73 @@
+-- kpi_deals: one row per live deal (recurring-deal templates excluded) with what the deal KPIs
+-- count and cut by. Won and lost come from stage semantics (S/F), never stage names; closing
+-- time from stage history (or MOVED_TIME), never CLOSEDATE, which is a planned date.
+
+CREATE OR REPLACE TABLE kpi_deals AS
+WITH final_moves AS (             -- every arrival at a final stage, and the last move of all
+    SELECT owner_id AS deal_id,
+           min(created_time) FILTER (WHERE stage_semantic_id = 'S') AS first_won_at,
+           max(created_time) FILTER (WHERE stage_semantic_id = 'S') AS last_won_at,
+           max(created_time) FILTER (WHERE stage_semantic_id = 'F') AS last_lost_at,
+           min(created_time) FILTER (WHERE stage_semantic_id IN ('S', 'F')) AS first_closed_at,
+           max(created_time) FILTER (WHERE stage_semantic_id NOT IN ('S', 'F')) AS last_open_at
+    FROM deal_history
+    GROUP BY 1
+),
+acts AS (
+    SELECT owner_id AS deal_id,
+           count(*) FILTER (WHERE type_id IN (1, 2, 4)) AS communications,
+           count(*) FILTER (WHERE type_id = 1) AS meetings
+    FROM activities WHERE NOT deleted AND owner_type_id = 2
+    GROUP BY 1
+)
+SELECT d.id AS deal_id,
+       local_time(d.date_create) AS created_at,
+       d.category_id,
+       coalesce(cat.name, CASE WHEN coalesce(d.category_id, 0) = 0 THEN 'General' END,
+                '#' || d.category_id) AS pipeline,
+       d.stage_id,
+       coalesce(st.name, d.stage_id) AS stage,
+       d.stage_semantic_id AS semantic,
+       d.stage_semantic_id = 'S' AS won,
+       d.stage_semantic_id = 'F' AS lost,
+       -- the current closing: when it last reached the stage it is in now
+       local_time(CASE d.stage_semantic_id
+                      WHEN 'S' THEN coalesce(f.last_won_at, d.moved_time)
+                      WHEN 'F' THEN coalesce(f.last_lost_at, d.moved_time) END) AS closed_at,
+       -- reopened: it was closed once and went back to an open stage after that
+       coalesce(f.last_open_at > f.first_closed_at, false) AS reopened,
+       coalesce(d.opportunity, 0) AS amount,
+       coalesce(nullif(d.currency_id, ''), '(none)') AS currency,
+       coalesce(src.name, nullif(d.source_id, ''), lf.channel, '(no source)') AS channel,
+       coalesce(nullif(d.utm_source, ''), lf.utm_source, '(none)') AS utm_source,
+       coalesce(nullif(d.utm_medium, ''), lf.utm_medium, '(none)') AS utm_medium,
+       coalesce(nullif(d.utm_campaign, ''), lf.utm_campaign, '(none)') AS utm_campaign,
+       coalesce(nullif(trim(concat_ws(' ', u.name, u.last_name)), '') || ' #' || d.assigned_by_id,
+                '#' || d.assigned_by_id, '(nobody)') AS manager,
+       d.assigned_by_id AS manager_id,
+       nullif(d.lead_id, 0) AS lead_id,
+       nullif(d.company_id, 0) AS company_id,
+       nullif(d.contact_id, 0) AS contact_id,
+       lf.grade AS origin_grade,
+       lf.created_at AS lead_created_at,
+       -- cycle: creation to won, in days (only for won deals)
+       CASE WHEN d.stage_semantic_id = 'S' THEN date_diff('second', d.date_create,
+            coalesce(f.last_won_at, d.moved_time)) / 86400.0 END AS cycle_days,
+       CASE WHEN d.stage_semantic_id = 'S' AND lf.created_at IS NOT NULL THEN
+            date_diff('second', lf.created_at, local_time(coalesce(f.last_won_at, d.moved_time))) / 86400.0
+       END AS lead_to_won_days,
+       -- age of an open deal, in days, as of the refresh
+       CASE WHEN d.stage_semantic_id NOT IN ('S', 'F') THEN
+            date_diff('second', d.date_create, now()) / 86400.0 END AS age_days,
+       coalesce(a.communications, 0) AS communications,
+       coalesce(a.meetings, 0) AS meetings
+FROM deals d
+LEFT JOIN deal_categories cat ON cat.id = d.category_id AND NOT cat.deleted
+LEFT JOIN statuses st ON st.status_id = d.stage_id AND NOT st.deleted
+      AND st.entity_id = CASE WHEN coalesce(d.category_id, 0) = 0 THEN 'DEAL_STAGE' ELSE 'DEAL_STAGE_' || d.category_id END
+LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = d.source_id AND NOT src.deleted
+LEFT JOIN users u ON u.id = d.assigned_by_id
+LEFT JOIN final_moves f ON f.deal_id = d.id
+LEFT JOIN acts a ON a.deal_id = d.id
+LEFT JOIN kpi_leads lf ON lf.lead_id = d.lead_id
+WHERE NOT d.deleted AND NOT coalesce(d.is_recurring, false);

@@ -1,0 +1,62 @@
+-- kpi_leads: one row per live lead with what the lead KPIs count and cut by.
+-- Times are the portal's local wall clock (local_time(), a macro set up from the config),
+-- so that periods begin at the portal's midnight. Channel = source name (the code when the
+-- dictionary lacks it); manager = the responsible user's name and ID.
+
+CREATE OR REPLACE TABLE kpi_leads AS
+WITH initial_status AS (          -- a lead's first status: the lowest SORT of STATUS
+    SELECT status_id FROM statuses WHERE entity_id = 'STATUS' AND NOT deleted ORDER BY sort, id LIMIT 1
+),
+contact AS (                      -- first outgoing call or e-mail, or a meeting, about the lead
+    SELECT owner_id AS lead_id, min(coalesce(start_time, created)) AS first_contact_at
+    FROM activities
+    WHERE NOT deleted AND owner_type_id = 1
+      AND ((type_id IN (2, 4) AND direction = 2) OR type_id = 1)
+    GROUP BY 1
+),
+moved AS (                        -- first time the lead left its initial status
+    SELECT owner_id AS lead_id, min(created_time) AS moved_at
+    FROM lead_history
+    WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
+    GROUP BY 1
+),
+deal_of AS (                      -- deals that came from the lead (deal.LEAD_ID)
+    SELECT lead_id, count(*) AS deals, count(*) FILTER (WHERE stage_semantic_id = 'S') AS won_deals
+    FROM deals WHERE NOT deleted AND NOT coalesce(is_recurring, false) AND lead_id > 0
+    GROUP BY 1
+)
+SELECT l.id AS lead_id,
+       local_time(l.date_create) AS created_at,
+       coalesce(src.name, nullif(l.source_id, ''), '(no source)') AS channel,
+       nullif(l.source_id, '') AS source_id,
+       coalesce(nullif(l.utm_source, ''), '(none)') AS utm_source,
+       coalesce(nullif(l.utm_medium, ''), '(none)') AS utm_medium,
+       coalesce(nullif(l.utm_campaign, ''), '(none)') AS utm_campaign,
+       coalesce(nullif(trim(concat_ws(' ', u.name, u.last_name)), '') || ' #' || l.assigned_by_id,
+                '#' || l.assigned_by_id, '(nobody)') AS manager,
+       l.assigned_by_id AS manager_id,
+       l.status_id,
+       coalesce(st.name, l.status_id) AS status,
+       l.status_semantic_id AS semantic,
+       -- accepted into work (SAL): it left the initial status, or is already past it
+       (m.moved_at IS NOT NULL OR l.status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)) AS accepted,
+       l.status_semantic_id = 'S' OR coalesce(d.deals, 0) > 0 AS converted,
+       l.status_semantic_id = 'F' AS junk,
+       coalesce(d.deals, 0) AS deals,
+       coalesce(d.won_deals, 0) > 0 AS won,
+       g.grade, g.score,
+       local_time(c.first_contact_at) AS first_contact_at,
+       local_time(m.moved_at) AS moved_at,
+       -- speed to lead: the first outgoing contact, failing that the first status change
+       date_diff('second', l.date_create, coalesce(c.first_contact_at, m.moved_at)) AS speed_seconds,
+       coalesce(l.opportunity, 0) AS opportunity,
+       coalesce(nullif(l.currency_id, ''), '(none)') AS currency
+FROM leads l
+LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = l.source_id AND NOT src.deleted
+LEFT JOIN statuses st ON st.entity_id = 'STATUS' AND st.status_id = l.status_id AND NOT st.deleted
+LEFT JOIN users u ON u.id = l.assigned_by_id
+LEFT JOIN contact c ON c.lead_id = l.id
+LEFT JOIN moved m ON m.lead_id = l.id
+LEFT JOIN deal_of d ON d.lead_id = l.id
+LEFT JOIN lead_grades g ON g.lead_id = l.id
+WHERE NOT l.deleted;
