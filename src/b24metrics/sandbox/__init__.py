@@ -12,6 +12,12 @@ Methods: ``crm.lead.*`` (list/get/update/fields/userfield.*), ``crm.deal.*``
 ``crm.activity.list/get``, ``crm.stagehistory.list``, ``user.get``,
 ``voximplant.statistic.get``, ``batch``, ``server.time``, ``profile``.
 
+Knobs for tests and benchmarks (see :class:`SandboxPortal`): the leaky bucket
+and the operating limit, a cost model that prices counting and deep offsets
+(:mod:`.cost`), latency, a time scale for the 10-minute window, faults
+(``fail_next``, ``storm``, ``delay_next``), ``block_method``, ``on_request``
+hooks and ``corrupt``.
+
 Standard library only; shares no code with the project's HTTP client.
 """
 

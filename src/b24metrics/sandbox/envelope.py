@@ -26,11 +26,16 @@ class RestError(Exception):
 
 @dataclass
 class Outcome:
-    """What a method returns: ``result`` plus, for list methods, ``total``/``next``."""
+    """What a method returns: ``result`` plus, for list methods, ``total``/``next``
+    and the work the page took (rows returned, counted for ``total``, skipped by
+    the offset), which :mod:`.cost` prices."""
 
     result: Any
     total: int | None = None
     next: int | None = None
+    rows_read: int = 0
+    rows_counted: int = 0
+    rows_skipped: int = 0
 
 
 def time_block(start: float, finish: float, processing: float, tz: timezone,

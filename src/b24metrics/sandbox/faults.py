@@ -1,11 +1,26 @@
-"""Fault injection: answer the next requests with an error instead of handling them."""
+"""Fault injection: answer requests with an error instead of handling them, or hang first.
+
+``fail_next`` answers the next N requests with an error, ``storm`` every
+request for some seconds, ``delay_next`` makes the next N requests wait
+before they are handled (a client with a shorter timeout gives up; the
+request is still handled afterwards, as on a real portal).  Each takes an
+optional ``method`` (case-insensitive, ``.json`` ignored): then only
+requests to that method are affected; a batch is the method ``batch``.
+Seconds here are real seconds (``time_scale`` does not apply).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
-__all__ = ["Faults", "Fault"]
+__all__ = ["Faults", "Fault", "Storm", "Delay"]
+
+
+def _method_key(method: str | None) -> str | None:
+    return method.strip().lower().removesuffix(".json") if method else None
 
 
 @dataclass
@@ -17,10 +32,43 @@ class Fault:
     method: str | None
 
 
+@dataclass
+class Storm:
+    until: float  # on the Faults clock (monotonic)
+    status: int
+    error: str
+    description: str
+    method: str | None
+
+
+@dataclass
+class Delay:
+    remaining: int
+    seconds: float
+    method: str | None
+
+
+_Counted = TypeVar("_Counted", Fault, Delay)
+
+
+def _consume(rules: list[_Counted], method: str) -> _Counted | None:
+    """The first rule for ``method``, one use of it spent (dropped when used up)."""
+    for rule in rules:
+        if rule.method is None or rule.method == method:
+            rule.remaining -= 1
+            if rule.remaining <= 0:
+                rules.remove(rule)
+            return rule
+    return None
+
+
 class Faults:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self._clock = clock
         self._rules: list[Fault] = []
+        self._storms: list[Storm] = []
+        self._delays: list[Delay] = []
 
     def fail_next(self, count: int, status: int = 503, error: str = "QUERY_LIMIT_EXCEEDED",
                   description: str = "Too many requests", method: str | None = None) -> None:
@@ -29,25 +77,51 @@ class Faults:
         if count <= 0:
             return
         with self._lock:
-            self._rules.append(Fault(int(count), int(status), error, description,
-                                     method.strip().lower().removesuffix(".json") if method else None))
+            self._rules.append(Fault(int(count), int(status), error, description, _method_key(method)))
 
-    def take(self, method: str) -> Fault | None:
-        """Consume and return the first rule that applies to ``method``."""
+    def storm(self, seconds: float, status: int = 503, error: str = "QUERY_LIMIT_EXCEEDED",
+              description: str = "Too many requests", method: str | None = None) -> None:
+        """Every HTTP request (to ``method`` when given) in the next ``seconds``
+        gets ``status`` with this error body; requests after that are handled."""
+        if seconds <= 0:
+            return
         with self._lock:
-            for rule in self._rules:
-                if rule.method is None or rule.method == method:
-                    rule.remaining -= 1
-                    if rule.remaining <= 0:
-                        self._rules.remove(rule)
-                    return rule
-        return None
+            self._storms.append(Storm(self._clock() + float(seconds), int(status), error, description,
+                                      _method_key(method)))
+
+    def delay_next(self, count: int, seconds: float, method: str | None = None) -> None:
+        """The next ``count`` HTTP requests (to ``method`` when given) wait
+        ``seconds`` before they are handled."""
+        if count <= 0 or seconds <= 0:
+            return
+        with self._lock:
+            self._delays.append(Delay(int(count), float(seconds), _method_key(method)))
+
+    def take(self, method: str) -> Fault | Storm | None:
+        """The error to answer a request to ``method`` with, if any: a storm
+        under way, else the first ``fail_next`` rule that applies (consumed)."""
+        with self._lock:
+            now = self._clock()
+            self._storms = [storm for storm in self._storms if storm.until > now]
+            for storm in self._storms:
+                if storm.method is None or storm.method == method:
+                    return storm
+            return _consume(self._rules, method)
+
+    def take_delay(self, method: str) -> float:
+        """Seconds a request to ``method`` must wait (0 = none); consumes one delay."""
+        with self._lock:
+            delay = _consume(self._delays, method)
+        return delay.seconds if delay is not None else 0.0
 
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._storms.clear()
+            self._delays.clear()
 
     @property
     def pending(self) -> int:
+        """Requests ``fail_next`` will still fail."""
         with self._lock:
             return sum(rule.remaining for rule in self._rules)

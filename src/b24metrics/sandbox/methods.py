@@ -80,7 +80,10 @@ def list_records(portal: Any, params: dict[str, Any], table: dict[int, dict[str,
 
     ``default_order`` applies when ``order`` is empty; ``visible`` hides
     records whatever the filter; ``flt``/``order`` override the params (for
-    methods whose parameters have other names).
+    methods whose parameters have other names).  The outcome tells the cost
+    model (:mod:`.cost`) the rows returned and, when ``start >= 0``, the rows
+    counted for ``total`` and skipped by the offset; ``start=-1`` counts
+    nothing (in ID order it stops at the page's last row).
     """
     tz = portal.tzinfo
     if flt is _FROM_PARAMS:
@@ -124,8 +127,9 @@ def list_records(portal: Any, params: dict[str, Any], table: dict[int, dict[str,
             page = sort_records(records, order, kinds, tz)[start:end]
         rows = [{name: record[name] for name in fields if name in record} for record in page]
     if not count_total:
-        return Outcome(rows, total=0)
-    return Outcome(rows, total=total, next=end if end < total else None)
+        return Outcome(rows, total=0, rows_read=len(rows))
+    return Outcome(rows, total=total, next=end if end < total else None,
+                   rows_read=len(rows), rows_counted=total, rows_skipped=min(start, total))
 
 
 def entity_schema(base_kinds: dict[str, str], definitions: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
@@ -400,25 +404,49 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+_NO_WORK = Outcome(None)
+
+
 def execute(portal: Any, method: str, params: dict[str, Any]) -> tuple[Outcome, dict[str, Any]]:
-    """Run one method; returns its outcome and its ``time`` block."""
+    """Run one method; returns its outcome and its ``time`` block.
+
+    A method blocked by ``portal.block_method`` or over ``portal.operating_limit``
+    answers 429 ``OPERATION_TIME_LIMIT``.  The processing seconds booked into
+    ``portal.operating`` (and reported as ``processing``) are the measured run
+    time, or with ``portal.cost`` set the cost model's simulated seconds; both
+    plus ``portal.set_method_cost``'s extra.  Then the call sleeps
+    ``portal.call_latency`` plus ``portal.latency_from_cost`` times the
+    simulated cost.  The ``batch`` call itself books and sleeps nothing.
+    """
     handler = HANDLERS.get(method)
     if handler is None:
         raise RestError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
     booked = method != "batch"  # a batch's cost is booked on its sub-commands' methods
     limit = portal.operating_limit
-    if booked and limit is not None and portal.operating.read(method)[0] > limit:
+    if booked and (portal.operating.blocked(method)
+                   or (limit is not None and portal.operating.read(method)[0] > limit)):
         raise RestError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
     portal.stats.count_method(method)
     start = portal.clock()  # the portal's own clock: the same one DATE_MODIFY is stamped with
     started = time.perf_counter()
+    cost_model = portal.cost
+    work = _NO_WORK  # what a call that raised did: one call, no rows
     try:
         outcome = handler(portal, params)
+        work = outcome
     finally:
+        simulated = 0.0
+        if cost_model is None:
+            processing = time.perf_counter() - started
+        else:
+            processing = simulated = cost_model.seconds(work.rows_read, work.rows_counted, work.rows_skipped)
         # simulated extra cost (portal.set_method_cost) counts as processing time
-        processing = time.perf_counter() - started + portal.method_costs.get(method, 0.0)
+        processing += portal.method_costs.get(method, 0.0)
         if booked:
             portal.operating.add(method, processing)
+            pause = portal.call_latency + portal.latency_from_cost * simulated
+            if pause > 0:
+                time.sleep(pause)
     finish = start + (time.perf_counter() - started)
     operating, reset_at = portal.operating.read(method)
     return outcome, time_block(start, finish, processing, portal.tzinfo, operating, reset_at)

@@ -8,6 +8,7 @@ Registered into :data:`~.methods.HANDLERS` on import (see :mod:`.server`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .envelope import Outcome, RestError, param
@@ -130,7 +131,7 @@ def stagehistory_list(portal: Any, params: dict[str, Any]) -> Outcome:
     with state.lock:
         outcome = list_records(portal, params, state.stage_history.get(entity_type, {}), kinds, names, [],
                                visible=visible)
-    return Outcome({"items": outcome.result}, total=outcome.total, next=outcome.next)
+    return replace(outcome, result={"items": outcome.result})
 
 
 # ---------------------------------------------------------------- users

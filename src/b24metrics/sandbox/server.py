@@ -7,10 +7,14 @@ Bitrix24 does.  Request handling, in order:
 1. count the request (``stats.http_requests``);
 2. path must be ``/rest/<user>/<token>/<method>``, else 404;
 3. wrong user id or token -> 401 ``NO_AUTH_FOUND`` (the token is never echoed);
-4. an injected fault (``portal.faults``) answers instead, if one applies;
-5. the leaky bucket refuses -> 503 ``QUERY_LIMIT_EXCEEDED``;
-6. parameters: query string merged with the JSON / form / multipart body;
-7. the method runs; unknown -> 404 ``ERROR_METHOD_NOT_FOUND``.
+4. an injected delay (``portal.faults.delay_next``) makes it wait;
+5. an injected fault (``portal.faults``) answers instead, if one applies;
+6. the leaky bucket refuses -> 503 ``QUERY_LIMIT_EXCEEDED``;
+7. parameters: query string merged with the JSON / form / multipart body;
+8. the method runs (see :func:`~.methods.execute`); unknown -> 404 ``ERROR_METHOD_NOT_FOUND``.
+
+Before any answer goes out, the ``portal.on_request`` callbacks due run, then
+the handler sleeps ``portal.latency`` seconds.
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ from . import batch as _batch  # noqa: F401  (registers the "batch" method)
 from . import methods_deals as _deals  # noqa: F401  (registers crm.deal.*, crm.contact.*, crm.category.list)
 from . import methods_streams as _streams  # noqa: F401  (activities, stage history, users, telephony)
 from .bucket import LeakyBucket
+from .cost import CostModel
 from .data import generate
 from .datetimes import format_ts, parse_offset
 from .envelope import RestError
 from .faults import Faults
+from .hooks import RequestHooks
 from .methods import execute, normalize_method
 from .phpquery import parse_php_query, php_params_from_pairs
 from .state import PortalState
@@ -47,6 +53,17 @@ __all__ = ["SandboxPortal"]
 
 _PATH = re.compile(r"^/rest/([^/]*)/([^/]*)/([^/]*)/?$")
 MAX_BODY = 64 * 1024 * 1024
+
+
+#: corrupt()'s entity names -> (state table, modification-time field)
+_ENTITIES: dict[str, tuple[str, str | None]] = {
+    "lead": ("leads", "DATE_MODIFY"), "leads": ("leads", "DATE_MODIFY"),
+    "deal": ("deals", "DATE_MODIFY"), "deals": ("deals", "DATE_MODIFY"),
+    "contact": ("contacts", "DATE_MODIFY"), "contacts": ("contacts", "DATE_MODIFY"),
+    "company": ("companies", "DATE_MODIFY"), "companies": ("companies", "DATE_MODIFY"),
+    "activity": ("activities", "LAST_UPDATED"), "activities": ("activities", "LAST_UPDATED"),
+    "call": ("calls", None), "calls": ("calls", None),
+}
 
 
 class _BadRequest(Exception):
@@ -123,12 +140,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         self._counted = False
+        self._seq = 0
         super().handle_one_request()
 
     def _count_request(self) -> None:
         if not self._counted:
             self._counted = True
             self.server.portal.stats.add("http_requests")
+            self._seq = self.server.portal._hooks.arrived()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, header too long, ...) as JSON too."""
@@ -164,6 +183,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, status: int, payload: Any) -> None:
+        portal = self.server.portal
+        portal._hooks.run_due(self._seq, portal)
+        if portal.latency > 0:
+            time.sleep(portal.latency)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -205,6 +228,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(401, "NO_AUTH_FOUND", "Wrong authorization data")
             return
         method = normalize_method(method)
+        delay = portal.faults.take_delay(method)
+        if delay > 0:
+            time.sleep(delay)
         fault = portal.faults.take(method)
         if fault is not None:
             self._error(fault.status, fault.error, fault.description)
@@ -258,6 +284,11 @@ class _Server(ThreadingHTTPServer):
             else:
                 self._connections.discard(connection)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client gave up (timeout, closed socket) before the answer went out
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         with self._connections_lock:
             connections = list(self._connections)
@@ -277,6 +308,21 @@ class SandboxPortal:
     ``contacts`` (default ``leads // 2``); ``users`` (at least the 8 that own
     leads); ``activities`` (default 3 per lead and deal, at most 30,000);
     ``calls`` (telephony records, default ``activities // 3``).
+
+    Realism knobs (constructor keywords and attributes; the defaults change nothing):
+
+    - ``cost``: a :class:`~.cost.CostModel` prices every call in simulated
+      portal seconds (counting ``total`` and deep offsets cost, keyset pages
+      do not); ``None`` books the measured run time.
+    - ``latency``: seconds every HTTP answer waits before it goes out;
+      ``call_latency``: seconds every executed method call waits (batch
+      sub-commands included); ``latency_from_cost``: a call also waits this
+      fraction of its simulated cost (deep offset pages answer slower).
+    - ``time_scale``: the operating meter's 10-minute window lasts
+      ``600 / time_scale`` real seconds (costs stay in portal seconds), so the
+      480 s limit and its reset can be tested in seconds.
+    - ``faults`` (``fail_next``, ``storm``, ``delay_next``), ``block_method``,
+      ``on_request`` and ``corrupt``: see their docs.
     """
 
     def __init__(self, seed: int = 1, leads: int = 500, companies: int | None = None,
@@ -284,7 +330,9 @@ class SandboxPortal:
                  burst: float = 50, tz: str = "+03:00", host: str = "127.0.0.1",
                  port: int = 0, operating_limit: float | None = 480.0, deals: int | None = None,
                  contacts: int | None = None, users: int = 8, activities: int | None = None,
-                 calls: int | None = None) -> None:
+                 calls: int | None = None, cost: CostModel | None = None, latency: float = 0.0,
+                 call_latency: float = 0.0, latency_from_cost: float = 0.0,
+                 time_scale: float = 1.0) -> None:
         self.seed = seed
         self.user_id = user_id
         self.token = token if token is not None else secrets.token_hex(8)
@@ -306,6 +354,16 @@ class SandboxPortal:
         self.operating_limit = operating_limit
         #: simulated extra processing seconds per call, by method (see set_method_cost)
         self.method_costs: dict[str, float] = {}
+        #: prices each call in portal seconds (None = book the measured time)
+        self.cost = cost
+        #: seconds each HTTP answer waits before it goes out
+        self.latency = float(latency)
+        #: seconds each executed method call waits (batch sub-commands included)
+        self.call_latency = float(call_latency)
+        #: fraction of its simulated cost a method call waits
+        self.latency_from_cost = float(latency_from_cost)
+        self.time_scale = time_scale
+        self._hooks = RequestHooks()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
@@ -386,6 +444,45 @@ class SandboxPortal:
             self.method_costs[name] = float(seconds)
         else:
             self.method_costs.pop(name, None)
+
+    @property
+    def time_scale(self) -> float:
+        """Portal seconds per real second of the operating window (600 / ``operating.WINDOW``)."""
+        return 600.0 / self.operating.WINDOW
+
+    @time_scale.setter
+    def time_scale(self, scale: float) -> None:
+        if not scale > 0:
+            raise ValueError("time_scale must be > 0")
+        self.operating.WINDOW = 600.0 / float(scale)
+
+    def block_method(self, method: str, seconds: float) -> None:
+        """``method`` answers 429 ``OPERATION_TIME_LIMIT`` (inside a batch: a
+        per-command error) for the next ``seconds`` real seconds, whatever it
+        has spent; meanwhile its ``operating_reset_at`` is that moment.
+        ``seconds <= 0`` lifts the block."""
+        self.operating.block(normalize_method(method), float(seconds))
+
+    def on_request(self, callback: Callable[["SandboxPortal"], Any], after: int = 1) -> None:
+        """Run ``callback(portal)`` once, just before the answer to the
+        ``after``-th HTTP request from now goes out (see :mod:`.hooks`)."""
+        self._hooks.add(callback, after)
+
+    def corrupt(self, entity: str, record_id: int, field: str, value: Any) -> None:
+        """Store ``value`` as is (valid or not) in ``field`` of one record, as a
+        broken integration or a manual DB edit would, and bump its modification
+        time (DATE_MODIFY; LAST_UPDATED for activities) so incremental syncs
+        see it.  ``entity``: lead, deal, contact, company, activity or call."""
+        table_name, stamp = _ENTITIES.get(entity.strip().lower().removeprefix("crm."), (None, None))
+        if table_name is None:
+            raise ValueError(f"unknown entity {entity!r}; one of {sorted(set(_ENTITIES))}")
+        with self.state.lock:
+            record = getattr(self.state, table_name).get(int(record_id))
+            if record is None:
+                raise KeyError(f"no {entity} with ID {record_id}")
+            record[field] = value
+            if stamp is not None and field != stamp:
+                record[stamp] = self.format_time(self.clock())
 
     def format_time(self, ts: float) -> str:
         """Unix time -> ISO 8601 in the portal's offset."""

@@ -68,13 +68,22 @@ class Stats:
 
 
 class OperatingMeter:
-    """Seconds of processing per method over a sliding 10-minute window."""
+    """Seconds of processing per method over a sliding window (Bitrix24's 10 minutes).
+
+    ``WINDOW`` is the window in real seconds: 600, or ``600 / time_scale`` on a
+    portal with a time scale (tests may also set it directly).  ``block``
+    blocks a method for some seconds whatever it has spent; while blocked,
+    ``read`` reports that moment as ``operating_reset_at``.
+    """
 
     WINDOW = 600.0
 
-    def __init__(self) -> None:
+    def __init__(self, window: float | None = None) -> None:
         self._lock = threading.Lock()
         self._records: dict[str, deque[tuple[float, float]]] = {}
+        self._blocks: dict[str, float] = {}
+        if window is not None:
+            self.WINDOW = float(window)
 
     def _prune(self, records: deque[tuple[float, float]], now: float) -> None:
         while records and records[0][0] <= now - self.WINDOW:
@@ -87,18 +96,41 @@ class OperatingMeter:
             records.append((now, seconds))
             self._prune(records, now)
 
+    def _blocked_until(self, method: str, now: float) -> float | None:
+        until = self._blocks.get(method)
+        if until is not None and until <= now:
+            del self._blocks[method]
+            return None
+        return until
+
     def read(self, method: str, now: float | None = None) -> tuple[float, int]:
         """``(operating, operating_reset_at)`` for ``method``."""
         now = time.time() if now is None else now
         with self._lock:
+            blocked_until = self._blocked_until(method, now)
             records = self._records.get(method)
-            if not records:
-                return 0.0, int(now + self.WINDOW)
-            self._prune(records, now)
-            total = sum(seconds for _, seconds in records)
+            if records:
+                self._prune(records, now)
+            total = sum(seconds for _, seconds in records) if records else 0.0
             oldest = records[0][0] if records else now
+            if blocked_until is not None:
+                return total, int(blocked_until)
             return total, int(oldest + self.WINDOW)
+
+    def block(self, method: str, seconds: float, now: float | None = None) -> None:
+        """Block ``method`` for ``seconds`` from now (``seconds <= 0`` unblocks it)."""
+        now = time.time() if now is None else now
+        with self._lock:
+            self._blocks[method] = now + seconds
+            self._blocked_until(method, now)
+
+    def blocked(self, method: str, now: float | None = None) -> bool:
+        """Whether ``block`` blocks ``method`` now."""
+        now = time.time() if now is None else now
+        with self._lock:
+            return self._blocked_until(method, now) is not None
 
     def reset(self) -> None:
         with self._lock:
             self._records.clear()
+            self._blocks.clear()
