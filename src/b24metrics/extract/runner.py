@@ -89,11 +89,29 @@ def portal_clock(time_block: dict[str, Any]) -> datetime:
 
 @dataclass
 class _Range:
-    """IDs still to read: after < ID <= upper (None: no end)."""
+    """IDs still to read: after < ID <= upper (None: no end). Reads run one answer ahead of
+    commits: `after` is where the next read starts, `committed` what the bookmark holds."""
 
     after: int
     upper: int | None
     expected: float = math.inf  # rows we think it holds: sizes its next batch
+    committed: int = -1
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        if self.committed < 0:
+            self.committed = self.after
+
+
+@dataclass
+class _Rows:
+    """One answer's rows, typed and ready to load (built in the worker that read them)."""
+
+    typed: pa.Table
+    raw: list[tuple[str, dict[str, Any]]]
+    bad: list[tuple[str, str, str | None, str]]
+    pages: int
+    top: int
 
 
 class _StreamPass:
@@ -137,7 +155,7 @@ class _StreamPass:
             self.deferrals += 1
             log.warning("%s: %s; deferred until its budget resets", s.name, error)
             self.ranges = [_Range(after, None)]
-            self.commit([], reply.time)
+            self.commit(self.prepare([]), reply.time)
             return
         rows = rows_of(reply.results.get(s.name), s.wrapper, s.method)
         if s.style != "single":
@@ -146,7 +164,8 @@ class _StreamPass:
                 reply.results.get(f"{s.name}_top"), s.wrapper, s.method)
             top = int(top_rows[0][s.id_field]) if top_rows else None
             self.ranges = self._split(after, rows, top)
-        self.commit([ListPage(rows, reply.times.get(s.name) or reply.time)], reply.time)
+        self.commit(self.prepare([ListPage(rows, reply.times.get(s.name) or reply.time)] if rows else []),
+                    reply.time)
 
     def _split(self, after: int, rows: list[dict[str, Any]], top: int | None) -> list[_Range]:
         """The IDs after a full first page, cut into ranges to read side by side."""
@@ -163,33 +182,30 @@ class _StreamPass:
 
     # -- ranges
 
-    def read(self, client: PortalClient, rng: _Range) -> BatchRead:
-        """One request for one range (runs in a worker thread: no warehouse here)."""
+    def read(self, client: PortalClient, rng: _Range) -> tuple[BatchRead, _Rows]:
+        """One request for one range, its rows typed (runs in a worker thread: no warehouse here)."""
         s = self.stream
         pages = min(s.pages_per_batch, math.ceil(rng.expected / PAGE) + 1) if rng.expected < math.inf \
             else s.pages_per_batch
-        return read_batch(client, s.method, select=s.select, filter=_filter(s, self.mark), id_field=s.id_field,
-                          wrapper=s.wrapper, after_id=rng.after, upper_id=rng.upper, pages=pages,
-                          style=s.style, extra=s.params)
+        got = read_batch(client, s.method, select=s.select, filter=_filter(s, self.mark), id_field=s.id_field,
+                         wrapper=s.wrapper, after_id=rng.after, upper_id=rng.upper, pages=pages,
+                         style=s.style, extra=s.params)
+        return got, self.prepare(got.pages)
 
-    def take(self, rng: _Range, got: BatchRead) -> None:
-        self.result.requests += 1
+    def advance(self, rng: _Range, got: BatchRead) -> bool:
+        """Move the range's read position past an answer; True when it has more to read."""
         read = sum(len(p.rows) for p in got.pages)
         rng.after = got.last_id
-        if got.done and got.error is None:
-            self.ranges.remove(rng)
-        elif not got.done:
+        rng.done = got.done and got.error is None
+        if not got.done:
             rng.expected = math.inf  # it held more than we thought: full batches from now on
-        self.commit(got.pages, got.time)
         rng.expected -= read
+        return not rng.done
 
-    def commit(self, pages: list[ListPage], answer_time: dict[str, Any]) -> None:
-        """The rows of one answer and the bookmark of every range: one transaction."""
+    def prepare(self, pages: list[ListPage]) -> _Rows:
         stream = self.stream
-        if self.mark.pass_started_at is None:
-            self.mark = replace(self.mark, pass_started_at=portal_clock(answer_time))
         typed, raw, bad = [], [], []
-        top = self.mark.cursor_id or 0
+        top = 0
         for page in pages:
             for record in page.rows:
                 row, problems = coerce_record(stream.columns, record)
@@ -198,18 +214,31 @@ class _StreamPass:
                 raw.append((rid, record))
                 bad.extend((rid, fld, value, err) for fld, value, err in problems)
                 top = max(top, int(record[stream.id_field]))
-        self.mark = replace(self.mark, cursor_id=top, ranges=tuple((r.after, r.upper) for r in self.ranges))
-        load_page(
-            self.con,
-            Page(stream.table, stream.primary_key, pa.Table.from_pylist(typed, schema=self.schema),
-                 stream.entity, raw, bad),
-            self.mark,
-        )
-        self.result.rows += len(typed)
-        self.result.pages += len(pages)
-        self.result.quarantined += len(bad)
-        if self.progress and typed:
-            self.progress(stream, len(typed), self.result.requests)
+        return _Rows(pa.Table.from_pylist(typed, schema=self.schema), raw, bad, len(pages), top)
+
+    def take(self, rng: _Range, got: BatchRead, rows: _Rows) -> None:
+        """Commit an answer of a range already advanced past it."""
+        self.result.requests += 1
+        rng.committed = got.last_id
+        if rng.done:
+            self.ranges.remove(rng)
+        self.commit(rows, got.time)
+
+    def commit(self, rows: _Rows, answer_time: dict[str, Any]) -> None:
+        """The rows of one answer and the bookmark of every range: one transaction."""
+        stream = self.stream
+        if self.mark.pass_started_at is None:
+            self.mark = replace(self.mark, pass_started_at=portal_clock(answer_time))
+        self.mark = replace(self.mark, cursor_id=max(self.mark.cursor_id or 0, rows.top),
+                            ranges=tuple((r.committed, r.upper) for r in self.ranges))
+        load_page(self.con, Page(stream.table, stream.primary_key, rows.typed, stream.entity, rows.raw, rows.bad),
+                  self.mark)
+        count = rows.typed.num_rows
+        self.result.rows += count
+        self.result.pages += rows.pages
+        self.result.quarantined += len(rows.bad)
+        if self.progress and count:
+            self.progress(stream, count, self.result.requests)
 
     def finish(self) -> StreamResult:
         self.mark = replace(self.mark, complete=True, since=self.mark.pass_started_at, ranges=None)
@@ -276,37 +305,45 @@ def _read_ranges(client: PortalClient, passes: list[_StreamPass], workers: int) 
     running: dict[Future, tuple[_StreamPass, _Range]] = {}
     failure: BaseException | None = None
     pool = ThreadPoolExecutor(workers, thread_name_prefix="b24m-read")
+
+    def submit() -> None:
+        while failure is None and units and len(running) < workers:
+            unit = _ready_unit(client, units) or (None if running else units.popleft())
+            if unit is None:
+                return  # all that is left waits for a budget; answers under way come first
+            running[pool.submit(unit[0].read, client, unit[1])] = unit
+
     try:
         while running or (units and failure is None):
-            while failure is None and units and len(running) < workers:
-                unit = _ready_unit(client, units) or (None if running else units.popleft())
-                if unit is None:
-                    break  # all that is left waits for a budget; answers under way come first
-                running[pool.submit(unit[0].read, client, unit[1])] = unit
+            submit()
             soonest = min((client.budget.wait([p.stream.method]) for p, _ in units), default=None)
             done, _ = wait(list(running), timeout=soonest if soonest else None, return_when=FIRST_COMPLETED)
+            answers = []
             for future in done:
                 p, rng = running.pop(future)
                 try:
-                    got = future.result()
+                    got, rows = future.result()
                 except RetryError as exc:  # the client's own retries ran out: back in line
-                    got = BatchRead([], False, rng.after, exc)
+                    got, rows = BatchRead([], False, rng.after, exc), p.prepare([])
                 except Exception as exc:
                     failure = failure or exc
                     continue
-                p.take(rng, got)
+                more = p.advance(rng, got)
                 if isinstance(got.error, RetryError):
                     p.deferrals += 1
                     if p.deferrals > MAX_DEFERRALS:  # about half an hour of waiting: a person should look
                         failure = failure or got.error
-                        continue
-                    log.warning("%s: %s; this range goes back in line", p.stream.name, got.error)
+                    else:
+                        log.warning("%s: %s; this range goes back in line", p.stream.name, got.error)
                 elif got.error is not None:
                     failure = failure or got.error
-                    continue
-                if rng in p.ranges:
+                if more and got.error is None or isinstance(got.error, RetryError):
                     units.append((p, rng))
-                elif not p.ranges:
+                answers.append((p, rng, got, rows))
+            submit()  # the next reads go out before this thread spends its time committing
+            for p, rng, got, rows in answers:
+                p.take(rng, got, rows)
+                if not p.ranges:
                     results.append(p.finish())
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
