@@ -1,0 +1,94 @@
+-- Funnel family (F1 stage conversion, F2 win and loss, F3 communications to close).
+-- Reads kpi_stages and kpi_stage_stays, built by speed.sql (the speed family refreshes first).
+-- F2 reads kpi_deals directly: won and lost by the deal's current stage semantics, counted at
+-- its current closing, so a reopened deal counts once, by the state it is in now.
+
+-- kpi_stage_funnel: one row per item and pipeline stage it reached. "Reached" is cumulative:
+-- an item reached every process or success stage up to the furthest one it has ever been in
+-- (a manager who drags a card from "new" straight to "won" skips stages the deal still passed),
+-- so each stage counts once per item however often a reopened item came back to it. Failure
+-- stages are not steps of the funnel: an item lost at a stage simply went no further. A deal
+-- moved to another pipeline is in each pipeline's funnel with the stages it reached there: the
+-- rows of its old pipeline (when they were synced before the move) stop where it left.
+CREATE OR REPLACE TABLE kpi_stage_funnel AS
+WITH visits AS (
+    SELECT entity, item_id, pipeline_key, stage_id FROM kpi_stage_stays
+    UNION   -- the current stage, in case the history lacks it
+    SELECT 'lead', lead_id, 'lead', status_id FROM kpi_leads
+    UNION
+    SELECT 'deal', deal_id, 'deal:' || coalesce(category_id, 0), stage_id FROM kpi_deals
+),
+first_stage AS (
+    SELECT pipeline_key, min(sort) AS sort FROM kpi_stages WHERE semantic <> 'F' GROUP BY 1
+),
+furthest AS (
+    -- an item that only ever sat in a failure stage still entered the pipeline at its start
+    SELECT v.entity, v.item_id, v.pipeline_key,
+           coalesce(max(st.sort) FILTER (WHERE st.semantic <> 'F'), min(f.sort)) AS sort
+    FROM visits v
+    JOIN kpi_stages st ON st.pipeline_key = v.pipeline_key AND st.stage_id = v.stage_id
+    JOIN first_stage f ON f.pipeline_key = v.pipeline_key
+    GROUP BY 1, 2, 3
+),
+items AS (
+    SELECT 'lead' AS entity, lead_id AS item_id, 'lead' AS key_now, status_id AS stage_now, semantic AS semantic_now,
+           created_at, channel, utm_source, utm_medium, utm_campaign, manager
+    FROM kpi_leads
+    UNION ALL
+    SELECT 'deal', deal_id, 'deal:' || coalesce(category_id, 0), stage_id, semantic,
+           created_at, channel, utm_source, utm_medium, utm_campaign, manager
+    FROM kpi_deals
+)
+SELECT f.entity, f.item_id, st.pipeline_key, st.pipeline, st.stage_id,
+       st.pipeline || ': ' || st.stage_name AS stage,
+       st.sort AS stage_sort, st.semantic,
+       -- nothing follows a success stage: its conversion is undefined, not zero
+       CASE WHEN st.semantic = 'S' THEN NULL ELSE st.sort < f.sort END AS went_on,
+       -- still in this stage now, so it may yet go on
+       (i.key_now = st.pipeline_key AND i.stage_now = st.stage_id AND i.semantic_now = 'P') AS waiting,
+       i.created_at, i.channel, i.utm_source, i.utm_medium, i.utm_campaign, i.manager
+FROM furthest f
+JOIN kpi_stages st ON st.pipeline_key = f.pipeline_key AND st.semantic <> 'F' AND st.sort <= f.sort
+JOIN items i ON i.entity = f.entity AND i.item_id = f.item_id;
+
+
+-- kpi_close_communications: one row per won deal with the calls, e-mails and meetings it took
+-- to close. Only completed ones (a planned call did not happen), in either direction, up to the
+-- moment the deal was won (later ones are service, not selling). The origin lead's
+-- communications are part of the road to the deal; when a lead produced several won deals they
+-- count once, for the first of them.
+CREATE OR REPLACE TABLE kpi_close_communications AS
+WITH won AS (
+    SELECT deal_id, lead_id, closed_at, channel, utm_source, utm_medium, utm_campaign, manager, pipeline,
+           row_number() OVER (PARTITION BY lead_id ORDER BY closed_at, deal_id) AS nth_of_lead
+    FROM kpi_deals WHERE won
+),
+acts AS (
+    SELECT owner_type_id, owner_id, type_id, local_time(coalesce(start_time, created)) AS ts
+    FROM activities
+    WHERE NOT deleted AND completed AND type_id IN (1, 2, 4) AND owner_type_id IN (1, 2)
+),
+touches AS (
+    SELECT w.deal_id, a.type_id FROM won w
+    JOIN acts a ON a.owner_type_id = 2 AND a.owner_id = w.deal_id AND a.ts <= w.closed_at
+    UNION ALL
+    SELECT w.deal_id, a.type_id FROM won w
+    JOIN acts a ON a.owner_type_id = 1 AND a.owner_id = w.lead_id AND a.ts <= w.closed_at
+    WHERE w.nth_of_lead = 1
+),
+counted AS (
+    SELECT deal_id,
+           count(*) AS communications,
+           count(*) FILTER (WHERE type_id = 2) AS calls,
+           count(*) FILTER (WHERE type_id = 4) AS emails,
+           count(*) FILTER (WHERE type_id = 1) AS meetings
+    FROM touches GROUP BY 1
+)
+SELECT w.deal_id, w.lead_id, w.closed_at, w.channel, w.utm_source, w.utm_medium, w.utm_campaign, w.manager,
+       w.pipeline,
+       coalesce(c.communications, 0) AS communications,
+       coalesce(c.calls, 0) AS calls,
+       coalesce(c.emails, 0) AS emails,
+       coalesce(c.meetings, 0) AS meetings
+FROM won w
+LEFT JOIN counted c ON c.deal_id = w.deal_id;
