@@ -1,0 +1,147 @@
+-- Sales and revenue: kpi_revenue (R1), kpi_manager_events (R3), kpi_client_purchases (R4).
+-- Built on the shared fact tables, so won/lost (stage semantics), reopened deals, pipeline moves,
+-- recurring templates and deletes are decided once, in facts_deals.sql.
+
+-- Rates from the config (currency -> value of one unit in the base currency). inputs.py fills
+-- this table before the family files run; it is created empty here so that this file also runs
+-- on its own, and an empty table means "no conversion": converted figures stay NULL. The base
+-- currency itself converts only when it is listed too (at 1).
+CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE);
+
+-- A user named the way kpi_leads and kpi_deals name managers, for rows that carry a bare user ID
+-- (calls, activities). hygiene.sql uses it too: the refresh runs this file first.
+CREATE OR REPLACE TEMP VIEW manager_names AS
+SELECT id AS manager_id,
+       coalesce(nullif(trim(concat_ws(' ', name, last_name)), '') || ' #' || id, '#' || id) AS manager
+FROM users;
+
+-- Activities that still count: deleting a record on the portal takes its activities with it,
+-- and a recurring-deal template is not a deal anyone works on. (hygiene.sql uses it too.)
+CREATE OR REPLACE TEMP VIEW live_activities AS
+WITH dead_owners AS (
+    SELECT 1 AS owner_type_id, id AS owner_id FROM leads WHERE deleted
+    UNION ALL SELECT 2, id FROM deals WHERE deleted OR coalesce(is_recurring, false)
+    UNION ALL SELECT 3, id FROM contacts WHERE deleted
+    UNION ALL SELECT 4, id FROM companies WHERE deleted
+)
+SELECT a.*
+FROM activities a
+ANTI JOIN dead_owners o ON o.owner_type_id = a.owner_type_id AND o.owner_id = a.owner_id
+WHERE NOT a.deleted;
+
+
+-- kpi_revenue: one row per won deal, dated when it was (last) won. A client is the deal's
+-- company, failing that its contact; a deleted company or contact is no client, the deal still
+-- counts as revenue. new_client marks each client's first won deal (ties broken by deal ID).
+CREATE OR REPLACE TABLE kpi_revenue AS
+WITH rates AS (                   -- one rate per currency, even if a file lists one twice
+    SELECT upper(trim(currency)) AS currency, max(rate) AS rate
+    FROM input_rates WHERE rate > 0
+    GROUP BY 1
+),
+won AS (
+    SELECT d.*,
+           CASE WHEN NOT coalesce(co.deleted, false) THEN d.company_id END AS live_company_id,
+           CASE WHEN NOT coalesce(co.deleted, false) THEN
+                coalesce(nullif(trim(co.title), ''), 'company') || ' #' || d.company_id END AS company,
+           CASE WHEN NOT coalesce(ct.deleted, false) THEN d.contact_id END AS live_contact_id,
+           CASE WHEN NOT coalesce(ct.deleted, false) THEN
+                coalesce(nullif(trim(concat_ws(' ', ct.name, ct.last_name)), ''), 'contact') || ' #' || d.contact_id
+           END AS contact
+    FROM kpi_deals d
+    LEFT JOIN companies co ON co.id = d.company_id
+    LEFT JOIN contacts ct ON ct.id = d.contact_id
+    WHERE d.won
+),
+clients AS (
+    SELECT *, coalesce('company ' || live_company_id, 'contact ' || live_contact_id) AS client
+    FROM won
+)
+SELECT c.deal_id, c.closed_at, c.created_at, c.amount, c.currency,
+       c.amount * r.rate AS amount_base,
+       c.channel, c.utm_source, c.utm_medium, c.utm_campaign, c.manager, c.manager_id,
+       c.pipeline, c.category_id,
+       c.live_company_id AS company_id, c.company, c.live_contact_id AS contact_id, c.contact,
+       c.client, c.lead_id,
+       c.client IS NOT NULL
+           AND row_number() OVER (PARTITION BY c.client ORDER BY c.closed_at, c.deal_id) = 1 AS new_client
+FROM clients c
+LEFT JOIN rates r ON r.currency = upper(c.currency);
+
+
+-- kpi_manager_events: what a manager did, one row per event, each dated by its own moment:
+-- a lead assigned to them (by its creation), a deal of theirs won or lost (when it closed), an
+-- outgoing call they made (when it started), an open activity of theirs past its deadline as of
+-- this refresh (by the deadline). has_leads lets "leads handled" say NULL, not 0, on a portal
+-- in simple CRM mode.
+CREATE OR REPLACE TABLE kpi_manager_events AS
+SELECT e.*, (SELECT count(*) FROM leads) > 0 AS has_leads
+FROM (
+    SELECT 'lead' AS kind, created_at AS event_at, manager, manager_id,
+           NULL::DOUBLE AS amount_base, NULL::INTEGER AS seconds, NULL::BOOLEAN AS answered
+    FROM kpi_leads
+    UNION ALL BY NAME
+    SELECT CASE WHEN d.won THEN 'won' ELSE 'lost' END AS kind, d.closed_at AS event_at, d.manager, d.manager_id,
+           r.amount_base
+    FROM kpi_deals d
+    LEFT JOIN kpi_revenue r ON r.deal_id = d.deal_id
+    WHERE d.won OR d.lost
+    UNION ALL BY NAME
+    SELECT 'call' AS kind, local_time(c.call_start_date) AS event_at,
+           coalesce(m.manager, '(nobody)') AS manager, c.portal_user_id AS manager_id,
+           coalesce(c.call_duration, 0) AS seconds, c.call_failed_code = '200' AS answered
+    FROM calls c
+    LEFT JOIN manager_names m ON m.manager_id = c.portal_user_id
+    WHERE c.call_type = 1
+    UNION ALL BY NAME
+    SELECT 'overdue' AS kind, local_time(a.deadline) AS event_at,
+           coalesce(m.manager, '(nobody)') AS manager, a.responsible_id AS manager_id
+    FROM live_activities a
+    LEFT JOIN manager_names m ON m.manager_id = a.responsible_id
+    WHERE NOT coalesce(a.completed, false) AND a.deadline < now()
+) e;
+
+
+-- kpi_client_purchases: every won deal once for its company and once for its contact (a client
+-- of each kind), numbered in the order the client bought. The row's date is the client's FIRST
+-- purchase, so a period cut groups clients into the cohort won in that period and follows all
+-- they bought since; channel and manager are those of that first purchase (who won the client).
+-- Purchases are numbered and spaced across currencies (a repeat purchase is one whatever its
+-- currency); money stays per currency. First contact: the earliest of the client's creation,
+-- the leads tied to it (a company's leads, the lead a contact came from, the leads its deals
+-- came from) and its deals' creation.
+CREATE OR REPLACE TABLE kpi_client_purchases AS
+WITH bought AS (
+    SELECT 'company' AS client_kind, company_id AS client_id, company, NULL AS contact, *
+           EXCLUDE (company_id, company, contact_id, contact, client)
+    FROM kpi_revenue WHERE company_id IS NOT NULL
+    UNION ALL BY NAME
+    SELECT 'contact' AS client_kind, contact_id AS client_id, NULL AS company, contact, *
+           EXCLUDE (company_id, company, contact_id, contact, client)
+    FROM kpi_revenue WHERE contact_id IS NOT NULL
+),
+touches AS (
+    SELECT 'company' AS client_kind, id AS client_id, local_time(date_create) AS touched_at FROM companies WHERE NOT deleted
+    UNION ALL SELECT 'contact', id, local_time(date_create) FROM contacts WHERE NOT deleted
+    UNION ALL SELECT 'company', company_id, local_time(date_create) FROM leads WHERE NOT deleted AND company_id > 0
+    UNION ALL SELECT 'contact', c.id, local_time(l.date_create)
+              FROM contacts c JOIN leads l ON l.id = c.lead_id AND NOT l.deleted WHERE NOT c.deleted
+    UNION ALL SELECT 'company', company_id, least(created_at, lead_created_at) FROM kpi_deals WHERE company_id IS NOT NULL
+    UNION ALL SELECT 'contact', contact_id, least(created_at, lead_created_at) FROM kpi_deals WHERE contact_id IS NOT NULL
+),
+first_touch AS (
+    SELECT client_kind, client_id, min(touched_at) AS first_contact_at FROM touches GROUP BY 1, 2
+)
+SELECT b.client_kind, b.client_id, b.company, b.contact, b.deal_id, b.closed_at AS purchased_at,
+       b.amount, b.currency, b.amount_base,
+       first_value(b.closed_at) OVER w AS first_purchase_at,
+       first_value(b.channel) OVER w AS channel,
+       first_value(b.manager) OVER w AS manager,
+       row_number() OVER w AS purchase_no,
+       date_diff('second', lag(b.closed_at) OVER w, b.closed_at) / 86400.0 AS days_since_prev,
+       t.first_contact_at,
+       CASE WHEN row_number() OVER w = 1 THEN
+            date_diff('second', t.first_contact_at, b.closed_at) / 86400.0 END AS days_to_first_purchase
+FROM bought b
+LEFT JOIN first_touch t ON t.client_kind = b.client_kind AND t.client_id = b.client_id
+WINDOW w AS (PARTITION BY b.client_kind, b.client_id ORDER BY b.closed_at, b.deal_id);
