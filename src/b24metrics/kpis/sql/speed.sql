@@ -45,8 +45,7 @@ answered AS (
     SELECT l.id AS lead_id,
            coalesce(t.ts, m.ts) AS ts,
            CASE WHEN t.ts IS NOT NULL THEN t.how WHEN m.ts IS NOT NULL THEN 'status change' END AS how,
-           -- a call logged a moment before the lead was typed in was an immediate answer
-           greatest(0, date_diff('second', l.date_create, coalesce(t.ts, m.ts))) / 60.0 AS minutes
+           date_diff('second', l.date_create, coalesce(t.ts, m.ts)) / 60.0 AS minutes
     FROM leads l
     LEFT JOIN first_touch t ON t.lead_id = l.id
     LEFT JOIN first_move m ON m.lead_id = l.id
@@ -56,7 +55,8 @@ SELECT k.lead_id, k.created_at, k.channel, k.source_id, k.utm_source, k.utm_medi
        k.manager, k.manager_id, k.grade,
        local_time(a.ts) AS first_response_at,
        a.how AS response,
-       a.minutes AS speed_minutes,
+       -- a call logged a moment before the lead was typed in was an immediate answer
+       CASE WHEN a.minutes < 0 THEN 0 ELSE a.minutes END AS speed_minutes,
        a.ts IS NOT NULL AS contacted,
        CAST(coalesce(TRY_CAST(getvariable('speed_sla_minutes') AS DOUBLE), 15) AS DOUBLE) AS sla_minutes
 FROM kpi_leads k
