@@ -13,6 +13,7 @@ calling thread, one transaction per request, with the bookmark of every range.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import deque
@@ -108,7 +109,7 @@ class _Rows:
     """One answer's rows, typed and ready to load (built in the worker that read them)."""
 
     typed: pa.Table
-    raw: list[tuple[str, dict[str, Any]]]
+    raw: list[tuple[str, str]]                  # (id, the payload's JSON)
     bad: list[tuple[str, str, str | None, str]]
     pages: int
     top: int
@@ -211,7 +212,7 @@ class _StreamPass:
                 row, problems = coerce_record(stream.columns, record)
                 rid = stream.raw_id(record)
                 typed.append(row)
-                raw.append((rid, record))
+                raw.append((rid, json.dumps(record, ensure_ascii=False)))
                 bad.extend((rid, fld, value, err) for fld, value, err in problems)
                 top = max(top, int(record[stream.id_field]))
         return _Rows(pa.Table.from_pylist(typed, schema=self.schema), raw, bad, len(pages), top)
@@ -231,8 +232,9 @@ class _StreamPass:
             self.mark = replace(self.mark, pass_started_at=portal_clock(answer_time))
         self.mark = replace(self.mark, cursor_id=max(self.mark.cursor_id or 0, rows.top),
                             ranges=tuple((r.committed, r.upper) for r in self.ranges))
-        load_page(self.con, Page(stream.table, stream.primary_key, rows.typed, stream.entity, rows.raw, rows.bad),
-                  self.mark)
+        # One keyset answer holds each ID once (check_order saw them ascend): no deduplication.
+        load_page(self.con, Page(stream.table, stream.primary_key, rows.typed, stream.entity, rows.raw, rows.bad,
+                                 unique=True), self.mark)
         count = rows.typed.num_rows
         self.result.rows += count
         self.result.pages += rows.pages

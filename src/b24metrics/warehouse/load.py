@@ -25,8 +25,9 @@ class Page:
     primary_key: Sequence[str]
     rows: pa.Table                                  # typed rows, columns named as in `table`
     entity: str                                     # key of the raw payloads
-    raw: Sequence[tuple[str, dict[str, Any]]]       # (id, payload as the portal sent it)
+    raw: Sequence[tuple[str, dict[str, Any] | str]]  # (id, payload as the portal sent it, or its JSON)
     quarantine: Sequence[tuple[str, str, str | None, str]] = ()  # (id, field, raw value, error)
+    unique: bool = False                            # no key twice in `rows`: no need to deduplicate
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ class Bookmark:
     ranges: tuple[tuple[int, int | None], ...] | None = None  # None: the pass has not split yet
 
 
-def upsert(con: duckdb.DuckDBPyConnection, table: str, primary_key: Sequence[str], rows: pa.Table) -> None:
+def upsert(
+    con: duckdb.DuckDBPyConnection, table: str, primary_key: Sequence[str], rows: pa.Table, *, unique: bool = False
+) -> None:
     """Insert or replace rows by primary key, through Arrow (the fast path)."""
     if rows.num_rows == 0:
         return
@@ -56,10 +59,12 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, primary_key: Sequence[str
     con.register(name, rows)
     try:
         # ON CONFLICT keeps the FIRST of duplicate keys inside one statement: keep the last instead.
+        source = name if unique else (
+            f"(SELECT *, row_number() OVER () AS _pos FROM {name}) "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _pos DESC) = 1"
+        )
         con.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"SELECT {', '.join(columns)} FROM (SELECT *, row_number() OVER () AS _pos FROM {name}) "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _pos DESC) = 1 "
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {source} "
             f"ON CONFLICT ({keys}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
         )
     finally:
@@ -73,13 +78,13 @@ def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) ->
         {
             "entity": [page.entity] * len(page.raw),
             "id": [rid for rid, _ in page.raw],
-            "payload": [json.dumps(p, ensure_ascii=False) for _, p in page.raw],
+            "payload": [p if isinstance(p, str) else json.dumps(p, ensure_ascii=False) for _, p in page.raw],
             "synced_at": pa.array([now] * len(page.raw), pa.timestamp("us", tz="UTC")),
         }
     )
     with atomic(con):
-        upsert(con, page.table, page.primary_key, page.rows)
-        upsert(con, "raw_records", ("entity", "id"), raw)
+        upsert(con, page.table, page.primary_key, page.rows, unique=page.unique)
+        upsert(con, "raw_records", ("entity", "id"), raw, unique=page.unique)
         con.register("raw_page", raw)
         # A record that parses now leaves quarantine: its old entries go with this page.
         con.execute("DELETE FROM quarantine WHERE entity = ? AND id IN (SELECT id FROM raw_page)", [page.entity])
