@@ -12,14 +12,15 @@ RATES = {"RUB": 1.0, "USD": 90.0}                          # base RUB: 1 USD = 9
 
 
 def provide_rates(monkeypatch, rates: dict[str, float]) -> dict:
-    """Fill the TEMP table input_rates the way the config's inputs do, right after the refresh
-    sets up its connection; returns the matching [kpis] settings for Scenario.sync."""
+    """Fill the TEMP table input_rates (currency, rate, base_currency) the way the config's inputs
+    do, right after the refresh sets up its connection, for a refresh that does not load them
+    itself; returns the matching [kpis] settings for Scenario.sync. RUB is the base."""
     original = refresh.set_local_time
 
     def set_up(con, zone):
         used = original(con, zone)
-        con.execute("CREATE OR REPLACE TEMP TABLE input_rates (currency VARCHAR, rate DOUBLE)")
-        con.executemany("INSERT INTO input_rates VALUES (?, ?)", list(rates.items()))
+        con.execute("CREATE OR REPLACE TEMP TABLE input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR)")
+        con.executemany("INSERT INTO input_rates VALUES (?, ?, 'RUB')", list(rates.items()))
         return used
 
     monkeypatch.setattr(refresh, "set_local_time", set_up)

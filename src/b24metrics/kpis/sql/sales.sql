@@ -2,11 +2,11 @@
 -- Built on the shared fact tables, so won/lost (stage semantics), reopened deals, pipeline moves,
 -- recurring templates and deletes are decided once, in facts_deals.sql.
 
--- Rates from the config (currency -> value of one unit in the base currency). inputs.py fills
--- this table before the family files run; it is created empty here so that this file also runs
--- on its own, and an empty table means "no conversion": converted figures stay NULL. The base
--- currency itself converts only when it is listed too (at 1).
-CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE);
+-- Rates from the config (currency -> value of one unit in the base currency, the base itself
+-- at 1): inputs.load_inputs fills this table before the family files run. Declared here too so
+-- that a refresh that did not load it still runs; empty means "no conversion": converted
+-- figures stay NULL, and a currency without a rate stays apart.
+CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR);
 
 -- A user named the way kpi_leads and kpi_deals name managers, for rows that carry a bare user ID
 -- (calls, activities). hygiene.sql uses it too: the refresh runs this file first.
