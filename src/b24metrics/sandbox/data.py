@@ -246,18 +246,22 @@ def _female(last_name: str) -> str:
     return last_name + "а"
 
 
+# Built once: every person generated points at these strings instead of new copies.
+FEMALE_LAST_NAMES = [_female(last) for last in LAST_NAMES]
+MALE_PATRONYMICS = [root + "ич" for root in PATRONYMIC_ROOTS]
+FEMALE_PATRONYMICS = [root + "на" for root in PATRONYMIC_ROOTS]
+
+
 def _person(rng: random.Random) -> tuple[str, str, str | None]:
     """(NAME, LAST_NAME, SECOND_NAME) with consistent gender."""
-    last = LAST_NAMES[int(rng.random() * len(LAST_NAMES))]
-    patronymic_root = PATRONYMIC_ROOTS[int(rng.random() * len(PATRONYMIC_ROOTS))]
+    last = int(rng.random() * len(LAST_NAMES))
+    patronymic = int(rng.random() * len(PATRONYMIC_ROOTS))
     has_second = rng.random() < 0.85
     if rng.random() < 0.52:
         first = MALE_NAMES[int(rng.random() * len(MALE_NAMES))]
-        second = patronymic_root + "ич" if has_second else None
-        return first, last, second
+        return first, LAST_NAMES[last], MALE_PATRONYMICS[patronymic] if has_second else None
     first = FEMALE_NAMES[int(rng.random() * len(FEMALE_NAMES))]
-    second = patronymic_root + "на" if has_second else None
-    return first, _female(last), second
+    return first, FEMALE_LAST_NAMES[last], FEMALE_PATRONYMICS[patronymic] if has_second else None
 
 
 def _company_brand(rng: random.Random) -> str:
@@ -276,6 +280,16 @@ def _phone(rng: random.Random) -> str:
 
 def _money(value: float) -> str:
     return f"{value:.2f}"
+
+
+class _Shared(dict):  # type: ignore[type-arg]
+    """One string object per distinct value while a table is generated: ``shared[text]``
+    is the first equal string seen (hundreds of thousands of records repeat titles,
+    sums and campaign names).  Drop it when the table is done."""
+
+    def __missing__(self, text: Any) -> Any:
+        self[text] = text
+        return text
 
 
 def _empty_address() -> dict[str, Any]:
@@ -297,6 +311,7 @@ def _companies(rng: random.Random, count: int, tz: timezone) -> list[dict[str, A
     industries = [code for code, _ in INDUSTRIES]
     types = [code for code, _ in COMPANY_TYPES]
     rows: list[dict[str, Any]] = []
+    shared = _Shared()
     next_id = 1
     for i in range(count):
         band = bands[i]
@@ -318,11 +333,12 @@ def _companies(rng: random.Random, count: int, tz: timezone) -> list[dict[str, A
             revenue = _money(round(low + (high - low) * rng.random() ** 2, -3))
         create_ts = created[i]
         modify_ts = min(ANCHOR_TS - 1, create_ts + int(rng.expovariate(1 / (60 * DAY))))
+        modified = format_ts(modify_ts)
         assigned = PICK_MANAGER.pick(rng)
         row: dict[str, Any] = {
             "ID": str(next_id),
             "COMPANY_TYPE": rng.choices(types, weights=[70, 10, 4, 10, 6])[0],
-            "TITLE": title,
+            "TITLE": shared[title],
             "LOGO": None,
             "LEAD_ID": None,
             "HAS_PHONE": "Y" if rng.random() < 0.9 else "N",
@@ -333,12 +349,12 @@ def _companies(rng: random.Random, count: int, tz: timezone) -> list[dict[str, A
             "MODIFY_BY_ID": USER_STR[assigned],
             "BANKING_DETAILS": None,
             "INDUSTRY": None if rng.random() < 0.06 else industries[int(rng.random() * len(industries))],
-            "REVENUE": revenue,
+            "REVENUE": shared[revenue],
             "CURRENCY_ID": "RUB",
             "EMPLOYEES": band,
             "COMMENTS": None,
             "DATE_CREATE": format_ts(create_ts),
-            "DATE_MODIFY": format_ts(modify_ts),
+            "DATE_MODIFY": modified,
             "OPENED": "Y",
             "IS_MY_COMPANY": "N",
             "ORIGINATOR_ID": None,
@@ -351,7 +367,7 @@ def _companies(rng: random.Random, count: int, tz: timezone) -> list[dict[str, A
             "UTM_CONTENT": None,
             "UTM_TERM": None,
             "LAST_ACTIVITY_BY": USER_STR[assigned],
-            "LAST_ACTIVITY_TIME": format_ts(modify_ts),
+            "LAST_ACTIVITY_TIME": modified,
         }
         row["ADDRESS_CITY"] = CITIES[int(rng.random() * len(CITIES))]
         row["ADDRESS_COUNTRY"] = "Россия"
@@ -410,6 +426,7 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
     company_created = [int(datetime.fromisoformat(c["DATE_CREATE"]).timestamp()) for c in companies]
     seen_companies: set[str] = set()
     rows: list[dict[str, Any]] = []
+    shared = _Shared()
     next_id = 1
     rand = rng.random
     for i in range(count):
@@ -487,27 +504,33 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
         person = f"{name} {last_name}"
         assigned_str = USER_STR[assigned]
         lead_id = str(next_id)
+        # one string per distinct moment of this lead (DATE_CLOSED is always MOVED_TIME's)
+        create_text = format_ts(create_ts)
+        moved_text = create_text if moved_ts == create_ts else format_ts(moved_ts)
+        modify_text = moved_text if modify_ts == moved_ts else format_ts(modify_ts)
+        activity_text = (create_text if activity_ts == create_ts else
+                         modify_text if activity_ts == modify_ts else format_ts(activity_ts))
         row: dict[str, Any] = {
             "ID": lead_id,
-            "TITLE": _lead_title(rng, source, person, company_title),
+            "TITLE": shared[_lead_title(rng, source, person, company_title)],
             "HONORIFIC": None,
             "NAME": name,
             "SECOND_NAME": second_name,
             "LAST_NAME": last_name,
-            "COMPANY_TITLE": company_title,
+            "COMPANY_TITLE": shared[company_title],
             "COMPANY_ID": company_id,
             "CONTACT_ID": None,
             "IS_RETURN_CUSTOMER": is_return,
             "BIRTHDATE": "",
             "SOURCE_ID": source,
-            "SOURCE_DESCRIPTION": (f"Кампания {utm_campaign}" if utm_campaign and rand() < 0.3
-                                   else ("Со слов клиента" if rand() < 0.05 else None)),
+            "SOURCE_DESCRIPTION": shared[f"Кампания {utm_campaign}" if utm_campaign and rand() < 0.3
+                                         else ("Со слов клиента" if rand() < 0.05 else None)],
             "STATUS_ID": status,
             "STATUS_DESCRIPTION": None,
             "POST": POSTS[int(rand() * len(POSTS))] if company is not None and rand() < 0.35 else None,
             "COMMENTS": COMMENTS[int(rand() * len(COMMENTS))] if rand() < 0.1 else None,
             "CURRENCY_ID": currency,
-            "OPPORTUNITY": _money(opportunity),
+            "OPPORTUNITY": shared[_money(opportunity)],
             "IS_MANUAL_OPPORTUNITY": "Y" if opportunity > 0 and rand() < 0.7 else "N",
             "HAS_PHONE": "Y" if source in ("CALL", "CALLBACK") or rand() < 0.8 else "N",
             "HAS_EMAIL": "Y" if source == "EMAIL" or rand() < 0.55 else "N",
@@ -515,15 +538,15 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
             "ASSIGNED_BY_ID": assigned_str,
             "CREATED_BY_ID": USER_STR[created_by],
             "MODIFY_BY_ID": assigned_str if rand() < 0.85 else "1",
-            "DATE_CREATE": format_ts(create_ts),
-            "DATE_MODIFY": format_ts(modify_ts),
-            "DATE_CLOSED": format_ts(moved_ts) if semantic != "P" else None,
+            "DATE_CREATE": create_text,
+            "DATE_MODIFY": modify_text,
+            "DATE_CLOSED": moved_text if semantic != "P" else None,
             "STATUS_SEMANTIC_ID": semantic,
             "OPENED": "Y" if rand() < 0.9 else "N",
             "ORIGINATOR_ID": None,
             "ORIGIN_ID": None,
             "MOVED_BY_ID": assigned_str,
-            "MOVED_TIME": format_ts(moved_ts),
+            "MOVED_TIME": moved_text,
             "ADDRESS": None,
             "ADDRESS_2": None,
             "ADDRESS_CITY": None,
@@ -535,17 +558,17 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
             "ADDRESS_LOC_ADDR_ID": None,
             "UTM_SOURCE": utm_source,
             "UTM_MEDIUM": utm_medium,
-            "UTM_CAMPAIGN": utm_campaign,
-            "UTM_CONTENT": utm_content,
+            "UTM_CAMPAIGN": shared[utm_campaign],
+            "UTM_CONTENT": shared[utm_content],
             "UTM_TERM": utm_term,
             "LAST_ACTIVITY_BY": assigned_str,
-            "LAST_ACTIVITY_TIME": format_ts(activity_ts),
+            "LAST_ACTIVITY_TIME": activity_text,
         }
         if rand() < 0.3:
             row["ADDRESS_CITY"] = CITIES[int(rand() * len(CITIES))]
         # the two pre-existing user fields (see _userfields)
         row["UF_CRM_1708952993785"] = (rand() < 0.15) if rand() < 0.7 else None
-        row["UF_CRM_1706782596092"] = f"PROMO{int(rand() * 90) + 10}" if rand() < 0.05 else None
+        row["UF_CRM_1706782596092"] = shared[f"PROMO{int(rand() * 90) + 10}"] if rand() < 0.05 else None
         rows.append(row)
         next_id += 1 + (int(rand() * 5) + 1 if rand() < 0.15 else 0)
     return rows
