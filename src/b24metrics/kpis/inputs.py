@@ -1,0 +1,460 @@
+"""What the CRM does not hold: marketing spend, plan targets, tracking numbers, currency rates.
+
+The spend file and the plan file are CSV (a header row; `,` or `;` between cells) or TOML
+(`[[spend]]` / `[[plan]]` tables). A bad row is reported with the file, its line and the
+reason, and left out; the good rows are used. A missing or unreadable file is one error
+(InputFileError, a ConfigError: a person has to fix the config or the file).
+
+`load_inputs` puts them into TEMP tables of the connection the KPI refresh runs on, where the
+telephony and money SQL read them:
+
+    input_spend(month DATE, channel, amount DOUBLE, currency)
+    input_plan(period_start DATE, period_end DATE, period_kind, metric, target DOUBLE,
+               channel, manager, manager_id, currency)
+    input_tracking(number, channel)
+    input_rates(currency, rate DOUBLE, base_currency)
+    input_clock(now_local TIMESTAMP)     -- a fixed "now" for the plan forecast (tests); else empty
+
+Channels are stored the way the KPI tables name them: a SOURCE_ID code or a source name of the
+portal becomes the source's name; any other text (a tracking channel such as "Яндекс Директ")
+stays as written. period_end is the period's last day (inclusive).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from b24metrics.config import KpiSettings, Settings
+from b24metrics.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+#: plan metrics: name -> what its actual counts in the plan's period (kpis/sql/money.sql)
+PLAN_METRICS = {
+    "leads": "leads created",
+    "deals": "deals created",
+    "won_deals": "deals won (their current stage is a success stage, reached in the period)",
+    "revenue": "amount of the deals won in the period, in the plan's currency",
+    "new_clients": "clients whose first won deal was won in the period",
+    "calls": "calls started (incoming and outgoing)",
+}
+MONEY_METRICS = {"revenue"}
+
+SPEND_COLUMNS = ("month", "channel", "amount", "currency")
+PLAN_COLUMNS = ("period", "metric", "target", "channel", "manager", "currency")
+_REQUIRED = {"spend": ("month", "channel", "amount"), "plan": ("period", "metric", "target")}
+_OPTIONAL = {"spend": ("currency",), "plan": ("channel", "manager", "currency")}
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY_ALIASES = {"RUR": "RUB"}   # the old ISO code Bitrix24 still shows in places
+_USER_ID = re.compile(r"^(?:.*\s)?#?(\d+)$")
+
+
+class InputFileError(ConfigError):
+    """An input file named in the config is missing, unreadable or has no usable header."""
+
+
+@dataclass(frozen=True)
+class Spend:
+    month: date
+    channel: str
+    amount: float
+    currency: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    period_start: date
+    period_end: date        # the last day of the period
+    period_kind: str        # month, quarter, year, week
+    metric: str
+    target: float
+    channel: str | None
+    manager: str | None
+    currency: str | None    # money metrics only
+    line: int = 0
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def parse_amount(value: Any) -> float:
+    """12500, "12 500", "12 500,50", "12500.5" -> a float; raises ValueError with the reason."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = re.sub(r"[\s\u00a0\u202f']", "", str(value))
+        if not text:
+            raise ValueError("no number")
+        if "," in text and "." in text:
+            raise ValueError(f"{value!r} mixes ',' and '.': write 1234.50 or 1 234,50")
+        if text.count(",") > 1:
+            raise ValueError(f"{value!r} is not a number (use spaces, not commas, between thousands)")
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def parse_month(value: Any) -> date:
+    match = _MONTH.match(str(value).strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"month {value!r} is not YYYY-MM")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def parse_period(value: Any) -> tuple[date, date, str]:
+    """YYYY-MM, YYYY-Qn, YYYY or YYYY-Www (ISO week) -> (first day, last day, kind)."""
+    text = str(value).strip()
+    if _MONTH.match(text):
+        start = parse_month(text)
+        return start, _add_months(start, 1) - timedelta(days=1), "month"
+    if match := _QUARTER.match(text):
+        start = date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
+        return start, _add_months(start, 3) - timedelta(days=1), "quarter"
+    if match := _YEAR.match(text):
+        year = int(match.group(1))
+        return date(year, 1, 1), date(year, 12, 31), "year"
+    if match := _WEEK.match(text):
+        try:
+            start = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        except ValueError:
+            raise ValueError(f"{text!r}: year {match.group(1)} has no ISO week {match.group(2)}") from None
+        return start, start + timedelta(days=6), "week"
+    raise ValueError(f"period {text!r} is not YYYY-MM, YYYY-Qn, YYYY or YYYY-Www")
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def parse_currency(value: Any, default: str | None) -> str:
+    text = str(value or "").strip().upper()
+    if not text:
+        if default:
+            return default
+        raise ValueError("no currency (and no kpis.base_currency to assume)")
+    text = _CURRENCY_ALIASES.get(text, text)
+    if not _CURRENCY.match(text):
+        raise ValueError(f"currency {value!r} is not a three-letter code such as RUB")
+    return text
+
+
+def normalize_number(text: Any) -> str | None:
+    """A phone number as its digits, a Russian 8XXXXXXXXXX as 7XXXXXXXXXX; a SIP line name
+    ("reg133788") as lower-case text. Keep in step with phone_key() in sql/telephony.sql."""
+    raw = str(text or "").strip()
+    if not raw:
+        return None
+    if re.search(r"[^\W\d_]", raw):
+        return raw.lower()
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) == 11 and digits.startswith("8"):
+        digits = "7" + digits[1:]
+    return digits or None
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+def read_rows(path: Path, table: str) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    """(line, row with lower-case keys) of a CSV file or of the `[[table]]` tables of a TOML
+    file, plus file-level remarks. Raises InputFileError when the file cannot be used at all."""
+    if not path.is_file():
+        raise InputFileError(f"{table} file {path} not found (kpis.{table}_file)")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{table} file {path} cannot be read: {exc}") from None
+    if path.suffix.lower() == ".toml":
+        rows = _toml_rows(path, text, table)
+    elif path.suffix.lower() in (".csv", ".txt"):
+        rows = _csv_rows(path, text, table)
+    else:
+        raise InputFileError(f"{table} file {path}: use a .csv or a .toml file")
+    known = set(_REQUIRED[table]) | set(_OPTIONAL[table])
+    unknown = sorted({k for _, row in rows for k in row if not k.startswith("(")} - known)
+    remarks = [f"{path}: column(s) {', '.join(unknown)} ignored; "
+               f"known: {', '.join(_REQUIRED[table] + _OPTIONAL[table])}"] if unknown else []
+    return rows, remarks
+
+
+def _csv_rows(path: Path, text: str, table: str) -> list[tuple[int, dict[str, Any]]]:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header: list[str] | None = None
+    rows = []
+    for cells in reader:
+        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            header = [c.strip().lower() for c in cells]
+            missing = [c for c in _REQUIRED[table] if c not in header]
+            if missing:
+                raise InputFileError(
+                    f"{table} file {path}:{reader.line_num}: the header lacks {', '.join(missing)} "
+                    f"(expected {','.join(_REQUIRED[table] + _OPTIONAL[table])})")
+            continue
+        row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
+        if len(cells) > len(header):
+            row["(extra cells)"] = cells[len(header):]
+        rows.append((reader.line_num, row))
+    if header is None:
+        raise InputFileError(f"{table} file {path} is empty: it needs a header row "
+                             f"{','.join(_REQUIRED[table] + _OPTIONAL[table])}")
+    return rows
+
+
+def _toml_rows(path: Path, text: str, table: str) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(f"{table} file {path} is not valid TOML: {exc}") from None
+    tables = data.get(table, [])
+    if not isinstance(tables, list):
+        raise InputFileError(f"{table} file {path}: write each row as a [[{table}]] table")
+    # tomllib keeps no positions: the n-th [[table]] header is the n-th row
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if header.match(line)]
+    lines += [0] * (len(tables) - len(lines))    # inline arrays: no line of their own
+    return [(line, {str(k).lower(): v for k, v in row.items()} if isinstance(row, dict) else {"(not a table)": row})
+            for line, row in zip(lines, tables)]
+
+
+def _bad(path: Path, line: int, reason: str) -> str:
+    return f"{path}:{line}: {reason}" if line else f"{path}: {reason}"
+
+
+def read_spend(path: Path, base_currency: str | None = None) -> tuple[list[Spend], list[str]]:
+    rows, problems = read_rows(path, "spend")
+    spend = []
+    for line, row in rows:
+        try:
+            if "(extra cells)" in row:
+                raise ValueError("more cells than the header has columns (a comma in an unquoted amount?)")
+            channel = str(row.get("channel") or "").strip()
+            if not channel:
+                raise ValueError("no channel")
+            amount = parse_amount(row.get("amount"))
+            if amount < 0:
+                raise ValueError(f"amount {row.get('amount')!r} is negative")
+            spend.append(Spend(parse_month(row.get("month")), channel, amount,
+                               parse_currency(row.get("currency"), base_currency), line))
+        except ValueError as exc:
+            problems.append(_bad(path, line, f"{exc}; row skipped"))
+    return spend, problems
+
+
+def read_plan(path: Path, base_currency: str | None = None) -> tuple[list[Plan], list[str]]:
+    rows, problems = read_rows(path, "plan")
+    plans: list[Plan] = []
+    for line, row in rows:
+        try:
+            if "(extra cells)" in row:
+                raise ValueError("more cells than the header has columns (a comma in an unquoted target?)")
+            start, end, kind = parse_period(row.get("period", ""))
+            metric = str(row.get("metric") or "").strip().lower()
+            if metric not in PLAN_METRICS:
+                raise ValueError(f"unknown metric {row.get('metric')!r}; one of {', '.join(PLAN_METRICS)}")
+            target = parse_amount(row.get("target"))
+            if target <= 0:
+                raise ValueError(f"target {row.get('target')!r} must be above zero")
+            currency = (parse_currency(row.get("currency"), base_currency) if metric in MONEY_METRICS
+                        else None)
+            plans.append(Plan(start, end, kind, metric, target,
+                              str(row.get("channel") or "").strip() or None,
+                              str(row.get("manager") or "").strip() or None, currency, line))
+        except ValueError as exc:
+            problems.append(_bad(path, line, f"{exc}; row skipped"))
+    return plans, problems
+
+
+# -- into the refresh connection ------------------------------------------------------------
+
+
+class _Channels:
+    """Turns a SOURCE_ID code or a source name into the name the KPI tables use."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, extra: list[str] = ()) -> None:
+        sources = con.execute("SELECT status_id, coalesce(name, status_id) FROM statuses "
+                              "WHERE entity_id = 'SOURCE' AND NOT deleted").fetchall()
+        self.names = {code.casefold(): name for code, name in sources}
+        self.names.update({name.casefold(): name for _, name in sources})
+        self.extra = {e.casefold() for e in extra}
+
+    def resolve(self, text: str) -> tuple[str, bool]:
+        """(the channel's name, whether the portal or the tracking map knows it)."""
+        key = text.strip().casefold()
+        if key in self.names:
+            return self.names[key], True
+        return text.strip(), key in self.extra
+
+
+def _managers(con: duckdb.DuckDBPyConnection) -> tuple[dict[int, str], dict[str, list[int]]]:
+    users = con.execute("SELECT id, trim(coalesce(name, '')), trim(coalesce(last_name, '')) FROM users "
+                        "WHERE NOT deleted").fetchall()
+    by_name: dict[str, list[int]] = {}
+    for uid, first, last in users:
+        for name in {f"{first} {last}".strip(), f"{last} {first}".strip()} - {""}:
+            by_name.setdefault(name.casefold(), []).append(uid)
+    return {uid: f"{first} {last}".strip() for uid, first, last in users}, by_name
+
+
+def _resolve_manager(text: str, ids: dict[int, str], by_name: dict[str, list[int]]) -> int:
+    """A user ID ("5", "#5", "Ольга Кузнецова #5") or a full name -> the user's ID."""
+    if match := _USER_ID.match(text.strip()):
+        uid = int(match.group(1))
+        if uid in ids:
+            return uid
+        raise ValueError(f"manager {text!r}: the portal has no user #{uid}")
+    found = by_name.get(text.strip().casefold(), [])
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ValueError(f"manager {text!r} names {len(found)} users; write the user ID (#{found[0]})")
+    raise ValueError(f"manager {text!r}: no user of the portal has that name")
+
+
+def tracking_rows(numbers: dict[str, str]) -> tuple[list[tuple[str, str]], list[str]]:
+    rows: dict[str, tuple[str, str]] = {}
+    problems = []
+    for number, channel in numbers.items():
+        key = normalize_number(number)
+        if not key:
+            problems.append(f"kpis.tracking_numbers: {number!r} is not a phone number; skipped")
+        elif not str(channel or "").strip():
+            problems.append(f"kpis.tracking_numbers: {number!r} has no channel; skipped")
+        elif key in rows and rows[key][1] != channel.strip():
+            problems.append(f"kpis.tracking_numbers: {number!r} is the number {rows[key][0]!r} again "
+                            f"with another channel; {rows[key][1]!r} kept")
+        else:
+            rows.setdefault(key, (number, channel.strip()))
+    return [(key, channel) for key, (_, channel) in rows.items()], problems
+
+
+def rate_rows(kpis: KpiSettings) -> tuple[list[tuple[str, float, str]], list[str]]:
+    """(currency, value of one unit in the base currency, base currency); the base itself is 1."""
+    if not kpis.base_currency:
+        return [], (["kpis.currency_rates ignored: no kpis.base_currency to convert into"]
+                    if kpis.currency_rates else [])
+    try:
+        base = parse_currency(kpis.base_currency, None)
+    except ValueError as exc:
+        return [], [f"kpis.base_currency: {exc}; no conversion"]
+    rates = {base: (1.0, base)}
+    problems = []
+    for currency, rate in kpis.currency_rates.items():
+        try:
+            code = parse_currency(currency, None)
+            if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
+                raise ValueError(f"rate {rate!r} must be a number above zero")
+        except ValueError as exc:
+            problems.append(f"kpis.currency_rates.{currency}: {exc}; that currency stays apart")
+            continue
+        if code != base:
+            rates[code] = (float(rate), base)
+    return [(code, rate, b) for code, (rate, b) in rates.items()], problems
+
+
+_TABLES = {
+    "input_spend": "month DATE, channel VARCHAR, amount DOUBLE, currency VARCHAR",
+    "input_plan": "period_start DATE, period_end DATE, period_kind VARCHAR, metric VARCHAR, target DOUBLE, "
+                  "channel VARCHAR, manager VARCHAR, manager_id BIGINT, currency VARCHAR",
+    "input_tracking": "number VARCHAR, channel VARCHAR",
+    "input_rates": "currency VARCHAR, rate DOUBLE, base_currency VARCHAR",
+    "input_clock": "now_local TIMESTAMP",
+}
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: datetime | None = None) -> list[str]:
+    """Create the input TEMP tables on `con` from the config and the files it names; return
+    (and log) the problems found. `now` fixes the moment the plan forecast counts from, as the
+    portal's wall clock (default: the refresh's own time)."""
+    kpis = settings.kpis
+    for name, columns in _TABLES.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+    tracking, problems = tracking_rows(kpis.tracking_numbers)
+    channels = _Channels(con)
+    tracking = [(number, channels.resolve(channel)[0]) for number, channel in tracking]
+    channels = _Channels(con, [channel for _, channel in tracking])
+    _insert(con, "input_tracking", tracking)
+
+    rates, rate_problems = rate_rows(kpis)
+    problems += rate_problems
+    _insert(con, "input_rates", rates)
+    base = rates[0][2] if rates else None
+
+    if kpis.spend_file is not None:
+        spend, spend_problems = read_spend(kpis.spend_file, base)
+        problems += spend_problems
+        rows = []
+        for item in spend:
+            channel, known = channels.resolve(item.channel)
+            if not known:
+                problems.append(_bad(kpis.spend_file, item.line, f"channel {item.channel!r} is neither a source "
+                                     "of the portal nor a tracking channel: its spend counts with no leads"))
+            rows.append((item.month, channel, item.amount, item.currency))
+        _insert(con, "input_spend", rows)
+
+    if kpis.plan_file is not None:
+        plans, plan_problems = read_plan(kpis.plan_file, base)
+        problems += plan_problems
+        ids, by_name = _managers(con)
+        rows, seen = [], {}
+        for plan in plans:
+            try:
+                channel = None
+                if plan.channel:
+                    channel, known = channels.resolve(plan.channel)
+                    if not known:
+                        raise ValueError(f"channel {plan.channel!r} is neither a source of the portal "
+                                         "nor a tracking channel")
+                manager_id = _resolve_manager(plan.manager, ids, by_name) if plan.manager else None
+            except ValueError as exc:
+                problems.append(_bad(kpis.plan_file, plan.line, f"{exc}; row skipped"))
+                continue
+            key = (plan.period_start, plan.period_end, plan.metric, channel, manager_id, plan.currency)
+            if key in seen:
+                problems.append(_bad(kpis.plan_file, plan.line, f"the same target as line {seen[key]} "
+                                     "(period, metric, channel, manager); row skipped"))
+                continue
+            seen[key] = plan.line
+            label = f"{ids[manager_id]} #{manager_id}".strip() if manager_id is not None else None
+            rows.append((plan.period_start, plan.period_end, plan.period_kind, plan.metric, plan.target,
+                         channel, label, manager_id, plan.currency))
+        _insert(con, "input_plan", rows)
+
+    if now is not None:
+        _insert(con, "input_clock", [(now,)])
+    for problem in problems:
+        log.warning("input: %s", problem)
+    return problems
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    if rows:
+        marks = ", ".join("?" for _ in rows[0])
+        con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)

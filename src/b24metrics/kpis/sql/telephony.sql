@@ -1,0 +1,127 @@
+-- Telephony and call tracking (T1, T2): kpi_calls, kpi_call_sales, kpi_call_money.
+-- The input tables come from kpis/inputs.py:load_inputs() on this connection; declaring them
+-- here keeps a refresh that did not load them working (no tracking map, no spend).
+CREATE TEMP TABLE IF NOT EXISTS input_tracking (number VARCHAR, channel VARCHAR);
+CREATE TEMP TABLE IF NOT EXISTS input_spend (month DATE, channel VARCHAR, amount DOUBLE, currency VARCHAR);
+CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR);
+
+-- One number written many ways ("+7 (495) 123-45-67", "84951234567") must meet its entry in the
+-- tracking map: the same rule as inputs.normalize_number. A SIP line ("reg133788") is no phone.
+CREATE OR REPLACE TEMP MACRO phone_digits(n) AS regexp_replace(n, '[^0-9]', '', 'g');
+CREATE OR REPLACE TEMP MACRO phone_key(n) AS CASE
+    WHEN regexp_matches(n, '\pL') THEN lower(trim(n))
+    WHEN length(phone_digits(n)) = 11 AND phone_digits(n) LIKE '8%' THEN '7' || substr(phone_digits(n), 2)
+    ELSE nullif(phone_digits(n), '') END;
+
+-- kpi_calls: every call. Only incoming calls (CALL_TYPE 2, or 3 = redirected) answer an advert,
+-- so only they take the channel of the number they came to; an outgoing call or a callback
+-- (4: the portal dials the client) goes out on whatever line is free and says nothing about a
+-- channel. Missed = any failed code but 200; NULL is no answer either.
+CREATE OR REPLACE TABLE kpi_calls AS
+SELECT c.id AS call_id,
+       local_time(c.call_start_date) AS started_at,
+       coalesce(c.call_type IN (2, 3), false) AS incoming,
+       coalesce(phone_key(c.portal_number), '(unknown)') AS tracking_number,
+       CASE WHEN NOT coalesce(c.call_type IN (2, 3), false) THEN '(outgoing)'
+            ELSE coalesce(t.channel, '(untracked number)') END AS channel,
+       coalesce(nullif(trim(concat_ws(' ', u.name, u.last_name)), '') || ' #' || c.portal_user_id,
+                '#' || c.portal_user_id, '(nobody)') AS manager,
+       c.portal_user_id AS manager_id,
+       coalesce(c.call_failed_code = '200', false) AS answered,
+       coalesce(c.call_duration, 0) AS duration_s,
+       upper(c.crm_entity_type) AS crm_entity_type,
+       c.crm_entity_id
+FROM calls c
+LEFT JOIN input_tracking t ON t.number = phone_key(c.portal_number)
+LEFT JOIN users u ON u.id = c.portal_user_id;
+
+-- kpi_call_sales: incoming calls and what came of them, one row per call and won deal (a call
+-- without a won deal: one row, deal NULL); count distinct call_id / lead_id / deal_id / client.
+-- First touch: a lead belongs to the first incoming call bound to it; a won deal to the first
+-- incoming call bound to its lead, to itself, or - on a portal without leads - to its contact
+-- or company before the deal was opened. A client is the deal's company, else its contact,
+-- else its lead, else the deal itself.
+CREATE OR REPLACE TABLE kpi_call_sales AS
+WITH incoming AS (
+    SELECT * FROM kpi_calls WHERE incoming
+),
+lead_call AS (
+    SELECT l.lead_id, arg_min(i.call_id, (i.started_at, i.call_id)) AS call_id
+    FROM incoming i JOIN kpi_leads l ON l.lead_id = i.crm_entity_id
+    WHERE i.crm_entity_type = 'LEAD'
+    GROUP BY 1
+),
+won AS (
+    SELECT * FROM kpi_deals WHERE won
+),
+candidate AS (            -- equi-joins, one per binding: an OR join would loop over all pairs
+    SELECT d.deal_id, i.call_id, i.started_at FROM won d
+    JOIN incoming i ON i.crm_entity_type = 'LEAD' AND i.crm_entity_id = d.lead_id
+    UNION ALL
+    SELECT d.deal_id, i.call_id, i.started_at FROM won d
+    JOIN incoming i ON i.crm_entity_type = 'DEAL' AND i.crm_entity_id = d.deal_id
+    UNION ALL
+    SELECT d.deal_id, i.call_id, i.started_at FROM won d
+    JOIN incoming i ON i.crm_entity_type = 'CONTACT' AND i.crm_entity_id = d.contact_id AND i.started_at <= d.created_at
+    UNION ALL
+    SELECT d.deal_id, i.call_id, i.started_at FROM won d
+    JOIN incoming i ON i.crm_entity_type = 'COMPANY' AND i.crm_entity_id = d.company_id AND i.started_at <= d.created_at
+),
+deal_call AS (
+    SELECT deal_id, arg_min(call_id, (started_at, call_id)) AS call_id FROM candidate GROUP BY 1
+)
+SELECT i.call_id, i.started_at, i.tracking_number, i.channel, i.manager, i.manager_id, i.answered,
+       lc.lead_id,
+       d.deal_id,
+       coalesce('company ' || d.company_id, 'contact ' || d.contact_id, 'lead ' || d.lead_id,
+                'deal ' || d.deal_id) AS client,
+       d.amount,
+       d.currency
+FROM incoming i
+LEFT JOIN lead_call lc ON lc.call_id = i.call_id
+LEFT JOIN deal_call dc ON dc.call_id = i.call_id
+LEFT JOIN won d ON d.deal_id = dc.deal_id;
+
+-- kpi_call_money: per tracking number and month of the calls (the deals they brought are
+-- counted in the month of the call, however late they were won), per currency: the revenue
+-- of those deals and the spend of the number's channel. A channel advertised on several
+-- numbers splits its month's spend among them by their share of its incoming calls.
+-- Amounts in a currency with a configured rate are converted into the base currency; the
+-- others stay in their own. spend_split: the number's spend is in more than one currency that
+-- month, so no single currency holds its cost per client.
+CREATE OR REPLACE TABLE kpi_call_money AS
+WITH per_number AS (
+    SELECT CAST(date_trunc('month', started_at) AS DATE) AS month, tracking_number, channel,
+           count(DISTINCT call_id) AS calls,
+           count(DISTINCT deal_id) AS won_deals,
+           count(DISTINCT client) FILTER (WHERE deal_id IS NOT NULL) AS clients
+    FROM kpi_call_sales
+    GROUP BY ALL
+),
+shared AS (
+    SELECT *, calls / sum(calls) OVER (PARTITION BY month, channel) AS share FROM per_number
+),
+spend AS (
+    SELECT s.month, s.channel, coalesce(r.base_currency, s.currency) AS currency,
+           sum(s.amount * coalesce(r.rate, 1)) AS amount
+    FROM input_spend s LEFT JOIN input_rates r ON r.currency = s.currency
+    GROUP BY ALL
+),
+money AS (
+    SELECT p.month, p.tracking_number, s.currency, s.amount * p.share AS spend, 0 AS revenue
+    FROM shared p JOIN spend s ON s.month = p.month AND s.channel = p.channel
+    UNION ALL
+    SELECT CAST(date_trunc('month', c.started_at) AS DATE), c.tracking_number,
+           coalesce(r.base_currency, c.currency), 0, c.amount * coalesce(r.rate, 1)
+    FROM kpi_call_sales c LEFT JOIN input_rates r ON r.currency = c.currency
+    WHERE c.deal_id IS NOT NULL
+),
+cells AS (
+    SELECT month, tracking_number, currency, sum(spend) AS spend, sum(revenue) AS revenue
+    FROM money GROUP BY ALL
+)
+SELECT c.month, c.tracking_number, p.channel, c.currency, c.spend, c.revenue,
+       p.calls, p.won_deals, p.clients,
+       count(*) FILTER (WHERE c.spend > 0) OVER (PARTITION BY c.month, c.tracking_number) > 1 AS spend_split
+FROM cells c
+JOIN per_number p ON p.month = c.month AND p.tracking_number = c.tracking_number;

@@ -1,0 +1,270 @@
+"""The input files and maps (kpis/inputs.py): spend, plan, tracking numbers, currency rates.
+Bad rows come back with file, line and reason; the good rows are used."""
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from b24metrics.config import load_settings
+from b24metrics.errors import ConfigError
+from b24metrics.kpis.families import money, telephony
+from b24metrics.kpis.inputs import (
+    InputFileError,
+    load_inputs,
+    normalize_number,
+    parse_amount,
+    parse_period,
+    read_plan,
+    read_spend,
+)
+from b24metrics.kpis.refresh import refresh_kpis, set_local_time, sql_text
+
+WEBHOOK = "https://portal.example/rest/1/secret/"
+
+
+# -- helpers the oracle tests share ---------------------------------------------------------------
+
+def write(directory: Path, name: str, text: str) -> str:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def refresh_with_inputs(s, settings, now: datetime | None = None) -> list[str]:
+    """The KPI refresh, then the inputs loaded and the telephony and money tables rebuilt on one
+    connection: what refresh_kpis does once it calls load_inputs. `now` fixes the clock of the
+    plan forecast (portal wall clock). Returns the input problems."""
+    refresh_kpis(s.warehouse, settings)
+    with s.warehouse.transaction() as con:
+        set_local_time(con, settings.kpis.timezone)
+        problems = load_inputs(con, settings, now=now)
+        for name in telephony.SQL + money.SQL:
+            con.execute(sql_text(name))
+    return problems
+
+
+# -- values ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("108000", 108000.0), ("108 000", 108000.0), ("108\u00a0000,50", 108000.5), ("1 234 567.25", 1234567.25),
+    ("0,5", 0.5), (12500, 12500.0), (99.5, 99.5),
+])
+def test_amounts_with_comma_decimals_and_space_thousands(text, value):
+    assert parse_amount(text) == value
+
+
+@pytest.mark.parametrize("text", ["1,234.50", "1,234,567", "12k", "", "nan", True])
+def test_amounts_that_are_not_numbers(text):
+    with pytest.raises(ValueError):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize("text, start, end, kind", [
+    ("2026-03", date(2026, 3, 1), date(2026, 3, 31), "month"),
+    ("2024-02", date(2024, 2, 1), date(2024, 2, 29), "month"),
+    ("2026-Q1", date(2026, 1, 1), date(2026, 3, 31), "quarter"),
+    ("2026-q4", date(2026, 10, 1), date(2026, 12, 31), "quarter"),
+    ("2026", date(2026, 1, 1), date(2026, 12, 31), "year"),
+    ("2026-W01", date(2025, 12, 29), date(2026, 1, 4), "week"),    # ISO week 1 of 2026 begins in 2025
+    ("2026-W10", date(2026, 3, 2), date(2026, 3, 8), "week"),
+    ("2026-W53", date(2026, 12, 28), date(2027, 1, 3), "week"),    # 2026 has 53 ISO weeks
+])
+def test_plan_periods(text, start, end, kind):
+    assert parse_period(text) == (start, end, kind)
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-Q5", "2025-W53", "03.2026", "26"])
+def test_bad_plan_periods(text):
+    with pytest.raises(ValueError):
+        parse_period(text)
+
+
+def test_phone_numbers_one_number_many_spellings():
+    spellings = ["+7 (495) 123-45-67", "84951234567", "7 495 123 45 67", "+74951234567"]
+    assert {normalize_number(n) for n in spellings} == {"74951234567"}
+    assert normalize_number("8 800 555-35-35") == "78005553535"
+    assert normalize_number("reg133788") == "reg133788"      # a SIP line, not a phone
+    assert normalize_number("  ") is None
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+def test_spend_csv_bad_rows_reported_good_rows_used(tmp_path):
+    path = write(tmp_path, "spend.csv", "\n".join([
+        "month,channel,amount,currency",          # line 1
+        '2026-03,WEB,"108 000",RUB',               # 2 good
+        '2026-03,CALL,"12 500,50",rur',            # 3 good: RUR is RUB
+        "2026-3x,WEB,100,RUB",                     # 4 bad month
+        "2026-03,,100,RUB",                        # 5 no channel
+        "2026-03,WEB,-5,RUB",                      # 6 negative
+        '2026-03,WEB,"1,234.50",RUB',              # 7 mixes separators
+        "2026-03,WEB,100,рубли",                   # 8 not a currency code
+        "2026-03,WEB,1,234,RUB",                   # 9 an unquoted comma decimal: one cell too many
+        "",
+        "2026-04,WEB,100,",                        # 11 no currency, no base currency
+    ]))
+    rows, problems = read_spend(Path(path))
+    assert [(r.month, r.channel, r.amount, r.currency, r.line) for r in rows] == [
+        (date(2026, 3, 1), "WEB", 108000.0, "RUB", 2), (date(2026, 3, 1), "CALL", 12500.5, "RUB", 3)]
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{path}:{n}" for n in (4, 5, 6, 7, 8, 9, 11)]
+    assert "is not YYYY-MM" in problems[0] and "no channel" in problems[1] and "negative" in problems[2]
+    assert "mixes" in problems[3] and "three-letter" in problems[4] and "more cells" in problems[5]
+    assert "no currency" in problems[6] and all(p.endswith("row skipped") for p in problems)
+
+
+def test_spend_semicolon_csv_from_excel_and_base_currency_default(tmp_path):
+    path = write(tmp_path, "spend.csv", "\ufeffMonth;Channel;Amount\n2026-03;Веб-сайт;12 000,75\n")
+    rows, problems = read_spend(Path(path), base_currency="RUB")
+    assert problems == [] and [(r.channel, r.amount, r.currency) for r in rows] == [("Веб-сайт", 12000.75, "RUB")]
+
+
+def test_spend_toml_rows_with_their_lines(tmp_path):
+    path = write(tmp_path, "spend.toml", """
+[[spend]]
+month = "2026-03"
+channel = "WEB"
+amount = 50000
+currency = "RUB"
+
+[[spend]]
+month = "2026-03"
+channel = "ADVERTISING"
+amount = "1 000,50"
+currency = "USD"
+
+[[spend]]
+month = "March"
+channel = "WEB"
+amount = 1
+currency = "RUB"
+""")
+    rows, problems = read_spend(Path(path))
+    assert [(r.channel, r.amount, r.currency, r.line) for r in rows] == [
+        ("WEB", 50000.0, "RUB", 2), ("ADVERTISING", 1000.5, "USD", 8)]
+    assert problems == [f"{path}:14: month 'March' is not YYYY-MM; row skipped"]
+
+
+def test_a_missing_or_headless_file_is_one_clear_error(tmp_path):
+    with pytest.raises(InputFileError, match="not found") as missing:
+        read_spend(tmp_path / "nope.csv")
+    assert isinstance(missing.value, ConfigError)
+    with pytest.raises(InputFileError, match="lacks amount"):
+        read_spend(Path(write(tmp_path, "s.csv", "month,channel,sum\n2026-03,WEB,1\n")))
+    with pytest.raises(InputFileError, match="not valid TOML"):
+        read_plan(Path(write(tmp_path, "p.toml", "[[plan]\n")))
+    with pytest.raises(InputFileError, match=".csv or a .toml"):
+        read_plan(Path(write(tmp_path, "p.xlsx", "")))
+
+
+def test_plan_rows(tmp_path):
+    path = write(tmp_path, "plan.csv", "\n".join([
+        "period,metric,target,channel,manager,currency",
+        "2026-03,leads,20,,,",                     # 2
+        "2026-Q1,revenue,\"1 500 000\",WEB,5,",     # 3: revenue in the base currency
+        "2026-W10,calls,40,,Ольга Кузнецова,",      # 4
+        "2026-03,visits,10,,,",                    # 5 unknown metric
+        "2026-03,leads,0,,,",                      # 6 target must be above zero
+        "2026-14,leads,5,,,",                      # 7 bad period
+        "2026,revenue,100,,,EURO",                 # 8 bad currency
+    ]))
+    plans, problems = read_plan(Path(path), base_currency="RUB")
+    assert [(p.period_kind, p.metric, p.target, p.channel, p.manager, p.currency) for p in plans] == [
+        ("month", "leads", 20.0, None, None, None), ("quarter", "revenue", 1500000.0, "WEB", "5", "RUB"),
+        ("week", "calls", 40.0, None, "Ольга Кузнецова", None)]
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{path}:{n}" for n in (5, 6, 7, 8)]
+    assert "unknown metric 'visits'; one of leads, deals" in problems[0]
+    _, problems = read_plan(Path(path))
+    assert f"{path}:3: no currency (and no kpis.base_currency to assume); row skipped" in problems
+
+
+# -- into the refresh connection ------------------------------------------------------------------
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE statuses (entity_id VARCHAR, status_id VARCHAR, name VARCHAR, deleted BOOLEAN)")
+    con.execute("INSERT INTO statuses VALUES ('SOURCE', 'WEB', 'Веб-сайт', false), "
+                "('SOURCE', 'ADVERTISING', 'Реклама', false), ('SOURCE', 'OLD', 'Старый', true), "
+                "('STATUS', 'NEW', 'Новый', false)")
+    con.execute("CREATE TABLE users (id BIGINT, name VARCHAR, last_name VARCHAR, deleted BOOLEAN)")
+    con.execute("INSERT INTO users VALUES (5, 'Ольга', 'Кузнецова', false), (6, 'Иван', 'Петров', false), "
+                "(7, 'Иван', 'Петров', false)")
+    yield con
+    con.close()
+
+
+def settings(**kpis):
+    return load_settings(read_file=False, portal={"webhook_url": WEBHOOK}, kpis=kpis)
+
+
+def test_load_inputs_names_channels_as_the_kpi_tables_do(con, tmp_path):
+    spend = write(tmp_path, "spend.csv", "month,channel,amount,currency\n"
+                  "2026-03,WEB,100,RUB\n2026-03,реклама,200,USD\n2026-03,Яндекс Директ,300,RUB\n"
+                  "2026-03,Телевизор,400,RUB\n2026-03,OLD,1,RUB\n")
+    problems = load_inputs(con, settings(
+        spend_file=spend, base_currency="rub", currency_rates={"USD": 90, "EUR": 0, "XX": 1},
+        tracking_numbers={"+7 (495) 111-22-33": "Яндекс Директ", "84951112233": "Реклама",
+                          "8 (495) 222-33-44": "ADVERTISING", "phone": "WEB"}))
+    assert con.execute("SELECT * FROM input_spend ORDER BY amount").fetchall() == [
+        (date(2026, 3, 1), "OLD", 1.0, "RUB"),                  # a deleted source is no source
+        (date(2026, 3, 1), "Веб-сайт", 100.0, "RUB"), (date(2026, 3, 1), "Реклама", 200.0, "USD"),
+        (date(2026, 3, 1), "Яндекс Директ", 300.0, "RUB"),     # a tracking channel
+        (date(2026, 3, 1), "Телевизор", 400.0, "RUB")]
+    assert sorted(con.execute("SELECT * FROM input_tracking").fetchall()) == [
+        ("74951112233", "Яндекс Директ"), ("74952223344", "Реклама"), ("phone", "Веб-сайт")]
+    assert sorted(con.execute("SELECT * FROM input_rates").fetchall()) == [
+        ("RUB", 1.0, "RUB"), ("USD", 90.0, "RUB")]
+    assert problems == [
+        "kpis.tracking_numbers: '84951112233' is the number '+7 (495) 111-22-33' again with another channel; "
+        "'Яндекс Директ' kept",
+        "kpis.currency_rates.EUR: rate 0.0 must be a number above zero; that currency stays apart",
+        "kpis.currency_rates.XX: currency 'XX' is not a three-letter code such as RUB; that currency stays apart",
+        f"{spend}:5: channel 'Телевизор' is neither a source of the portal nor a tracking channel: "
+        "its spend counts with no leads",
+        f"{spend}:6: channel 'OLD' is neither a source of the portal nor a tracking channel: "
+        "its spend counts with no leads",
+    ]
+    assert con.execute("SELECT count(*) FROM input_plan").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM input_clock").fetchall() == [(0,)]
+
+
+def test_load_inputs_plan_managers_channels_duplicates_and_clock(con, tmp_path):
+    plan = write(tmp_path, "plan.toml", "\n".join(
+        f'[[plan]]\nperiod = "{p}"\nmetric = "{m}"\ntarget = {t}\n{extra}\n' for p, m, t, extra in [
+            ("2026-03", "leads", 10, 'channel = "web"'),                   # line 1
+            ("2026-03", "leads", 12, 'channel = "Веб-сайт"'),              # 7: the same plan again
+            ("2026-03", "won_deals", 3, 'manager = "кузнецова ольга"'),    # 13
+            ("2026-03", "won_deals", 3, 'manager = "#6"'),                 # 19
+            ("2026-03", "won_deals", 3, 'manager = "Иван Петров"'),        # 25: two users of that name
+            ("2026-03", "won_deals", 3, 'manager = "42"'),                 # 31: no such user
+            ("2026-03", "leads", 3, 'channel = "Радио"'),                  # 37: no such channel
+            ("2026-03", "revenue", 1000, ''),                              # 43: no currency at all
+        ]))
+    problems = load_inputs(con, settings(plan_file=plan), now=datetime(2026, 3, 11))
+    assert con.execute("SELECT period_start, period_end, period_kind, metric, target, channel, manager, "
+                       "manager_id, currency FROM input_plan").fetchall() == [
+        (date(2026, 3, 1), date(2026, 3, 31), "month", "leads", 10.0, "Веб-сайт", None, None, None),
+        (date(2026, 3, 1), date(2026, 3, 31), "month", "won_deals", 3.0, None, "Ольга Кузнецова #5", 5, None),
+        (date(2026, 3, 1), date(2026, 3, 31), "month", "won_deals", 3.0, None, "Иван Петров #6", 6, None),
+    ]
+    assert problems == [
+        f"{plan}:43: no currency (and no kpis.base_currency to assume); row skipped",
+        f"{plan}:7: the same target as line 1 (period, metric, channel, manager); row skipped",
+        f"{plan}:25: manager 'Иван Петров' names 2 users; write the user ID (#6); row skipped",
+        f"{plan}:31: manager '42': the portal has no user #42; row skipped",
+        f"{plan}:37: channel 'Радио' is neither a source of the portal nor a tracking channel; row skipped",
+    ]
+    assert con.execute("SELECT * FROM input_clock").fetchall() == [(datetime(2026, 3, 11),)]
+
+
+def test_load_inputs_missing_file_stops_with_the_config_key(con, tmp_path):
+    with pytest.raises(InputFileError, match=r"plan file .*nope\.csv not found \(kpis\.plan_file\)"):
+        load_inputs(con, settings(plan_file=str(tmp_path / "nope.csv")))
+
+
+def test_rates_without_a_base_currency_are_reported_not_guessed(con):
+    problems = load_inputs(con, settings(currency_rates={"USD": 90}))
+    assert problems == ["kpis.currency_rates ignored: no kpis.base_currency to convert into"]
+    assert con.execute("SELECT count(*) FROM input_rates").fetchall() == [(0,)]
