@@ -1,0 +1,63 @@
+-- Marketing tables beyond kpi_leads and kpi_deals: rejections (M6) and the contact base (M7).
+-- M3 and M4 read kpi_leads as it is.
+
+-- The rejection reason field is a setting (settings.kpis.rejection_field). SQL cannot see the
+-- config, so it is read from a session table kpi_settings(key, value) that the refresh is
+-- expected to fill before the families run; created empty here when it did not, so that a
+-- portal without the setting still gets its rejections by status and stage.
+CREATE TEMP TABLE IF NOT EXISTS kpi_settings (key VARCHAR, value VARCHAR);
+
+-- kpi_rejections: one row per live lost lead (final negative status) and per live lost deal
+-- (a stage of semantics F in the pipeline it is in now), dated by creation so that a cohort's
+-- losses stand next to its volume. Lost is semantics, never a status name: a custom
+-- "not our client" status of semantics F is a loss, an "Анализ причины провала" stage too.
+-- A deal reopened after a loss is open now and is not here; recurring templates and deleted
+-- rows never reached kpi_leads/kpi_deals.
+CREATE OR REPLACE TABLE kpi_rejections AS
+WITH setting AS (
+    SELECT max(value) AS field FROM kpi_settings WHERE key = 'rejection_field'
+),
+lost AS (
+    SELECT 'lead' AS kind, lead_id AS record_id, created_at, status AS stage, NULL::VARCHAR AS pipeline,
+           channel, utm_source, utm_medium, utm_campaign, manager
+    FROM kpi_leads WHERE junk
+    UNION ALL
+    SELECT 'deal', deal_id, created_at, stage, pipeline,
+           channel, utm_source, utm_medium, utm_campaign, manager
+    FROM kpi_deals WHERE lost
+),
+-- Only the lost records' payloads, and none at all when no field is configured: raw_records is
+-- the widest table of the warehouse.
+reason AS (
+    SELECT l.kind, l.record_id,
+           nullif(trim(json_extract_string(r.payload, '$.' || s.field)), '') AS reason
+    FROM lost l
+    JOIN setting s ON s.field IS NOT NULL
+    JOIN raw_records r ON r.entity = l.kind AND r.id = CAST(l.record_id AS VARCHAR)
+)
+SELECT l.*, coalesce(r.reason, '(none)') AS reason
+FROM lost l
+LEFT JOIN reason r USING (kind, record_id);
+
+-- kpi_contact_base: one row per live contact and per live company by its creation, plus one
+-- empty row per local day from the first of them to today. The empty days give every period a
+-- row: without them a month with no new contacts would be missing from the cut, and the next
+-- month's previous-period join would find nothing where the base was in fact unchanged.
+CREATE OR REPLACE TABLE kpi_contact_base AS
+WITH born AS (
+    SELECT 'contact' AS kind, id AS record_id, local_time(date_create) AS created_at
+    FROM contacts WHERE NOT deleted AND date_create IS NOT NULL
+    UNION ALL
+    SELECT 'company', id, local_time(date_create)
+    FROM companies WHERE NOT deleted AND date_create IS NOT NULL
+),
+span AS (
+    SELECT CAST(min(created_at) AS DATE) AS first_day,
+           greatest(CAST(max(created_at) AS DATE), CAST(local_time(now()) AS DATE)) AS last_day
+    FROM born
+)
+SELECT kind, record_id, created_at FROM born
+UNION ALL
+SELECT NULL, NULL, unnest(generate_series(CAST(first_day AS TIMESTAMP), CAST(last_day AS TIMESTAMP), INTERVAL 1 DAY))
+FROM span
+WHERE first_day IS NOT NULL;
