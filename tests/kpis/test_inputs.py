@@ -7,7 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from b24metrics import pipeline
 from b24metrics.config import load_settings
+from b24metrics.extract import STREAMS
 from b24metrics.errors import ConfigError
 from b24metrics.kpis.families import money, telephony
 from b24metrics.kpis.inputs import (
@@ -43,6 +45,17 @@ def refresh_with_inputs(s, settings, now: datetime | None = None) -> list[str]:
         for name in telephony.SQL + money.SQL:
             con.execute(sql_text(name))
     return problems
+
+
+def delete_on_portal(s, **gone: list[int]) -> None:
+    """After s.sync(): records removed on the portal (leads=[...], deals=[...]); a real ID sweep
+    marks them deleted in the warehouse. Rebuild the KPI tables after it."""
+    with s.state.lock:
+        for table, ids in gone.items():
+            for record_id in ids:
+                getattr(s.state, table).pop(record_id)
+    with pipeline.open_client(s.settings()) as client:
+        pipeline.sweep(client, s.warehouse, list(STREAMS.values()))
 
 
 # -- values ---------------------------------------------------------------------------------------
