@@ -244,13 +244,12 @@ def losses_with_reasons(s):
 
 
 def test_rejection_reason_field_read_from_the_payload(s):
-    # How the refresh is to hand marketing.sql the setting: a session table kpi_settings(key, value)
-    # filled before the families run. Until refresh.py does so, the table is filled here.
+    # How the refresh is to hand marketing.sql the setting: a TEMP table input_rejection_field(field)
+    # filled by inputs.load_inputs before the families run. Until it does, the table is filled here.
     losses_with_reasons(s)
     with s.warehouse.transaction() as con:
         set_local_time(con, "portal")
-        con.execute("CREATE OR REPLACE TEMP TABLE kpi_settings AS SELECT 'rejection_field' AS key, ? AS value",
-                    [REASON])
+        con.execute("CREATE OR REPLACE TEMP TABLE input_rejection_field AS SELECT ? AS field", [REASON])
         con.execute(sql_text("marketing.sql"))
     assert s.sql("SELECT kind, reason, count(*) FROM kpi_rejections GROUP BY ALL ORDER BY ALL") == [
         ("deal", "выбрали конкурента", 1),
@@ -259,8 +258,9 @@ def test_rejection_reason_field_read_from_the_payload(s):
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="needs refresh.py to pass settings.kpis.rejection_field to the SQL "
-                   "(kpi_settings) and catalogue.DIMENSIONS to offer 'reason'")
+@pytest.mark.xfail(strict=True, reason="needs settings.kpis.rejection_field in the TEMP table "
+                   "input_rejection_field (inputs.load_inputs, called by refresh_kpis) and 'reason' in "
+                   "catalogue.DIMENSIONS")
 def test_rejections_cut_by_the_configured_reason_field(s):
     losses_with_reasons(s)
     leads = in_period(s.rows("lead_rejections", period="month", by="reason"), "reason", "2026-03-01")

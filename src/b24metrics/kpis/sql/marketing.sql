@@ -1,11 +1,11 @@
 -- Marketing tables beyond kpi_leads and kpi_deals: rejections (M6) and the contact base (M7).
 -- M3 and M4 read kpi_leads as it is.
 
--- The rejection reason field is a setting (settings.kpis.rejection_field). SQL cannot see the
--- config, so it is read from a session table kpi_settings(key, value) that the refresh is
--- expected to fill before the families run; created empty here when it did not, so that a
--- portal without the setting still gets its rejections by status and stage.
-CREATE TEMP TABLE IF NOT EXISTS kpi_settings (key VARCHAR, value VARCHAR);
+-- The rejection reason field (settings.kpis.rejection_field, a UF_CRM_ name) comes the way the
+-- other inputs do: kpis/inputs.py:load_inputs() is to put it in this table, one row, before the
+-- family files run. Declared here too so that a refresh without it still runs: empty means no
+-- field, and every loss has the reason "(none)".
+CREATE TEMP TABLE IF NOT EXISTS input_rejection_field (field VARCHAR);
 
 -- kpi_rejections: one row per live lost lead (final negative status) and per live lost deal
 -- (a stage of semantics F in the pipeline it is in now), dated by creation so that a cohort's
@@ -15,7 +15,7 @@ CREATE TEMP TABLE IF NOT EXISTS kpi_settings (key VARCHAR, value VARCHAR);
 -- rows never reached kpi_leads/kpi_deals.
 CREATE OR REPLACE TABLE kpi_rejections AS
 WITH setting AS (
-    SELECT max(value) AS field FROM kpi_settings WHERE key = 'rejection_field'
+    SELECT max(field) AS field FROM input_rejection_field
 ),
 lost AS (
     SELECT 'lead' AS kind, lead_id AS record_id, created_at, status AS stage, NULL::VARCHAR AS pipeline,
