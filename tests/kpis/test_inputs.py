@@ -34,11 +34,12 @@ def write(directory: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def refresh_with_inputs(s, settings, now: datetime | None = None) -> list[str]:
-    """The KPI refresh, then the inputs loaded and the telephony and money tables rebuilt on one
-    connection: what refresh_kpis does once it calls load_inputs. `now` fixes the clock of the
-    plan forecast (portal wall clock). Returns the input problems."""
-    refresh_kpis(s.warehouse, settings)
+def refresh_with_inputs(s, settings, now: datetime | None = None, *, full: bool = True) -> list[str]:
+    """The KPI refresh (unless not `full`), then the inputs loaded and the telephony and money
+    tables rebuilt on one connection: what refresh_kpis does once it calls load_inputs. `now`
+    fixes the clock of the plan forecast (portal wall clock). Returns the input problems."""
+    if full:
+        refresh_kpis(s.warehouse, settings)
     with s.warehouse.transaction() as con:
         set_local_time(con, settings.kpis.timezone)
         problems = load_inputs(con, settings, now=now)
@@ -241,6 +242,7 @@ def test_load_inputs_names_channels_as_the_kpi_tables_do(con, tmp_path):
     ]
     assert con.execute("SELECT count(*) FROM input_plan").fetchall() == [(0,)]
     assert con.execute("SELECT count(*) FROM input_clock").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM input_rejection_field").fetchall() == [(0,)]
 
 
 def test_load_inputs_plan_managers_channels_duplicates_and_clock(con, tmp_path):
@@ -278,6 +280,7 @@ def test_load_inputs_missing_file_stops_with_the_config_key(con, tmp_path):
 
 
 def test_rates_without_a_base_currency_are_reported_not_guessed(con):
-    problems = load_inputs(con, settings(currency_rates={"USD": 90}))
+    problems = load_inputs(con, settings(currency_rates={"USD": 90}, rejection_field="UF_CRM_REASON"))
     assert problems == ["kpis.currency_rates ignored: no kpis.base_currency to convert into"]
     assert con.execute("SELECT count(*) FROM input_rates").fetchall() == [(0,)]
+    assert con.execute("SELECT * FROM input_rejection_field").fetchall() == [("UF_CRM_REASON",)]

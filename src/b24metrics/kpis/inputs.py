@@ -14,6 +14,7 @@ telephony and money SQL read them:
     input_tracking(number, channel)
     input_rates(currency, rate DOUBLE, base_currency)
     input_clock(now_local TIMESTAMP)     -- a fixed "now" for the plan forecast (tests); else empty
+    input_rejection_field(field)         -- kpis.rejection_field, when set (marketing.sql, M6)
 
 Channels are stored the way the KPI tables name them: a SOURCE_ID code or a source name of the
 portal becomes the source's name; any other text (a tracking channel such as "Яндекс Директ")
@@ -386,6 +387,7 @@ _TABLES = {
     "input_tracking": "number VARCHAR, channel VARCHAR",
     "input_rates": "currency VARCHAR, rate DOUBLE, base_currency VARCHAR",
     "input_clock": "now_local TIMESTAMP",
+    "input_rejection_field": "field VARCHAR",
 }
 
 
@@ -449,6 +451,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
 
     if now is not None:
         _insert(con, "input_clock", [(now,)])
+    if kpis.rejection_field:
+        _insert(con, "input_rejection_field", [(kpis.rejection_field,)])
     for problem in problems:
         log.warning("input: %s", problem)
     return problems
