@@ -18,7 +18,7 @@ KPIS = [
         title="Calls per channel", title_ru="Звонки по каналам",
         definition="incoming calls per channel of the tracking number they came to: answered (code 200), "
                    "missed, mean talk time of the answered ones",
-        table="kpi_calls", date="started_at", where="incoming", dims=CALL_DIMS,
+        table="kpi_calls", date="started_at", where="incoming AND per_call", dims=CALL_DIMS,
         measures=(
             Measure("calls", "count(*)", title="incoming calls"),
             Measure("answered", "count(*) FILTER (WHERE answered)", title="answered"),
@@ -34,7 +34,7 @@ KPIS = [
         title="Calls to sales", title_ru="Звонки → продажи",
         definition="per tracking number: incoming calls, the leads they brought (first call), the deals "
                    "won from them and the clients who bought; counted in the month of the call",
-        table="kpi_call_sales", date="started_at", dims=CALL_DIMS,
+        table="kpi_calls", date="started_at", where="incoming", dims=CALL_DIMS,
         measures=(
             Measure("calls", "count(DISTINCT call_id)", title="incoming calls"),
             Measure("leads", "count(DISTINCT lead_id)", title="leads from the calls"),

@@ -1,4 +1,4 @@
--- Telephony and call tracking (T1, T2): kpi_calls, kpi_call_sales, kpi_call_money.
+-- Telephony and call tracking (T1, T2): kpi_calls, kpi_call_money.
 -- The input tables come from kpis/inputs.py:load_inputs() on this connection; declaring them
 -- here keeps a refresh that did not load them working (no tracking map, no spend).
 CREATE TEMP TABLE IF NOT EXISTS input_tracking (number VARCHAR, channel VARCHAR);
@@ -13,74 +13,84 @@ CREATE OR REPLACE TEMP MACRO phone_key(n) AS CASE
     WHEN length(phone_digits(n)) = 11 AND phone_digits(n) LIKE '8%' THEN '7' || substr(phone_digits(n), 2)
     ELSE nullif(phone_digits(n), '') END;
 
--- kpi_calls: every call. Only incoming calls (CALL_TYPE 2, or 3 = redirected) answer an advert,
--- so only they take the channel of the number they came to; an outgoing call or a callback
--- (4: the portal dials the client) goes out on whatever line is free and says nothing about a
--- channel. Missed = any failed code but 200; NULL is no answer either.
+-- kpi_calls: every call, and what came of it. Only incoming calls (CALL_TYPE 2, or 3 =
+-- redirected) answer an advert, so only they take the channel of the number they came to and
+-- only they are credited with sales; an outgoing call or a callback (4: the portal dials the
+-- client) goes out on whatever line is free. Missed = any failed code but 200; NULL is no
+-- answer either.
+-- Sales, first touch: a lead belongs to the first incoming call bound to it; a won deal to the
+-- first incoming call bound to its lead, to itself, or - on a portal without leads - to its
+-- contact or company before the deal was opened. A client is the deal's company, else its
+-- contact, else its lead, else the deal itself. A call credited with several won deals has a
+-- row for each: per_call marks one row per call, and sales are counted distinct.
 CREATE OR REPLACE TABLE kpi_calls AS
+WITH line AS (            -- a portal has a handful of numbers: normalize each once, not per call
+    SELECT portal_number, phone_key(portal_number) AS number
+    FROM (SELECT DISTINCT portal_number FROM calls)
+),
+manager AS (
+    SELECT id, coalesce(nullif(trim(concat_ws(' ', name, last_name)), '') || ' #' || id, '#' || id) AS manager
+    FROM users
+),
+incoming AS (             -- the bound incoming calls, with only what attribution needs
+    SELECT id AS call_id, call_start_date AS began, upper(crm_entity_type) AS entity, crm_entity_id AS entity_id
+    FROM calls WHERE call_type IN (2, 3) AND crm_entity_id > 0
+),
+lead_call AS (
+    SELECT l.lead_id, arg_min(i.call_id, (i.began, i.call_id)) AS call_id
+    FROM incoming i JOIN kpi_leads l ON l.lead_id = i.entity_id
+    WHERE i.entity = 'LEAD'
+    GROUP BY 1
+),
+won AS (
+    SELECT deal_id, lead_id, contact_id, company_id, created_at, amount, currency FROM kpi_deals WHERE won
+),
+candidate AS (            -- equi-joins, one per binding: an OR join would loop over all pairs
+    SELECT d.deal_id, i.call_id, i.began FROM won d
+    JOIN incoming i ON i.entity = 'LEAD' AND i.entity_id = d.lead_id
+    UNION ALL
+    SELECT d.deal_id, i.call_id, i.began FROM won d
+    JOIN incoming i ON i.entity = 'DEAL' AND i.entity_id = d.deal_id
+    UNION ALL
+    SELECT d.deal_id, i.call_id, i.began FROM won d
+    JOIN incoming i ON i.entity = 'CONTACT' AND i.entity_id = d.contact_id AND local_time(i.began) <= d.created_at
+    UNION ALL
+    SELECT d.deal_id, i.call_id, i.began FROM won d
+    JOIN incoming i ON i.entity = 'COMPANY' AND i.entity_id = d.company_id AND local_time(i.began) <= d.created_at
+),
+sale AS (
+    SELECT c.call_id, d.deal_id,
+           coalesce('company ' || d.company_id, 'contact ' || d.contact_id, 'lead ' || d.lead_id,
+                    'deal ' || d.deal_id) AS client,
+           d.amount, d.currency,
+           row_number() OVER (PARTITION BY c.call_id ORDER BY d.deal_id) AS n
+    FROM (SELECT deal_id, arg_min(call_id, (began, call_id)) AS call_id FROM candidate GROUP BY 1) c
+    JOIN won d ON d.deal_id = c.deal_id
+)
 SELECT c.id AS call_id,
        local_time(c.call_start_date) AS started_at,
        coalesce(c.call_type IN (2, 3), false) AS incoming,
-       coalesce(phone_key(c.portal_number), '(unknown)') AS tracking_number,
+       coalesce(n.number, '(unknown)') AS tracking_number,
        CASE WHEN NOT coalesce(c.call_type IN (2, 3), false) THEN '(outgoing)'
             ELSE coalesce(t.channel, '(untracked number)') END AS channel,
-       coalesce(nullif(trim(concat_ws(' ', u.name, u.last_name)), '') || ' #' || c.portal_user_id,
-                '#' || c.portal_user_id, '(nobody)') AS manager,
+       coalesce(m.manager, '#' || c.portal_user_id, '(nobody)') AS manager,
        c.portal_user_id AS manager_id,
        coalesce(c.call_failed_code = '200', false) AS answered,
        coalesce(c.call_duration, 0) AS duration_s,
        upper(c.crm_entity_type) AS crm_entity_type,
-       c.crm_entity_id
-FROM calls c
-LEFT JOIN input_tracking t ON t.number = phone_key(c.portal_number)
-LEFT JOIN users u ON u.id = c.portal_user_id;
-
--- kpi_call_sales: incoming calls and what came of them, one row per call and won deal (a call
--- without a won deal: one row, deal NULL); count distinct call_id / lead_id / deal_id / client.
--- First touch: a lead belongs to the first incoming call bound to it; a won deal to the first
--- incoming call bound to its lead, to itself, or - on a portal without leads - to its contact
--- or company before the deal was opened. A client is the deal's company, else its contact,
--- else its lead, else the deal itself.
-CREATE OR REPLACE TABLE kpi_call_sales AS
-WITH incoming AS (
-    SELECT * FROM kpi_calls WHERE incoming
-),
-lead_call AS (
-    SELECT l.lead_id, arg_min(i.call_id, (i.started_at, i.call_id)) AS call_id
-    FROM incoming i JOIN kpi_leads l ON l.lead_id = i.crm_entity_id
-    WHERE i.crm_entity_type = 'LEAD'
-    GROUP BY 1
-),
-won AS (
-    SELECT * FROM kpi_deals WHERE won
-),
-candidate AS (            -- equi-joins, one per binding: an OR join would loop over all pairs
-    SELECT d.deal_id, i.call_id, i.started_at FROM won d
-    JOIN incoming i ON i.crm_entity_type = 'LEAD' AND i.crm_entity_id = d.lead_id
-    UNION ALL
-    SELECT d.deal_id, i.call_id, i.started_at FROM won d
-    JOIN incoming i ON i.crm_entity_type = 'DEAL' AND i.crm_entity_id = d.deal_id
-    UNION ALL
-    SELECT d.deal_id, i.call_id, i.started_at FROM won d
-    JOIN incoming i ON i.crm_entity_type = 'CONTACT' AND i.crm_entity_id = d.contact_id AND i.started_at <= d.created_at
-    UNION ALL
-    SELECT d.deal_id, i.call_id, i.started_at FROM won d
-    JOIN incoming i ON i.crm_entity_type = 'COMPANY' AND i.crm_entity_id = d.company_id AND i.started_at <= d.created_at
-),
-deal_call AS (
-    SELECT deal_id, arg_min(call_id, (started_at, call_id)) AS call_id FROM candidate GROUP BY 1
-)
-SELECT i.call_id, i.started_at, i.tracking_number, i.channel, i.manager, i.manager_id, i.answered,
+       c.crm_entity_id,
+       coalesce(s.n, 1) = 1 AS per_call,
        lc.lead_id,
-       d.deal_id,
-       coalesce('company ' || d.company_id, 'contact ' || d.contact_id, 'lead ' || d.lead_id,
-                'deal ' || d.deal_id) AS client,
-       d.amount,
-       d.currency
-FROM incoming i
-LEFT JOIN lead_call lc ON lc.call_id = i.call_id
-LEFT JOIN deal_call dc ON dc.call_id = i.call_id
-LEFT JOIN won d ON d.deal_id = dc.deal_id;
+       s.deal_id,
+       s.client,
+       s.amount,
+       s.currency
+FROM calls c
+LEFT JOIN line n ON n.portal_number = c.portal_number
+LEFT JOIN input_tracking t ON t.number = n.number
+LEFT JOIN manager m ON m.id = c.portal_user_id
+LEFT JOIN lead_call lc ON lc.call_id = c.id
+LEFT JOIN sale s ON s.call_id = c.id;
 
 -- kpi_call_money: per tracking number and month of the calls (the deals they brought are
 -- counted in the month of the call, however late they were won), per currency: the revenue
@@ -95,7 +105,7 @@ WITH per_number AS (
            count(DISTINCT call_id) AS calls,
            count(DISTINCT deal_id) AS won_deals,
            count(DISTINCT client) FILTER (WHERE deal_id IS NOT NULL) AS clients
-    FROM kpi_call_sales
+    FROM kpi_calls WHERE incoming
     GROUP BY ALL
 ),
 shared AS (
@@ -113,8 +123,8 @@ money AS (
     UNION ALL
     SELECT CAST(date_trunc('month', c.started_at) AS DATE), c.tracking_number,
            coalesce(r.base_currency, c.currency), 0, c.amount * coalesce(r.rate, 1)
-    FROM kpi_call_sales c LEFT JOIN input_rates r ON r.currency = c.currency
-    WHERE c.deal_id IS NOT NULL
+    FROM kpi_calls c LEFT JOIN input_rates r ON r.currency = c.currency
+    WHERE c.incoming AND c.deal_id IS NOT NULL
 ),
 cells AS (
     SELECT month, tracking_number, currency, sum(spend) AS spend, sum(revenue) AS revenue
