@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
 import sys
 import tempfile
@@ -20,7 +22,7 @@ from rich.text import Text
 from b24metrics import __version__, errors, pipeline
 from b24metrics.config import Settings, load_settings
 from b24metrics.extract import STREAMS
-from b24metrics.kpis import grades_by_source, refresh_grades
+from b24metrics.kpis import PERIODS, catalogue, cut, find, grades_by_source, refresh_kpis
 from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
 from b24metrics.warehouse import Warehouse, read_bookmarks
@@ -234,6 +236,7 @@ def sync(
             report.streams = pipeline.sync(client, warehouse, streams, settings, full=full, since=since,
                                            progress=progress)
             swept = pipeline.sweep(client, warehouse, streams) if sweep else []
+    kpis = refresh_kpis(warehouse, settings)
     out.print(_sync_table(report.streams))
     for s in swept:
         out.print(f"{s.stream}: {s.portal_ids} IDs on the portal, {s.deleted} newly deleted, {s.revived} back again")
@@ -241,6 +244,7 @@ def sync(
               f"{report.time_limited} by a method's time limit (429), {report.retries} retries, "
               f"{sum(r.quarantined for r in report.streams)} values quarantined, "
               f"{sum(r.unresolved for r in report.streams)} naming an unknown status or source, {report.seconds:.1f} s")
+    out.print(f"KPI tables rebuilt in {sum(kpis.seconds.values()):.1f} s; {kpis.graded} leads graded")
 
 
 @app.command()
@@ -277,14 +281,95 @@ def _when(moment) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
+KPI_FORMATS = ("table", "csv", "json")
+
+
 @app.command()
-def kpi() -> None:
-    """Recompute the lead grades from the warehouse and show the grade mix by source."""
+def kpi(
+    name: Optional[str] = typer.Argument(
+        None, help="A KPI by name or code (leads_by_channel, M1, s1 ...); `list` lists them all. "
+                   "Without it: rebuild the KPI tables and show the lead grade mix."),
+    period: str = typer.Option("month", "--period", help="day, week (ISO), month, quarter, year or all."),
+    by: Optional[str] = typer.Option(None, "--by", help="Cut by one dimension: channel, manager, pipeline ... "
+                                                        "(`kpi list` shows what each KPI offers)."),
+    since: Optional[datetime] = typer.Option(None, "--since", help="First period to show (its start date)."),
+    until: Optional[datetime] = typer.Option(None, "--until", help="Show periods that start before this date."),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    refresh: bool = typer.Option(False, "--refresh", help="Rebuild the KPI tables first (sync does it too)."),
+) -> None:
+    """Show any KPI of the catalogue by period and dimension, with the previous period and
+    the same period a year before. Periods begin at midnight in the portal's time zone."""
+    if fmt not in KPI_FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(KPI_FORMATS)}", param_hint="--format")
+    if name == "list":
+        out.print(_catalogue_table())
+        return
     settings = _settings()
     warehouse = pipeline.open_warehouse(settings)
-    graded = refresh_grades(warehouse, settings.grading)
-    out.print(_grades_table(grades_by_source(warehouse)))
-    out.print(f"{graded} leads graded")
+    if name is None or refresh:
+        done = refresh_kpis(warehouse, settings)
+        if name is None:
+            out.print(_grades_table(grades_by_source(warehouse)))
+            out.print(f"{done.graded} leads graded; KPI tables rebuilt in {sum(done.seconds.values()):.1f} s "
+                      f"(periods in {done.zone})")
+            return
+    try:
+        chosen = find(name)
+    except KeyError:
+        raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them", param_hint="NAME") from None
+    if period not in PERIODS:
+        raise typer.BadParameter(f"one of {', '.join(PERIODS)}", param_hint="--period")
+    with warehouse.connect(read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                           [chosen.table]).fetchall()[0][0]:
+            out.print("No KPI tables yet: run `b24metrics sync` or `b24metrics kpi --refresh`.")
+            raise typer.Exit(1)
+        try:
+            result = cut(con, chosen, period=period, by=by, since=since, until=until)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--by") from None
+    _print_cut(result, fmt)
+
+
+def _catalogue_table() -> Table:
+    table = Table(title="KPI catalogue")
+    for column in ("code", "name", "what it counts", "cut by"):
+        table.add_column(column, overflow="fold")
+    for k in catalogue().values():
+        table.add_row(k.code, k.name, k.definition, ", ".join(k.dims) or "-")
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}".replace(",", " ").rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _print_cut(result, fmt: str) -> None:
+    rows = result.rows
+    if result.note:
+        out.print(result.note)
+        return
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+        return
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        writer.writerows([[("" if v is None else v) for v in row.values()] for row in rows])
+        return
+    kpi = result.kpi
+    table = Table(title=f"{kpi.code} {kpi.title}: {kpi.definition}")
+    keys = [c for c in result.columns if not c.endswith(("_prev", "_yoy"))]
+    main = kpi.main.name
+    for column in keys + [f"{main} prev", f"{main} year before"]:
+        table.add_column(column, justify="left" if column in ("period", result.by, "currency") else "right")
+    for row in rows:
+        table.add_row(*[_cell(row[c]) for c in keys], _cell(row.get(f"{main}_prev")), _cell(row.get(f"{main}_yoy")))
+    out.print(table if rows else "No rows in this range.")
 
 
 @app.command()
@@ -340,12 +425,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
+    except typer.TyperException as exc:  # a bad option or argument: click's usage error, exit 2
+        exc.show()
+        sys.exit(exc.exit_code)
     except Exception as exc:  # the last net: one redacted line, the traceback only for DEBUG
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         log.debug("internal error", exc_info=True)
         _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
 

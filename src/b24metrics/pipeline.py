@@ -13,7 +13,7 @@ from b24metrics.config import Settings
 from b24metrics.errors import B24MetricsError
 from b24metrics.extract import STREAMS, Stream, StreamResult, SweepResult, sweep_deletes, sweepable, sync_streams
 from b24metrics.extract.runner import Progress
-from b24metrics.kpis import refresh_grades
+from b24metrics.kpis import refresh_kpis
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
 from b24metrics.warehouse import Warehouse, finish_run, start_run
@@ -137,10 +137,10 @@ def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Itera
 def run_cycle(
     client: PortalClient, warehouse: Warehouse, settings: Settings, *, progress: Progress | None = None
 ) -> CycleReport:
-    """Sync every stream, grade every lead, write the grades back; record the run."""
+    """Sync every stream, rebuild the KPI tables (grades included), write the grades back; record the run."""
     with recorded_run(warehouse, client, "cycle") as report:
         report.streams = sync(client, warehouse, list(STREAMS.values()), settings, progress=progress)
-        report.graded = refresh_grades(warehouse, settings.grading)
+        report.graded = refresh_kpis(warehouse, settings).graded
         if settings.writeback.enabled:
             report.fields, report.push = writeback(client, warehouse, settings, run_id=report.run_id)
     return report

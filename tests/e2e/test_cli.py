@@ -44,3 +44,26 @@ def test_sandbox_command_serves_a_portal_any_client_can_use():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def run_cli(args, env):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "b24metrics", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **env})
+
+
+def test_kpi_command_lists_cuts_and_refuses_unknown_cuts_with_exit_2(portals, tmp_path):
+    import json
+
+    portal = portals(seed=12, leads=300, rate=50.0, burst=50)
+    env = {"B24M_PORTAL__WEBHOOK_URL": portal.webhook_url, "B24M_PORTAL__RATE": "50",
+           "B24M_WAREHOUSE__PATH": str(tmp_path / "wh.duckdb")}
+    assert run_cli(["sync"], env).returncode == 0
+    listed = run_cli(["kpi", "list"], env)
+    assert listed.returncode == 0 and "leads_by_channel" in listed.stdout
+    as_json = run_cli(["kpi", "M1", "--period", "year", "--format", "json"], env)
+    rows = json.loads(as_json.stdout)
+    assert sum(r["leads"] for r in rows) == 300
+    bad = run_cli(["kpi", "M1", "--by", "planet"], env)
+    assert bad.returncode == 2 and "cannot be cut by 'planet'" in bad.stderr and "Traceback" not in bad.stderr

@@ -191,11 +191,13 @@ class _StreamPass:
         got = read_batch(client, s.method, select=s.select, filter=_filter(s, self.mark), id_field=s.id_field,
                          wrapper=s.wrapper, after_id=rng.after, upper_id=rng.upper, pages=pages,
                          style=s.style, extra=s.params)
-        return got, self.prepare(got.pages)
+        rows = self.prepare(got.pages)
+        got.pages = []  # the decoded answer is the bulk of a worker's memory: typed rows and JSON remain
+        return got, rows
 
-    def advance(self, rng: _Range, got: BatchRead) -> bool:
+    def advance(self, rng: _Range, got: BatchRead, rows: _Rows) -> bool:
         """Move the range's read position past an answer; True when it has more to read."""
-        read = sum(len(p.rows) for p in got.pages)
+        read = rows.typed.num_rows
         rng.after = got.last_id
         rng.done = got.done and got.error is None
         if not got.done:
@@ -330,7 +332,7 @@ def _read_ranges(client: PortalClient, passes: list[_StreamPass], workers: int) 
                 except Exception as exc:
                     failure = failure or exc
                     continue
-                more = p.advance(rng, got)
+                more = p.advance(rng, got, rows)
                 if isinstance(got.error, RetryError):
                     p.deferrals += 1
                     if p.deferrals > MAX_DEFERRALS:  # about half an hour of waiting: a person should look

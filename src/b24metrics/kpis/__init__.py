@@ -1,5 +1,9 @@
 """KPIs: plain SQL over the warehouse. Pure functions of it: no HTTP here."""
 
+from b24metrics.kpis.catalogue import Kpi, Measure, catalogue, find
+from b24metrics.kpis.cuts import PERIODS, Cut, cut
 from b24metrics.kpis.grade import compile_grading, grades_by_source, refresh_grades
+from b24metrics.kpis.refresh import KpiRefresh, refresh_kpis
 
-__all__ = ["compile_grading", "grades_by_source", "refresh_grades"]
+__all__ = ["PERIODS", "Cut", "Kpi", "KpiRefresh", "Measure", "catalogue", "compile_grading", "cut", "find",
+           "grades_by_source", "refresh_grades", "refresh_kpis"]

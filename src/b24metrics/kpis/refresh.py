@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import dataclass
 from importlib import resources
 
 import duckdb
@@ -56,11 +57,18 @@ def set_local_time(con: duckdb.DuckDBPyConnection, zone: str) -> str:
     return zone
 
 
-def refresh_kpis(warehouse: Warehouse, settings: Settings) -> dict[str, float]:
-    """Rebuild every KPI table; returns the seconds each step took."""
+@dataclass
+class KpiRefresh:
+    graded: int                      # leads graded
+    seconds: dict[str, float]        # per step: grades, facts, each family
+    zone: str                        # the time zone periods were cut in
+
+
+def refresh_kpis(warehouse: Warehouse, settings: Settings) -> KpiRefresh:
+    """Rebuild every KPI table."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    refresh_grades(warehouse, settings.grading)
+    graded = refresh_grades(warehouse, settings.grading)
     timings["grades"] = time.perf_counter() - began
     with warehouse.transaction() as con:
         zone = set_local_time(con, settings.kpis.timezone)
@@ -71,4 +79,4 @@ def refresh_kpis(warehouse: Warehouse, settings: Settings) -> dict[str, float]:
                 con.execute(sql_text(file))
             timings[name] = time.perf_counter() - began
     log.info("KPI tables rebuilt in %.2f s (portal time zone %s)", sum(timings.values()), zone)
-    return timings
+    return KpiRefresh(graded, timings, zone)

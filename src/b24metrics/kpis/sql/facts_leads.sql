@@ -20,6 +20,12 @@ moved AS (                        -- first time the lead left its initial status
     WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
     GROUP BY 1
 ),
+worked AS (                       -- leads that were once in a working status: neither the first nor a failure
+    SELECT DISTINCT owner_id AS lead_id
+    FROM lead_history
+    WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
+      AND coalesce(status_semantic_id, 'P') <> 'F'
+),
 deal_of AS (                      -- deals that came from the lead (deal.LEAD_ID)
     SELECT lead_id, count(*) AS deals, count(*) FILTER (WHERE stage_semantic_id = 'S') AS won_deals
     FROM deals WHERE NOT deleted AND NOT coalesce(is_recurring, false) AND lead_id > 0
@@ -38,8 +44,12 @@ SELECT l.id AS lead_id,
        l.status_id,
        coalesce(st.name, l.status_id) AS status,
        l.status_semantic_id AS semantic,
-       -- accepted into work (SAL): it left the initial status, or is already past it
-       (m.moved_at IS NOT NULL OR l.status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)) AS accepted,
+       -- accepted into work (SAL): it was once in a working status (not the first one, not a
+       -- failure), or is in one now, or was converted; a lead junked straight from the first
+       -- status was never accepted
+       (w.lead_id IS NOT NULL OR coalesce(d.deals, 0) > 0 OR l.status_semantic_id = 'S'
+        OR (l.status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
+            AND coalesce(l.status_semantic_id, 'P') <> 'F')) AS accepted,
        l.status_semantic_id = 'S' OR coalesce(d.deals, 0) > 0 AS converted,
        l.status_semantic_id = 'F' AS junk,
        coalesce(d.deals, 0) AS deals,
@@ -57,6 +67,7 @@ LEFT JOIN statuses st ON st.entity_id = 'STATUS' AND st.status_id = l.status_id 
 LEFT JOIN users u ON u.id = l.assigned_by_id
 LEFT JOIN contact c ON c.lead_id = l.id
 LEFT JOIN moved m ON m.lead_id = l.id
+LEFT JOIN worked w ON w.lead_id = l.id
 LEFT JOIN deal_of d ON d.lead_id = l.id
 LEFT JOIN lead_grades g ON g.lead_id = l.id
 WHERE NOT l.deleted;
