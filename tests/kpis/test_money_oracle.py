@@ -234,7 +234,8 @@ def test_revenue_plan_counts_unconverted_currencies_apart(s):
 
 def test_simple_crm_mode_cac_and_romi_without_leads(tmp_path):
     spend = write(tmp_path, "spend.csv", "month,channel,amount,currency\n2026-03,WEB,25000,RUB\n")
-    with Scenario(kpis={"spend_file": spend}) as s:
+    plan = write(tmp_path, "plan.csv", "period,metric,target\n2026-03,leads,10\n2026-03,won_deals,2\n")
+    with Scenario(kpis={"spend_file": spend, "plan_file": plan}) as s:
         contact = s.contact(created="2026-03-01 10:00")
         s.deal(created="2026-03-02 10:00", moved="2026-03-05 10:00", stage="WON", amount=100000,
                contact=contact, source="WEB")
@@ -243,3 +244,8 @@ def test_simple_crm_mode_cac_and_romi_without_leads(tmp_path):
         (web,) = s.rows("spend_return", period="month", by="channel")
         # no leads on the portal: no cost per lead; 25,000 / 1 client; (100,000 - 25,000) / 25,000
         assert (web["leads"], web["cpl"], web["cac"], web["romi"]) == (0, None, 25000.0, 300.0)
+        # a plan of leads says why it has nothing to show; a plan of won deals works: 1 of 2
+        leads = s.cut("plan_leads", period="month")
+        assert leads.rows == [] and "simple CRM mode" in leads.note
+        (won,) = s.rows("plan_won_deals", period="month")
+        assert (won["actual"], won["done_pct"]) == (1.0, 50.0)

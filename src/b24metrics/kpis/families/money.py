@@ -60,7 +60,7 @@ def _plan_kpi(metric: str, counts: str) -> Kpi:
         definition=f"target from the plan file against the actual ({counts}), percent done, forecast "
                    "to the period's end at the current pace",
         table="kpi_plan", date="period_start", where=f"metric = '{metric}'", dims=("channel", "manager"),
-        per_currency=money,
+        per_currency=money, needs_leads=metric == "leads",
         measures=(
             Measure("done_pct", "round(100.0 * sum(actual) / sum(target), 1)", "%", title="percent done"),
             Measure("target", "sum(target)", unit, title="target"),

@@ -13,17 +13,17 @@ CREATE TEMP TABLE IF NOT EXISTS input_clock (now_local TIMESTAMP);
 -- one-off buyer nobody recorded); a new client is one whose first won deal this is, in the
 -- order the deals were won. A won deal without a closing time cannot be placed in a period.
 CREATE OR REPLACE TEMP TABLE money_won AS
-SELECT d.deal_id, d.closed_at, d.channel, d.manager_id,
-       coalesce('company ' || d.company_id, 'contact ' || d.contact_id, 'lead ' || d.lead_id,
-                'deal ' || d.deal_id) AS client,
-       row_number() OVER (PARTITION BY coalesce('company ' || d.company_id, 'contact ' || d.contact_id,
-                                                'lead ' || d.lead_id, 'deal ' || d.deal_id)
-                          ORDER BY d.closed_at, d.deal_id) = 1 AS new_client,
-       d.amount * coalesce(r.rate, 1) AS amount,
-       coalesce(r.base_currency, d.currency) AS currency
-FROM kpi_deals d
-LEFT JOIN input_rates r ON r.currency = d.currency
-WHERE d.won AND d.closed_at IS NOT NULL;
+SELECT *, row_number() OVER (PARTITION BY client ORDER BY closed_at, deal_id) = 1 AS new_client
+FROM (
+    SELECT d.deal_id, d.closed_at, d.channel, d.manager_id,
+           coalesce('company ' || d.company_id, 'contact ' || d.contact_id, 'lead ' || d.lead_id,
+                    'deal ' || d.deal_id) AS client,
+           d.amount * coalesce(r.rate, 1) AS amount,
+           coalesce(r.base_currency, d.currency) AS currency
+    FROM kpi_deals d
+    LEFT JOIN input_rates r ON r.currency = d.currency
+    WHERE d.won AND d.closed_at IS NOT NULL
+);
 
 -- kpi_spend_return (M5): per month, channel with spend that month, and currency: the spend,
 -- the leads created (on the spend's rows only: a revenue-only currency row carries none), the
