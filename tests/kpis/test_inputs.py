@@ -35,9 +35,9 @@ def write(directory: Path, name: str, text: str) -> str:
 
 
 def refresh_with_inputs(s, settings, now: datetime | None = None, *, full: bool = True) -> list[str]:
-    """The KPI refresh (unless not `full`), then the inputs loaded and the telephony and money
-    tables rebuilt on one connection: what refresh_kpis does once it calls load_inputs. `now`
-    fixes the clock of the plan forecast (portal wall clock). Returns the input problems."""
+    """The KPI refresh (unless not `full`), then the inputs loaded again and the telephony and
+    money tables rebuilt on one connection, with `now` fixing the clock of the plan forecast
+    (portal wall clock) where refresh_kpis uses the real one. Returns the input problems."""
     if full:
         refresh_kpis(s.warehouse, settings)
     with s.warehouse.transaction() as con:
