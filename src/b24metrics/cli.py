@@ -245,6 +245,7 @@ def sync(
               f"{sum(r.quarantined for r in report.streams)} values quarantined, "
               f"{sum(r.unresolved for r in report.streams)} naming an unknown status or source, {report.seconds:.1f} s")
     out.print(f"KPI tables rebuilt in {sum(kpis.seconds.values()):.1f} s; {kpis.graded} leads graded")
+    _input_problems(kpis.problems)
 
 
 @app.command()
@@ -312,6 +313,7 @@ def kpi(
             out.print(_grades_table(grades_by_source(warehouse)))
             out.print(f"{done.graded} leads graded; KPI tables rebuilt in {sum(done.seconds.values()):.1f} s "
                       f"(periods in {done.zone})")
+            _input_problems(done.problems)
             return
     try:
         chosen = find(name)
@@ -329,6 +331,13 @@ def kpi(
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--by") from None
     _print_cut(result, fmt)
+
+
+def _input_problems(problems: list[str]) -> None:
+    for problem in problems[:20]:
+        out.print(f"input skipped: {problem}", style="yellow")
+    if len(problems) > 20:
+        out.print(f"... and {len(problems) - 20} more bad input rows", style="yellow")
 
 
 def _catalogue_table() -> Table:

@@ -122,8 +122,6 @@ def test_qualification_rates_seed_001_100_leads_30_briefs_20_accepted_by_sales(s
     assert (six["sal_rate"], six["sql_rate"], six["junk_rate"]) == (25.0, 50.0, 12.5)     # 10/40, 5/10, 5/40
 
 
-@pytest.mark.xfail(strict=True, reason="kpi_leads.accepted (facts_leads.sql) is true for any lead that left its "
-                   "initial status, so a lead junked straight from NEW counts as accepted into work (SAL)")
 def test_a_lead_junked_straight_from_the_initial_status_was_never_accepted(s):
     taken = s.lead(created="2026-03-02 10:00", status="IN_PROCESS")
     s.history("lead", taken, "NEW", at="2026-03-02 10:00")
@@ -258,9 +256,6 @@ def test_rejection_reason_field_read_from_the_payload(s):
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="needs settings.kpis.rejection_field in the TEMP table "
-                   "input_rejection_field (inputs.load_inputs, called by refresh_kpis) and 'reason' in "
-                   "catalogue.DIMENSIONS")
 def test_rejections_cut_by_the_configured_reason_field(s):
     losses_with_reasons(s)
     leads = in_period(s.rows("lead_rejections", period="month", by="reason"), "reason", "2026-03-01")

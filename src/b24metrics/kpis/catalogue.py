@@ -17,6 +17,7 @@ DIMENSIONS = {
     "manager": "responsible user", "pipeline": "deal pipeline (category)", "grade": "lead grade A-D",
     "stage": "status or stage", "tracking_number": "the portal number a call came to",
     "currency": "currency of the amount", "company": "company", "contact": "contact",
+    "reason": "rejection reason (the configured kpis.rejection_field)",
 }
 
 

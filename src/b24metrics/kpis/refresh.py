@@ -15,6 +15,7 @@ import duckdb
 from b24metrics.config import Settings
 from b24metrics.kpis.families import FAMILIES
 from b24metrics.kpis.grade import refresh_grades
+from b24metrics.kpis.inputs import load_inputs
 from b24metrics.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -62,16 +63,18 @@ class KpiRefresh:
     graded: int                      # leads graded
     seconds: dict[str, float]        # per step: grades, facts, each family
     zone: str                        # the time zone periods were cut in
+    problems: list[str]              # bad rows of the input files (file, line, reason)
 
 
 def refresh_kpis(warehouse: Warehouse, settings: Settings) -> KpiRefresh:
-    """Rebuild every KPI table."""
+    """Rebuild every KPI table. Bad rows of the spend and plan files are reported, not fatal."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
     graded = refresh_grades(warehouse, settings.grading)
     timings["grades"] = time.perf_counter() - began
     with warehouse.transaction() as con:
         zone = set_local_time(con, settings.kpis.timezone)
+        problems = load_inputs(con, settings)
         steps = [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
         for name, files in steps:
             began = time.perf_counter()
@@ -79,4 +82,4 @@ def refresh_kpis(warehouse: Warehouse, settings: Settings) -> KpiRefresh:
                 con.execute(sql_text(file))
             timings[name] = time.perf_counter() - began
     log.info("KPI tables rebuilt in %.2f s (portal time zone %s)", sum(timings.values()), zone)
-    return KpiRefresh(graded, timings, zone)
+    return KpiRefresh(graded, timings, zone, problems)
