@@ -1,8 +1,7 @@
 """Oracle test of H1 (data discipline): figures worked out by hand from a fixed data set."""
 
 from tests.kpis.scenario import Scenario
-
-OLGA, DMITRY = "Ольга Кузнецова #5", "Дмитрий Волков #6"   # sandbox users 5 and 6
+from tests.kpis.test_sales_oracle import DMITRY, OLGA, month
 
 
 def test_data_discipline_per_manager():
@@ -45,6 +44,5 @@ def test_data_discipline_per_manager():
 
         # in months, items count by their creation and open activities by their deadline: the
         # activity due in 2099 is not in March
-        (march,) = [r for r in s.rows("data_discipline", period="month", by="manager")
-                    if str(r["period"]) == "2026-03-01" and r["manager"] == OLGA]
+        (march,) = month(s.rows("data_discipline", period="month", by="manager"), "2026-03-01", manager=OLGA)
         assert (march["items_no_activity"], march["overdue_activities"], march["overdue_share"]) == (5, 1, 100.0)

@@ -28,7 +28,13 @@ def provide_rates(monkeypatch, rates: dict[str, float]) -> dict:
 
 
 def by_key(rows, *keys):
+    """Rows by the value of one key, or by a tuple of several."""
     return {tuple(r[k] for k in keys) if len(keys) > 1 else r[keys[0]]: r for r in rows}
+
+
+def month(rows, period, **match):
+    """The rows of one period ("2026-03-01") and of the given key values."""
+    return [r for r in rows if str(r["period"]) == period and all(r[k] == v for k, v in match.items())]
 
 
 @pytest.fixture
@@ -59,15 +65,14 @@ def test_revenue_average_check_and_new_clients_per_currency(s, monkeypatch):
            moved="2025-03-12 12:00")                                   # no company, no contact: no client
     s.sync(kpis=provide_rates(monkeypatch, RATES))
 
-    march = by_key([r for r in s.rows("revenue", period="month") if str(r["period"]) == "2026-03-01"], "currency")
+    march = by_key(month(s.rows("revenue", period="month"), "2026-03-01"), "currency")
     rub, usd = march["RUB"], march["USD"]
     # RUB: 100,000 + 50,000 + 30,000 = 180,000 over 3 won deals -> check 60,000; new clients A and P = 2
     assert (rub["revenue"], rub["won_deals"], rub["avg_check"], rub["new_clients"]) == (180_000, 3, 60_000, 2)
     assert (rub["revenue_prev"], rub["revenue_yoy"], rub["new_clients_prev"]) == (20_000, 40_000, 1)
     assert (usd["revenue"], usd["won_deals"], usd["avg_check"], usd["new_clients"]) == (1_000, 1, 1_000, 0)
 
-    managers = by_key([r for r in s.rows("revenue", period="month", by="manager")
-                       if str(r["period"]) == "2026-03-01"], "manager", "currency")
+    managers = by_key(month(s.rows("revenue", period="month", by="manager"), "2026-03-01"), "manager", "currency")
     # Olga: 100,000 + 50,000 = 150,000 over 2 -> 75,000; Dmitry: 30,000
     assert (managers[OLGA, "RUB"]["revenue"], managers[OLGA, "RUB"]["avg_check"]) == (150_000, 75_000)
     assert managers[DMITRY, "RUB"]["revenue"] == 30_000 and managers[OLGA, "USD"]["revenue"] == 1_000
@@ -81,7 +86,7 @@ def test_revenue_average_check_and_new_clients_per_currency(s, monkeypatch):
     # WEB: 100,000 + 50,000 + 20,000 + 40,000 = 210,000 RUB; CALL: 30,000
     assert channels["Веб-сайт", "RUB"]["revenue"] == 210_000 and channels["Звонок", "RUB"]["revenue"] == 30_000
 
-    (march,) = [r for r in s.rows("revenue_converted", period="month") if str(r["period"]) == "2026-03-01"]
+    (march,) = month(s.rows("revenue_converted", period="month"), "2026-03-01")
     # 180,000 RUB + 1,000 USD x 90 = 270,000 over 4 deals -> 67,500; new clients A and P = 2
     assert (march["revenue_base"], march["avg_check_base"], march["won_deals"]) == (270_000, 67_500, 4)
     assert (march["new_clients"], march["unconverted_deals"]) == (2, 0)
@@ -110,15 +115,15 @@ def test_manager_performance(s, monkeypatch):
                deadline="2099-03-12 18:00", responsible=5)            # not due yet
     s.sync(kpis=provide_rates(monkeypatch, RATES))
 
-    rows = by_key([r for r in s.rows("manager_performance", period="month", by="manager")
-                   if str(r["period"]) == "2026-03-01"], "manager")
+    rows = by_key(month(s.rows("manager_performance", period="month", by="manager"), "2026-03-01"), "manager")
     olga, dmitry = rows[OLGA], rows[DMITRY]
     assert olga["leads_handled"] == 3 and olga["leads_handled_prev"] == 1
     # won 2, lost 1: 2 / 3 = 66.7 %; revenue 100,000 RUB + 1,000 USD x 90 = 190,000 RUB
     assert (olga["deals_won"], olga["deals_lost"], olga["win_rate"]) == (2, 1, 66.7)
     assert olga["revenue_base"] == 190_000 and olga["deals_lost_prev"] == 1
     # 3 outgoing calls, 2 answered; (120 + 300 + 0) s = 7.0 min; answered mean (120 + 300) / 2 = 210 s
-    assert (olga["calls"], olga["calls_answered"], olga["call_minutes"], olga["mean_talk_seconds"]) == (3, 2, 7.0, 210.0)
+    calls = (olga["calls"], olga["calls_answered"], olga["call_minutes"], olga["mean_talk_seconds"])
+    assert calls == (3, 2, 7.0, 210.0)
     assert olga["overdue_activities"] == 1
     # Dmitry: 1 lead, 0 won of 1 closed -> 0 %, no calls
     assert (dmitry["leads_handled"], dmitry["deals_won"], dmitry["win_rate"], dmitry["calls"]) == (1, 0, 0.0, 0)

@@ -5,13 +5,18 @@ from b24metrics.kpis.catalogue import Kpi, Measure
 SQL = ["hygiene.sql"]
 
 
-def _share(flag: str, of: str) -> str:
-    """Percent of the rows matching `of` whose `flag` is set."""
-    return f"round(100.0 * count(*) FILTER (WHERE {of} AND {flag}) / nullif(count(*) FILTER (WHERE {of}), 0), 1)"
+def _total(column: str) -> str:
+    return f"coalesce(sum({column}), 0)"
 
 
-LEAD, DEAL_OPEN_OR_WON = "kind = 'lead'", "kind = 'deal' AND no_amount IS NOT NULL"
-ITEM, ACTIVITY = "kind IN ('lead', 'deal')", "kind = 'activity'"
+def _share(column: str, of: str) -> str:
+    """Percent of `of` (a sum over kpi_hygiene's rows) that `column` counts."""
+    return f"round(100.0 * sum({column}) / nullif({of}, 0), 1)"
+
+
+LEADS = "sum(items) FILTER (WHERE kind = 'lead')"
+ITEMS = "sum(items) FILTER (WHERE kind IN ('lead', 'deal'))"
+OPEN_ACTIVITIES = "sum(items) FILTER (WHERE kind = 'activity')"
 
 KPIS = [
     Kpi(
@@ -19,22 +24,20 @@ KPIS = [
         title="Data discipline", title_ru="Дисциплина ведения CRM",
         definition="per manager: leads without a source, open or won deals without an amount, leads and deals "
                    "with no activity at all, open activities past their deadline; counts and shares",
-        table="kpi_hygiene", date="item_at", dims=("manager",),
+        table="kpi_hygiene", date="item_day", dims=("manager",),
         measures=(
-            Measure("leads_no_source", f"CASE WHEN bool_and(has_leads) THEN count(*) FILTER (WHERE {LEAD} AND no_source) END",
+            Measure("leads_no_source", f"CASE WHEN bool_and(has_leads) THEN {_total('no_source')} END",
                     title="leads without a source"),
-            Measure("no_source_share", _share("no_source", LEAD), "%", title="share of leads without a source"),
-            Measure("deals_no_amount", f"count(*) FILTER (WHERE {DEAL_OPEN_OR_WON} AND no_amount)",
-                    title="open or won deals without an amount"),
-            Measure("no_amount_share", _share("no_amount", DEAL_OPEN_OR_WON), "%",
+            Measure("no_source_share", _share("no_source", LEADS), "%", title="share of leads without a source"),
+            Measure("deals_no_amount", _total("no_amount"), title="open or won deals without an amount"),
+            Measure("no_amount_share", _share("no_amount", "sum(amount_due)"), "%",
                     title="share of open or won deals without an amount"),
-            Measure("items_no_activity", f"count(*) FILTER (WHERE {ITEM} AND no_activity)",
-                    title="leads and deals with no activity at all"),
-            Measure("no_activity_share", _share("no_activity", ITEM), "%",
+            Measure("items_no_activity", _total("no_activity"), title="leads and deals with no activity at all"),
+            Measure("no_activity_share", _share("no_activity", ITEMS), "%",
                     title="share of leads and deals with no activity"),
-            Measure("overdue_activities", f"count(*) FILTER (WHERE {ACTIVITY} AND overdue)",
+            Measure("overdue_activities", _total("overdue"),
                     title="open activities past their deadline (as of the refresh)"),
-            Measure("overdue_share", _share("overdue", ACTIVITY), "%", title="share of open activities overdue"),
+            Measure("overdue_share", _share("overdue", OPEN_ACTIVITIES), "%", title="share of open activities overdue"),
         ),
     ),
 ]

@@ -13,19 +13,36 @@ NEW_CLIENTS = Measure("new_clients", "count(*) FILTER (WHERE new_client)",
                       title="clients whose first won deal this is")
 
 
-def _ltv_measures() -> tuple[Measure, ...]:
-    return (
-        Measure("ltv", "round(sum(amount) / count(DISTINCT client_id), 2)", "money",
-                title="revenue per client (lifetime value)"),
-        Measure("clients", "count(DISTINCT client_id)", title="clients"),
-        Measure("revenue", "round(sum(amount), 2)", "money", title="revenue of their won deals"),
-        Measure("purchases", "count(*)", title="purchases (won deals)"),
-        Measure("repeat_clients", "count(DISTINCT client_id) FILTER (WHERE purchase_no > 1)",
-                title="clients who bought again"),
-        Measure("mean_days_between", "round(avg(days_since_prev), 1)", "days",
-                title="mean days between a purchase and the one before"),
-        Measure("days_to_first_purchase", "round(avg(days_to_first_purchase), 1)", "days",
-                title="days from first contact to first purchase"),
+LTV_MEASURES = (
+    Measure("ltv", "round(sum(amount) / count(DISTINCT client_id), 2)", "money",
+            title="revenue per client (lifetime value)"),
+    Measure("clients", "count(DISTINCT client_id)", title="clients"),
+    Measure("revenue", "round(sum(amount), 2)", "money", title="revenue of their won deals"),
+    Measure("purchases", "count(*)", title="purchases (won deals)"),
+    Measure("repeat_clients", "count(DISTINCT client_id) FILTER (WHERE purchase_no > 1)",
+            title="clients who bought again"),
+    Measure("mean_days_between", "round(avg(days_since_prev), 1)", "days",
+            title="mean days between a purchase and the one before"),
+    Measure("days_to_first_purchase", "round(avg(days_to_first_purchase), 1)", "days",
+            title="days from first contact to first purchase"),
+)
+
+
+def _events(*kinds: str) -> str:
+    """How many events of these kinds the rows of kpi_manager_events hold."""
+    listed = ", ".join(f"'{kind}'" for kind in kinds)
+    return f"coalesce(sum(events) FILTER (WHERE kind IN ({listed})), 0)"
+
+
+def _ltv(kind: str, title_ru: str) -> Kpi:
+    """R4 for one kind of client (company or contact): a period holds the clients first won in it."""
+    return Kpi(
+        code="R4", name=f"{kind}_ltv", family="sales",
+        title=f"{kind.capitalize()} LTV and repeat purchases", title_ru=title_ru,
+        definition=f"per {kind}: revenue of all its won deals per currency, purchases, mean days between them, "
+                   "days from first contact to first purchase; a period holds the clients first won in it",
+        table="kpi_client_purchases", date="first_purchase_at", where=f"client_kind = '{kind}'",
+        dims=(kind, "channel", "manager"), per_currency=True, measures=LTV_MEASURES,
     )
 
 
@@ -57,25 +74,25 @@ KPIS = [
         title="Manager performance", title_ru="Эффективность менеджеров",
         definition="per manager: leads assigned, deals won and lost, win rate, converted revenue, "
                    "outgoing calls and their length, open activities past their deadline",
-        table="kpi_manager_events", date="event_at", dims=("manager",),
+        table="kpi_manager_events", date="event_day", dims=("manager",),
         measures=(
-            Measure("deals_won", "count(*) FILTER (WHERE kind = 'won')", title="deals won"),
-            Measure("leads_handled", "CASE WHEN bool_and(has_leads) THEN count(*) FILTER (WHERE kind = 'lead') END",
+            Measure("deals_won", _events("won"), title="deals won"),
+            Measure("leads_handled", f"CASE WHEN bool_and(has_leads) THEN {_events('lead')} END",
                     title="leads assigned (created in the period)"),
-            Measure("deals_lost", "count(*) FILTER (WHERE kind = 'lost')", title="deals lost"),
-            Measure("win_rate", "round(100.0 * count(*) FILTER (WHERE kind = 'won') "
-                                "/ nullif(count(*) FILTER (WHERE kind IN ('won', 'lost')), 0), 1)", "%",
+            Measure("deals_lost", _events("lost"), title="deals lost"),
+            Measure("win_rate", f"round(100.0 * {_events('won')} / nullif({_events('won', 'lost')}, 0), 1)", "%",
                     title="won / closed deals"),
-            Measure("revenue_base", "round(sum(amount_base) FILTER (WHERE kind = 'won'), 2)", "money",
-                    title="revenue in the base currency (per currency: revenue --by manager)"),
-            Measure("calls", "count(*) FILTER (WHERE kind = 'call')", title="outgoing calls"),
-            Measure("calls_answered", "count(*) FILTER (WHERE kind = 'call' AND answered)",
-                    title="outgoing calls answered"),
-            Measure("call_minutes", "round(coalesce(sum(seconds) FILTER (WHERE kind = 'call'), 0) / 60.0, 1)", "min",
+            Measure("revenue_base", "round(sum(amount_base), 2)", "money",
+                    title="revenue in the base currency (per currency: manager_revenue)"),
+            Measure("unconverted_deals", "coalesce(sum(unconverted), 0)",
+                    title="won deals in a currency without a rate (not in revenue_base)"),
+            Measure("calls", _events("call"), title="outgoing calls"),
+            Measure("calls_answered", "coalesce(sum(answered), 0)", title="outgoing calls answered"),
+            Measure("call_minutes", "round(coalesce(sum(seconds), 0) / 60.0, 1)", "min",
                     title="minutes on outgoing calls"),
-            Measure("mean_talk_seconds", "round(avg(seconds) FILTER (WHERE kind = 'call' AND answered), 1)", "s",
+            Measure("mean_talk_seconds", "round(sum(answered_seconds) / nullif(sum(answered), 0), 1)", "s",
                     title="mean length of an answered outgoing call"),
-            Measure("overdue_activities", "count(*) FILTER (WHERE kind = 'overdue')",
+            Measure("overdue_activities", _events("overdue"),
                     title="open activities past their deadline (as of the refresh)"),
         ),
     ),
@@ -86,20 +103,6 @@ KPIS = [
         table="kpi_revenue", date="closed_at", dims=("manager", "pipeline", "channel"), per_currency=True,
         measures=(REVENUE, WON_DEALS, AVG_CHECK),
     ),
-    Kpi(
-        code="R4", name="company_ltv", family="sales",
-        title="Company LTV and repeat purchases", title_ru="LTV компаний и повторные покупки",
-        definition="per company: revenue of all its won deals per currency, purchases, mean days between them, "
-                   "days from first contact to first purchase; a period holds the companies first won in it",
-        table="kpi_client_purchases", date="first_purchase_at", where="client_kind = 'company'",
-        dims=("company", "channel", "manager"), per_currency=True, measures=_ltv_measures(),
-    ),
-    Kpi(
-        code="R4", name="contact_ltv", family="sales",
-        title="Contact LTV and repeat purchases", title_ru="LTV контактов и повторные покупки",
-        definition="per contact: revenue of all its won deals per currency, purchases, mean days between them, "
-                   "days from first contact to first purchase; a period holds the contacts first won in it",
-        table="kpi_client_purchases", date="first_purchase_at", where="client_kind = 'contact'",
-        dims=("contact", "channel", "manager"), per_currency=True, measures=_ltv_measures(),
-    ),
+    _ltv("company", "LTV компаний и повторные покупки"),
+    _ltv("contact", "LTV контактов и повторные покупки"),
 ]

@@ -69,37 +69,45 @@ FROM clients c
 LEFT JOIN rates r ON r.currency = upper(c.currency);
 
 
--- kpi_manager_events: what a manager did, one row per event, each dated by its own moment:
--- a lead assigned to them (by its creation), a deal of theirs won or lost (when it closed), an
--- outgoing call they made (when it started), an open activity of theirs past its deadline as of
--- this refresh (by the deadline). has_leads lets "leads handled" say NULL, not 0, on a portal
--- in simple CRM mode.
+-- kpi_manager_events: what a manager did, counted per kind, local day and manager: leads
+-- assigned to them (by creation), deals of theirs won or lost (when they closed), outgoing calls
+-- they made (when they started), their open activities past the deadline as of this refresh (by
+-- the deadline). A day is the finest period a cut asks for, and a table of days per manager
+-- stays small where one row per lead, call and activity would not. has_leads lets "leads
+-- handled" say NULL, not 0, on a portal in simple CRM mode.
 CREATE OR REPLACE TABLE kpi_manager_events AS
-SELECT e.*, (SELECT count(*) FROM leads) > 0 AS has_leads
-FROM (
-    SELECT 'lead' AS kind, created_at AS event_at, manager, manager_id,
+WITH events AS (
+    SELECT 'lead' AS kind, manager_id, created_at AS event_at,
            NULL::DOUBLE AS amount_base, NULL::INTEGER AS seconds, NULL::BOOLEAN AS answered
     FROM kpi_leads
-    UNION ALL BY NAME
-    SELECT CASE WHEN d.won THEN 'won' ELSE 'lost' END AS kind, d.closed_at AS event_at, d.manager, d.manager_id,
-           r.amount_base
+    UNION ALL
+    SELECT CASE WHEN d.won THEN 'won' ELSE 'lost' END, d.manager_id, d.closed_at, r.amount_base, NULL, NULL
     FROM kpi_deals d
     LEFT JOIN kpi_revenue r ON r.deal_id = d.deal_id
     WHERE d.won OR d.lost
-    UNION ALL BY NAME
-    SELECT 'call' AS kind, local_time(c.call_start_date) AS event_at,
-           coalesce(m.manager, '(nobody)') AS manager, c.portal_user_id AS manager_id,
-           coalesce(c.call_duration, 0) AS seconds, c.call_failed_code = '200' AS answered
-    FROM calls c
-    LEFT JOIN manager_names m ON m.manager_id = c.portal_user_id
-    WHERE c.call_type = 1
-    UNION ALL BY NAME
-    SELECT 'overdue' AS kind, local_time(a.deadline) AS event_at,
-           coalesce(m.manager, '(nobody)') AS manager, a.responsible_id AS manager_id
-    FROM live_activities a
-    LEFT JOIN manager_names m ON m.manager_id = a.responsible_id
-    WHERE NOT coalesce(a.completed, false) AND a.deadline < now()
-) e;
+    UNION ALL
+    SELECT 'call', portal_user_id, local_time(call_start_date), NULL, coalesce(call_duration, 0),
+           call_failed_code = '200'
+    FROM calls WHERE call_type = 1
+    UNION ALL
+    SELECT 'overdue', responsible_id, local_time(deadline), NULL, NULL, NULL
+    FROM live_activities WHERE NOT coalesce(completed, false) AND deadline < now()
+)
+SELECT c.kind, c.event_day, coalesce(m.manager, '#' || c.manager_id, '(nobody)') AS manager,
+       c.* EXCLUDE (kind, event_day),
+       (SELECT count(*) FROM leads) > 0 AS has_leads
+FROM (
+    SELECT kind, CAST(event_at AS DATE) AS event_day, manager_id,
+           count(*) AS events,
+           sum(amount_base) AS amount_base,
+           count(*) FILTER (WHERE kind = 'won' AND amount_base IS NULL) AS unconverted,
+           sum(seconds) AS seconds,
+           count(*) FILTER (WHERE answered) AS answered,
+           sum(seconds) FILTER (WHERE answered) AS answered_seconds
+    FROM events
+    GROUP BY kind, event_day, manager_id
+) c
+LEFT JOIN manager_names m ON m.manager_id = c.manager_id;
 
 
 -- kpi_client_purchases: every won deal once for its company and once for its contact (a client
@@ -112,22 +120,24 @@ FROM (
 -- came from) and its deals' creation.
 CREATE OR REPLACE TABLE kpi_client_purchases AS
 WITH bought AS (
-    SELECT 'company' AS client_kind, company_id AS client_id, company, NULL AS contact, *
-           EXCLUDE (company_id, company, contact_id, contact, client)
+    SELECT 'company' AS client_kind, company_id AS client_id, company, NULL AS contact,
+           deal_id, closed_at, amount, currency, amount_base, channel, manager
     FROM kpi_revenue WHERE company_id IS NOT NULL
-    UNION ALL BY NAME
-    SELECT 'contact' AS client_kind, contact_id AS client_id, NULL AS company, contact, *
-           EXCLUDE (company_id, company, contact_id, contact, client)
+    UNION ALL
+    SELECT 'contact', contact_id, NULL, contact, deal_id, closed_at, amount, currency, amount_base, channel, manager
     FROM kpi_revenue WHERE contact_id IS NOT NULL
 ),
 touches AS (
-    SELECT 'company' AS client_kind, id AS client_id, local_time(date_create) AS touched_at FROM companies WHERE NOT deleted
+    SELECT 'company' AS client_kind, id AS client_id, local_time(date_create) AS touched_at
+    FROM companies WHERE NOT deleted
     UNION ALL SELECT 'contact', id, local_time(date_create) FROM contacts WHERE NOT deleted
     UNION ALL SELECT 'company', company_id, local_time(date_create) FROM leads WHERE NOT deleted AND company_id > 0
     UNION ALL SELECT 'contact', c.id, local_time(l.date_create)
               FROM contacts c JOIN leads l ON l.id = c.lead_id AND NOT l.deleted WHERE NOT c.deleted
-    UNION ALL SELECT 'company', company_id, least(created_at, lead_created_at) FROM kpi_deals WHERE company_id IS NOT NULL
-    UNION ALL SELECT 'contact', contact_id, least(created_at, lead_created_at) FROM kpi_deals WHERE contact_id IS NOT NULL
+    UNION ALL SELECT 'company', company_id, least(created_at, lead_created_at)
+              FROM kpi_deals WHERE company_id IS NOT NULL
+    UNION ALL SELECT 'contact', contact_id, least(created_at, lead_created_at)
+              FROM kpi_deals WHERE contact_id IS NOT NULL
 ),
 first_touch AS (
     SELECT client_kind, client_id, min(touched_at) AS first_contact_at FROM touches GROUP BY 1, 2
