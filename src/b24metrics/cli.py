@@ -23,6 +23,7 @@ from b24metrics import __version__, errors, pipeline
 from b24metrics.config import Settings, load_settings
 from b24metrics.extract import STREAMS
 from b24metrics.kpis import PERIODS, catalogue, cut, find, grades_by_source, refresh_kpis
+from b24metrics.kpis.explain import explain_deal, explain_lead
 from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
 from b24metrics.warehouse import Warehouse, read_bookmarks
@@ -331,6 +332,42 @@ def kpi(
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--by") from None
     _print_cut(result, fmt)
+
+
+@app.command()
+def explain(
+    entity: str = typer.Argument(..., help="lead or deal"),
+    record_id: int = typer.Argument(..., help="its ID on the portal"),
+) -> None:
+    """Show why a lead or deal has its numbers: its grade with every rule that fired, its KPI
+    values, and the history, activities and deals they came from. Reads only."""
+    if entity not in ("lead", "deal"):
+        raise typer.BadParameter("lead or deal", param_hint="ENTITY")
+    settings = _settings()
+    warehouse = pipeline.open_warehouse(settings)
+    with warehouse.connect(read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'kpi_leads'"
+                           ).fetchall()[0][0]:
+            out.print("No KPI tables yet: run `b24metrics sync` or `b24metrics kpi --refresh`.")
+            raise typer.Exit(1)
+        sections = (explain_lead if entity == "lead" else explain_deal)(con, record_id)
+    if not sections:
+        out.print(f"No live {entity} {record_id} in the warehouse (deleted, or not synced yet).")
+        raise typer.Exit(1)
+    for section in sections:
+        if len(section.rows) == 1 and section.rows[0] and len(section.rows[0]) > 6:
+            table = Table(title=section.title, show_header=False)
+            table.add_column("field", style="bold")
+            table.add_column("value", overflow="fold")
+            for key, value in section.rows[0].items():
+                table.add_row(key, _cell(value))
+        else:
+            table = Table(title=section.title)
+            for column in (section.rows[0] if section.rows else {"(none)": None}):
+                table.add_column(column, overflow="fold")
+            for row in section.rows:
+                table.add_row(*[_cell(v) for v in row.values()])
+        out.print(table)
 
 
 def _input_problems(problems: list[str]) -> None:

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["demo", "sync", "status", "kpi", "writeback", "sandbox"]
+COMMANDS = ["demo", "sync", "status", "kpi", "explain", "writeback", "sandbox"]
 
 
 def _run(*args, timeout=300):
