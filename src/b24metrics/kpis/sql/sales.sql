@@ -8,8 +8,9 @@
 -- figures stay NULL, and a currency without a rate stays apart.
 CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR);
 
--- A user named the way kpi_leads and kpi_deals name managers, for rows that carry a bare user ID
--- (calls, activities). hygiene.sql uses it too: the refresh runs this file first.
+-- A user named the way kpi_leads and kpi_deals name managers, for tables counted by user ID
+-- (calls and activities carry nothing else). hygiene.sql uses it too: the refresh runs this file
+-- first.
 CREATE OR REPLACE TEMP VIEW manager_names AS
 SELECT id AS manager_id,
        coalesce(nullif(trim(concat_ws(' ', name, last_name)), '') || ' #' || id, '#' || id) AS manager
