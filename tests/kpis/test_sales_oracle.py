@@ -4,27 +4,10 @@ from datetime import date
 
 import pytest
 
-from b24metrics.kpis import refresh
 from tests.kpis.scenario import Scenario
 
 OLGA, DMITRY = "Ольга Кузнецова #5", "Дмитрий Волков #6"   # sandbox users 5 and 6
-RATES = {"RUB": 1.0, "USD": 90.0}                          # base RUB: 1 USD = 90 RUB
-
-
-def provide_rates(monkeypatch, rates: dict[str, float]) -> dict:
-    """Fill the TEMP table input_rates (currency, rate, base_currency) the way the config's inputs
-    do, right after the refresh sets up its connection, for a refresh that does not load them
-    itself; returns the matching [kpis] settings for Scenario.sync. RUB is the base."""
-    original = refresh.set_local_time
-
-    def set_up(con, zone):
-        used = original(con, zone)
-        con.execute("CREATE OR REPLACE TEMP TABLE input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR)")
-        con.executemany("INSERT INTO input_rates VALUES (?, ?, 'RUB')", list(rates.items()))
-        return used
-
-    monkeypatch.setattr(refresh, "set_local_time", set_up)
-    return {"base_currency": "RUB", "currency_rates": {k: v for k, v in rates.items() if k != "RUB"}}
+RATES = {"base_currency": "RUB", "currency_rates": {"USD": 90.0}}  # [kpis]: 1 USD = 90 RUB
 
 
 def by_key(rows, *keys):
@@ -43,7 +26,7 @@ def s():
         yield scenario
 
 
-def test_revenue_average_check_and_new_clients_per_currency(s, monkeypatch):
+def test_revenue_average_check_and_new_clients_per_currency(s):
     a = s.company(created="2025-12-01 10:00", title="Альфа")
     b = s.company(created="2026-01-15 10:00", title="Бета")
     p = s.contact(created="2026-02-01 10:00")
@@ -63,7 +46,7 @@ def test_revenue_average_check_and_new_clients_per_currency(s, monkeypatch):
            moved="2026-02-10 12:00")                                   # B's first purchase: new in February
     s.deal(created="2025-03-01 10:00", stage="WON", amount=40_000, manager=5, source="WEB",
            moved="2025-03-12 12:00")                                   # no company, no contact: no client
-    s.sync(kpis=provide_rates(monkeypatch, RATES))
+    s.sync(kpis=RATES)
 
     march = by_key(month(s.rows("revenue", period="month"), "2026-03-01"), "currency")
     rub, usd = march["RUB"], march["USD"]
@@ -92,7 +75,7 @@ def test_revenue_average_check_and_new_clients_per_currency(s, monkeypatch):
     assert (march["new_clients"], march["unconverted_deals"]) == (2, 0)
 
 
-def test_manager_performance(s, monkeypatch):
+def test_manager_performance(s):
     for when in ("2026-03-01 09:00", "2026-03-15 09:00", "2026-03-31 09:00"):
         s.lead(created=when, manager=5)
     s.lead(created="2026-02-20 09:00", manager=5)                    # February
@@ -113,7 +96,7 @@ def test_manager_performance(s, monkeypatch):
                deadline="2026-03-11 18:00", responsible=5)            # done: not overdue
     s.activity(owner=("deal", lost), at="2026-03-01 10:00", type_id=3, completed=False,
                deadline="2099-03-12 18:00", responsible=5)            # not due yet
-    s.sync(kpis=provide_rates(monkeypatch, RATES))
+    s.sync(kpis=RATES)
 
     rows = by_key(month(s.rows("manager_performance", period="month", by="manager"), "2026-03-01"), "manager")
     olga, dmitry = rows[OLGA], rows[DMITRY]

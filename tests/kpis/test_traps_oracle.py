@@ -9,7 +9,7 @@ from b24metrics.extract import STREAMS
 from b24metrics.kpis.catalogue import catalogue
 from b24metrics.kpis.refresh import refresh_kpis
 from tests.kpis.scenario import Scenario
-from tests.kpis.test_sales_oracle import OLGA, by_key, month, provide_rates
+from tests.kpis.test_sales_oracle import OLGA, RATES, by_key, month
 
 MARCH, APRIL = "2026-03-01", "2026-04-01"
 
@@ -20,7 +20,7 @@ def s():
         yield scenario
 
 
-def test_mixed_currencies_are_never_summed_and_convert_only_with_rates(s, monkeypatch):
+def test_mixed_currencies_are_never_summed_and_convert_only_with_rates(s):
     for day, amount, currency in ((3, 100_000, "RUB"), (4, 20_000, "RUB"), (5, 1_000, "USD"), (6, 500, "EUR")):
         s.deal(created="2026-03-01 10:00", stage="WON", amount=amount, currency=currency, manager=5,
                moved=f"2026-03-0{day} 10:00")
@@ -37,7 +37,7 @@ def test_mixed_currencies_are_never_summed_and_convert_only_with_rates(s, monkey
     assert (olga["revenue_base"], olga["unconverted_deals"]) == (None, 4)
 
     # base RUB, 1 USD = 90 RUB, no rate for EUR
-    refresh_kpis(s.warehouse, s.settings(kpis=provide_rates(monkeypatch, {"RUB": 1.0, "USD": 90.0})))
+    refresh_kpis(s.warehouse, s.settings(kpis=RATES))
     rows = by_key(month(s.rows("revenue", period="month"), MARCH), "currency")
     assert (rows["RUB"]["revenue"], rows["USD"]["revenue"], rows["EUR"]["revenue"]) == (120_000, 1_000, 500)
     (converted,) = month(s.rows("revenue_converted", period="month"), MARCH)
