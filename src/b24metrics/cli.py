@@ -330,7 +330,7 @@ def kpi(
         try:
             result = cut(con, chosen, period=period, by=by, since=since, until=until)
         except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--by") from None
+            raise typer.BadParameter(str(exc), param_hint="--period/--by") from None
     _print_cut(result, fmt)
 
 

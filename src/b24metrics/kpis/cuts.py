@@ -41,6 +41,8 @@ class Cut:
 def cut_sql(kpi: Kpi, period: str, by: str | None) -> str:
     if period not in PERIODS:
         raise ValueError(f"unknown period {period!r}; one of {', '.join(PERIODS)}")
+    if period not in kpi.periods:
+        raise ValueError(f"{kpi.name} is kept per {kpi.periods[0]}: cut it by {', '.join(kpi.periods)}")
     if by is not None and by not in kpi.dims:
         offered = ", ".join(kpi.dims) or "none"
         raise ValueError(f"{kpi.name} cannot be cut by {by!r}; it offers: {offered}")

@@ -22,6 +22,7 @@ SPEND_RETURN = Kpi(
     title="Cost per lead, CAC, ROMI", title_ru="Стоимость лида, CAC, ROMI",
     definition="per channel and month: spend from the spend file / leads created, / new clients won "
                "(first won deal of a company, contact or lead); ROMI = (revenue of deals won - spend) / spend",
+    periods=("month", "quarter", "year", "all"),
     table="kpi_spend_return", date="month", dims=("channel",), per_currency=True,
     measures=(
         Measure("cpl", _RATIO.format(flag="spend_split", num="sum(spend)", den="sum(leads)", digits=2), "money",

@@ -51,6 +51,7 @@ KPIS = [
         title="Cost per client per tracking number", title_ru="Стоимость клиента по номеру",
         definition="per tracking number and month of the calls: revenue of the deals won from them and "
                    "the channel's spend per client, per currency",
+        periods=("month", "quarter", "year", "all"),
         table="kpi_call_money", date="month", dims=("channel", "tracking_number"), per_currency=True,
         measures=(
             Measure("cost_per_client", "CASE WHEN NOT bool_or(spend_split) THEN round(sum(spend) / "
