@@ -75,3 +75,15 @@ def find(name: str) -> Kpi:
         if kpi.code.lower() == name.lower():
             return kpi
     raise KeyError(name)
+
+
+def markdown() -> str:
+    """The catalogue as the README shows it (a test keeps the README equal to this)."""
+    lines = ["| code | name | what it counts | table | cut by |", "|---|---|---|---|---|"]
+    for k in catalogue().values():
+        lines.append(f"| {k.code} | `{k.name}` | {k.definition} | `{k.table}` | {', '.join(k.dims) or '-'} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())
