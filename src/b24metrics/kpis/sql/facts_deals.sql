@@ -46,8 +46,14 @@ SELECT d.id AS deal_id,
                 '#' || d.assigned_by_id, '(nobody)') AS manager,
        d.assigned_by_id AS manager_id,
        nullif(d.lead_id, 0) AS lead_id,
-       nullif(d.company_id, 0) AS company_id,
-       nullif(d.contact_id, 0) AS contact_id,
+       -- a deleted company or contact is nobody's client any more: the deal keeps its money
+       CASE WHEN NOT coalesce(co.deleted, true) THEN nullif(d.company_id, 0) END AS company_id,
+       CASE WHEN NOT coalesce(ct.deleted, true) THEN nullif(d.contact_id, 0) END AS contact_id,
+       -- the one definition of a client for R1, M5, R2, T2: the company, else the contact, else
+       -- the lead, else the deal itself (a one-off buyer nobody recorded)
+       coalesce('company ' || CASE WHEN NOT coalesce(co.deleted, true) THEN nullif(d.company_id, 0) END,
+                'contact ' || CASE WHEN NOT coalesce(ct.deleted, true) THEN nullif(d.contact_id, 0) END,
+                'lead ' || nullif(d.lead_id, 0), 'deal ' || d.id) AS client,
        lf.grade AS origin_grade,
        lf.created_at AS lead_created_at,
        -- cycle: creation to won, in days (only for won deals)
@@ -67,6 +73,8 @@ LEFT JOIN statuses st ON st.status_id = d.stage_id AND NOT st.deleted
       AND st.entity_id = CASE WHEN coalesce(d.category_id, 0) = 0 THEN 'DEAL_STAGE' ELSE 'DEAL_STAGE_' || d.category_id END
 LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = d.source_id AND NOT src.deleted
 LEFT JOIN users u ON u.id = d.assigned_by_id
+LEFT JOIN companies co ON co.id = d.company_id
+LEFT JOIN contacts ct ON ct.id = d.contact_id
 LEFT JOIN final_moves f ON f.deal_id = d.id
 LEFT JOIN acts a ON a.deal_id = d.id
 LEFT JOIN kpi_leads lf ON lf.lead_id = d.lead_id

@@ -9,15 +9,13 @@ CREATE TEMP TABLE IF NOT EXISTS input_clock (now_local TIMESTAMP);
 
 -- Won deals with their client and their money. Amounts in a currency with a configured rate
 -- are converted into the base currency; other currencies stay apart, never added to it.
--- A client is the deal's company, else its contact, else its lead, else the deal itself (a
--- one-off buyer nobody recorded); a new client is one whose first won deal this is, in the
--- order the deals were won. A won deal without a closing time cannot be placed in a period.
+-- A client is kpi_deals.client (its company, else contact, else lead, else the deal itself);
+-- a new client is one whose first won deal this is, in the order the deals were won. A won deal without a closing time cannot be placed in a period.
 CREATE OR REPLACE TEMP TABLE money_won AS
 SELECT *, row_number() OVER (PARTITION BY client ORDER BY closed_at, deal_id) = 1 AS new_client
 FROM (
     SELECT d.deal_id, d.closed_at, d.channel, d.manager_id,
-           coalesce('company ' || d.company_id, 'contact ' || d.contact_id, 'lead ' || d.lead_id,
-                    'deal ' || d.deal_id) AS client,
+           d.client,
            d.amount * coalesce(r.rate, 1) AS amount,
            coalesce(r.base_currency, d.currency) AS currency
     FROM kpi_deals d

@@ -31,9 +31,9 @@ ANTI JOIN dead_owners o ON o.owner_type_id = a.owner_type_id AND o.owner_id = a.
 WHERE NOT a.deleted;
 
 
--- kpi_revenue: one row per won deal, dated when it was (last) won. A client is the deal's
--- company, failing that its contact; a deleted company or contact is no client, the deal still
--- counts as revenue. new_client marks each client's first won deal (ties broken by deal ID).
+-- kpi_revenue: one row per won deal, dated when it was (last) won. A client is
+-- kpi_deals.client (company, else contact, else lead, else the deal: the same for every
+-- family); new_client marks each client's first won deal (ties broken by deal ID).
 CREATE OR REPLACE TABLE kpi_revenue AS
 WITH rates AS (                   -- one rate per currency, even if a file lists one twice
     SELECT upper(trim(currency)) AS currency, max(rate) AS rate
@@ -55,8 +55,7 @@ won AS (
     WHERE d.won
 ),
 clients AS (
-    SELECT *, coalesce('company ' || live_company_id, 'contact ' || live_contact_id) AS client
-    FROM won
+    SELECT * FROM won
 )
 SELECT c.deal_id, c.closed_at, c.created_at, c.amount, c.currency,
        c.amount * r.rate AS amount_base,
@@ -64,8 +63,7 @@ SELECT c.deal_id, c.closed_at, c.created_at, c.amount, c.currency,
        c.pipeline, c.category_id,
        c.live_company_id AS company_id, c.company, c.live_contact_id AS contact_id, c.contact,
        c.client, c.lead_id,
-       c.client IS NOT NULL
-           AND row_number() OVER (PARTITION BY c.client ORDER BY c.closed_at, c.deal_id) = 1 AS new_client
+       row_number() OVER (PARTITION BY c.client ORDER BY c.closed_at, c.deal_id) = 1 AS new_client
 FROM clients c
 LEFT JOIN rates r ON r.currency = upper(c.currency);
 
