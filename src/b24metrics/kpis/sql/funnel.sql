@@ -11,26 +11,7 @@
 -- moved to another pipeline is in each pipeline's funnel with the stages it reached there: the
 -- rows of its old pipeline (when they were synced before the move) stop where it left.
 CREATE OR REPLACE TABLE kpi_stage_funnel AS
-WITH visits AS (
-    SELECT entity, item_id, pipeline_key, stage_id FROM kpi_stage_stays
-    UNION   -- the current stage, in case the history lacks it
-    SELECT 'lead', lead_id, 'lead', status_id FROM kpi_leads
-    UNION
-    SELECT 'deal', deal_id, 'deal:' || coalesce(category_id, 0), stage_id FROM kpi_deals
-),
-first_stage AS (
-    SELECT pipeline_key, min(sort) AS sort FROM kpi_stages WHERE semantic <> 'F' GROUP BY 1
-),
-furthest AS (
-    -- an item that only ever sat in a failure stage still entered the pipeline at its start
-    SELECT v.entity, v.item_id, v.pipeline_key,
-           coalesce(max(st.sort) FILTER (WHERE st.semantic <> 'F'), min(f.sort)) AS sort
-    FROM visits v
-    JOIN kpi_stages st ON st.pipeline_key = v.pipeline_key AND st.stage_id = v.stage_id
-    JOIN first_stage f ON f.pipeline_key = v.pipeline_key
-    GROUP BY 1, 2, 3
-),
-items AS (
+WITH items AS (
     SELECT 'lead' AS entity, lead_id AS item_id, 'lead' AS key_now, status_id AS stage_now, semantic AS semantic_now,
            created_at, channel, utm_source, utm_medium, utm_campaign, manager
     FROM kpi_leads
@@ -38,18 +19,37 @@ items AS (
     SELECT 'deal', deal_id, 'deal:' || coalesce(category_id, 0), stage_id, semantic,
            created_at, channel, utm_source, utm_medium, utm_campaign, manager
     FROM kpi_deals
+),
+visits AS (
+    SELECT entity, item_id, pipeline_key, stage_sort AS sort, semantic FROM kpi_stage_stays
+    UNION ALL   -- the current stage, in case the history lacks it
+    SELECT i.entity, i.item_id, i.key_now, st.sort, st.semantic
+    FROM items i JOIN kpi_stages st ON st.pipeline_key = i.key_now AND st.stage_id = i.stage_now
+),
+first_stage AS (
+    SELECT pipeline_key, min(sort) AS sort FROM kpi_stages WHERE semantic <> 'F' GROUP BY 1
+),
+furthest AS (
+    -- an item that only ever sat in a failure stage still entered the pipeline at its start
+    SELECT v.entity, v.item_id, v.pipeline_key,
+           coalesce(max(v.sort) FILTER (WHERE v.semantic <> 'F'), min(f.sort)) AS sort
+    FROM visits v JOIN first_stage f ON f.pipeline_key = v.pipeline_key
+    WHERE v.sort IS NOT NULL
+    GROUP BY 1, 2, 3
+),
+described AS (
+    SELECT f.pipeline_key, f.sort AS furthest,
+           -- still in this pipeline now, so it may yet go on from where it is
+           (i.key_now = f.pipeline_key AND i.semantic_now = 'P') AS open_here, i.*
+    FROM furthest f JOIN items i ON i.entity = f.entity AND i.item_id = f.item_id
 )
-SELECT f.entity, f.item_id, st.pipeline_key, st.pipeline, st.stage_id,
-       st.pipeline || ': ' || st.stage_name AS stage,
-       st.sort AS stage_sort, st.semantic,
+SELECT d.entity, d.item_id, st.pipeline, st.stage,
        -- nothing follows a success stage: its conversion is undefined, not zero
-       CASE WHEN st.semantic = 'S' THEN NULL ELSE st.sort < f.sort END AS went_on,
-       -- still in this stage now, so it may yet go on
-       (i.key_now = st.pipeline_key AND i.stage_now = st.stage_id AND i.semantic_now = 'P') AS waiting,
-       i.created_at, i.channel, i.utm_source, i.utm_medium, i.utm_campaign, i.manager
-FROM furthest f
-JOIN kpi_stages st ON st.pipeline_key = f.pipeline_key AND st.semantic <> 'F' AND st.sort <= f.sort
-JOIN items i ON i.entity = f.entity AND i.item_id = f.item_id;
+       CASE WHEN st.semantic = 'S' THEN NULL ELSE st.sort < d.furthest END AS went_on,
+       (d.open_here AND d.stage_now = st.stage_id) AS waiting,
+       d.created_at, d.channel, d.utm_source, d.utm_medium, d.utm_campaign, d.manager
+FROM described d
+JOIN kpi_stages st ON st.pipeline_key = d.pipeline_key AND st.semantic <> 'F' AND st.sort <= d.furthest;
 
 
 -- kpi_close_communications: one row per won deal with the calls, e-mails and meetings it took
