@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.kpis.scenario import Scenario
-from tests.kpis.test_speed_oracle import delete, keyed, move_pipeline, path, resync
+from tests.kpis.test_speed_oracle import keyed, path, sync_twice
 
 
 @pytest.fixture
@@ -53,15 +53,14 @@ def test_stage_conversion_and_bottleneck(s):
     path(s, "deal", feb, ("NEW", "2026-02-28 23:30"), ("LOSE", "2026-03-01 10:00"))
     # leads: NEW 10, IN_PROCESS 20, PROCESSED 30, CONVERTED 50 (S), JUNK 60 (F)
     la = s.lead(created="2026-03-02 10:00", status="CONVERTED")
-    path(s, "lead", la, ("NEW", "2026-03-02 10:00"), ("IN_PROCESS", "2026-03-02 11:00"), ("CONVERTED", "2026-03-03 10:00"))
+    path(s, "lead", la, ("NEW", "2026-03-02 10:00"), ("IN_PROCESS", "2026-03-02 11:00"),
+         ("CONVERTED", "2026-03-03 10:00"))
     lb = s.lead(created="2026-03-02 10:00", status="JUNK")
     path(s, "lead", lb, ("NEW", "2026-03-02 10:00"), ("JUNK", "2026-03-02 11:00"))
     lc = s.lead(created="2026-03-02 10:00", status="PROCESSED")
     path(s, "lead", lc, ("NEW", "2026-03-02 10:00"), ("PROCESSED", "2026-03-02 11:00"))
-    s.sync()
-    delete(s, "deals", gone)
-    move_pipeline(s, d8, 1, ("C1:NEW", "2026-03-09 10:00"), ("C1:PREPARATION", "2026-03-10 10:00"))
-    resync(s)
+    sync_twice(s, deleted=("deals", gone),
+               moved=(d8, 1, ("C1:NEW", "2026-03-09 10:00"), ("C1:PREPARATION", "2026-03-10 10:00")))
 
     rows = s.rows("stage_conversion", period="month", by="stage")
     march = keyed(rows, "stage", "2026-03-01")
@@ -127,9 +126,7 @@ def test_win_loss_per_manager_and_pipeline(s):
     # February: one lost deal (23:30 local)
     feb = s.deal(created="2026-02-01 10:00", stage="LOSE", manager=6, moved="2026-02-28 23:30")
     path(s, "deal", feb, ("NEW", "2026-02-01 10:00"), ("LOSE", "2026-02-28 23:30"))
-    s.sync()
-    delete(s, "deals", gone)
-    resync(s)
+    sync_twice(s, deleted=("deals", gone))
 
     managers = keyed(s.rows("win_loss", period="month", by="manager"), "manager", "2026-03-01")
     five, six = manager(managers, 5), manager(managers, 6)
@@ -186,9 +183,7 @@ def test_communications_per_won_deal(s):
     s.activity(owner=("deal", c), at="2026-03-10 10:00", type_id=1)
     d = s.deal(created="2026-03-04 10:00", stage="WON", manager=6, lead=lc, moved="2026-03-25 10:00")
     s.activity(owner=("deal", d), at="2026-03-20 10:00", type_id=4)
-    s.sync()
-    delete(s, "activities", gone)
-    resync(s)
+    sync_twice(s, deleted=("activities", gone))
 
     rows = s.rows("communications_to_close", period="month", by="manager")
     march = keyed(rows, "manager", "2026-03-01")

@@ -25,12 +25,6 @@ def path(s: Scenario, entity: str, owner: int, *steps: tuple[str, str], category
     return [s.history(entity, owner, stage, at=at, category=category) for stage, at in steps]
 
 
-def delete(s: Scenario, kind: str, record_id: int) -> None:
-    """Delete a record on the portal (kind: leads, deals, activities ...)."""
-    with s.state.lock:
-        del getattr(s.state, kind)[record_id]
-
-
 def move_pipeline(s: Scenario, deal: int, category: int, *steps: tuple[str, str]) -> None:
     """Move a deal to another pipeline: its rows there, and the deal now in the last stage."""
     path(s, "deal", deal, *steps, category=category)
@@ -39,8 +33,15 @@ def move_pipeline(s: Scenario, deal: int, category: int, *steps: tuple[str, str]
                                    MOVED_TIME=s.at(steps[-1][1]), DATE_MODIFY=s.at(steps[-1][1]))
 
 
-def resync(s: Scenario) -> None:
-    """A second, full sync with the delete sweep, then the KPI refresh."""
+def sync_twice(s: Scenario, *, deleted: tuple[str, int], moved: tuple | None = None) -> None:
+    """Sync; then on the portal delete a record (kind: leads, deals, activities ...) and maybe
+    move a deal (`moved`: move_pipeline's arguments); then a full sync with the delete sweep."""
+    s.sync()
+    kind, record_id = deleted
+    with s.state.lock:
+        del getattr(s.state, kind)[record_id]
+    if moved:
+        move_pipeline(s, *moved)
     settings = s.settings()
     streams = list(STREAMS.values())
     with pipeline.open_client(settings) as client:
@@ -91,9 +92,7 @@ def test_speed_to_lead_per_manager_and_channel(s):
     h = s.lead(created="2026-03-06 10:00", source="CALL", manager=6, status="IN_PROCESS")
     (creation,) = path(s, "lead", h, ("IN_PROCESS", "2026-03-06 10:00"))
     s.state.stage_history[1][creation]["TYPE_ID"] = 1
-    s.sync()
-    delete(s, "leads", gone)
-    resync(s)
+    sync_twice(s, deleted=("leads", gone))
 
     march = keyed(s.rows("speed_to_lead", period="month", by="manager"), "manager", "2026-03-01")
     five = next(v for k, v in march.items() if k.endswith("#5"))
@@ -116,6 +115,17 @@ def test_speed_to_lead_per_manager_and_channel(s):
     # web: c 120, e 0, g never -> [0, 120]: median 60; p90 at rank 0.9: 0.9 * 120 = 108
     assert (web["leads"], web["median_min"], web["p90_min"], web["over_sla"], web["never_contacted"]) == (
         3, 60.0, 108.0, 1, 1)
+
+
+@pytest.mark.xfail(reason="refresh_kpis does not yet SET VARIABLE speed_sla_minutes from settings.kpis; "
+                          "speed.sql falls back to the default 15 minutes")
+def test_speed_to_lead_counts_against_the_configured_sla():
+    with Scenario(kpis={"speed_sla_minutes": 30}) as s:
+        lead = s.lead(created="2026-03-02 10:00")
+        s.activity(owner=("lead", lead), at="2026-03-02 10:20", type_id=2, direction=2)
+        s.sync()
+        (row,) = s.rows("speed_to_lead", period="month")
+        assert (row["median_min"], row["over_sla"], row["within_sla"]) == (20.0, 0, 100.0)  # 20 <= 30
 
 
 def test_speed_to_lead_in_simple_crm_mode_says_so(s):
@@ -159,10 +169,8 @@ def test_time_in_stage_per_stage_and_pipeline(s):
     # rows, but the warehouse kept them
     d6 = s.deal(created="2026-03-01 10:00", stage="PREPARATION", moved="2026-03-02 10:00")
     path(s, "deal", d6, ("NEW", "2026-03-01 10:00"), ("PREPARATION", "2026-03-02 10:00"))
-    s.sync()
-    delete(s, "deals", gone)
-    move_pipeline(s, d6, 1, ("C1:NEW", "2026-03-03 10:00"), ("C1:PREPARATION", "2026-03-04 16:00"))
-    resync(s)
+    sync_twice(s, deleted=("deals", gone),
+               moved=(d6, 1, ("C1:NEW", "2026-03-03 10:00"), ("C1:PREPARATION", "2026-03-04 16:00")))
 
     rows = s.rows("time_in_stage", period="month", by="stage")
     march = keyed(rows, "stage", "2026-03-01")
