@@ -3,7 +3,7 @@
 from b24metrics.kpis.catalogue import Kpi, Measure
 from b24metrics.kpis.families.speed import DEAL_DIMS, top_of_pipeline
 
-# funnel.sql reads kpi_stages and kpi_stage_stays, which speed.sql builds (speed refreshes first)
+# funnel.sql reads kpi_stages and the macro history_pkey(), from speed.sql (speed refreshes first)
 SQL = ["funnel.sql"]
 
 CONVERSION = "count(*) FILTER (WHERE went_on) / nullif(count(went_on), 0)"
@@ -14,7 +14,7 @@ KPIS = [
         title="Stage conversion", title_ru="Конверсия этапов воронки",
         definition="of the leads and deals created in the period that reached a stage, the share that went on "
                    "to a later stage of the pipeline; the stage with the worst share is the bottleneck",
-        table="kpi_stage_funnel", date="created_at", tables=("kpi_stages", "kpi_stage_stays"),
+        table="kpi_stage_funnel", date="created_at", tables=("kpi_stages",),
         dims=("stage", "pipeline", "channel", "utm_source", "utm_medium", "utm_campaign", "manager"),
         measures=(
             Measure("conversion", f"round(100.0 * {CONVERSION}, 1)", "%", title="went on to a later stage"),

@@ -1,7 +1,7 @@
 -- Funnel family (F1 stage conversion, F2 win and loss, F3 communications to close).
--- Reads kpi_stages and kpi_stage_stays, built by speed.sql (the speed family refreshes first).
--- F2 reads kpi_deals directly: won and lost by the deal's current stage semantics, counted at
--- its current closing, so a reopened deal counts once, by the state it is in now.
+-- Reads kpi_stages and the macro history_pkey(), from speed.sql (the speed family refreshes
+-- first). F2 reads kpi_deals directly: won and lost by the deal's current stage semantics,
+-- counted at its current closing, so a reopened deal counts once, by the state it is in now.
 
 -- kpi_stage_funnel: one row per item and pipeline stage it reached. "Reached" is cumulative:
 -- an item reached every process or success stage up to the furthest one it has ever been in
@@ -10,46 +10,51 @@
 -- stages are not steps of the funnel: an item lost at a stage simply went no further. A deal
 -- moved to another pipeline is in each pipeline's funnel with the stages it reached there: the
 -- rows of its old pipeline (when they were synced before the move) stop where it left.
+-- Items are keyed by (item_id, pkey): pkey -1 is a lead, else a deal's pipeline.
 CREATE OR REPLACE TABLE kpi_stage_funnel AS
-WITH items AS (
-    SELECT 'lead' AS entity, lead_id AS item_id, 'lead' AS key_now, status_id AS stage_now, semantic AS semantic_now,
-           created_at, channel, utm_source, utm_medium, utm_campaign, manager
-    FROM kpi_leads
+WITH visits AS (
+    SELECT owner_id AS item_id, -1 AS pkey, status_id AS stage_id FROM lead_history
     UNION ALL
-    SELECT 'deal', deal_id, 'deal:' || coalesce(category_id, 0), stage_id, semantic,
-           created_at, channel, utm_source, utm_medium, utm_campaign, manager
-    FROM kpi_deals
-),
-visits AS (
-    SELECT entity, item_id, pipeline_key, stage_sort AS sort, semantic FROM kpi_stage_stays
+    SELECT owner_id, history_pkey(category_id, stage_id), stage_id FROM deal_history
     UNION ALL   -- the current stage, in case the history lacks it
-    SELECT i.entity, i.item_id, i.key_now, st.sort, st.semantic
-    FROM items i JOIN kpi_stages st ON st.pipeline_key = i.key_now AND st.stage_id = i.stage_now
+    SELECT lead_id, -1, status_id FROM kpi_leads
+    UNION ALL
+    SELECT deal_id, coalesce(category_id, 0), stage_id FROM kpi_deals
 ),
 first_stage AS (
-    SELECT pipeline_key, min(sort) AS sort FROM kpi_stages WHERE semantic <> 'F' GROUP BY 1
+    SELECT pkey, min(sort) AS sort FROM kpi_stages WHERE semantic <> 'F' GROUP BY 1
 ),
 furthest AS (
     -- an item that only ever sat in a failure stage still entered the pipeline at its start
-    SELECT v.entity, v.item_id, v.pipeline_key,
-           coalesce(max(v.sort) FILTER (WHERE v.semantic <> 'F'), min(f.sort)) AS sort
-    FROM visits v JOIN first_stage f ON f.pipeline_key = v.pipeline_key
-    WHERE v.sort IS NOT NULL
-    GROUP BY 1, 2, 3
+    SELECT v.item_id, v.pkey, coalesce(max(st.sort) FILTER (WHERE st.semantic <> 'F'), min(f.sort)) AS sort
+    FROM visits v
+    JOIN kpi_stages st ON st.pkey = v.pkey AND st.stage_id = v.stage_id
+    JOIN first_stage f ON f.pkey = v.pkey
+    GROUP BY 1, 2
+),
+items AS (   -- live items only: deleted ones and recurring-deal templates are not in these
+    SELECT lead_id AS item_id, true AS is_lead, -1 AS pkey_now, status_id AS stage_now, semantic AS semantic_now,
+           created_at, channel, utm_source, utm_medium, utm_campaign, manager
+    FROM kpi_leads
+    UNION ALL
+    SELECT deal_id, false, coalesce(category_id, 0), stage_id, semantic,
+           created_at, channel, utm_source, utm_medium, utm_campaign, manager
+    FROM kpi_deals
 ),
 described AS (
-    SELECT f.pipeline_key, f.sort AS furthest,
+    SELECT f.pkey, f.sort AS furthest,
            -- still in this pipeline now, so it may yet go on from where it is
-           (i.key_now = f.pipeline_key AND i.semantic_now = 'P') AS open_here, i.*
-    FROM furthest f JOIN items i ON i.entity = f.entity AND i.item_id = f.item_id
+           (i.pkey_now = f.pkey AND i.semantic_now = 'P') AS open_here, i.*
+    FROM furthest f JOIN items i ON i.item_id = f.item_id AND i.is_lead = (f.pkey = -1)
 )
-SELECT d.entity, d.item_id, st.pipeline, st.stage,
+SELECT CAST(CASE WHEN d.is_lead THEN 'lead' ELSE 'deal' END AS ENUM('lead', 'deal')) AS entity,
+       d.item_id, st.pipeline, st.stage,
        -- nothing follows a success stage: its conversion is undefined, not zero
        CASE WHEN st.semantic = 'S' THEN NULL ELSE st.sort < d.furthest END AS went_on,
        (d.open_here AND d.stage_now = st.stage_id) AS waiting,
        d.created_at, d.channel, d.utm_source, d.utm_medium, d.utm_campaign, d.manager
 FROM described d
-JOIN kpi_stages st ON st.pipeline_key = d.pipeline_key AND st.semantic <> 'F' AND st.sort <= d.furthest;
+JOIN kpi_stages st ON st.pkey = d.pkey AND st.semantic <> 'F' AND st.sort <= d.furthest;
 
 
 -- kpi_close_communications: one row per won deal with the calls, e-mails and meetings it took
@@ -73,6 +78,7 @@ touches AS (
     JOIN acts a ON a.owner_type_id = 2 AND a.owner_id = w.deal_id AND a.ts <= w.closed_at
     UNION ALL
     SELECT w.deal_id, a.type_id FROM won w
+    JOIN kpi_leads l ON l.lead_id = w.lead_id     -- a deleted lead took its activities with it
     JOIN acts a ON a.owner_type_id = 1 AND a.owner_id = w.lead_id AND a.ts <= w.closed_at
     WHERE w.nth_of_lead = 1
 ),

@@ -1,5 +1,5 @@
 -- Speed family (S1 speed to lead, S2 time in stage; S3 deal cycle reads kpi_deals directly).
--- Also builds kpi_stages and kpi_stage_stays, which the funnel family (funnel.sql) reuses.
+-- Also builds kpi_stages and the macro history_pkey(), which the funnel family (funnel.sql) reuses.
 
 -- kpi_speed_to_lead: one row per live lead with its first response.
 -- kpi_leads.speed_seconds is not used: it counts planned (not completed) activities as
@@ -57,31 +57,36 @@ JOIN answered a ON a.lead_id = k.lead_id;
 
 
 -- kpi_stages: the stage dictionary, lead statuses and the stages of every deal pipeline, in
--- the pipeline's order (statuses.sort). A stage label carries its pipeline because pipelines
--- reuse names ("Новая" in each): cut by stage, two pipelines' stages must not merge.
+-- the pipeline's order (statuses.sort). pkey names the pipeline in one integer: -1 for lead
+-- statuses, else the deal category. A stage label carries its pipeline because pipelines reuse
+-- names ("Новая" in each): cut by stage, two pipelines' stages must not merge.
 CREATE OR REPLACE TABLE kpi_stages AS
 WITH dict AS (
     SELECT CASE WHEN s.entity_id = 'STATUS' THEN 'lead' ELSE 'deal' END AS entity,
-           CASE WHEN s.entity_id = 'STATUS' THEN NULL
+           CASE WHEN s.entity_id = 'STATUS' THEN -1
                 WHEN s.entity_id = 'DEAL_STAGE' THEN 0
-                ELSE CAST(substr(s.entity_id, 12) AS BIGINT) END AS category_id,
+                ELSE CAST(substr(s.entity_id, 12) AS BIGINT) END AS pkey,
            s.status_id AS stage_id, coalesce(nullif(s.name, ''), s.status_id) AS stage_name, s.sort,
            -- process stages carry no semantics in the dictionary
-           coalesce(nullif(s.semantics, ''), 'P') AS semantic
+           CASE WHEN s.semantics IN ('S', 'F') THEN s.semantics ELSE 'P' END AS semantic
     FROM statuses s
     WHERE NOT s.deleted AND regexp_full_match(s.entity_id, 'STATUS|DEAL_STAGE(_[0-9]+)?')
 )
 SELECT *, pipeline || ': ' || stage_name AS stage
 FROM (
-    SELECT d.entity, d.category_id,
-           d.entity || coalesce(':' || d.category_id, '') AS pipeline_key,
+    SELECT d.entity, d.pkey,
            CASE WHEN d.entity = 'lead' THEN 'Leads'
-                ELSE coalesce(cat.name, CASE WHEN d.category_id = 0 THEN 'General' END, '#' || d.category_id)
+                ELSE coalesce(cat.name, CASE WHEN d.pkey = 0 THEN 'General' END, '#' || d.pkey)
            END AS pipeline,
            d.stage_id, d.stage_name, d.sort, d.semantic
     FROM dict d
-    LEFT JOIN deal_categories cat ON d.entity = 'deal' AND cat.id = d.category_id AND NOT cat.deleted
+    LEFT JOIN deal_categories cat ON d.entity = 'deal' AND cat.id = d.pkey AND NOT cat.deleted
 );
+
+-- The pipeline a deal history row was written in (funnel.sql uses it too): its own
+-- CATEGORY_ID, not the deal's current one, since the deal may have moved since.
+CREATE OR REPLACE TEMP MACRO history_pkey(category_id, stage_id) AS
+    coalesce(category_id, TRY_CAST(regexp_extract(stage_id, '^C(\d+):', 1) AS BIGINT), 0);
 
 
 -- kpi_stage_stays: one row per stay of a live lead or deal in a status or stage. A stay begins
@@ -95,7 +100,8 @@ FROM (
 -- length is not known yet and "up to now" would make the median depend on when the refresh
 -- ran and on abandoned items nobody closes.
 -- Each history table is ordered on its own, narrow (one window each, integer partitions):
--- cheaper than ordering their union with the items' columns.
+-- cheaper than ordering their union with the items' columns. Text columns cost the most to
+-- write at millions of rows: entity and semantic are ENUMs.
 CREATE OR REPLACE TABLE kpi_stage_stays AS
 WITH lead_moves AS (
     SELECT owner_id AS item_id, created_time AS ts,
@@ -106,33 +112,31 @@ WITH lead_moves AS (
 deal_moves AS (
     SELECT owner_id AS item_id, created_time AS ts,
            lead(created_time) OVER (PARTITION BY owner_id ORDER BY created_time, id) AS left_ts,
-           'deal:' || coalesce(category_id, TRY_CAST(regexp_extract(stage_id, '^C(\d+):', 1) AS BIGINT), 0)
-               AS pipeline_key,
-           stage_id, stage_semantic_id AS row_semantic
+           history_pkey(category_id, stage_id) AS pkey, stage_id, stage_semantic_id AS row_semantic
     FROM deal_history
 ),
 moves AS (   -- live items only: deleted ones and recurring-deal templates are not in kpi_leads/kpi_deals
-    SELECT 'lead' AS entity, m.item_id, m.ts, m.left_ts, 'lead' AS pipeline_key, m.stage_id, m.row_semantic,
+    SELECT 'lead' AS entity, m.item_id, m.ts, m.left_ts, -1 AS pkey, m.stage_id, m.row_semantic,
            k.channel, k.utm_source, k.utm_medium, k.utm_campaign, k.manager
     FROM lead_moves m JOIN kpi_leads k ON k.lead_id = m.item_id
     UNION ALL
-    SELECT 'deal', m.item_id, m.ts, m.left_ts, m.pipeline_key, m.stage_id, m.row_semantic,
+    SELECT 'deal', m.item_id, m.ts, m.left_ts, m.pkey, m.stage_id, m.row_semantic,
            k.channel, k.utm_source, k.utm_medium, k.utm_campaign, k.manager
     FROM deal_moves m JOIN kpi_deals k ON k.deal_id = m.item_id
 ),
 pipelines AS (
-    SELECT DISTINCT pipeline_key, pipeline FROM kpi_stages
+    SELECT DISTINCT pkey, pipeline FROM kpi_stages
 )
-SELECT m.entity, m.item_id, m.pipeline_key,
-       coalesce(p.pipeline, m.pipeline_key) AS pipeline,
-       coalesce(st.stage, coalesce(p.pipeline, m.pipeline_key) || ': ' || m.stage_id) AS stage,
-       st.sort AS stage_sort,
-       coalesce(st.semantic, nullif(m.row_semantic, ''), 'P') AS semantic,
+SELECT CAST(m.entity AS ENUM('lead', 'deal')) AS entity, m.item_id,
+       coalesce(p.pipeline, '#' || m.pkey) AS pipeline,
+       coalesce(st.stage, coalesce(p.pipeline, '#' || m.pkey) || ': ' || m.stage_id) AS stage,
+       CAST(coalesce(st.semantic, CASE WHEN m.row_semantic IN ('S', 'F') THEN m.row_semantic ELSE 'P' END)
+            AS ENUM('P', 'S', 'F')) AS semantic,
        local_time(m.ts) AS entered_at,
        local_time(m.left_ts) AS ended_at,
        m.left_ts IS NULL AS open,
        (epoch(coalesce(m.left_ts, now())) - epoch(m.ts)) / 3600.0 AS hours,
        m.channel, m.utm_source, m.utm_medium, m.utm_campaign, m.manager
 FROM moves m
-LEFT JOIN pipelines p ON p.pipeline_key = m.pipeline_key
-LEFT JOIN kpi_stages st ON st.pipeline_key = m.pipeline_key AND st.stage_id = m.stage_id;
+LEFT JOIN pipelines p ON p.pkey = m.pkey
+LEFT JOIN kpi_stages st ON st.pkey = m.pkey AND st.stage_id = m.stage_id;
