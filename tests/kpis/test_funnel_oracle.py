@@ -59,7 +59,7 @@ def test_stage_conversion_and_bottleneck(s):
     path(s, "lead", lb, ("NEW", "2026-03-02 10:00"), ("JUNK", "2026-03-02 11:00"))
     lc = s.lead(created="2026-03-02 10:00", status="PROCESSED")
     path(s, "lead", lc, ("NEW", "2026-03-02 10:00"), ("PROCESSED", "2026-03-02 11:00"))
-    sync_twice(s, deleted=("deals", gone),
+    sync_twice(s, ("deals", gone),
                moved=(d8, 1, ("C1:NEW", "2026-03-09 10:00"), ("C1:PREPARATION", "2026-03-10 10:00")))
 
     rows = s.rows("stage_conversion", period="month", by="stage")
@@ -126,7 +126,7 @@ def test_win_loss_per_manager_and_pipeline(s):
     # February: one lost deal (23:30 local)
     feb = s.deal(created="2026-02-01 10:00", stage="LOSE", manager=6, moved="2026-02-28 23:30")
     path(s, "deal", feb, ("NEW", "2026-02-01 10:00"), ("LOSE", "2026-02-28 23:30"))
-    sync_twice(s, deleted=("deals", gone))
+    sync_twice(s, ("deals", gone))
 
     managers = keyed(s.rows("win_loss", period="month", by="manager"), "manager", "2026-03-01")
     five, six = manager(managers, 5), manager(managers, 6)
@@ -183,7 +183,12 @@ def test_communications_per_won_deal(s):
     s.activity(owner=("deal", c), at="2026-03-10 10:00", type_id=1)
     d = s.deal(created="2026-03-04 10:00", stage="WON", manager=6, lead=lc, moved="2026-03-25 10:00")
     s.activity(owner=("deal", d), at="2026-03-20 10:00", type_id=4)
-    sync_twice(s, deleted=("activities", gone))
+    # deal e, won March 28th after one meeting; its lead was deleted, and its call with it
+    le = s.lead(created="2026-03-01 10:00", manager=6)
+    s.activity(owner=("lead", le), at="2026-03-02 10:00", type_id=2)
+    e = s.deal(created="2026-03-04 10:00", stage="WON", manager=6, lead=le, moved="2026-03-28 10:00")
+    s.activity(owner=("deal", e), at="2026-03-27 10:00", type_id=1)
+    sync_twice(s, ("activities", gone), ("leads", le))
 
     rows = s.rows("communications_to_close", period="month", by="manager")
     march = keyed(rows, "manager", "2026-03-01")
@@ -192,8 +197,9 @@ def test_communications_per_won_deal(s):
     # b: 1 call. Per won deal: 7/2 = 3.5; meetings 2/2 = 1; calls 3/2 = 1.5; e-mails 2/2 = 1
     assert (five["won"], five["per_deal"], five["meetings_per_deal"]) == (2, 3.5, 1.0)
     assert (five["calls_per_deal"], five["emails_per_deal"]) == (1.5, 1.0)
-    # c: 2 lead calls + 1 meeting = 3; d: 1 e-mail. 4/2 = 2; meetings 1/2; calls 2/2; e-mails 1/2
-    assert (six["won"], six["per_deal"], six["meetings_per_deal"]) == (2, 2.0, 0.5)
-    assert (six["calls_per_deal"], six["emails_per_deal"]) == (1.0, 0.5)
+    # c: 2 lead calls + 1 meeting = 3; d: 1 e-mail; e: 1 meeting. 5/3 = 1.67; meetings 2/3 = 0.67;
+    # calls 2/3 = 0.67; e-mails 1/3 = 0.33
+    assert (six["won"], six["per_deal"], six["meetings_per_deal"]) == (3, 1.67, 0.67)
+    assert (six["calls_per_deal"], six["emails_per_deal"]) == (0.67, 0.33)
     april = keyed(rows, "manager", "2026-04-01")
     assert [(r["won"], r["per_deal"]) for r in april.values()] == [(1, 1.0)]

@@ -33,13 +33,13 @@ def move_pipeline(s: Scenario, deal: int, category: int, *steps: tuple[str, str]
                                    MOVED_TIME=s.at(steps[-1][1]), DATE_MODIFY=s.at(steps[-1][1]))
 
 
-def sync_twice(s: Scenario, *, deleted: tuple[str, int], moved: tuple | None = None) -> None:
-    """Sync; then on the portal delete a record (kind: leads, deals, activities ...) and maybe
+def sync_twice(s: Scenario, *deleted: tuple[str, int], moved: tuple | None = None) -> None:
+    """Sync; then on the portal delete records ((kind, ID): leads, deals, activities ...) and maybe
     move a deal (`moved`: move_pipeline's arguments); then a full sync with the delete sweep."""
     s.sync()
-    kind, record_id = deleted
     with s.state.lock:
-        del getattr(s.state, kind)[record_id]
+        for kind, record_id in deleted:
+            del getattr(s.state, kind)[record_id]
     if moved:
         move_pipeline(s, *moved)
     settings = s.settings()
@@ -92,7 +92,7 @@ def test_speed_to_lead_per_manager_and_channel(s):
     h = s.lead(created="2026-03-06 10:00", source="CALL", manager=6, status="IN_PROCESS")
     (creation,) = path(s, "lead", h, ("IN_PROCESS", "2026-03-06 10:00"))
     s.state.stage_history[1][creation]["TYPE_ID"] = 1
-    sync_twice(s, deleted=("leads", gone))
+    sync_twice(s, ("leads", gone))
 
     march = keyed(s.rows("speed_to_lead", period="month", by="manager"), "manager", "2026-03-01")
     five = next(v for k, v in march.items() if k.endswith("#5"))
@@ -169,7 +169,7 @@ def test_time_in_stage_per_stage_and_pipeline(s):
     # rows, but the warehouse kept them
     d6 = s.deal(created="2026-03-01 10:00", stage="PREPARATION", moved="2026-03-02 10:00")
     path(s, "deal", d6, ("NEW", "2026-03-01 10:00"), ("PREPARATION", "2026-03-02 10:00"))
-    sync_twice(s, deleted=("deals", gone),
+    sync_twice(s, ("deals", gone),
                moved=(d6, 1, ("C1:NEW", "2026-03-03 10:00"), ("C1:PREPARATION", "2026-03-04 16:00")))
 
     rows = s.rows("time_in_stage", period="month", by="stage")
@@ -209,8 +209,10 @@ def test_deal_cycle_from_stage_history_per_manager_and_pipeline(s):
     # won at 00:30 local on April 1st (March in UTC): 7 days, in April
     e = s.deal(created="2026-03-25 00:30", stage="WON", manager=5, moved="2026-04-01 00:30")
     path(s, "deal", e, ("NEW", "2026-03-25 00:30"), ("WON", "2026-04-01 00:30"))
-    # a recurring-deal template, lost and open deals: not counted
+    # a recurring-deal template, a won deal deleted before the second sync, lost and open deals:
+    # not counted
     s.deal(created="2026-03-01 10:00", stage="WON", manager=5, recurring=True, moved="2026-03-02 10:00")
+    gone = s.deal(created="2026-03-01 10:00", stage="WON", manager=5, moved="2026-03-31 10:00")
     s.deal(created="2026-03-01 10:00", stage="LOSE", manager=5, moved="2026-03-02 10:00")
     s.deal(created="2026-03-01 10:00", stage="EXECUTING", manager=5, moved="2026-03-02 10:00")
     # manager 6 ------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ def test_deal_cycle_from_stage_history_per_manager_and_pipeline(s):
     d = s.deal(created="2026-03-02 10:00", stage="C1:WON", category=1, manager=6, moved="2026-03-12 10:00")
     s.history("deal", d, "NEW", at="2026-03-02 10:00", category=0)
     path(s, "deal", d, ("C1:NEW", "2026-03-05 10:00"), ("C1:WON", "2026-03-12 10:00"), category=1)
-    s.sync()
+    sync_twice(s, ("deals", gone))
 
     managers = keyed(s.rows("deal_cycle", period="month", by="manager"), "manager", "2026-03-01")
     five = next(v for k, v in managers.items() if k.endswith("#5"))
