@@ -300,8 +300,6 @@ def test_a_portal_in_any_offset_with_any_clock_loses_no_edit(http, template, sce
     _run(http, template, scenario)
 
 
-@pytest.mark.xfail(strict=True, reason="sandbox bug: the time block's operating_reset_at comes from time.time(), "
-                                       "its start from portal.clock")
 def test_operating_reset_at_is_on_the_portal_clock_like_start():
     """Every `time` block must speak one clock. Bitrix24 writes `start` and `operating_reset_at`
     on the portal's own clock; our budget carries `operating_reset_at` over to our clock by

@@ -349,7 +349,7 @@ class SandboxPortal:
         self.stats = Stats()
         self.faults = Faults()
         self.bucket = LeakyBucket(rate, burst)
-        self.operating = OperatingMeter()
+        self.operating = OperatingMeter(clock=lambda: self.clock())
         #: seconds of execution per method per 10 minutes before 429 OPERATION_TIME_LIMIT (None = off)
         self.operating_limit = operating_limit
         #: simulated extra processing seconds per call, by method (see set_method_cost)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["Stats", "OperatingMeter"]
 
@@ -78,7 +78,10 @@ class OperatingMeter:
 
     WINDOW = 600.0
 
-    def __init__(self, window: float | None = None) -> None:
+    def __init__(self, window: float | None = None, clock: Callable[[], float] = time.time) -> None:
+        # The portal's clock: `operating_reset_at` must be on the same clock as the time
+        # block's `start`, or a client carrying it over to its own clock goes wrong.
+        self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[str, deque[tuple[float, float]]] = {}
         self._blocks: dict[str, float] = {}
@@ -90,7 +93,7 @@ class OperatingMeter:
             records.popleft()
 
     def add(self, method: str, seconds: float, now: float | None = None) -> None:
-        now = time.time() if now is None else now
+        now = self._clock() if now is None else now
         with self._lock:
             records = self._records.setdefault(method, deque())
             records.append((now, seconds))
@@ -105,7 +108,7 @@ class OperatingMeter:
 
     def read(self, method: str, now: float | None = None) -> tuple[float, int]:
         """``(operating, operating_reset_at)`` for ``method``."""
-        now = time.time() if now is None else now
+        now = self._clock() if now is None else now
         with self._lock:
             blocked_until = self._blocked_until(method, now)
             records = self._records.get(method)
@@ -119,14 +122,14 @@ class OperatingMeter:
 
     def block(self, method: str, seconds: float, now: float | None = None) -> None:
         """Block ``method`` for ``seconds`` from now (``seconds <= 0`` unblocks it)."""
-        now = time.time() if now is None else now
+        now = self._clock() if now is None else now
         with self._lock:
             self._blocks[method] = now + seconds
             self._blocked_until(method, now)
 
     def blocked(self, method: str, now: float | None = None) -> bool:
         """Whether ``block`` blocks ``method`` now."""
-        now = time.time() if now is None else now
+        now = self._clock() if now is None else now
         with self._lock:
             return self._blocked_until(method, now) is not None
 
