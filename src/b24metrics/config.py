@@ -161,6 +161,10 @@ class KpiSettings(_Section):
         'dates in), a fixed offset like "+03:00", or an IANA zone such as "Europe/Berlin" for a zone with DST',
     )
     speed_sla_minutes: int = Field(15, ge=1, description="speed to lead: a first contact later than this breaches the SLA")
+    memory_limit: str = Field(
+        "1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        description="memory DuckDB may use while it rebuilds the KPI tables (whole-table joins)",
+    )
     spend_file: Path | None = Field(None, description="marketing spend per month and channel (CSV or TOML)")
     plan_file: Path | None = Field(None, description="plan targets per period and metric (CSV or TOML)")
     tracking_numbers: dict[str, str] = Field(

@@ -62,7 +62,7 @@ def test_explain_shows_the_rules_that_fired_and_the_rows_behind_the_figures():
     assert lead_view["grade (M2)"] == [{"grade": "A", "score": 65}]  # 60 for 1000+ staff, 5 for the phone
     assert lead_view["every rule that fired, with its points"] == [
         {"rule": "company 1000+ employees: +60"}, {"rule": "phone given: +5"}]
-    assert lead_view["lead (kpi_leads)"][0]["speed_seconds"] == 7 * 60  # the outgoing call 7 minutes later
+    assert lead_view["speed to lead (S1)"][0]["speed_minutes"] == 7  # the outgoing call 7 minutes later
     assert [d["deal_id"] for d in lead_view["deals from this lead (conversion, M4)"]] == [deal]
     deal_row = deal_view["deal (kpi_deals)"][0]
     assert deal_row["won"] and deal_row["cycle_days"] == 10.0 and deal_row["origin_grade"] == "A"

@@ -35,6 +35,8 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int) -> list[Section]:
         Section("grade history", _rows(
             con, "SELECT changed_at, old_grade, new_grade, old_score, new_score, factors FROM lead_grade_history "
                  "WHERE lead_id = ? ORDER BY changed_at", [lead_id])),
+        Section("speed to lead (S1)", _rows(
+            con, "SELECT * EXCLUDE (lead_id) FROM kpi_speed_to_lead WHERE lead_id = ?", [lead_id])),
         Section("status history (accepted, speed when no contact)", _rows(
             con, "SELECT id, created_time, status_id, status_semantic_id FROM lead_history WHERE owner_id = ? "
                  "ORDER BY created_time, id", [lead_id])),

@@ -87,24 +87,28 @@ def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) 
 
 
 def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
+    """Recompute lead_grades for every live lead in a transaction of its own."""
+    with warehouse.transaction() as con:
+        return grade_leads(con, settings)
+
+
+def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> int:
     """Recompute lead_grades for every live lead; return how many leads were graded. A lead
     whose grade is new or changed gets a lead_grade_history row with the factors behind it."""
     sql, params = compile_grading(settings)
-    with warehouse.transaction() as con:
-        prepare_features(con, settings)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE new_grades AS {sql}", params)
-        con.execute(
-            """INSERT INTO lead_grade_history
-               SELECT n.lead_id, now(), o.grade, n.grade, o.score, n.score, n.factors
-               FROM new_grades n LEFT JOIN lead_grades o ON o.lead_id = n.lead_id
-               WHERE o.grade IS DISTINCT FROM n.grade"""
-        )
-        con.execute("DELETE FROM lead_grades")
-        con.execute("INSERT INTO lead_grades SELECT lead_id, score, grade, factors, now() FROM new_grades")
-        con.execute("DROP TABLE new_grades")
-        count = con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]
-        con.unregister("band_overrides")
-    return count
+    prepare_features(con, settings)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_grades AS {sql}", params)
+    con.execute(
+        """INSERT INTO lead_grade_history
+           SELECT n.lead_id, now(), o.grade, n.grade, o.score, n.score, n.factors
+           FROM new_grades n LEFT JOIN lead_grades o ON o.lead_id = n.lead_id
+           WHERE o.grade IS DISTINCT FROM n.grade"""
+    )
+    con.execute("DELETE FROM lead_grades")
+    con.execute("INSERT INTO lead_grades SELECT lead_id, score, grade, factors, now() FROM new_grades")
+    con.execute("DROP TABLE new_grades")
+    con.unregister("band_overrides")
+    return con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]
 
 
 def grades_by_source(warehouse: Warehouse) -> list[dict[str, Any]]:

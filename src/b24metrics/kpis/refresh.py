@@ -1,6 +1,6 @@
 """Rebuild the KPI tables from the warehouse after a sync: grades first, then the shared fact
 tables, then each family's tables, all in one transaction (a failed refresh leaves the last
-good tables in place)."""
+good grades and tables in place)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import duckdb
 
 from b24metrics.config import Settings
 from b24metrics.kpis.families import FAMILIES
-from b24metrics.kpis.grade import refresh_grades
+from b24metrics.kpis.grade import grade_leads
 from b24metrics.kpis.inputs import load_inputs
 from b24metrics.warehouse import Warehouse
 
@@ -69,11 +69,14 @@ class KpiRefresh:
 def refresh_kpis(warehouse: Warehouse, settings: Settings) -> KpiRefresh:
     """Rebuild every KPI table. Bad rows of the spend and plan files are reported, not fatal."""
     timings: dict[str, float] = {}
-    began = time.perf_counter()
-    graded = refresh_grades(warehouse, settings.grading)
-    timings["grades"] = time.perf_counter() - began
     with warehouse.transaction() as con:
+        # Whole-table joins over millions of rows need more room than a sync's page loads.
+        con.execute(f"SET memory_limit = '{settings.kpis.memory_limit}'")
+        began = time.perf_counter()
+        graded = grade_leads(con, settings.grading)
+        timings["grades"] = time.perf_counter() - began
         zone = set_local_time(con, settings.kpis.timezone)
+        con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
         problems = load_inputs(con, settings)
         steps = [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
         for name, files in steps:

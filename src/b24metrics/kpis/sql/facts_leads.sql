@@ -7,13 +7,6 @@ CREATE OR REPLACE TABLE kpi_leads AS
 WITH initial_status AS (          -- a lead's first status: the lowest SORT of STATUS
     SELECT status_id FROM statuses WHERE entity_id = 'STATUS' AND NOT deleted ORDER BY sort, id LIMIT 1
 ),
-contact AS (                      -- first outgoing call or e-mail, or a meeting, about the lead
-    SELECT owner_id AS lead_id, min(coalesce(start_time, created)) AS first_contact_at
-    FROM activities
-    WHERE NOT deleted AND owner_type_id = 1
-      AND ((type_id IN (2, 4) AND direction = 2) OR type_id = 1)
-    GROUP BY 1
-),
 moved AS (                        -- first time the lead left its initial status
     SELECT owner_id AS lead_id, min(created_time) AS moved_at
     FROM lead_history
@@ -55,17 +48,13 @@ SELECT l.id AS lead_id,
        coalesce(d.deals, 0) AS deals,
        coalesce(d.won_deals, 0) > 0 AS won,
        g.grade, g.score,
-       local_time(c.first_contact_at) AS first_contact_at,
-       local_time(m.moved_at) AS moved_at,
-       -- speed to lead: the first outgoing contact, failing that the first status change
-       date_diff('second', l.date_create, coalesce(c.first_contact_at, m.moved_at)) AS speed_seconds,
+       local_time(m.moved_at) AS moved_at,      -- speed to lead lives in kpi_speed_to_lead (S1)
        coalesce(l.opportunity, 0) AS opportunity,
        coalesce(nullif(l.currency_id, ''), '(none)') AS currency
 FROM leads l
 LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = l.source_id AND NOT src.deleted
 LEFT JOIN statuses st ON st.entity_id = 'STATUS' AND st.status_id = l.status_id AND NOT st.deleted
 LEFT JOIN users u ON u.id = l.assigned_by_id
-LEFT JOIN contact c ON c.lead_id = l.id
 LEFT JOIN moved m ON m.lead_id = l.id
 LEFT JOIN worked w ON w.lead_id = l.id
 LEFT JOIN deal_of d ON d.lead_id = l.id
