@@ -195,3 +195,14 @@ def test_period_boundaries_are_the_portals_midnight(s):
     assert [(r["company"], r["revenue"]) for r in month(cohorts, APRIL)] == [("Икс #1", 2_000)]
     assert [r["leads"] for r in month(s.rows("leads_by_channel", period="month"), APRIL)] == [1]
     assert [r["won"] for r in month(s.rows("win_loss", period="month"), APRIL)] == [1]
+
+
+def test_a_lost_deal_moved_between_failure_stages_stays_lost_when_it_first_failed(s):
+    # NEW on March 1, LOSE on March 10, then tidied into APOLOGY on April 10: lost in March
+    deal = s.deal(created="2026-03-01 10:00", stage="APOLOGY", moved="2026-04-10 10:00")
+    s.history("deal", deal, "NEW", at="2026-03-01 10:00")
+    s.history("deal", deal, "LOSE", at="2026-03-10 10:00")
+    s.history("deal", deal, "APOLOGY", at="2026-04-10 10:00")
+    s.sync()
+    months = {str(r["period"]): (r["won"], r["lost"]) for r in s.rows("win_loss", period="month")}
+    assert months == {"2026-03-01": (0, 1)}

@@ -3,22 +3,21 @@
 -- time from stage history (or MOVED_TIME), never CLOSEDATE, which is a planned date.
 
 CREATE OR REPLACE TABLE kpi_deals AS
-WITH final_moves AS (             -- every arrival at a final stage, and the last move of all
-    SELECT owner_id AS deal_id,
-           min(created_time) FILTER (WHERE stage_semantic_id = 'S') AS first_won_at,
-           max(created_time) FILTER (WHERE stage_semantic_id = 'S') AS last_won_at,
-           max(created_time) FILTER (WHERE stage_semantic_id = 'F') AS last_lost_at,
-           min(created_time) FILTER (WHERE stage_semantic_id IN ('S', 'F')) AS first_closed_at,
-           max(created_time) FILTER (WHERE stage_semantic_id NOT IN ('S', 'F')) AS last_open_at
-    FROM deal_history
+WITH last_open AS (               -- the last time each deal was in an open stage
+    SELECT owner_id AS deal_id, max(created_time) AS at
+    FROM deal_history WHERE stage_semantic_id NOT IN ('S', 'F')
     GROUP BY 1
 ),
-acts AS (
-    SELECT owner_id AS deal_id,
-           count(*) FILTER (WHERE type_id IN (1, 2, 4)) AS communications,
-           count(*) FILTER (WHERE type_id = 1) AS meetings
-    FROM activities WHERE NOT deleted AND owner_type_id = 2
+closing AS (                      -- the start of its last final stretch: LOSE then APOLOGY a
+    SELECT h.owner_id AS deal_id, min(h.created_time) AS at   -- month later closed at LOSE
+    FROM deal_history h LEFT JOIN last_open o ON o.deal_id = h.owner_id
+    WHERE h.stage_semantic_id IN ('S', 'F') AND (o.at IS NULL OR h.created_time > o.at)
     GROUP BY 1
+),
+reopened AS (                     -- closed once, then back in an open stage
+    SELECT DISTINCT h.owner_id AS deal_id
+    FROM deal_history h JOIN last_open o ON o.deal_id = h.owner_id
+    WHERE h.stage_semantic_id IN ('S', 'F') AND h.created_time < o.at
 )
 SELECT d.id AS deal_id,
        local_time(d.date_create) AS created_at,
@@ -30,12 +29,8 @@ SELECT d.id AS deal_id,
        d.stage_semantic_id AS semantic,
        d.stage_semantic_id = 'S' AS won,
        d.stage_semantic_id = 'F' AS lost,
-       -- the current closing: when it last reached the stage it is in now
-       local_time(CASE d.stage_semantic_id
-                      WHEN 'S' THEN coalesce(f.last_won_at, d.moved_time)
-                      WHEN 'F' THEN coalesce(f.last_lost_at, d.moved_time) END) AS closed_at,
-       -- reopened: it was closed once and went back to an open stage after that
-       coalesce(f.last_open_at > f.first_closed_at, false) AS reopened,
+       local_time(CASE WHEN d.stage_semantic_id IN ('S', 'F') THEN coalesce(c.at, d.moved_time) END) AS closed_at,
+       r.deal_id IS NOT NULL AS reopened,
        coalesce(d.opportunity, 0) AS amount,
        coalesce(nullif(d.currency_id, ''), '(none)') AS currency,
        coalesce(src.name, nullif(d.source_id, ''), lf.channel, '(no source)') AS channel,
@@ -56,17 +51,14 @@ SELECT d.id AS deal_id,
                 'lead ' || nullif(d.lead_id, 0), 'deal ' || d.id) AS client,
        lf.grade AS origin_grade,
        lf.created_at AS lead_created_at,
-       -- cycle: creation to won, in days (only for won deals)
-       CASE WHEN d.stage_semantic_id = 'S' THEN date_diff('second', d.date_create,
-            coalesce(f.last_won_at, d.moved_time)) / 86400.0 END AS cycle_days,
-       CASE WHEN d.stage_semantic_id = 'S' AND lf.created_at IS NOT NULL THEN
-            date_diff('second', lf.created_at, local_time(coalesce(f.last_won_at, d.moved_time))) / 86400.0
-       END AS lead_to_won_days,
+       -- cycle: creation to won, in days, between instants (a DST change does not add an hour)
+       CASE WHEN d.stage_semantic_id = 'S' THEN
+            (epoch(coalesce(c.at, d.moved_time)) - epoch(d.date_create)) / 86400.0 END AS cycle_days,
+       CASE WHEN d.stage_semantic_id = 'S' AND ld.date_create IS NOT NULL THEN
+            (epoch(coalesce(c.at, d.moved_time)) - epoch(ld.date_create)) / 86400.0 END AS lead_to_won_days,
        -- age of an open deal, in days, as of the refresh
        CASE WHEN d.stage_semantic_id NOT IN ('S', 'F') THEN
-            date_diff('second', d.date_create, now()) / 86400.0 END AS age_days,
-       coalesce(a.communications, 0) AS communications,
-       coalesce(a.meetings, 0) AS meetings
+            (epoch(now()) - epoch(d.date_create)) / 86400.0 END AS age_days
 FROM deals d
 LEFT JOIN deal_categories cat ON cat.id = d.category_id AND NOT cat.deleted
 LEFT JOIN statuses st ON st.status_id = d.stage_id AND NOT st.deleted
@@ -75,7 +67,8 @@ LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = d.source_
 LEFT JOIN users u ON u.id = d.assigned_by_id
 LEFT JOIN companies co ON co.id = d.company_id
 LEFT JOIN contacts ct ON ct.id = d.contact_id
-LEFT JOIN final_moves f ON f.deal_id = d.id
-LEFT JOIN acts a ON a.deal_id = d.id
+LEFT JOIN closing c ON c.deal_id = d.id
+LEFT JOIN reopened r ON r.deal_id = d.id
 LEFT JOIN kpi_leads lf ON lf.lead_id = d.lead_id
+LEFT JOIN leads ld ON ld.id = d.lead_id AND NOT ld.deleted
 WHERE NOT d.deleted AND NOT coalesce(d.is_recurring, false);
