@@ -68,7 +68,7 @@ class PortalSettings(_Section):
 class WarehouseSettings(_Section):
     path: Path = Field(Path("b24metrics.duckdb"), description="the DuckDB file")
     memory_limit: str = Field(
-        "128MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        "64MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
         description="memory DuckDB may hold for caches and indexes; it spills to disk beyond it",
     )
 

@@ -13,6 +13,8 @@ calling thread, one transaction per request, with the bookmark of every range.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import logging
 import math
@@ -349,6 +351,8 @@ def _read_ranges(client: PortalClient, passes: list[_StreamPass], workers: int) 
                 p.take(rng, got, rows)
                 if not p.ranges:
                     results.append(p.finish())
+            del answers
+            _release_memory()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -356,6 +360,23 @@ def _read_ranges(client: PortalClient, passes: list[_StreamPass], workers: int) 
     if failure is not None:
         raise failure
     return results
+
+
+def _trimmer() -> Callable[[], Any]:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to hand back
+        return lambda *_: None
+
+
+_malloc_trim = _trimmer()
+
+
+def _release_memory() -> None:
+    """Hand the heap freed by committed answers back to the OS. Answers are typed in worker
+    threads and freed in this one; glibc keeps such memory in per-thread arenas, and peak
+    memory would creep with every answer."""
+    _malloc_trim(0)
 
 
 def _ready_unit(client: PortalClient, units: deque) -> tuple[_StreamPass, _Range] | None:
