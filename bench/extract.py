@@ -235,10 +235,10 @@ def main() -> None:
             ours, theirs = runs["ours, fresh bucket"], runs["fast-bitrix24 get_all, fresh bucket"]
             if "error" not in theirs and "error" not in ours:
                 lines.append(f"\nrows per second, ours / fast-bitrix24: {ours['rows_per_s'] / theirs['rows_per_s']:.2f}x")
-            print("\n".join(lines[-6:]), flush=True)
+            print(f"{size:,} leads measured", file=sys.stderr, flush=True)
 
         if args.no_huge:
-            print("\n## Summary\n" + "\n".join(lines))
+            print("\n".join(lines))
             return
         # 2. the docs' cost model on a big table: keyset vs offset, and our full sync's memory
         portal = Portal(seed=12, leads=huge, deals=0, contacts=0, activities=0, calls=0, users=8,
@@ -259,8 +259,7 @@ def main() -> None:
                          f"({full['distinct']:,} distinct) in {full['seconds']:.0f} s, peak memory "
                          f"{full['peak_mb']:.0f} MB")
         portal.close()
-    print("\n".join(lines[-4:]), flush=True)
-    print("\n## Summary\n" + "\n".join(lines))
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
