@@ -83,6 +83,11 @@ def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) 
         }
     )
     con.register("band_overrides", overrides)
+    reads_payload = any(c.field not in FEATURES for rule in settings.rules for c in rule.when)
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW lead_payloads AS SELECT id, payload FROM raw_records WHERE entity = 'lead'"
+        + ("" if reads_payload else " AND false")
+    )
     con.execute(sql_file("lead_features.sql"))
 
 
@@ -104,8 +109,17 @@ def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> in
            FROM new_grades n LEFT JOIN lead_grades o ON o.lead_id = n.lead_id
            WHERE o.grade IS DISTINCT FROM n.grade"""
     )
-    con.execute("DELETE FROM lead_grades")
-    con.execute("INSERT INTO lead_grades SELECT lead_id, score, grade, factors, now() FROM new_grades")
+    # Only what changed is written: a million unchanged grades cost a second to rewrite.
+    # computed_at is therefore when the lead's grade last changed.
+    con.execute("DELETE FROM lead_grades WHERE lead_id NOT IN (SELECT lead_id FROM new_grades)")
+    con.execute(
+        """INSERT INTO lead_grades
+           SELECT n.lead_id, n.score, n.grade, n.factors, now()
+           FROM new_grades n LEFT JOIN lead_grades o ON o.lead_id = n.lead_id
+           WHERE o.lead_id IS NULL OR o.score <> n.score OR o.grade <> n.grade OR o.factors <> n.factors
+           ON CONFLICT (lead_id) DO UPDATE SET score = excluded.score, grade = excluded.grade,
+               factors = excluded.factors, computed_at = excluded.computed_at"""
+    )
     con.execute("DROP TABLE new_grades")
     con.unregister("band_overrides")
     return con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]
