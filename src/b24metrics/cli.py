@@ -22,7 +22,7 @@ from rich.text import Text
 from b24metrics import __version__, errors, pipeline
 from b24metrics.config import Settings, load_settings
 from b24metrics.extract import STREAMS
-from b24metrics.kpis import PERIODS, catalogue, cut, find, grades_by_source, refresh_kpis
+from b24metrics.kpis import catalogue, cut, find, grades_by_source, refresh_kpis
 from b24metrics.kpis.explain import explain_deal, explain_lead
 from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
@@ -237,7 +237,7 @@ def sync(
             report.streams = pipeline.sync(client, warehouse, streams, settings, full=full, since=since,
                                            progress=progress)
             swept = pipeline.sweep(client, warehouse, streams) if sweep else []
-    kpis = refresh_kpis(warehouse, settings)
+            kpis = refresh_kpis(warehouse, settings)  # inside the run: a failed refresh fails the run
     out.print(_sync_table(report.streams))
     for s in swept:
         out.print(f"{s.stream}: {s.portal_ids} IDs on the portal, {s.deleted} newly deleted, {s.revived} back again")
@@ -320,13 +320,8 @@ def kpi(
         chosen = find(name)
     except KeyError:
         raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them", param_hint="NAME") from None
-    if period not in PERIODS:
-        raise typer.BadParameter(f"one of {', '.join(PERIODS)}", param_hint="--period")
     with warehouse.connect(read_only=True) as con:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                           [chosen.table]).fetchall()[0][0]:
-            out.print("No KPI tables yet: run `b24metrics sync` or `b24metrics kpi --refresh`.")
-            raise typer.Exit(1)
+        _require_kpi_table(con, chosen.table)
         try:
             result = cut(con, chosen, period=period, by=by, since=since, until=until)
         except ValueError as exc:
@@ -346,10 +341,7 @@ def explain(
     settings = _settings()
     warehouse = pipeline.open_warehouse(settings)
     with warehouse.connect(read_only=True) as con:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'kpi_leads'"
-                           ).fetchall()[0][0]:
-            out.print("No KPI tables yet: run `b24metrics sync` or `b24metrics kpi --refresh`.")
-            raise typer.Exit(1)
+        _require_kpi_table(con, "kpi_leads")
         sections = (explain_lead if entity == "lead" else explain_deal)(con, record_id)
     if not sections:
         out.print(f"No live {entity} {record_id} in the warehouse (deleted, or not synced yet).")
@@ -368,6 +360,12 @@ def explain(
             for row in section.rows:
                 table.add_row(*[_cell(v) for v in row.values()])
         out.print(table)
+
+
+def _require_kpi_table(con, table: str) -> None:
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0]:
+        out.print("No KPI tables yet: run `b24metrics sync` or `b24metrics kpi --refresh`.")
+        raise typer.Exit(1)
 
 
 def _input_problems(problems: list[str]) -> None:

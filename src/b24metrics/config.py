@@ -46,6 +46,9 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MEMORY_SIZE = r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$"  # as DuckDB's memory_limit takes it
+
+
 class PortalSettings(_Section):
     webhook_url: SecretStr = Field(description="inbound webhook URL: https://<portal>/rest/<user>/<secret>/")
     rate: float = Field(2.0, gt=0, description="requests per second the portal drains (2; Enterprise 5)")
@@ -68,7 +71,7 @@ class PortalSettings(_Section):
 class WarehouseSettings(_Section):
     path: Path = Field(Path("b24metrics.duckdb"), description="the DuckDB file")
     memory_limit: str = Field(
-        "64MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        "64MB", pattern=MEMORY_SIZE,
         description="memory DuckDB may hold for caches and indexes; it spills to disk beyond it",
     )
 
@@ -162,7 +165,7 @@ class KpiSettings(_Section):
     )
     speed_sla_minutes: int = Field(15, ge=1, description="speed to lead: a first contact later than this breaches the SLA")
     memory_limit: str = Field(
-        "1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        "1GB", pattern=MEMORY_SIZE,
         description="memory DuckDB may use while it rebuilds the KPI tables (whole-table joins)",
     )
     spend_file: Path | None = Field(None, description="marketing spend per month and channel (CSV or TOML)")

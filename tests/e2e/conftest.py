@@ -69,3 +69,16 @@ def portal_leads(portal: SandboxPortal, select=("ID", "UF_*")) -> list[dict]:
             if "next" not in body:
                 return rows
             start = body["next"]
+
+
+def crash_on_answer(n: int):
+    """A progress callback that interrupts a sync on its n-th committed answer, and the row
+    counts of the answers committed until then."""
+    answers: list[int] = []
+
+    def progress(stream, rows, requests):
+        answers.append(rows)
+        if len(answers) == n:
+            raise KeyboardInterrupt
+
+    return progress, answers

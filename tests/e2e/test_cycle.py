@@ -7,7 +7,7 @@ from b24metrics import pipeline
 from b24metrics.extract import STREAMS, sync_full
 from b24metrics.kpis import refresh_grades
 
-from .conftest import portal_leads
+from .conftest import crash_on_answer, portal_leads
 
 
 def _cycle(portal, settings):
@@ -68,13 +68,7 @@ def test_a_crash_mid_sync_resumes_without_loss_or_duplicates(portals, settings_f
     portal = portals(seed=5, leads=6000, rate=20.0, burst=50)
     settings = settings_for(portal)
     warehouse = pipeline.open_warehouse(settings)
-    pages_seen = []
-
-    def crash_after_two_answers(stream, rows, requests):
-        pages_seen.append(rows)
-        if len(pages_seen) == 2:
-            raise KeyboardInterrupt
-
+    crash_after_two_answers, pages_seen = crash_on_answer(2)
     with pipeline.open_client(settings) as client:
         with pytest.raises(KeyboardInterrupt):
             sync_full(client, warehouse, STREAMS["leads"], progress=crash_after_two_answers)

@@ -9,6 +9,8 @@ from b24metrics import pipeline
 from b24metrics.extract import STREAMS, sync_full
 from b24metrics.sandbox import server as sandbox_server
 
+from .conftest import crash_on_answer
+
 
 @pytest.fixture
 def in_flight(monkeypatch):
@@ -57,13 +59,7 @@ def test_an_interrupted_pass_resumes_every_range_where_it_stopped(portals, setti
     portal = portals(seed=62, leads=12_000, rate=50.0, burst=50)
     settings = settings_for(portal, sync={"workers": 4})
     warehouse = pipeline.open_warehouse(settings)
-    answers = []
-
-    def crash_on_the_fourth_answer(stream, rows, requests):
-        answers.append(rows)
-        if len(answers) == 4:
-            raise KeyboardInterrupt
-
+    crash_on_the_fourth_answer, answers = crash_on_answer(4)
     with pipeline.open_client(settings) as client:
         with pytest.raises(KeyboardInterrupt):
             sync_full(client, warehouse, STREAMS["leads"], progress=crash_on_the_fourth_answer)

@@ -11,7 +11,6 @@ from b24metrics import pipeline
 from b24metrics.config import load_settings
 from b24metrics.extract import STREAMS
 from b24metrics.errors import ConfigError
-from b24metrics.kpis.families import money, telephony
 from b24metrics.kpis.inputs import (
     InputFileError,
     load_inputs,
@@ -21,7 +20,7 @@ from b24metrics.kpis.inputs import (
     read_plan,
     read_spend,
 )
-from b24metrics.kpis.refresh import refresh_kpis, set_local_time, sql_text
+from b24metrics.kpis.refresh import refresh_kpis
 
 WEBHOOK = "https://portal.example/rest/1/secret/"
 
@@ -34,18 +33,10 @@ def write(directory: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def refresh_with_inputs(s, settings, now: datetime | None = None, *, full: bool = True) -> list[str]:
-    """The KPI refresh (unless not `full`), then the inputs loaded again and the telephony and
-    money tables rebuilt on one connection, with `now` fixing the clock of the plan forecast
-    (portal wall clock) where refresh_kpis uses the real one. Returns the input problems."""
-    if full:
-        refresh_kpis(s.warehouse, settings)
-    with s.warehouse.transaction() as con:
-        set_local_time(con, settings.kpis.timezone)
-        problems = load_inputs(con, settings, now=now)
-        for name in telephony.SQL + money.SQL:
-            con.execute(sql_text(name))
-    return problems
+def refresh_with_inputs(s, settings, now: datetime | None = None) -> list[str]:
+    """The KPI refresh with these settings, `now` fixing the clock of the plan forecast
+    (portal wall clock). Returns the input problems."""
+    return refresh_kpis(s.warehouse, settings, now=now).problems
 
 
 def delete_on_portal(s, **gone: list[int]) -> None:

@@ -6,7 +6,8 @@ import pytest
 
 from b24metrics import pipeline
 from b24metrics.extract import STREAMS
-from b24metrics.kpis.refresh import refresh_kpis, set_local_time, sql_text
+from b24metrics.kpis.grade import sql_file
+from b24metrics.kpis.refresh import refresh_kpis, set_local_time
 from b24metrics.sandbox.userfields import DEAL_UF, LEAD_UF, userfield_add
 from tests.kpis.scenario import Scenario
 
@@ -248,7 +249,7 @@ def test_rejection_reason_field_read_from_the_payload(s):
     with s.warehouse.transaction() as con:
         set_local_time(con, "portal")
         con.execute("CREATE OR REPLACE TEMP TABLE input_rejection_field AS SELECT ? AS field", [REASON])
-        con.execute(sql_text("marketing.sql"))
+        con.execute(sql_file("marketing.sql"))
     assert s.sql("SELECT kind, reason, count(*) FROM kpi_rejections GROUP BY ALL ORDER BY ALL") == [
         ("deal", "выбрали конкурента", 1),
         ("lead", "(none)", 2),            # a blank and an empty reason

@@ -88,7 +88,7 @@ def s(tmp_path_factory):
 def refresh(s, rates: dict | None = None) -> list[str]:
     """The inputs again with these currency rates (RUB the base) and the clock fixed at NOW."""
     settings = s.settings(kpis={**s.settings_overrides["kpis"], "currency_rates": rates or {}})
-    return refresh_with_inputs(s, settings, now=NOW, full=False)
+    return refresh_with_inputs(s, settings, now=NOW)
 
 
 def build(s) -> dict:

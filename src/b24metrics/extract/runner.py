@@ -20,7 +20,7 @@ import logging
 import math
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -98,12 +98,11 @@ class _Range:
     after: int
     upper: int | None
     expected: float = math.inf  # rows we think it holds: sizes its next batch
-    committed: int = -1
     done: bool = False
+    committed: int = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.committed < 0:
-            self.committed = self.after
+        self.committed = self.after
 
 
 @dataclass
@@ -155,8 +154,7 @@ class _StreamPass:
         if error is not None:
             if not isinstance(error, OperationTimeLimit):
                 raise error
-            self.deferrals += 1
-            log.warning("%s: %s; deferred until its budget resets", s.name, error)
+            self.defer(error)
             self.ranges = [_Range(after, None)]
             self.commit(self.prepare([]), reply.time)
             return
@@ -169,6 +167,15 @@ class _StreamPass:
             self.ranges = self._split(after, rows, top)
         self.commit(self.prepare([ListPage(rows, reply.times.get(s.name) or reply.time)] if rows else []),
                     reply.time)
+
+    def defer(self, error: Exception) -> bool:
+        """The portal refused a read of this stream for now; False once it has done so too often
+        (about half an hour of waiting: a person should look)."""
+        self.deferrals += 1
+        if self.deferrals > MAX_DEFERRALS:
+            return False
+        log.warning("%s: %s; this range goes back in line", self.stream.name, error)
+        return True
 
     def _split(self, after: int, rows: list[dict[str, Any]], top: int | None) -> list[_Range]:
         """The IDs after a full first page, cut into ranges to read side by side."""
@@ -336,11 +343,8 @@ def _read_ranges(client: PortalClient, passes: list[_StreamPass], workers: int) 
                     continue
                 more = p.advance(rng, got, rows)
                 if isinstance(got.error, RetryError):
-                    p.deferrals += 1
-                    if p.deferrals > MAX_DEFERRALS:  # about half an hour of waiting: a person should look
+                    if not p.defer(got.error):
                         failure = failure or got.error
-                    else:
-                        log.warning("%s: %s; this range goes back in line", p.stream.name, got.error)
                 elif got.error is not None:
                     failure = failure or got.error
                 if more and got.error is None or isinstance(got.error, RetryError):
@@ -362,21 +366,18 @@ def _read_ranges(client: PortalClient, passes: list[_StreamPass], workers: int) 
     return results
 
 
-def _trimmer() -> Callable[[], Any]:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to hand back
-        return lambda *_: None
-
-
-_malloc_trim = _trimmer()
+try:
+    _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+except (OSError, AttributeError):  # not glibc: nothing to hand back
+    _malloc_trim = None
 
 
 def _release_memory() -> None:
     """Hand the heap freed by committed answers back to the OS. Answers are typed in worker
     threads and freed in this one; glibc keeps such memory in per-thread arenas, and peak
     memory would creep with every answer."""
-    _malloc_trim(0)
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def _ready_unit(client: PortalClient, units: deque) -> tuple[_StreamPass, _Range] | None:

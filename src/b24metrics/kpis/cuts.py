@@ -83,9 +83,14 @@ def cut(con: duckdb.DuckDBPyConnection, kpi: Kpi, *, period: str = "month", by: 
                                               "lead KPIs do not apply to it")
     sql = cut_sql(kpi, period, by)
     params = [] if period == "all" else [_day(since, date(1900, 1, 1)), _day(until, date(9999, 1, 1))]
+    return Cut(kpi, period, by, fetch_dicts(con, sql, params))
+
+
+def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Rows of a query as dicts keyed by column name."""
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    return Cut(kpi, period, by, [dict(zip(names, row)) for row in cursor.fetchall()])
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def _simple_mode(con: duckdb.DuckDBPyConnection) -> bool:

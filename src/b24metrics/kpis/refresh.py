@@ -7,14 +7,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+from datetime import datetime
 from dataclasses import dataclass
-from importlib import resources
 
 import duckdb
 
 from b24metrics.config import Settings
 from b24metrics.kpis.families import FAMILIES
-from b24metrics.kpis.grade import grade_leads
+from b24metrics.kpis.grade import grade_leads, sql_file
 from b24metrics.kpis.inputs import load_inputs
 from b24metrics.warehouse import Warehouse
 
@@ -22,10 +22,6 @@ log = logging.getLogger(__name__)
 
 FACTS = ["facts_leads.sql", "facts_deals.sql"]
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
-
-
-def sql_text(name: str) -> str:
-    return resources.files("b24metrics.kpis").joinpath("sql", name).read_text(encoding="utf-8")
 
 
 def portal_offset(con: duckdb.DuckDBPyConnection) -> str:
@@ -66,8 +62,9 @@ class KpiRefresh:
     problems: list[str]              # bad rows of the input files (file, line, reason)
 
 
-def refresh_kpis(warehouse: Warehouse, settings: Settings) -> KpiRefresh:
-    """Rebuild every KPI table. Bad rows of the spend and plan files are reported, not fatal."""
+def refresh_kpis(warehouse: Warehouse, settings: Settings, *, now: datetime | None = None) -> KpiRefresh:
+    """Rebuild every KPI table. Bad rows of the spend and plan files are reported, not fatal.
+    `now` fixes the moment plan forecasts count from (the portal's wall clock; default: now)."""
     timings: dict[str, float] = {}
     with warehouse.transaction() as con:
         # Whole-table joins over millions of rows need more room than a sync's page loads.
@@ -77,12 +74,12 @@ def refresh_kpis(warehouse: Warehouse, settings: Settings) -> KpiRefresh:
         timings["grades"] = time.perf_counter() - began
         zone = set_local_time(con, settings.kpis.timezone)
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
-        problems = load_inputs(con, settings)
+        problems = load_inputs(con, settings, now=now)
         steps = [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
         for name, files in steps:
             began = time.perf_counter()
             for file in files:
-                con.execute(sql_text(file))
+                con.execute(sql_file(file))
             timings[name] = time.perf_counter() - began
     log.info("KPI tables rebuilt in %.2f s (portal time zone %s)", sum(timings.values()), zone)
     return KpiRefresh(graded, timings, zone, problems)

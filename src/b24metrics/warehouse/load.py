@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Sequence
 
 import duckdb
 import pyarrow as pa
@@ -25,7 +25,7 @@ class Page:
     primary_key: Sequence[str]
     rows: pa.Table                                  # typed rows, columns named as in `table`
     entity: str                                     # key of the raw payloads
-    raw: Sequence[tuple[str, dict[str, Any] | str]]  # (id, payload as the portal sent it, or its JSON)
+    raw: Sequence[tuple[str, str]]                  # (id, the payload as the portal sent it, as JSON)
     quarantine: Sequence[tuple[str, str, str | None, str]] = ()  # (id, field, raw value, error)
     unique: bool = False                            # no key twice in `rows`: no need to deduplicate
 
@@ -78,7 +78,7 @@ def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) ->
         {
             "entity": [page.entity] * len(page.raw),
             "id": [rid for rid, _ in page.raw],
-            "payload": [p if isinstance(p, str) else json.dumps(p, ensure_ascii=False) for _, p in page.raw],
+            "payload": [p for _, p in page.raw],
             "synced_at": pa.array([now] * len(page.raw), pa.timestamp("us", tz="UTC")),
         }
     )

@@ -37,8 +37,7 @@ SELECT d.id AS deal_id,
        coalesce(nullif(d.utm_source, ''), lf.utm_source, '(none)') AS utm_source,
        coalesce(nullif(d.utm_medium, ''), lf.utm_medium, '(none)') AS utm_medium,
        coalesce(nullif(d.utm_campaign, ''), lf.utm_campaign, '(none)') AS utm_campaign,
-       coalesce(nullif(trim(concat_ws(' ', u.name, u.last_name)), '') || ' #' || d.assigned_by_id,
-                '#' || d.assigned_by_id, '(nobody)') AS manager,
+       coalesce(mn.manager, '#' || d.assigned_by_id, '(nobody)') AS manager,
        d.assigned_by_id AS manager_id,
        nullif(d.lead_id, 0) AS lead_id,
        -- a deleted company or contact is nobody's client any more: the deal keeps its money
@@ -64,7 +63,7 @@ LEFT JOIN deal_categories cat ON cat.id = d.category_id AND NOT cat.deleted
 LEFT JOIN statuses st ON st.status_id = d.stage_id AND NOT st.deleted
       AND st.entity_id = CASE WHEN coalesce(d.category_id, 0) = 0 THEN 'DEAL_STAGE' ELSE 'DEAL_STAGE_' || d.category_id END
 LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = d.source_id AND NOT src.deleted
-LEFT JOIN users u ON u.id = d.assigned_by_id
+LEFT JOIN manager_names mn ON mn.manager_id = d.assigned_by_id
 LEFT JOIN companies co ON co.id = d.company_id
 LEFT JOIN contacts ct ON ct.id = d.contact_id
 LEFT JOIN closing c ON c.deal_id = d.id

@@ -3,6 +3,13 @@
 -- so that periods begin at the portal's midnight. Channel = source name (the code when the
 -- dictionary lacks it); manager = the responsible user's name and ID.
 
+-- One label per responsible user for every KPI table ("Name Surname #id", "#id" when the user
+-- has no name). Every family joins it by manager_id.
+CREATE OR REPLACE TEMP VIEW manager_names AS
+SELECT id AS manager_id,
+       coalesce(nullif(trim(concat_ws(' ', name, last_name)), '') || ' #' || id, '#' || id) AS manager
+FROM users;
+
 CREATE OR REPLACE TABLE kpi_leads AS
 WITH initial_status AS (          -- a lead's first status: the lowest SORT of STATUS
     SELECT status_id FROM statuses WHERE entity_id = 'STATUS' AND NOT deleted ORDER BY sort, id LIMIT 1
@@ -31,8 +38,7 @@ SELECT l.id AS lead_id,
        coalesce(nullif(l.utm_source, ''), '(none)') AS utm_source,
        coalesce(nullif(l.utm_medium, ''), '(none)') AS utm_medium,
        coalesce(nullif(l.utm_campaign, ''), '(none)') AS utm_campaign,
-       coalesce(nullif(trim(concat_ws(' ', u.name, u.last_name)), '') || ' #' || l.assigned_by_id,
-                '#' || l.assigned_by_id, '(nobody)') AS manager,
+       coalesce(mn.manager, '#' || l.assigned_by_id, '(nobody)') AS manager,
        l.assigned_by_id AS manager_id,
        l.status_id,
        coalesce(st.name, l.status_id) AS status,
@@ -54,7 +60,7 @@ SELECT l.id AS lead_id,
 FROM leads l
 LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = l.source_id AND NOT src.deleted
 LEFT JOIN statuses st ON st.entity_id = 'STATUS' AND st.status_id = l.status_id AND NOT st.deleted
-LEFT JOIN users u ON u.id = l.assigned_by_id
+LEFT JOIN manager_names mn ON mn.manager_id = l.assigned_by_id
 LEFT JOIN moved m ON m.lead_id = l.id
 LEFT JOIN worked w ON w.lead_id = l.id
 LEFT JOIN deal_of d ON d.lead_id = l.id

@@ -1,8 +1,8 @@
 -- kpi_hygiene (H1): what managers left unfilled or undone, counted per kind of item, local day
 -- and manager: live leads and deals (recurring templates are no deals) on the day they were
 -- created, open activities on the day they fall due (their creation when they have no deadline).
--- A lost deal needs no amount: amount_due counts the open and won ones. Uses manager_names and
--- live_activities from sales.sql, which the refresh runs before this file. has_leads lets lead
+-- A lost deal needs no amount: amount_due counts the open and won ones. Uses manager_names
+-- (facts_leads.sql) and live_activities from sales.sql, which the refresh runs before this file. has_leads lets lead
 -- figures say NULL, not 0, on a portal in simple CRM mode.
 
 CREATE OR REPLACE TABLE kpi_hygiene AS

@@ -8,14 +8,6 @@
 -- figures stay NULL, and a currency without a rate stays apart.
 CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR);
 
--- A user named the way kpi_leads and kpi_deals name managers, for tables counted by user ID
--- (calls and activities carry nothing else). hygiene.sql uses it too: the refresh runs this file
--- first.
-CREATE OR REPLACE TEMP VIEW manager_names AS
-SELECT id AS manager_id,
-       coalesce(nullif(trim(concat_ws(' ', name, last_name)), '') || ' #' || id, '#' || id) AS manager
-FROM users;
-
 -- Activities that still count: deleting a record on the portal takes its activities with it,
 -- and a recurring-deal template is not a deal anyone works on. (hygiene.sql uses it too.)
 CREATE OR REPLACE TEMP VIEW live_activities AS

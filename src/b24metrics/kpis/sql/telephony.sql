@@ -28,10 +28,6 @@ WITH line AS (            -- a portal has a handful of numbers: normalize each o
     SELECT portal_number, phone_key(portal_number) AS number
     FROM (SELECT DISTINCT portal_number FROM calls)
 ),
-manager AS (
-    SELECT id, coalesce(nullif(trim(concat_ws(' ', name, last_name)), '') || ' #' || id, '#' || id) AS manager
-    FROM users
-),
 incoming AS (             -- the bound incoming calls, with only what attribution needs
     SELECT id AS call_id, call_start_date AS began, upper(crm_entity_type) AS entity, crm_entity_id AS entity_id
     FROM calls WHERE call_type IN (2, 3) AND crm_entity_id > 0
@@ -88,7 +84,7 @@ SELECT c.id AS call_id,
 FROM calls c
 LEFT JOIN line n ON n.portal_number = c.portal_number
 LEFT JOIN input_tracking t ON t.number = n.number
-LEFT JOIN manager m ON m.id = c.portal_user_id
+LEFT JOIN manager_names m ON m.manager_id = c.portal_user_id
 LEFT JOIN lead_call lc ON lc.call_id = c.id
 LEFT JOIN sale s ON s.call_id = c.id;
 
