@@ -22,7 +22,8 @@ def upgrade() -> None:
             refreshed_at TIMESTAMPTZ NOT NULL,
             synced_mark TIMESTAMPTZ,
             fingerprint VARCHAR NOT NULL,
-            mode VARCHAR NOT NULL
+            mode VARCHAR NOT NULL,
+            full_at TIMESTAMPTZ NOT NULL
         )"""
     )
 

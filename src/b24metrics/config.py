@@ -168,6 +168,10 @@ class KpiSettings(_Section):
         "1GB", pattern=MEMORY_SIZE,
         description="memory DuckDB may use while it rebuilds the KPI tables (whole-table joins)",
     )
+    full_refresh_hours: float = Field(
+        24, ge=0, description="between full rebuilds, a refresh recomputes only the leads and deals loaded "
+        "since the last one; 0 rebuilds everything every time",
+    )
     spend_file: Path | None = Field(None, description="marketing spend per month and channel (CSV or TOML)")
     plan_file: Path | None = Field(None, description="plan targets per period and metric (CSV or TOML)")
     tracking_numbers: dict[str, str] = Field(

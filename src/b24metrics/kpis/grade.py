@@ -94,12 +94,14 @@ def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) 
 def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
     """Recompute lead_grades for every live lead in a transaction of its own."""
     with warehouse.transaction() as con:
+        con.execute("CREATE OR REPLACE TEMP MACRO in_scope_lead(item) AS true")
         return grade_leads(con, settings)
 
 
 def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> int:
-    """Recompute lead_grades for every live lead; return how many leads were graded. A lead
-    whose grade is new or changed gets a lead_grade_history row with the factors behind it."""
+    """Recompute lead_grades for the live leads in scope (the macro in_scope_lead(id), see
+    kpis/incremental.py); return how many leads have a grade. A lead whose grade is new or
+    changed gets a lead_grade_history row with the factors behind it."""
     sql, params = compile_grading(settings)
     prepare_features(con, settings)
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_grades AS {sql}", params)
@@ -111,7 +113,7 @@ def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> in
     )
     # Only what changed is written: a million unchanged grades cost a second to rewrite.
     # computed_at is therefore when the lead's grade last changed.
-    con.execute("DELETE FROM lead_grades WHERE lead_id NOT IN (SELECT lead_id FROM new_grades)")
+    con.execute("DELETE FROM lead_grades WHERE in_scope_lead(lead_id) AND lead_id NOT IN (SELECT lead_id FROM new_grades)")
     con.execute(
         """INSERT INTO lead_grades
            SELECT n.lead_id, n.score, n.grade, n.factors, now()

@@ -459,6 +459,9 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
-    if rows:
-        marks = ", ".join("?" for _ in rows[0])
-        con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    # One statement per chunk: executemany runs one INSERT per row, 1 ms each.
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        row = "(" + ", ".join("?" for _ in chunk[0]) + ")"
+        con.execute(f"INSERT INTO {table} VALUES {', '.join(row for _ in chunk)}",
+                    [value for item in chunk for value in item])

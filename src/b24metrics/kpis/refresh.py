@@ -1,6 +1,7 @@
-"""Rebuild the KPI tables from the warehouse after a sync: grades first, then the shared fact
-tables, then each family's tables, all in one transaction (a failed refresh leaves the last
-good grades and tables in place)."""
+"""Bring the KPI tables up to date after a sync: grades first, then the shared fact tables, then
+each family's tables, all in one transaction (a failed refresh leaves the last good grades and
+tables in place). Per-item tables are recomputed only for the leads and deals the sync brought
+(kpis/incremental.py) unless something global changed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from b24metrics.config import Settings
+from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
 from b24metrics.kpis.grade import grade_leads, sql_file
 from b24metrics.kpis.inputs import load_inputs
@@ -56,30 +58,59 @@ def set_local_time(con: duckdb.DuckDBPyConnection, zone: str) -> str:
 
 @dataclass
 class KpiRefresh:
-    graded: int                      # leads graded
+    graded: int                      # leads with a grade
     seconds: dict[str, float]        # per step: grades, facts, each family
     zone: str                        # the time zone periods were cut in
     problems: list[str]              # bad rows of the input files (file, line, reason)
+    full: bool = True                # every table rebuilt (else only the items in scope)
+    reason: str = ""                 # why everything was rebuilt
+    scope: tuple[int, int] = (0, 0)  # leads and deals recomputed by an incremental refresh
 
 
-def refresh_kpis(warehouse: Warehouse, settings: Settings, *, now: datetime | None = None) -> KpiRefresh:
-    """Rebuild every KPI table. Bad rows of the spend and plan files are reported, not fatal.
-    `now` fixes the moment plan forecasts count from (the portal's wall clock; default: now)."""
+def refresh_kpis(
+    warehouse: Warehouse, settings: Settings, *, now: datetime | None = None, full: bool = False
+) -> KpiRefresh:
+    """Bring every KPI table up to date: the per-item tables for the leads and deals loaded
+    since the last refresh, or everything (`full`, or when incremental.full_reason says so).
+    Bad rows of the spend and plan files are reported, not fatal. `now` fixes the moment plan
+    forecasts count from (the portal's wall clock; default: now)."""
     timings: dict[str, float] = {}
+    steps = [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
+    files = [file for _, group in steps for file in group]
     with warehouse.transaction() as con:
         # Whole-table joins over millions of rows need more room than a sync's page loads.
         con.execute(f"SET memory_limit = '{settings.kpis.memory_limit}'")
         began = time.perf_counter()
-        graded = grade_leads(con, settings.grading)
-        timings["grades"] = time.perf_counter() - began
         zone = set_local_time(con, settings.kpis.timezone)
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
         problems = load_inputs(con, settings, now=now)
-        steps = [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
-        for name, files in steps:
+        mark = incremental.synced_mark(con)
+        state = incremental.read_state(con)
+        current = incremental.fingerprint(con, settings, zone, files + ["lead_features.sql", "scope.sql"])
+        reason = "full refresh asked for" if full else incremental.full_reason(
+            con, state, current, incremental.per_item_tables(files), settings)
+        scope = (0, 0)
+        if reason is None:
+            leads, deals, share = incremental.build_scope(con, state.synced_mark if state else None)
+            scope = (leads, deals)
+            if share > incremental.FULL_SHARE:
+                reason = f"{share:.0%} of the leads or deals changed"
+        if reason is not None:
+            incremental.everything_in_scope(con)
+        timings["scope"] = time.perf_counter() - began
+        began = time.perf_counter()
+        graded = grade_leads(con, settings.grading)
+        timings["grades"] = time.perf_counter() - began
+        for name, group in steps:
             began = time.perf_counter()
-            for file in files:
-                con.execute(sql_file(file))
+            for file in group:
+                for statement in incremental.statements(sql_file(file), incremental=reason is None):
+                    con.execute(statement)
             timings[name] = time.perf_counter() - began
-    log.info("KPI tables rebuilt in %.2f s (portal time zone %s)", sum(timings.values()), zone)
-    return KpiRefresh(graded, timings, zone, problems)
+        incremental.save_state(con, mark, current, full=reason is not None)
+    if reason is None:
+        log.info("KPI tables refreshed in %.2f s for %d leads and %d deals (portal time zone %s)",
+                 sum(timings.values()), *scope, zone)
+    else:
+        log.info("KPI tables rebuilt in %.2f s: %s (portal time zone %s)", sum(timings.values()), reason, zone)
+    return KpiRefresh(graded, timings, zone, problems, full=reason is not None, reason=reason or "", scope=scope)

@@ -2,22 +2,22 @@
 -- count and cut by. Won and lost come from stage semantics (S/F), never stage names; closing
 -- time from stage history (or MOVED_TIME), never CLOSEDATE, which is a planned date.
 
-CREATE OR REPLACE TABLE kpi_deals AS
+CREATE OR REPLACE TABLE kpi_deals AS  -- per item: in_scope_deal(deal_id)
 WITH last_open AS (               -- the last time each deal was in an open stage
     SELECT owner_id AS deal_id, max(created_time) AS at
-    FROM deal_history WHERE stage_semantic_id NOT IN ('S', 'F')
+    FROM deal_history WHERE stage_semantic_id NOT IN ('S', 'F') AND in_scope_deal(owner_id)
     GROUP BY 1
 ),
 closing AS (                      -- the start of its last final stretch: LOSE then APOLOGY a
     SELECT h.owner_id AS deal_id, min(h.created_time) AS at   -- month later closed at LOSE
     FROM deal_history h LEFT JOIN last_open o ON o.deal_id = h.owner_id
-    WHERE h.stage_semantic_id IN ('S', 'F') AND (o.at IS NULL OR h.created_time > o.at)
+    WHERE h.stage_semantic_id IN ('S', 'F') AND (o.at IS NULL OR h.created_time > o.at) AND in_scope_deal(h.owner_id)
     GROUP BY 1
 ),
 reopened AS (                     -- closed once, then back in an open stage
     SELECT DISTINCT h.owner_id AS deal_id
     FROM deal_history h JOIN last_open o ON o.deal_id = h.owner_id
-    WHERE h.stage_semantic_id IN ('S', 'F') AND h.created_time < o.at
+    WHERE h.stage_semantic_id IN ('S', 'F') AND h.created_time < o.at AND in_scope_deal(h.owner_id)
 )
 SELECT d.id AS deal_id,
        local_time(d.date_create) AS created_at,
@@ -54,10 +54,7 @@ SELECT d.id AS deal_id,
        CASE WHEN d.stage_semantic_id = 'S' THEN
             (epoch(coalesce(c.at, d.moved_time)) - epoch(d.date_create)) / 86400.0 END AS cycle_days,
        CASE WHEN d.stage_semantic_id = 'S' AND ld.date_create IS NOT NULL THEN
-            (epoch(coalesce(c.at, d.moved_time)) - epoch(ld.date_create)) / 86400.0 END AS lead_to_won_days,
-       -- age of an open deal, in days, as of the refresh
-       CASE WHEN d.stage_semantic_id NOT IN ('S', 'F') THEN
-            (epoch(now()) - epoch(d.date_create)) / 86400.0 END AS age_days
+            (epoch(coalesce(c.at, d.moved_time)) - epoch(ld.date_create)) / 86400.0 END AS lead_to_won_days
 FROM deals d
 LEFT JOIN deal_categories cat ON cat.id = d.category_id AND NOT cat.deleted
 LEFT JOIN statuses st ON st.status_id = d.stage_id AND NOT st.deleted
@@ -70,4 +67,4 @@ LEFT JOIN closing c ON c.deal_id = d.id
 LEFT JOIN reopened r ON r.deal_id = d.id
 LEFT JOIN kpi_leads lf ON lf.lead_id = d.lead_id
 LEFT JOIN leads ld ON ld.id = d.lead_id AND NOT ld.deleted
-WHERE NOT d.deleted AND NOT coalesce(d.is_recurring, false);
+WHERE NOT d.deleted AND NOT coalesce(d.is_recurring, false) AND in_scope_deal(d.id);

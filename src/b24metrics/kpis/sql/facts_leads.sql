@@ -10,25 +10,25 @@ SELECT id AS manager_id,
        coalesce(nullif(trim(concat_ws(' ', name, last_name)), '') || ' #' || id, '#' || id) AS manager
 FROM users;
 
-CREATE OR REPLACE TABLE kpi_leads AS
+CREATE OR REPLACE TABLE kpi_leads AS  -- per item: in_scope_lead(lead_id)
 WITH initial_status AS (          -- a lead's first status: the lowest SORT of STATUS
     SELECT status_id FROM statuses WHERE entity_id = 'STATUS' AND NOT deleted ORDER BY sort, id LIMIT 1
 ),
 moved AS (                        -- first time the lead left its initial status
     SELECT owner_id AS lead_id, min(created_time) AS moved_at
     FROM lead_history
-    WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
+    WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status) AND in_scope_lead(owner_id)
     GROUP BY 1
 ),
 worked AS (                       -- leads that were once in a working status: neither the first nor a failure
     SELECT DISTINCT owner_id AS lead_id
     FROM lead_history
     WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
-      AND coalesce(status_semantic_id, 'P') <> 'F'
+      AND coalesce(status_semantic_id, 'P') <> 'F' AND in_scope_lead(owner_id)
 ),
 deal_of AS (                      -- deals that came from the lead (deal.LEAD_ID)
     SELECT lead_id, count(*) AS deals, count(*) FILTER (WHERE stage_semantic_id = 'S') AS won_deals
-    FROM deals WHERE NOT deleted AND NOT coalesce(is_recurring, false) AND lead_id > 0
+    FROM deals WHERE NOT deleted AND NOT coalesce(is_recurring, false) AND lead_id > 0 AND in_scope_lead(lead_id)
     GROUP BY 1
 )
 SELECT l.id AS lead_id,
@@ -65,4 +65,4 @@ LEFT JOIN moved m ON m.lead_id = l.id
 LEFT JOIN worked w ON w.lead_id = l.id
 LEFT JOIN deal_of d ON d.lead_id = l.id
 LEFT JOIN lead_grades g ON g.lead_id = l.id
-WHERE NOT l.deleted;
+WHERE NOT l.deleted AND in_scope_lead(l.id);

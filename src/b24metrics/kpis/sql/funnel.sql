@@ -11,15 +11,15 @@
 -- moved to another pipeline is in each pipeline's funnel with the stages it reached there: the
 -- rows of its old pipeline (when they were synced before the move) stop where it left.
 -- Items are keyed by (item_id, pkey): pkey -1 is a lead, else a deal's pipeline.
-CREATE OR REPLACE TABLE kpi_stage_funnel AS
+CREATE OR REPLACE TABLE kpi_stage_funnel AS  -- per item: CASE entity WHEN 'lead' THEN in_scope_lead(item_id) ELSE in_scope_deal(item_id) END
 WITH visits AS (
-    SELECT owner_id AS item_id, -1 AS pkey, status_id AS stage_id FROM lead_history
+    SELECT owner_id AS item_id, -1 AS pkey, status_id AS stage_id FROM lead_history WHERE in_scope_lead(owner_id)
     UNION ALL
-    SELECT owner_id, history_pkey(category_id, stage_id), stage_id FROM deal_history
+    SELECT owner_id, history_pkey(category_id, stage_id), stage_id FROM deal_history WHERE in_scope_deal(owner_id)
     UNION ALL   -- the current stage, in case the history lacks it
-    SELECT lead_id, -1, status_id FROM kpi_leads
+    SELECT lead_id, -1, status_id FROM kpi_leads WHERE in_scope_lead(lead_id)
     UNION ALL
-    SELECT deal_id, coalesce(category_id, 0), stage_id FROM kpi_deals
+    SELECT deal_id, coalesce(category_id, 0), stage_id FROM kpi_deals WHERE in_scope_deal(deal_id)
 ),
 first_stage AS (
     SELECT pkey, min(sort) AS sort FROM kpi_stages WHERE semantic <> 'F' GROUP BY 1
@@ -35,11 +35,11 @@ furthest AS (
 items AS (   -- live items only: deleted ones and recurring-deal templates are not in these
     SELECT lead_id AS item_id, true AS is_lead, -1 AS pkey_now, status_id AS stage_now, semantic AS semantic_now,
            created_at, channel, utm_source, utm_medium, utm_campaign, manager
-    FROM kpi_leads
+    FROM kpi_leads WHERE in_scope_lead(lead_id)
     UNION ALL
     SELECT deal_id, false, coalesce(category_id, 0), stage_id, semantic,
            created_at, channel, utm_source, utm_medium, utm_campaign, manager
-    FROM kpi_deals
+    FROM kpi_deals WHERE in_scope_deal(deal_id)
 ),
 described AS (
     SELECT f.pkey, f.sort AS furthest,

@@ -1,4 +1,5 @@
--- Normalized features of every live lead: what grading rules may test (config.FEATURES).
+-- Normalized features of every live lead in scope (in_scope_lead: kpis/incremental.py): what
+-- grading rules may test (config.FEATURES).
 -- Expects a relation `band_overrides(band, min_employees)` from the config (may be empty), and
 -- a relation `lead_payloads(id, payload)`: the raw payloads when a rule reads a custom field,
 -- else empty (joining a million payloads for nothing costs a second).
@@ -34,4 +35,4 @@ FROM leads l
 LEFT JOIN companies c ON c.id = l.company_id AND NOT c.deleted
 LEFT JOIN employee_bands b ON b.band = c.employees
 LEFT JOIN lead_payloads r ON r.id = CAST(l.id AS VARCHAR)
-WHERE NOT l.deleted;
+WHERE NOT l.deleted AND in_scope_lead(l.id);

@@ -7,19 +7,19 @@
 -- later status, and goes negative when a call precedes the lead's creation.
 -- The SLA comes from settings.kpis.speed_sla_minutes through the session variable
 -- speed_sla_minutes; without it, the config's default of 15 minutes applies.
-CREATE OR REPLACE TABLE kpi_speed_to_lead AS
+CREATE OR REPLACE TABLE kpi_speed_to_lead AS  -- per item: in_scope_lead(lead_id)
 WITH touches AS (
     -- a planned call or meeting is not a contact until it is done; incoming ones are the
     -- client reaching us, not us answering
     SELECT owner_id AS lead_id, coalesce(start_time, created) AS ts,
            CASE type_id WHEN 1 THEN 'meeting' WHEN 2 THEN 'call' ELSE 'e-mail' END AS how
     FROM activities
-    WHERE NOT deleted AND owner_type_id = 1 AND completed
+    WHERE NOT deleted AND owner_type_id = 1 AND completed AND in_scope_lead(owner_id)
       AND (type_id = 1 OR (type_id IN (2, 4) AND direction = 2))
     UNION ALL
     -- telephony records catch outgoing calls (and callbacks) that left no activity
     SELECT crm_entity_id, call_start_date, 'call'
-    FROM calls WHERE crm_entity_type = 'LEAD' AND call_type IN (1, 4)
+    FROM calls WHERE crm_entity_type = 'LEAD' AND call_type IN (1, 4) AND in_scope_lead(crm_entity_id)
 ),
 first_touch AS (
     SELECT lead_id, arg_min(how, ts) AS how, min(ts) AS ts FROM touches GROUP BY 1
@@ -30,7 +30,7 @@ first_move AS (
     -- lead was created in) is a change
     SELECT h.owner_id AS lead_id, min(h.created_time) AS ts
     FROM lead_history h JOIN leads l ON l.id = h.owner_id
-    WHERE h.type_id IS DISTINCT FROM 1 AND h.created_time > l.date_create
+    WHERE h.type_id IS DISTINCT FROM 1 AND h.created_time > l.date_create AND in_scope_lead(h.owner_id)
     GROUP BY 1
 ),
 answered AS (
@@ -42,7 +42,7 @@ answered AS (
     FROM leads l
     LEFT JOIN first_touch t ON t.lead_id = l.id
     LEFT JOIN first_move m ON m.lead_id = l.id
-    WHERE NOT l.deleted
+    WHERE NOT l.deleted AND in_scope_lead(l.id)
 )
 SELECT k.lead_id, k.created_at, k.channel, k.source_id, k.utm_source, k.utm_medium, k.utm_campaign,
        k.manager, k.manager_id, k.grade,
@@ -53,7 +53,8 @@ SELECT k.lead_id, k.created_at, k.channel, k.source_id, k.utm_source, k.utm_medi
        a.ts IS NOT NULL AS contacted,
        CAST(coalesce(TRY_CAST(getvariable('speed_sla_minutes') AS DOUBLE), 15) AS DOUBLE) AS sla_minutes
 FROM kpi_leads k
-JOIN answered a ON a.lead_id = k.lead_id;
+JOIN answered a ON a.lead_id = k.lead_id
+WHERE in_scope_lead(k.lead_id);
 
 
 -- kpi_stages: the stage dictionary, lead statuses and the stages of every deal pipeline, in
@@ -95,25 +96,25 @@ CREATE OR REPLACE TEMP MACRO history_pkey(category_id, stage_id) AS
 -- pipeline they were written in: after a move between pipelines the portal lists only the new
 -- pipeline's rows, but rows synced before the move stay here, and their stages belong to the
 -- old pipeline's dictionary.
--- The current stay is open (ended_at NULL, hours up to the refresh): it is kept for
--- drill-down, but the time-in-stage KPI counts finished stays only, since an open stay's
--- length is not known yet and "up to now" would make the median depend on when the refresh
--- ran and on abandoned items nobody closes.
+-- The current stay is open (ended_at and hours NULL): it is kept for drill-down, but the
+-- time-in-stage KPI counts finished stays only, since an open stay's length is not known yet
+-- and "up to now" would make the median depend on when the refresh ran and on abandoned items
+-- nobody closes (and would change every row at every refresh).
 -- Each history table is ordered on its own, narrow (one window each, integer partitions):
 -- cheaper than ordering their union with the items' columns. Text columns cost the most to
 -- write at millions of rows: entity and semantic are ENUMs.
-CREATE OR REPLACE TABLE kpi_stage_stays AS
+CREATE OR REPLACE TABLE kpi_stage_stays AS  -- per item: CASE entity WHEN 'lead' THEN in_scope_lead(item_id) ELSE in_scope_deal(item_id) END
 WITH lead_moves AS (
     SELECT owner_id AS item_id, created_time AS ts,
            lead(created_time) OVER (PARTITION BY owner_id ORDER BY created_time, id) AS left_ts,
            status_id AS stage_id, status_semantic_id AS row_semantic
-    FROM lead_history
+    FROM lead_history WHERE in_scope_lead(owner_id)
 ),
 deal_moves AS (
     SELECT owner_id AS item_id, created_time AS ts,
            lead(created_time) OVER (PARTITION BY owner_id ORDER BY created_time, id) AS left_ts,
            history_pkey(category_id, stage_id) AS pkey, stage_id, stage_semantic_id AS row_semantic
-    FROM deal_history
+    FROM deal_history WHERE in_scope_deal(owner_id)
 ),
 moves AS (   -- live items only: deleted ones and recurring-deal templates are not in kpi_leads/kpi_deals
     SELECT 'lead' AS entity, m.item_id, m.ts, m.left_ts, -1 AS pkey, m.stage_id, m.row_semantic,
@@ -135,7 +136,7 @@ SELECT CAST(m.entity AS ENUM('lead', 'deal')) AS entity, m.item_id,
        local_time(m.ts) AS entered_at,
        local_time(m.left_ts) AS ended_at,
        m.left_ts IS NULL AS open,
-       (epoch(coalesce(m.left_ts, now())) - epoch(m.ts)) / 3600.0 AS hours,
+       (epoch(m.left_ts) - epoch(m.ts)) / 3600.0 AS hours,
        m.channel, m.utm_source, m.utm_medium, m.utm_campaign, m.manager
 FROM moves m
 LEFT JOIN pipelines p ON p.pkey = m.pkey

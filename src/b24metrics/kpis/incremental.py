@@ -1,0 +1,145 @@
+"""What a KPI refresh must recompute: everything, or only the leads and deals loaded since the
+last refresh and what they touch.
+
+Every page the sync loads stamps its rows' raw payloads with `synced_at`, so
+raw_records says which leads, deals, history rows, activities and calls arrived since the last
+refresh (kpi_state.synced_mark). sql/scope.sql turns them into the leads and deals whose KPI
+rows may have changed (scope_leads, scope_deals). A per-item table then deletes those items'
+rows and inserts them again; the aggregate tables are rebuilt whole.
+
+Anything else a per-item row depends on goes into a fingerprint: the SQL, the grading rules,
+the KPI settings, the time zone, the dictionaries and user names, and how many rows of each
+entity are marked deleted (a sweep changes no payload). A changed fingerprint, a missing
+table, a first refresh or an old full one rebuild everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+import duckdb
+
+from b24metrics.config import Settings
+from b24metrics.kpis.grade import compile_grading, sql_file
+
+# Bump when the meaning of a per-item row changes in code rather than in SQL.
+VERSION = "1"
+# Past this share of leads or deals in scope, rebuilding everything is cheaper.
+FULL_SHARE = 0.25
+CONTENT_TABLES = ("statuses", "deal_categories", "users")
+DELETABLE = ("leads", "deals", "contacts", "companies", "activities")
+
+# "CREATE OR REPLACE TABLE name AS -- per item: <predicate over the table's columns>"
+_PER_ITEM = re.compile(r"^\s*CREATE OR REPLACE TABLE (\w+) AS\s*--\s*per item:\s*(.+?)\s*\n(.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class State:
+    refreshed_at: datetime
+    synced_mark: datetime | None
+    fingerprint: str
+    full_at: datetime
+
+
+def read_state(con: duckdb.DuckDBPyConnection) -> State | None:
+    rows = con.execute("SELECT refreshed_at, synced_mark, fingerprint, full_at FROM kpi_state").fetchall()
+    return State(*rows[0]) if rows else None
+
+
+def save_state(con: duckdb.DuckDBPyConnection, mark: datetime | None, fingerprint: str, full: bool) -> None:
+    con.execute(
+        """INSERT INTO kpi_state VALUES (true, now(), ?, ?, ?, now())
+           ON CONFLICT (singleton) DO UPDATE SET refreshed_at = excluded.refreshed_at,
+               synced_mark = excluded.synced_mark, fingerprint = excluded.fingerprint, mode = excluded.mode,
+               full_at = CASE WHEN excluded.mode = 'full' THEN excluded.full_at ELSE kpi_state.full_at END""",
+        [mark, fingerprint, "full" if full else "incremental"],
+    )
+
+
+def synced_mark(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    return con.execute("SELECT max(synced_at) FROM raw_records").fetchall()[0][0]
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, sql_files: list[str]) -> str:
+    digest = hashlib.sha256(VERSION.encode())
+    for name in sql_files:
+        digest.update(sql_file(name).encode())
+    grading_sql, params = compile_grading(settings.grading)
+    digest.update(grading_sql.encode())
+    digest.update(repr(params).encode())
+    digest.update(settings.grading.model_dump_json().encode())
+    digest.update(settings.kpis.model_dump_json(exclude={"memory_limit", "full_refresh_hours"}).encode())
+    digest.update(zone.encode())
+    for table in CONTENT_TABLES:
+        content = con.execute(f"SELECT md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY CAST(t AS VARCHAR))) FROM {table} t")
+        digest.update(str(content.fetchall()[0][0]).encode())
+    counts = " UNION ALL ".join(f"SELECT count(*) FILTER (WHERE deleted) FROM {t}" for t in DELETABLE)
+    digest.update(repr(con.execute(counts).fetchall()).encode())
+    return digest.hexdigest()
+
+
+def full_reason(
+    con: duckdb.DuckDBPyConnection, state: State | None, current: str, tables: list[str], settings: Settings
+) -> str | None:
+    """Why this refresh must rebuild everything, or None when recomputing the scope will do."""
+    if state is None:
+        return "first refresh"
+    if state.fingerprint != current:
+        return "rules, settings, dictionaries, users or deletions changed"
+    existing = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    missing = [t for t in tables if t not in existing]
+    if missing:
+        return f"{missing[0]} is missing"
+    now = datetime.now(timezone.utc)
+    if now < state.refreshed_at:
+        return "the clock went back"    # rows synced meanwhile may carry stamps before the mark
+    hours = settings.kpis.full_refresh_hours
+    if hours == 0 or now - state.full_at >= timedelta(hours=hours):
+        return f"last full rebuild over {hours:g} h ago"
+    return None
+
+
+def everything_in_scope(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_lead(item) AS true")
+    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_deal(item) AS true")
+
+
+def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[int, int, float]:
+    """Fill scope_leads and scope_deals from what was synced after `since`. Returns (leads in
+    scope, deals in scope, the larger share of its table)."""
+    con.execute("SET VARIABLE kpi_since = ?", [since or datetime(1970, 1, 1, tzinfo=timezone.utc)])
+    con.execute(sql_file("scope.sql"))
+    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_lead(item) AS item IN (SELECT id FROM scope_leads)")
+    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_deal(item) AS item IN (SELECT id FROM scope_deals)")
+    leads, deals, all_leads, all_deals = con.execute(
+        "SELECT (SELECT count(*) FROM scope_leads), (SELECT count(*) FROM scope_deals), "
+        "(SELECT count(*) FROM leads), (SELECT count(*) FROM deals)"
+    ).fetchall()[0]
+    share = max(leads / all_leads if all_leads else 0, deals / all_deals if all_deals else 0)
+    return leads, deals, share
+
+
+def per_item_tables(files: list[str]) -> list[str]:
+    return [m.group(1) for f in files for m in map(_PER_ITEM.match, _statements(sql_file(f))) if m]
+
+
+def statements(text: str, *, incremental: bool) -> Iterator[str]:
+    """The statements of a SQL file. In an incremental refresh, a per-item table's statement
+    becomes: delete the rows of the items in scope, insert them again (its SELECT reads only
+    items in scope through in_scope_lead/in_scope_deal; in a full refresh those are true)."""
+    for statement in _statements(text):
+        match = _PER_ITEM.match(statement) if incremental else None
+        if match is None:
+            yield statement
+            continue
+        table, predicate, query = match.groups()
+        yield f"DELETE FROM {table} WHERE {predicate}"
+        yield f"INSERT INTO {table} BY NAME {query}"
+
+
+def _statements(text: str) -> list[str]:
+    return [s.query for s in duckdb.extract_statements(text)]
