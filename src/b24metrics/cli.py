@@ -1,4 +1,4 @@
-"""The admin's door: `b24metrics demo | sync | kpi | writeback | sandbox`."""
+"""The admin's door: `b24metrics demo | sync | kpi | fields | writeback | sandbox`."""
 
 from __future__ import annotations
 
@@ -26,14 +26,16 @@ from b24metrics.kpis import catalogue, cut, find, grades_by_source, refresh_kpis
 from b24metrics.kpis.explain import explain_deal, explain_lead
 from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
-from b24metrics.warehouse import Warehouse, read_bookmarks
+from b24metrics.warehouse import Warehouse, mark_synced, read_bookmarks
+from b24metrics.writeback import ENTITIES, ensure_fields, field_specs
 
 EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_STOP, EXIT_RETRY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_GATE = 6  # the write-back quality gate said no: nothing was written, the reasons are printed
 
 EPILOG = (
     "Exit codes: 0 done; 2 configuration missing or invalid; 3 the portal refused us (wrong "
     "webhook, no access) and a person must act; 4 a transient failure persisted (portal "
-    "unavailable, warehouse busy): try again later; 1 an internal error; 130 interrupted."
+    "unavailable, warehouse busy): try again later; 6 the write-back quality gate said no (the reasons are printed); 1 an internal error; 130 interrupted."
 )
 
 app = typer.Typer(
@@ -127,34 +129,75 @@ def _sync_table(results) -> Table:
     return table
 
 
-def _writeback_summary(fields, push) -> None:
-    if fields.created:
-        out.print(f"Created lead fields: {', '.join(fields.created)}")
-    if fields.planned:
-        out.print(f"Would create lead fields: {', '.join(fields.planned)}")
-    for name, portal_type in fields.wrong_type.items():
-        out.print(f"[red]Field {name} exists with type {portal_type}: not touched, not written[/red]")
-    verb = "Would write" if push.dry_run else "Wrote"
-    table = Table(title=f"Write-back ({'dry run' if push.dry_run else 'done'})")
-    table.add_column("field")
-    table.add_column("values to change" if push.dry_run else "values changed", justify="right")
-    for name, count in sorted(push.per_field().items()):
-        table.add_row(name, str(count))
+def _fields_table(fields, specs, dry_run: bool) -> Table:
+    table = Table(title="Custom fields" + (" (dry run)" if dry_run else ""))
+    for name in ("entity", "field", "type", "label (ru / en)", "status"):
+        table.add_column(name, overflow="fold")
+    status = {id(s): "exists, reused" for s in fields.existing}
+    status.update({id(s): "created" for s in fields.created})
+    status.update({id(s): "would be created" for s in fields.planned})
+    status.update({id(s): f"[red]exists as {kind}: not touched, its values not written[/red]"
+                   for s, kind in fields.wrong_type})
+    for s in specs:
+        table.add_row(s.entity, s.name, s.user_type, f"{s.label_ru} / {s.label_en}", status.get(id(s), ""))
+    return table
+
+
+def _writeback_summary(gate, fields, push) -> None:
+    dry = push is not None and push.dry_run
+    if gate is not None:
+        for check in gate.checks:
+            out.print(f"quality gate: {check}", style="dim")
+        for reason in gate.reasons:
+            out.print(f"[red]Write-back {'would be ' if dry else ''}blocked:[/red] {reason}")
+        if gate.reasons and not dry:
+            return
+    if fields is not None:
+        for spec in fields.created:
+            out.print(f"Created {spec.entity} field {spec.name} ({spec.user_type})")
+        for spec in fields.planned:
+            out.print(f"Would create {spec.entity} field {spec.name} ({spec.user_type})")
+        for spec, kind in fields.wrong_type:
+            out.print(f"[red]{spec.entity} field {spec.name} exists as {kind}, not {spec.user_type}: "
+                      f"not touched, not written[/red]")
+    if push is None:
+        return
+    if push.in_doubt:
+        out.print(f"{push.in_doubt} values were in doubt after an interrupted write-back: read back from the "
+                  f"portal, {push.in_doubt_applied} were there already")
+    if push.missing_tables:
+        out.print(f"No KPI tables yet ({', '.join(push.missing_tables)}): run `b24metrics sync` first.")
+    table = Table(title=f"Write-back ({'dry run' if dry else 'done'})")
+    for name in ("entity", "field", "to change" if dry else "changed", "refused", "refused for good, not sent"):
+        table.add_column(name, justify="left" if name in ("entity", "field") else "right")
+    refused: dict[tuple[str, str], int] = {}
+    keys = sorted(set(push.planned) | set(push.applied) | set(push.permanent))
+    for entity, name in keys:
+        done = push.planned.get((entity, name), 0) if dry else push.applied.get((entity, name), 0)
+        refused[(entity, name)] = push.planned.get((entity, name), 0) - done if not dry else 0
+        table.add_row(entity, name, str(done), "" if dry else str(refused[(entity, name)]),
+                      str(push.permanent.get((entity, name), 0)))
     out.print(table)
-    if push.leads_checked == 0:
-        out.print("No graded leads yet: run `b24metrics sync` and `b24metrics kpi` first.")
-    leads = len({c.lead_id for c in push.changes})
-    line = f"{verb} {len(push.changes)} values on {leads} of {push.leads_checked} leads"
-    if not push.dry_run:
-        line += f" in {push.requests} batch requests; {len(push.rejected)} leads rejected"
-    out.print(line)
-    if push.dry_run and push.changes:
-        sample = Table(title="First changes")
-        for name in ("lead", "field", "portal has", "new value"):
-            sample.add_column(name)
-        for c in push.changes[:10]:
-            sample.add_row(str(c.lead_id), c.field, "" if c.old is None else str(c.old), c.new)
-        out.print(sample)
+    checked = ", ".join(f"{n} {ENTITIES[e].plural}" for e, n in push.checked.items()) or "no records"
+    if dry:
+        out.print(f"Would write {push.values} values; checked {checked}")
+    else:
+        out.print(f"Wrote {push.applied_values} of {push.values} values ({push.updates_sent} updates in "
+                  f"{push.requests} batch requests); checked {checked}; {len(push.rejected)} records refused"
+                  + (f", {push.made_permanent} values now refused for good" if push.made_permanent else ""))
+        for (entity, entity_id), reason in list(push.rejected.items())[:5]:
+            out.print(f"  {entity} {entity_id}: {reason}", style="yellow")
+    if push.ltv_mixed:
+        out.print(f"{push.ltv_mixed} companies bought in several currencies with no rate between them: their LTV "
+                  "stays empty (set kpis.base_currency and kpis.currency_rates)", style="yellow")
+    if dry and push.sample:
+        first = Table(title="First changes")
+        for name in ("entity", "ID", "field", "portal has", "new value"):
+            first.add_column(name, overflow="fold")
+        for c in push.sample:
+            first.add_row(c.entity, str(c.entity_id), c.field, "" if c.old is None else c.old,
+                          "(empty)" if c.new is None else c.new)
+        out.print(first)
 
 
 def _cards(portal, names, count: int = 5) -> Table:
@@ -201,14 +244,14 @@ def demo(
         cards = _cards(portal, settings.writeback.lead_fields)
     out.print(_sync_table(report.streams))
     out.print(_grades_table(grades_by_source(warehouse)))
-    _writeback_summary(report.fields, report.push)
+    _writeback_summary(report.gate, report.fields, report.push)
     out.print(cards)
     out.print(
         f"Cycle took {report.seconds:.1f} s and {report.requests} HTTP requests "
         f"({report.rate_limited} refused by the rate limit)."
     )
     out.print(
-        f"Second cycle, nothing changed on the portal: {len(again.push.changes)} values written, "
+        f"Second cycle, nothing changed on the portal: {again.push.applied_values} values written, "
         f"{again.push.requests} update requests, {again.requests} HTTP requests in all."
     )
     out.print(f"Warehouse: {warehouse.path}", soft_wrap=True)
@@ -238,6 +281,7 @@ def sync(
                                            progress=progress)
             swept = pipeline.sweep(client, warehouse, streams) if sweep else []
             kpis = refresh_kpis(warehouse, settings)  # inside the run: a failed refresh fails the run
+            mark_synced(warehouse, report.run_id)
     out.print(_sync_table(report.streams))
     for s in swept:
         out.print(f"{s.stream}: {s.portal_ids} IDs on the portal, {s.deleted} newly deleted, {s.revived} back again")
@@ -416,16 +460,56 @@ def _print_cut(result, fmt: str) -> None:
     out.print(table if rows else "No rows in this range.")
 
 
+fields_app = typer.Typer(help="The custom fields the KPIs are written into.", no_args_is_help=True)
+app.add_typer(fields_app, name="fields")
+
+
+@fields_app.command("setup")
+def fields_setup(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be created; create nothing."),
+) -> None:
+    """Create the custom fields of the [writeback] mapping on leads, deals and companies where
+    they are missing, labelled in Russian and English. A field of that name is reused; one of
+    another type is reported and left alone (exit code 3: a person must decide)."""
+    settings = _settings()
+    specs = field_specs(settings.writeback)
+    # A field created anew holds no values: the stored payloads forget the old field's.
+    warehouse = pipeline.open_warehouse(settings) if settings.warehouse.path.exists() and not dry_run else None
+    with pipeline.open_client(settings) as client:
+        report = ensure_fields(client, warehouse, specs, dry_run=dry_run)
+    out.print(_fields_table(report, specs, dry_run))
+    if report.wrong_type:
+        raise typer.Exit(EXIT_STOP)
+
+
+def _readable_warehouse(settings: Settings) -> Warehouse:
+    """The warehouse as it is, upgraded first only when its schema is behind."""
+    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit)
+    return warehouse if warehouse.revision() == warehouse.head() else pipeline.open_warehouse(settings)
+
+
 @app.command()
 def writeback(
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would change (values per entity and field, the first changes); "
+        "write nothing, to the portal or the warehouse."),
 ) -> None:
-    """Write grades, scores and factors into the lead fields: only values that differ."""
+    """Write the KPIs into the lead, deal and company fields (creating missing fields): only the
+    values that differ from what the portal holds, 50 updates a batch, every value in
+    writeback_ledger. Not after a failed or stale sync, nor while a configured hygiene check
+    fails: then exit code 6 and the reason."""
     settings = _settings()
-    warehouse = pipeline.open_warehouse(settings)
-    with pipeline.open_client(settings) as client:
-        fields, push = pipeline.writeback(client, warehouse, settings, dry_run=dry_run)
-    _writeback_summary(fields, push)
+    if dry_run:
+        with pipeline.open_client(settings) as client:
+            report = pipeline.writeback(client, _readable_warehouse(settings), settings, dry_run=True)
+    else:
+        warehouse = pipeline.open_warehouse(settings)
+        with pipeline.open_client(settings) as client, pipeline.recorded_run(warehouse, client, "writeback") as run:
+            report = pipeline.writeback(client, warehouse, settings, run_id=run.run_id)
+            run.gate, run.fields, run.push = report.gate, report.fields, report.push
+    _writeback_summary(report.gate, report.fields, report.push)
+    if report.blocked and not dry_run:
+        raise typer.Exit(EXIT_GATE)
 
 
 @app.command()
@@ -456,7 +540,10 @@ def sandbox(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns a typer.Exit's code instead of raising it.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except errors.ConfigError as exc:
         _fail(EXIT_CONFIG, str(exc))
     except errors.StopError as exc:

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -130,23 +130,78 @@ class GradingSettings(_Section):
     )
 
 
-class LeadFields(_Section):
-    grade: str = "UF_CRM_B24M_GRADE"
-    score: str = "UF_CRM_B24M_SCORE"
-    factors: str = "UF_CRM_B24M_FACTORS"
+def _uf_or_off(name: str) -> str:
+    if name and not _UF_NAME.match(name):
+        raise ValueError('must be UF_CRM_ followed by at most 43 of A-Z, 0-9, _ (or "" to write nothing there)')
+    return name
 
-    @field_validator("grade", "score", "factors")
-    @classmethod
-    def _uf_name(cls, name: str) -> str:
-        if not _UF_NAME.match(name):
-            raise ValueError("must be UF_CRM_ followed by at most 43 of A-Z, 0-9, _")
-        return name
+
+class LeadFields(_Section):
+    grade: str = Field("UF_CRM_B24M_GRADE", description="fit grade A-D")
+    score: str = Field("UF_CRM_B24M_SCORE", description="score 0-100")
+    factors: str = Field("UF_CRM_B24M_FACTORS", description="the rules that gave the score, as text")
+
+    _check = field_validator("grade", "score", "factors")(_uf_or_off)
+
+
+class DealFields(_Section):
+    origin_grade: str = Field("UF_CRM_B24M_ORIGIN_GRADE", description="grade of the lead the deal came from")
+    cycle_days: str = Field(
+        "UF_CRM_B24M_CYCLE_DAYS", description="won or lost: days from creation to closing; open: age in whole days"
+    )
+    channel_win_rate: str = Field(
+        "UF_CRM_B24M_CHANNEL_WIN_RATE", description="won / (won + lost) in percent, of the deals of the deal's channel"
+    )
+
+    _check = field_validator("origin_grade", "cycle_days", "channel_win_rate")(_uf_or_off)
+
+
+class CompanyFields(_Section):
+    ltv: str = Field("UF_CRM_B24M_LTV", description="revenue of all the company's won deals (a money field)")
+    purchases: str = Field("UF_CRM_B24M_PURCHASES", description="number of the company's won deals")
+
+    _check = field_validator("ltv", "purchases")(_uf_or_off)
+
+
+# The measures of H1 (kpis/families/hygiene.py) a quality gate may bound; a test keeps them equal.
+HYGIENE_MEASURES = (
+    "leads_no_source", "no_source_share", "deals_no_amount", "no_amount_share",
+    "items_no_activity", "no_activity_share", "overdue_activities", "overdue_share",
+)
+
+
+class QualityGate(_Section):
+    max_sync_age_minutes: float = Field(
+        180, ge=0, description="no write-back when the last good sync is older than this (0: any age)"
+    )
+    hygiene_days: int = Field(30, ge=1, description="the hygiene checks count leads, deals and activities of these days")
+    hygiene_max: dict[Literal[HYGIENE_MEASURES], float] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="H1 measure -> the highest value at which write-back still runs"
+    )
 
 
 class WritebackSettings(_Section):
     enabled: bool = True
     lead_fields: LeadFields = Field(default_factory=LeadFields)
+    deal_fields: DealFields = Field(default_factory=DealFields)
+    company_fields: CompanyFields = Field(default_factory=CompanyFields)
     batch_size: int = Field(50, ge=1, le=50, description="updates per batch request (Bitrix24 allows 50)")
+    workers: int = Field(4, ge=1, le=50, description="batch requests in flight at once")
+    max_tries: int = Field(
+        5, ge=1, description="a value the portal rejects this many times in a row is marked permanent, not retried"
+    )
+    win_rate_days: int = Field(
+        365, ge=0, description="a channel's win rate counts the deals closed in these last days (0: all time)"
+    )
+    quality_gate: QualityGate = Field(default_factory=QualityGate)
+
+    @model_validator(mode="after")
+    def _one_value_per_field(self) -> "WritebackSettings":
+        for mapping in (self.lead_fields, self.deal_fields, self.company_fields):
+            names = [n for n in mapping.model_dump().values() if n]
+            if len(names) != len(set(names)):
+                raise ValueError(f"two values would share one field: {', '.join(sorted(names))}")
+        return self
 
 
 class SyncSettings(_Section):

@@ -16,15 +16,8 @@ from b24metrics.extract.runner import Progress
 from b24metrics.kpis import refresh_kpis
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
-from b24metrics.warehouse import Warehouse, finish_run, start_run
-from b24metrics.writeback import (
-    FieldsReport,
-    PushReport,
-    ensure_lead_fields,
-    lead_field_specs,
-    plan_lead_changes,
-    push_changes,
-)
+from b24metrics.warehouse import Warehouse, finish_run, mark_synced, start_run
+from b24metrics.writeback import FieldsReport, GateReport, PushReport, WritebackReport, write_back
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +29,7 @@ class CycleReport:
     graded: int = 0
     fields: FieldsReport | None = None
     push: PushReport | None = None
+    gate: GateReport | None = None  # gate.reasons: why nothing was written back
     requests: int = 0
     rate_limited: int = 0       # 503 answers
     time_limited: int = 0       # 429 answers (a method's execution-time budget)
@@ -92,16 +86,9 @@ def sweep(client: PortalClient, warehouse: Warehouse, streams: list[Stream]) -> 
 
 def writeback(
     client: PortalClient, warehouse: Warehouse, settings: Settings, *, dry_run: bool = False, run_id: int | None = None
-) -> tuple[FieldsReport, PushReport]:
-    names = settings.writeback.lead_fields
-    fields = ensure_lead_fields(client, lead_field_specs(names), dry_run=dry_run)
-    checked, changes = plan_lead_changes(warehouse, names, skip=set(fields.wrong_type))
-    if dry_run:
-        push = PushReport(leads_checked=checked, changes=changes, dry_run=True)
-    else:
-        push = push_changes(client, warehouse, changes, batch_size=settings.writeback.batch_size, run_id=run_id)
-        push.leads_checked = checked
-    return fields, push
+) -> WritebackReport:
+    """The quality gate, then the fields and only the values that differ (see writeback/)."""
+    return write_back(client, warehouse, settings, dry_run=dry_run, run_id=run_id)
 
 
 @contextmanager
@@ -141,6 +128,8 @@ def run_cycle(
     with recorded_run(warehouse, client, "cycle") as report:
         report.streams = sync(client, warehouse, list(STREAMS.values()), settings, progress=progress)
         report.graded = refresh_kpis(warehouse, settings).graded
+        mark_synced(warehouse, report.run_id)
         if settings.writeback.enabled:
-            report.fields, report.push = writeback(client, warehouse, settings, run_id=report.run_id)
+            done = writeback(client, warehouse, settings, run_id=report.run_id)
+            report.gate, report.fields, report.push = done.gate, done.fields, done.push
     return report

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["demo", "sync", "status", "kpi", "explain", "writeback", "sandbox"]
+COMMANDS = ["demo", "sync", "status", "kpi", "explain", "fields", "writeback", "sandbox"]
 
 
 def _run(*args, timeout=300):
@@ -27,7 +27,9 @@ def test_top_level_help_lists_commands_and_exit_codes():
 def test_demo_runs_the_whole_cycle(tmp_path):
     run = _run("demo", "--dir", str(tmp_path), "--leads", "120", "--seed", "5")
     assert run.returncode == 0, run.stderr
-    assert "Lead grades by source" in run.stdout and "Wrote 360 values on 120 of 120 leads" in run.stdout
+    out = " ".join(run.stdout.split())
+    assert "Lead grades by source" in out and "checked 120 leads, 40 deals, 24 companies; 0 records refused" in out
+    assert "Second cycle, nothing changed on the portal: 0 values written" in out
     assert (tmp_path / "b24metrics.duckdb").is_file()
 
 

@@ -6,6 +6,7 @@ import pytest
 from b24metrics import pipeline
 from b24metrics.extract import STREAMS, sync_full
 from b24metrics.kpis import refresh_grades
+from b24metrics.warehouse import mark_synced
 
 from .conftest import crash_on_answer, portal_leads
 
@@ -22,10 +23,13 @@ def test_cycle_fills_every_lead_then_sends_nothing(portals, settings_for):
     names = settings.writeback.lead_fields
 
     first, warehouse = _cycle(portal, settings)
-    assert sorted(first.fields.created) == sorted([names.grade, names.score, names.factors])
+    created = {(f.entity, f.name) for f in first.fields.created}
+    assert {("lead", names.grade), ("lead", names.score), ("lead", names.factors)} <= created
+    assert {e for e, _ in created} == {"lead", "deal", "company"} and len(created) == 8
     assert first.graded == 400
     assert portal.stats.lead_updates_changed == 400
-    assert first.push.requests == 8  # 400 updates, 50 a batch
+    assert first.push.updates_sent == 400 + len(portal.state.deals) + len(portal.state.companies)
+    assert first.push.requests == -(-first.push.updates_sent // 50)  # 50 updates a batch
 
     with warehouse.connect() as con:
         expected = {r[0]: r[1:] for r in con.execute("SELECT lead_id, grade, score, factors FROM lead_grades").fetchall()}
@@ -39,8 +43,8 @@ def test_cycle_fills_every_lead_then_sends_nothing(portals, settings_for):
 
     calls_before, changed_before = portal.stats.lead_update_calls, portal.stats.lead_updates_changed
     second, _ = _cycle(portal, settings)
-    assert second.fields.created == [] and len(second.fields.existing) == 3
-    assert second.push.changes == [] and second.push.requests == 0
+    assert second.fields.created == [] and len(second.fields.existing) == 8
+    assert second.push.values == 0 and second.push.requests == 0
     assert portal.stats.lead_update_calls == calls_before  # 0 updates sent the second time
     assert portal.stats.lead_updates_changed == changed_before
 
@@ -57,7 +61,7 @@ def test_a_changed_company_regrades_only_its_leads(portals, settings_for):
         company["DATE_MODIFY"] = portal.format_time(portal.clock())  # as the portal does on an edit
         affected = {i for i, l in portal.state.leads.items() if l.get("COMPANY_ID") == lead["COMPANY_ID"]}
     report, warehouse = _cycle(portal, settings)
-    changed_leads = {c.lead_id for c in report.push.changes}
+    changed_leads = {i for e, i in _written(warehouse, report.run_id) if e == "lead"}
     assert changed_leads and changed_leads <= affected
     with warehouse.connect() as con:
         grades = dict(con.execute("SELECT lead_id, grade FROM lead_grades").fetchall())
@@ -115,10 +119,18 @@ def test_a_malformed_value_is_quarantined_and_the_rest_loads(portals, settings_f
         assert con.execute("SELECT opportunity FROM leads WHERE id = ?", [bad_id]).fetchall()[0][0] == 12000.0
 
 
+def _written(warehouse, run_id):
+    with warehouse.connect() as con:
+        return con.execute("SELECT DISTINCT entity, entity_id FROM writeback_ledger WHERE run_id = ?",
+                           [run_id]).fetchall()
+
+
 def _synced_and_graded(client, portal, settings):
     warehouse = pipeline.open_warehouse(settings)
-    pipeline.sync(client, warehouse, list(STREAMS.values()), settings)
-    refresh_grades(warehouse, settings.grading)
+    with pipeline.recorded_run(warehouse, client, "sync") as run:
+        pipeline.sync(client, warehouse, list(STREAMS.values()), settings)
+        refresh_grades(warehouse, settings.grading)  # no deal and company KPIs: only leads are written
+        mark_synced(warehouse, run.run_id)
     return warehouse
 
 
@@ -127,16 +139,16 @@ def test_writeback_twice_without_a_sync_sends_nothing_the_second_time(portals, s
     settings = settings_for(portal)
     with pipeline.open_client(settings) as client:
         warehouse = _synced_and_graded(client, portal, settings)
-        dry_fields, dry = pipeline.writeback(client, warehouse, settings, dry_run=True)
+        dry_run = pipeline.writeback(client, warehouse, settings, dry_run=True)
         ours = {settings.writeback.lead_fields.grade, settings.writeback.lead_fields.score,
                 settings.writeback.lead_fields.factors}
         assert portal.stats.lead_update_calls == 0  # the dry run wrote nothing
         assert not ours & {f["FIELD_NAME"] for f in portal.state.lead_userfields}
-        assert len(dry_fields.planned) == 3 and len(dry.changes) == 360
-        _, first = pipeline.writeback(client, warehouse, settings)
-        _, second = pipeline.writeback(client, warehouse, settings)
-    assert first.applied == 360 and portal.stats.lead_update_calls == 120
-    assert second.changes == [] and portal.stats.lead_update_calls == 120
+        assert len(dry_run.fields.planned) == 8 and dry_run.push.values == 360
+        first = pipeline.writeback(client, warehouse, settings).push
+        second = pipeline.writeback(client, warehouse, settings).push
+    assert first.applied_values == 360 and portal.stats.lead_update_calls == 120
+    assert second.values == 0 and portal.stats.lead_update_calls == 120
     with warehouse.connect() as con:
         ledger = con.execute("SELECT outcome, count(*) FROM writeback_ledger GROUP BY ALL").fetchall()
     assert ledger == [("applied", 360)]
@@ -150,12 +162,12 @@ def test_one_rejected_update_does_not_fail_its_batch(portals, settings_for):
         gone = sorted(portal.state.leads)[7]
         with portal.state.lock:
             del portal.state.leads[gone]  # deleted on the portal after our sync
-        _, push = pipeline.writeback(client, warehouse, settings)
-    assert list(push.rejected) == [gone] and "Not found" in push.rejected[gone]
-    assert push.applied == 99 * 3
+        push = pipeline.writeback(client, warehouse, settings).push
+    assert list(push.rejected) == [("lead", gone)] and "Not found" in push.rejected[("lead", gone)]
+    assert push.applied_values == 99 * 3
     with warehouse.connect() as con:
         rows = con.execute("SELECT DISTINCT entity_id, outcome, error FROM writeback_ledger WHERE outcome <> 'applied'").fetchall()
-    assert rows == [(gone, "rejected", "error: Not found")]
+    assert rows == [(gone, "rejected", "Not found")]
 
 
 def test_a_failed_cycle_is_recorded_as_failed(portals, settings_for):

@@ -7,6 +7,11 @@ request is still handled afterwards, as on a real portal).  Each takes an
 optional ``method`` (case-insensitive, ``.json`` ignored): then only
 requests to that method are affected; a batch is the method ``batch``.
 Seconds here are real seconds (``time_scale`` does not apply).
+
+``reject_records`` makes one method refuse some record IDs (as
+``crm.lead.update`` answers a lead its webhook user may not edit), also as a
+command inside a batch, while the other records of the same batch go
+through.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
-__all__ = ["Faults", "Fault", "Storm", "Delay"]
+__all__ = ["Faults", "Fault", "Storm", "Delay", "Rejection"]
 
 
 def _method_key(method: str | None) -> str | None:
@@ -48,6 +53,14 @@ class Delay:
     method: str | None
 
 
+@dataclass
+class Rejection:
+    remaining: int | None  # None: for good
+    status: int
+    error: str
+    description: str
+
+
 _Counted = TypeVar("_Counted", Fault, Delay)
 
 
@@ -69,6 +82,7 @@ class Faults:
         self._rules: list[Fault] = []
         self._storms: list[Storm] = []
         self._delays: list[Delay] = []
+        self._rejections: dict[tuple[str, int], Rejection] = {}
 
     def fail_next(self, count: int, status: int = 503, error: str = "QUERY_LIMIT_EXCEEDED",
                   description: str = "Too many requests", method: str | None = None) -> None:
@@ -97,6 +111,29 @@ class Faults:
         with self._lock:
             self._delays.append(Delay(int(count), float(seconds), _method_key(method)))
 
+    def reject_records(self, method: str, ids, *, status: int = 400, error: str = "",
+                       description: str = "Access denied", times: int | None = None) -> None:
+        """Calls of ``method`` (``crm.lead.update`` ...) for these record IDs fail with this
+        error, ``times`` times each (None: until ``clear``). The defaults are what Bitrix24
+        answers a webhook user who may not edit the record: an empty code and the text."""
+        key = _method_key(method) or ""
+        with self._lock:
+            for record_id in ids:
+                self._rejections[(key, int(record_id))] = Rejection(times, int(status), error, description)
+
+    def rejection(self, method: str, record_id: int) -> Rejection | None:
+        """The error a call of ``method`` for ``record_id`` must fail with, if any (one use spent)."""
+        with self._lock:
+            key = (_method_key(method) or "", int(record_id))
+            rule = self._rejections.get(key)
+            if rule is None:
+                return None
+            if rule.remaining is not None:
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    del self._rejections[key]
+            return rule
+
     def take(self, method: str) -> Fault | Storm | None:
         """The error to answer a request to ``method`` with, if any: a storm
         under way, else the first ``fail_next`` rule that applies (consumed)."""
@@ -119,6 +156,7 @@ class Faults:
             self._rules.clear()
             self._storms.clear()
             self._delays.clear()
+            self._rejections.clear()
 
     @property
     def pending(self) -> int:

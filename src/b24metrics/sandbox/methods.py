@@ -14,6 +14,7 @@ to :data:`HANDLERS`.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any, Callable
 
 from .data_deals import history_row
@@ -21,8 +22,10 @@ from .datetimes import date_field_value, format_ts, normalize_date, normalize_da
 from .envelope import Outcome, RestError, param, time_block
 from .filters import compile_filter, id_lower_bound, parse_order, php_floatval, resolve_select, sort_records
 from .schema import (
+    COMPANY_FIELDS,
     COMPANY_KINDS,
     COMPANY_NAMES,
+    COMPANY_WRITABLE,
     LEAD_FIELDS,
     LEAD_KINDS,
     LEAD_NAMES,
@@ -31,6 +34,7 @@ from .schema import (
     STATUS_NAMES,
 )
 from .userfields import (
+    COMPANY_UF,
     coerce_uf_value,
     userfield_add,
     userfield_delete,
@@ -150,7 +154,9 @@ def lead_list(portal: Any, params: dict[str, Any]) -> Outcome:
 
 
 def company_list(portal: Any, params: dict[str, Any]) -> Outcome:
-    return list_records(portal, params, portal.state.companies, COMPANY_KINDS, COMPANY_NAMES, [])
+    with portal.state.lock:
+        kinds, uf_names = entity_schema(COMPANY_KINDS, portal.state.company_userfields)
+        return list_records(portal, params, portal.state.companies, kinds, COMPANY_NAMES, uf_names)
 
 
 def status_list(portal: Any, params: dict[str, Any]) -> Outcome:
@@ -192,6 +198,11 @@ _LINK_TYPES = {"STATUS_ID": "crm_status", "SOURCE_ID": "crm_status", "CURRENCY_I
 def lead_fields(portal: Any, params: dict[str, Any]) -> Outcome:
     with portal.state.lock:
         return Outcome(fields_description(LEAD_FIELDS, portal.state.lead_userfields))
+
+
+def company_fields(portal: Any, params: dict[str, Any]) -> Outcome:
+    with portal.state.lock:
+        return Outcome(fields_description(COMPANY_FIELDS, portal.state.company_userfields))
 
 
 def fields_description(standard: list[tuple[str, str, bool]], definitions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -312,6 +323,11 @@ def update_record(portal: Any, params: dict[str, Any], entity: Updatable) -> Out
         record = getattr(state, entity.table).get(record_id)
         if record is None:
             raise RestError(400, "", "Not found")
+        refused = portal.faults.rejection(f"crm.{entity.stat}.update", record_id)
+        if refused is not None:
+            raise RestError(refused.status, refused.error, refused.description)
+        portal.stats.count_uf_writes(entity.stat, record_id,
+                                     [n for n in fields if isinstance(n, str) and n.startswith("UF_")])
         changes: dict[str, Any] = {}
         for name, value in fields.items():
             if not isinstance(name, str):
@@ -375,6 +391,15 @@ def lead_update(portal: Any, params: dict[str, Any]) -> Outcome:
     return update_record(portal, params, LEAD_UPDATE)
 
 
+# A company has no stage: "" is no writable field, so the stage hooks never run.
+COMPANY_UPDATE = Updatable("companies", COMPANY_KINDS, COMPANY_WRITABLE, "company_userfields", "company", "",
+                           lambda *_: True, lambda *_: None)
+
+
+def company_update(portal: Any, params: dict[str, Any]) -> Outcome:
+    return update_record(portal, params, COMPANY_UPDATE)
+
+
 # ---------------------------------------------------------------- misc
 
 def server_time(portal: Any, params: dict[str, Any]) -> Outcome:
@@ -398,6 +423,12 @@ HANDLERS: dict[str, Handler] = {
     "crm.lead.userfield.delete": userfield_delete,
     "crm.company.list": company_list,
     "crm.company.get": company_get,
+    "crm.company.update": company_update,
+    "crm.company.fields": company_fields,
+    "crm.company.userfield.list": partial(userfield_list, entity=COMPANY_UF),
+    "crm.company.userfield.add": partial(userfield_add, entity=COMPANY_UF),
+    "crm.company.userfield.get": partial(userfield_get, entity=COMPANY_UF),
+    "crm.company.userfield.delete": partial(userfield_delete, entity=COMPANY_UF),
     "crm.status.list": status_list,
     "server.time": server_time,
     "profile": profile,

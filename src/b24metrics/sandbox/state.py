@@ -27,6 +27,8 @@ class PortalState:
         self.lead_userfields: list[dict[str, Any]] = []
         #: crm.deal.userfield.list definitions (same form)
         self.deal_userfields: list[dict[str, Any]] = []
+        #: crm.company.userfield.list definitions (same form)
+        self.company_userfields: list[dict[str, Any]] = []
         self.next_userfield_id = 1
         #: deal ID (int) -> record (crm.deal.list; CONTACT_IDS is never stored)
         self.deals: dict[int, dict[str, Any]] = {}

@@ -20,6 +20,9 @@ class Stats:
     ``lead_updates_changed`` crm.lead.update calls that changed something
     ``deal_update_calls``    every crm.deal.update call
     ``deal_updates_changed`` crm.deal.update calls that changed something
+    ``company_update_calls`` / ``company_updates_changed`` the same for crm.company.update
+    ``uf_writes``            Counter of (entity, ID, user field) -> crm.*.update calls that carried
+                             a value for that field to that record (changed or not)
     ``rejected_503``         requests refused by the leaky bucket
     """
 
@@ -36,6 +39,9 @@ class Stats:
             self.lead_update_calls = 0
             self.deal_updates_changed = 0
             self.deal_update_calls = 0
+            self.company_updates_changed = 0
+            self.company_update_calls = 0
+            self.uf_writes: Counter[tuple[str, int, str]] = Counter()
             self.rejected_503 = 0
 
     def add(self, name: str, amount: int = 1) -> None:
@@ -50,6 +56,11 @@ class Stats:
         with self._lock:
             self.method_calls[method] += 1
 
+    def count_uf_writes(self, entity: str, record_id: int, fields: list[str]) -> None:
+        with self._lock:
+            for name in fields:
+                self.uf_writes[(entity, record_id, name)] += 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -60,6 +71,8 @@ class Stats:
                 "lead_update_calls": self.lead_update_calls,
                 "deal_updates_changed": self.deal_updates_changed,
                 "deal_update_calls": self.deal_update_calls,
+                "company_updates_changed": self.company_updates_changed,
+                "company_update_calls": self.company_update_calls,
                 "rejected_503": self.rejected_503,
             }
 

@@ -1,9 +1,9 @@
-"""CRM user fields: ``crm.lead.userfield.*``, ``crm.deal.userfield.*`` and
-coercion of UF values.
+"""CRM user fields: ``crm.lead.userfield.*``, ``crm.deal.userfield.*``,
+``crm.company.userfield.*`` and coercion of UF values.
 
 Every handler takes the entity it works on (:data:`LEAD_UF` by default,
-:data:`DEAL_UF`).  Definitions are stored in :attr:`PortalState.lead_userfields`
-/ :attr:`PortalState.deal_userfields` in API form
+:data:`DEAL_UF`, :data:`COMPANY_UF`).  Definitions are stored in
+:attr:`PortalState.lead_userfields` / ``deal_userfields`` / ``company_userfields`` in API form
 (``"ID": "145"``, flags ``"Y"``/``"N"``) except that the five label keys
 hold ``{lang: text}`` maps; the list method returns the text for ``LANG``
 (filter key, default ``ru``).
@@ -38,6 +38,7 @@ __all__ = [
     "UfEntity",
     "LEAD_UF",
     "DEAL_UF",
+    "COMPANY_UF",
     "coerce_uf_value",
     "userfield_add",
     "userfield_list",
@@ -87,6 +88,7 @@ class UfEntity:
 
 LEAD_UF = UfEntity("CRM_LEAD", "lead_userfields", "leads")
 DEAL_UF = UfEntity("CRM_DEAL", "deal_userfields", "deals")
+COMPANY_UF = UfEntity("CRM_COMPANY", "company_userfields", "companies")
 
 _KIND_BY_TYPE = {"integer": "int", "double": "float", "boolean": "bool", "datetime": "datetime",
                  "date": "date", "enumeration": "int", "employee": "int"}

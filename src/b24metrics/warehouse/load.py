@@ -144,6 +144,13 @@ def start_run(warehouse: Warehouse, kind: str) -> int:
         ).fetchall()[0][0]
 
 
+def mark_synced(warehouse: Warehouse, run_id: int) -> None:
+    """The run's sync and KPI refresh are done: what it writes back from here on is sound, even
+    if the run itself dies later (the write-back quality gate reads this)."""
+    with warehouse.transaction() as con:
+        con.execute("UPDATE sync_runs SET synced_at = now() WHERE run_id = ?", [run_id])
+
+
 def finish_run(
     warehouse: Warehouse, run_id: int, *, status: str, rows: int, requests: int, error: str | None = None
 ) -> None:

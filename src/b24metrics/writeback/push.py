@@ -1,168 +1,365 @@
-"""The write-back diff: send only values that differ from what the portal holds.
+"""Send the plan: 50 updates a batch, a few batches in flight, every value in the ledger.
 
-"What the portal holds" is the lead's raw payload from the last sync, patched with every value
-the portal has since accepted from us. Our own writes bump DATE_MODIFY, the next sync reads
-them back, and the diff then finds nothing to send: there is no update -> sync -> update loop.
+Each value gets a ledger row marked 'sent' (committed) before its batch goes out, and its
+outcome when the answer comes, in the same transaction that patches the record's stored payload
+with the values the portal accepted. So after a crash (kill -9) the only values whose fate is
+unknown are the rows still 'sent': the next write-back reads those records back from the portal
+before it diffs (resolve_in_doubt), and a value is written at most twice.
+
+One refused command never fails its batch (halt=0): the portal's reason goes to the ledger,
+the value is tried again on the next write-back, and after `max_tries` refusals in a row it is
+marked permanent and left alone until the KPI gives another value. A batch the portal did not
+take (a 503 storm or a 429 that outlasted the client's retries) goes back in line.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from typing import Iterator
 
+import duckdb
 import pyarrow as pa
 
-from b24metrics.config import LeadFields
+from b24metrics import errors
 from b24metrics.portal import PortalClient
-from b24metrics.warehouse import Warehouse
+from b24metrics.warehouse import atomic
+from b24metrics.writeback.fields import ENTITIES
+from b24metrics.writeback.values import same
 
 log = logging.getLogger(__name__)
 
-LEDGER = pa.schema(
-    [
-        ("run_id", pa.int64()), ("entity", pa.string()), ("entity_id", pa.int64()),
-        ("field", pa.string()), ("old_value", pa.string()), ("new_value", pa.string()),
-        ("outcome", pa.string()), ("error", pa.string()), ("written_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
+CHUNK = 2_000          # records read from wb_plan at a time
+MAX_DEFERRALS = 30     # batches sent back in line per run before the error stops the run
 
 
 @dataclass(frozen=True)
 class Change:
-    lead_id: int
+    entity: str
+    entity_id: int
     field: str
     old: str | None
-    new: str
+    new: str | None
+
+
+@dataclass
+class _Update:
+    entity: str
+    entity_id: int
+    changes: list[Change]
+    tries: dict[str, int]        # field -> rejections of its value so far
 
 
 @dataclass
 class PushReport:
-    leads_checked: int = 0
-    changes: list[Change] = field(default_factory=list)
-    updates_sent: int = 0        # crm.lead.update commands sent
-    requests: int = 0            # batch requests sent
-    applied: int = 0             # field values the portal accepted
-    rejected: dict[int, str] = field(default_factory=dict)  # lead id -> the portal's reason
     dry_run: bool = False
+    checked: dict[str, int] = field(default_factory=dict)               # entity -> records with values
+    planned: dict[tuple[str, str], int] = field(default_factory=dict)   # (entity, field) -> values to send
+    permanent: dict[tuple[str, str], int] = field(default_factory=dict)  # (entity, field) -> not sent: refused for good
+    sample: list[Change] = field(default_factory=list)                  # the first values to send
+    ltv_mixed: int = 0            # companies without an LTV: won deals in currencies without a rate
+    missing_tables: tuple[str, ...] = ()
+    in_doubt: int = 0             # values left 'sent' by a run that died, read back from the portal
+    in_doubt_applied: int = 0     # ... of which the portal held ours
+    updates_sent: int = 0         # crm.*.update commands sent
+    requests: int = 0             # batch requests answered
+    applied: dict[tuple[str, str], int] = field(default_factory=dict)   # (entity, field) -> values applied
+    rejected: dict[tuple[str, int], str] = field(default_factory=dict)  # (entity, id) -> the portal's reason
+    made_permanent: int = 0       # values refused for the max_tries-th time in this run
+    deferred: int = 0             # batches the portal did not take, sent again
 
-    def per_field(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for change in self.changes:
-            counts[change.field] = counts.get(change.field, 0) + 1
-        return counts
+    @property
+    def values(self) -> int:
+        return sum(self.planned.values())
 
-
-def same(old: Any, new: Any) -> bool:
-    """Values equal as the portal means them: "12.50" equals 12.5, None equals ""."""
-    if old in (None, "") or new in (None, ""):
-        return old in (None, "") and new in (None, "")
-    try:
-        a, b = float(old), float(new)
-    except (TypeError, ValueError):
-        return str(old).strip() == str(new).strip()
-    return math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
-
-
-def plan_lead_changes(warehouse: Warehouse, names: LeadFields, skip: frozenset[str] | set[str] = frozenset()) -> tuple[int, list[Change]]:
-    wanted = {"grade": names.grade, "score": names.score, "factors": names.factors}
-    wanted = {k: v for k, v in wanted.items() if v not in skip}
-    with warehouse.connect(read_only=True) as con:
-        current = ", ".join(f"json_extract_string(r.payload, '$.{uf}') AS cur_{k}" for k, uf in wanted.items())
-        rows = con.execute(
-            f"""
-            SELECT g.lead_id, g.grade, g.score, g.factors{', ' + current if current else ''}
-            FROM lead_grades g
-            JOIN leads l ON l.id = g.lead_id AND NOT l.deleted
-            JOIN raw_records r ON r.entity = 'lead' AND r.id = CAST(g.lead_id AS VARCHAR)
-            ORDER BY g.lead_id
-            """
-        ).fetchall()
-    changes = []
-    for row in rows:
-        values = {"grade": row[1], "score": str(row[2]), "factors": row[3]}
-        for offset, (key, uf) in enumerate(wanted.items()):
-            old = row[4 + offset]
-            if not same(old, values[key]):
-                changes.append(Change(row[0], uf, old, values[key]))
-    return len(rows), changes
+    @property
+    def applied_values(self) -> int:
+        return sum(self.applied.values())
 
 
-def push_changes(
+def _updates(con: duckdb.DuckDBPyConnection, first: int, last: int) -> list[_Update]:
+    rows = con.execute(
+        "SELECT entity, entity_id, field, old_value, new_value, tries FROM wb_plan "
+        "WHERE rec_no BETWEEN ? AND ? ORDER BY rec_no, field",
+        [first, last],
+    ).fetchall()
+    updates: list[_Update] = []
+    for entity, entity_id, name, old, new, tries in rows:
+        if not updates or (updates[-1].entity, updates[-1].entity_id) != (entity, entity_id):
+            updates.append(_Update(entity, entity_id, [], {}))
+        updates[-1].changes.append(Change(entity, entity_id, name, old, new))
+        updates[-1].tries[name] = tries
+    return updates
+
+
+def sample(con: duckdb.DuckDBPyConnection, count: int = 20) -> list[Change]:
+    rows = con.execute(
+        "SELECT entity, entity_id, field, old_value, new_value FROM wb_plan ORDER BY rec_no, field LIMIT ?", [count]
+    ).fetchall()
+    return [Change(*row) for row in rows]
+
+
+def _command(update: _Update) -> tuple[str, dict]:
+    entity = ENTITIES[update.entity]
+    return f"{entity.method}.update", {
+        "id": update.entity_id,
+        # "" clears a field whose KPI has no value any more
+        "fields": {c.field: "" if c.new is None else c.new for c in update.changes},
+        "params": dict(entity.update_params),
+    }
+
+
+def _key(update: _Update) -> str:
+    return f"{update.entity[0]}{update.entity_id}"
+
+
+_SENT = pa.schema([
+    ("entry_id", pa.int64()), ("run_id", pa.int64()), ("entity", pa.string()), ("entity_id", pa.int64()),
+    ("field", pa.string()), ("old_value", pa.string()), ("new_value", pa.string()),
+])
+_DONE = pa.schema([
+    ("entry_id", pa.int64()), ("outcome", pa.string()), ("error", pa.string()), ("error_code", pa.string()),
+    ("tries", pa.int32()),
+])
+
+
+def _record_sent(con: duckdb.DuckDBPyConnection, run_id: int | None, batch: list[_Update]) -> list[list[int]]:
+    """Ledger rows 'sent' for every value of the batch, committed before it goes out."""
+    count = sum(len(u.changes) for u in batch)
+    with atomic(con):
+        ids = [r[0] for r in con.execute(
+            "SELECT nextval('seq_writeback_ledger') FROM range(?)", [count]).fetchall()]
+        rows = []
+        it = iter(ids)
+        entry_ids: list[list[int]] = []
+        for update in batch:
+            mine = []
+            for c in update.changes:
+                entry_id = next(it)
+                mine.append(entry_id)
+                rows.append({"entry_id": entry_id, "run_id": run_id, "entity": c.entity, "entity_id": c.entity_id,
+                             "field": c.field, "old_value": c.old, "new_value": c.new})
+            entry_ids.append(mine)
+        con.register("_wb_sent", pa.Table.from_pylist(rows, schema=_SENT))
+        con.execute("INSERT INTO writeback_ledger (entry_id, run_id, entity, entity_id, field, old_value, new_value, "
+                    "outcome, written_at) SELECT *, 'sent', now() FROM _wb_sent")
+        con.unregister("_wb_sent")
+    return entry_ids
+
+
+def _record_outcomes(con: duckdb.DuckDBPyConnection, done: list[dict], accepted: list[Change]) -> None:
+    """Outcomes into the ledger and accepted values into the stored payloads, together."""
+    with atomic(con):
+        con.register("_wb_done", pa.Table.from_pylist(done, schema=_DONE))
+        con.execute("UPDATE writeback_ledger SET outcome = d.outcome, error = d.error, error_code = d.error_code, "
+                    "tries = d.tries, answered_at = now() FROM _wb_done d WHERE writeback_ledger.entry_id = d.entry_id")
+        con.unregister("_wb_done")
+        patch_payloads(con, [(c.entity, c.entity_id, c.field, c.new) for c in accepted])
+
+
+def patch_payloads(con: duckdb.DuckDBPyConnection, values: list[tuple[str, int, str, str | None]]) -> None:
+    """The portal holds these values now: until the next sync says otherwise, so do we."""
+    merged: dict[tuple[str, int], dict[str, str | None]] = {}
+    for entity, entity_id, name, value in values:
+        merged.setdefault((entity, entity_id), {})[name] = value
+    if not merged:
+        return
+    patches = pa.table({
+        "entity": pa.array([e for e, _ in merged], pa.string()),
+        "id": pa.array([str(i) for _, i in merged], pa.string()),
+        "patch": pa.array([json.dumps(v, ensure_ascii=False) for v in merged.values()], pa.string()),
+    })
+    con.register("_wb_patches", patches)
+    con.execute(
+        "UPDATE raw_records SET payload = json_merge_patch(raw_records.payload, p.patch) "
+        "FROM _wb_patches p WHERE raw_records.entity = p.entity AND raw_records.id = p.id"
+    )
+    con.unregister("_wb_patches")
+
+
+def _batches(con: duckdb.DuckDBPyConnection, records: int, size: int) -> Iterator[list[_Update]]:
+    for first in range(1, records + 1, CHUNK):
+        updates = _updates(con, first, min(records, first + CHUNK - 1))
+        for start in range(0, len(updates), size):
+            yield updates[start:start + size]
+
+
+def push_plan(
     client: PortalClient,
-    warehouse: Warehouse,
-    changes: list[Change],
+    con: duckdb.DuckDBPyConnection,
+    report: PushReport,
+    records: int,
     *,
     batch_size: int = 50,
+    workers: int = 4,
+    max_tries: int = 5,
     run_id: int | None = None,
 ) -> PushReport:
-    report = PushReport(changes=changes)
-    by_lead: dict[int, dict[str, str]] = {}
-    for change in changes:
-        by_lead.setdefault(change.lead_id, {})[change.field] = change.new
-    lead_ids = list(by_lead)
-    for start in range(0, len(lead_ids), batch_size):
-        chunk = lead_ids[start:start + batch_size]
-        reply = client.batch(
-            {
-                f"u{lead_id}": (
-                    "crm.lead.update",
-                    {"id": lead_id, "fields": by_lead[lead_id], "params": {"REGISTER_SONET_EVENT": "N"}},
-                )
-                for lead_id in chunk
-            }
-        )
-        report.requests += 1
-        report.updates_sent += len(chunk)
-        outcomes = {}
-        for lead_id in chunk:
-            err = reply.errors.get(f"u{lead_id}")
-            if err is not None:
-                report.rejected[lead_id] = err.description
-                outcomes[lead_id] = ("rejected", f"{err.code or 'error'}: {err.description}")
-            else:
-                report.applied += len(by_lead[lead_id])
-                outcomes[lead_id] = ("applied", None)
-        _ledger(warehouse, run_id, [c for c in changes if c.lead_id in outcomes], outcomes)
+    """Send every record of wb_plan; `workers` batch requests in flight, all through one client
+    (one request bucket, one operating budget). On Ctrl-C or SIGTERM nothing new goes out, the
+    answers under way are recorded, then the interrupt goes on."""
+    source = _batches(con, records, batch_size)
+    line: deque[list[_Update]] = deque()
+    running: dict[Future, tuple[list[_Update], list[list[int]]]] = {}
+    failure: BaseException | None = None
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="b24m-write")
+
+    def send(batch: list[_Update]):
+        return client.batch(dict(zip(map(_key, batch), map(_command, batch))), halt=False)
+
+    def next_batch() -> list[_Update] | None:
+        return line.popleft() if line else next(source, None)
+
+    def settle(done) -> None:
+        nonlocal failure
+        for future in done:
+            batch, entry_ids = running.pop(future)
+            try:
+                reply = future.result()
+            except errors.RetryError as exc:
+                failure = failure or _defer(con, report, line, batch, entry_ids, exc)
+                continue
+            except Exception as exc:
+                _record_outcomes(con, _all(batch, entry_ids, "deferred", exc), [])
+                failure = failure or exc
+                continue
+            failure = failure or _take(con, report, line, batch, entry_ids, reply, max_tries)
+
+    try:
+        while True:
+            while failure is None and len(running) < workers:
+                batch = next_batch()
+                if batch is None:
+                    break
+                entry_ids = _record_sent(con, run_id, batch)
+                running[pool.submit(send, batch)] = (batch, entry_ids)
+                report.updates_sent += len(batch)
+            if not running:
+                break
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            settle(done)
+    except BaseException:
+        # Interrupted: what is under way is answered and recorded, so it is not left in doubt.
+        settle(wait(list(running)).done)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     if report.rejected:
-        log.warning("%d lead updates rejected by the portal", len(report.rejected))
+        log.warning("%d updates refused by the portal (see writeback_ledger)", len(report.rejected))
+    if failure is not None:
+        raise failure
     return report
 
 
-def _ledger(warehouse: Warehouse, run_id: int | None, changes: list[Change], outcomes: dict) -> None:
-    now = datetime.now(timezone.utc)
-    entries = pa.Table.from_pylist(
-        [
-            {
-                "run_id": run_id, "entity": "lead", "entity_id": c.lead_id, "field": c.field,
-                "old_value": c.old, "new_value": c.new, "outcome": outcomes[c.lead_id][0],
-                "error": outcomes[c.lead_id][1], "written_at": now,
-            }
-            for c in changes
-        ],
-        schema=LEDGER,
-    )
-    accepted: dict[int, dict[str, str]] = {}
-    for c in changes:
-        if outcomes[c.lead_id][0] == "applied":
-            accepted.setdefault(c.lead_id, {})[c.field] = c.new
-    patches = pa.table(
-        {
-            "id": pa.array([str(i) for i in accepted], pa.string()),
-            "patch": pa.array([json.dumps(v, ensure_ascii=False) for v in accepted.values()], pa.string()),
-        }
-    )
-    with warehouse.transaction() as con:
-        con.register("_ledger_rows", entries)
-        con.execute(f"INSERT INTO writeback_ledger ({', '.join(LEDGER.names)}) SELECT * FROM _ledger_rows")
-        con.unregister("_ledger_rows")
-        # The portal accepted these: until the next sync says otherwise, that is what it holds.
-        con.register("_patches", patches)
-        con.execute(
-            "UPDATE raw_records SET payload = json_merge_patch(raw_records.payload, p.patch) "
-            "FROM _patches p WHERE raw_records.entity = 'lead' AND raw_records.id = p.id"
-        )
-        con.unregister("_patches")
+def _all(batch: list[_Update], entry_ids: list[list[int]], outcome: str, exc: BaseException | None) -> list[dict]:
+    text = str(exc)[:2000] if exc else None
+    code = getattr(exc, "code", None) if exc else None
+    return [{"entry_id": e, "outcome": outcome, "error": text, "error_code": code, "tries": None}
+            for ids in entry_ids for e in ids]
+
+
+def _defer(con, report: PushReport, line: deque, batch, entry_ids, exc: errors.RetryError) -> BaseException | None:
+    """The portal did not take the batch: it goes back in line (a few times per run)."""
+    _record_outcomes(con, _all(batch, entry_ids, "deferred", exc), [])
+    report.deferred += 1
+    if report.deferred > MAX_DEFERRALS:
+        return exc
+    log.warning("%s; %d updates sent again later", exc, len(batch))
+    line.append(batch)
+    return None
+
+
+def _take(con, report: PushReport, line: deque, batch: list[_Update], entry_ids: list[list[int]], reply,
+          max_tries: int) -> BaseException | None:
+    report.requests += 1
+    done: list[dict] = []
+    accepted: list[Change] = []
+    again: list[_Update] = []
+    refusals = [reply.errors.get(_key(u)) for u in batch]
+    # Every command refused alike by a stop-class error: the portal refuses the method (scope,
+    # module off), not these records.
+    method_refused = refusals and all(isinstance(e, errors.StopError) for e in refusals) and \
+        len({(type(e), e.code) for e in refusals}) == 1
+    for update, ids, err in zip(batch, entry_ids, refusals):
+        if err is None:
+            for change, entry_id in zip(update.changes, ids):
+                done.append({"entry_id": entry_id, "outcome": "applied", "error": None, "error_code": None,
+                             "tries": None})
+                accepted.append(change)
+                key = (change.entity, change.field)
+                report.applied[key] = report.applied.get(key, 0) + 1
+        elif isinstance(err, errors.RetryError) or method_refused:
+            done += _all([update], [ids], "deferred", err)
+            again.append(update)
+        else:
+            report.rejected[(update.entity, update.entity_id)] = err.description
+            for change, entry_id in zip(update.changes, ids):
+                tries = update.tries.get(change.field, 0) + 1
+                permanent = tries >= max_tries
+                report.made_permanent += permanent
+                done.append({"entry_id": entry_id, "outcome": "permanent" if permanent else "rejected",
+                             "error": err.description, "error_code": err.code or None, "tries": tries})
+    _record_outcomes(con, done, accepted)
+    if method_refused:
+        return refusals[0]
+    if again:
+        report.deferred += 1
+        if report.deferred > MAX_DEFERRALS:
+            return next(e for e in refusals if isinstance(e, errors.RetryError))
+        line.append(again)
+    return None
+
+
+def resolve_in_doubt(client: PortalClient, con: duckdb.DuckDBPyConnection, report: PushReport) -> None:
+    """Values a dead run left 'sent': read those records back and believe the portal."""
+    rows = con.execute(
+        "SELECT entry_id, entity, entity_id, field, new_value FROM writeback_ledger WHERE outcome = 'sent' "
+        "ORDER BY entity, entity_id"
+    ).fetchall()
+    if not rows:
+        return
+    report.in_doubt = len(rows)
+    wanted: dict[str, dict[int, set[str]]] = {}
+    for _, entity, entity_id, name, _ in rows:
+        wanted.setdefault(entity, {}).setdefault(entity_id, set()).add(name)
+    held: dict[tuple[str, int], dict] = {}
+    commands = []
+    for entity, records in wanted.items():
+        ids = sorted(records)
+        names = sorted({n for fields in records.values() for n in fields})
+        for start in range(0, len(ids), 50):
+            commands.append((entity, (f"{ENTITIES[entity].method}.list", {
+                "filter": {"@ID": ids[start:start + 50]}, "select": ["ID", *names],
+                "order": {"ID": "ASC"}, "start": -1})))
+    for start in range(0, len(commands), 50):
+        part = commands[start:start + 50]
+        reply = client.batch({f"r{i}": command for i, (_, command) in enumerate(part)})
+        for i, (entity, _) in enumerate(part):
+            if f"r{i}" in reply.errors:
+                raise reply.errors[f"r{i}"]
+            for record in reply.results.get(f"r{i}") or []:
+                held[(entity, int(record["ID"]))] = record
+    done, seen = [], []
+    for entry_id, entity, entity_id, name, new in rows:
+        record = held.get((entity, entity_id))
+        if record is None:
+            done.append({"entry_id": entry_id, "outcome": "lost", "error": "record not found when read back",
+                         "error_code": None, "tries": None})
+            continue
+        value = record.get(name)
+        seen.append((entity, entity_id, name, None if value in (None, "") else str(value)))
+        applied = same(value, new)
+        report.in_doubt_applied += applied
+        done.append({"entry_id": entry_id, "outcome": "applied" if applied else "lost",
+                     "error": "read back after an interrupted run", "error_code": None, "tries": None})
+    with atomic(con):
+        con.register("_wb_done", pa.Table.from_pylist(done, schema=_DONE))
+        con.execute("UPDATE writeback_ledger SET outcome = d.outcome, error = d.error, answered_at = now() "
+                    "FROM _wb_done d WHERE writeback_ledger.entry_id = d.entry_id")
+        con.unregister("_wb_done")
+        patch_payloads(con, seen)
+    log.warning("%d values were in doubt after an interrupted write-back: %d held by the portal, the rest "
+                "sent again if still needed", report.in_doubt, report.in_doubt_applied)

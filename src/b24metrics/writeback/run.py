@@ -1,0 +1,68 @@
+"""One write-back: the quality gate, the fields, values left in doubt, the diff, the push."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from b24metrics.config import Settings
+from b24metrics.portal import PortalClient
+from b24metrics.warehouse import Warehouse
+from b24metrics.writeback.fields import FieldsReport, ensure_fields, field_specs
+from b24metrics.writeback.gate import GateReport, check_gate
+from b24metrics.writeback.push import PushReport, push_plan, resolve_in_doubt, sample
+from b24metrics.writeback.values import build_plan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WritebackReport:
+    gate: GateReport = field(default_factory=GateReport)
+    fields: FieldsReport = field(default_factory=FieldsReport)
+    push: PushReport = field(default_factory=PushReport)
+    dry_run: bool = False
+
+    @property
+    def blocked(self) -> bool:
+        return not self.gate.passed
+
+
+def write_back(
+    client: PortalClient,
+    warehouse: Warehouse,
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    run_id: int | None = None,
+    now: datetime | None = None,
+) -> WritebackReport:
+    """Write every KPI value that differs from what the portal holds, unless the gate says no.
+
+    A dry run opens the warehouse read-only and calls the portal only to read the field
+    definitions: it shows what would change, and changes nothing anywhere.
+    """
+    wb = settings.writeback
+    report = WritebackReport(dry_run=dry_run, push=PushReport(dry_run=dry_run))
+    with warehouse.connect(read_only=True) as con:
+        report.gate = check_gate(con, wb.quality_gate, now=now)
+    if report.blocked and not dry_run:
+        log.warning("write-back skipped: %s", "; ".join(report.gate.reasons))
+        return report
+    report.fields = ensure_fields(client, None if dry_run else warehouse, field_specs(wb), dry_run=dry_run)
+    push = report.push
+    with warehouse.connect(read_only=dry_run) as con:
+        if dry_run:
+            push.in_doubt = con.execute(
+                "SELECT count(*) FROM writeback_ledger WHERE outcome = 'sent'").fetchall()[0][0]
+        else:
+            resolve_in_doubt(client, con, push)
+        plan = build_plan(con, settings, report.fields)
+        push.checked, push.planned, push.permanent = plan.checked, plan.values, plan.permanent
+        push.ltv_mixed, push.missing_tables = plan.ltv_mixed, plan.missing_tables
+        push.sample = sample(con)
+        if not dry_run and plan.records:
+            push_plan(client, con, push, plan.records, batch_size=wb.batch_size, workers=wb.workers,
+                      max_tries=wb.max_tries, run_id=run_id)
+    return report

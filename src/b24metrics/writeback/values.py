@@ -1,0 +1,223 @@
+"""What each field should hold, and where that differs from what the portal holds: the plan.
+
+Desired values come from the KPI tables; "what the portal holds" is each record's raw payload
+from the last sync, patched with every value the portal has accepted from us since (push.py).
+The diff runs in DuckDB and leaves only the differing values in the temp table `wb_plan`, one
+number per record (`rec_no`) so that the push can page through it: a first write-back of a
+million leads never holds them all in Python.
+
+Decisions, documented in config.example.toml:
+- deal cycle: won deals the S3 cycle (creation to won, between instants); lost deals creation to
+  loss (on the portal's wall clock: a DST change moves it by an hour at most); open deals their
+  age in whole days as of the write, so it changes once a day, not every cycle.
+- channel win rate: won / (won + lost) of the deals of the deal's channel closed in the last
+  `writeback.win_rate_days` (365; 0 = all time), in whole percent; empty with no closed deal.
+- company LTV: the sum of its won deals, never across currencies unconverted: converted into
+  `kpis.base_currency` when every deal has a rate; else in their one currency when they share
+  one; else (mixed currencies, some without a rate) left empty and counted as such.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from b24metrics.config import Settings
+from b24metrics.kpis.inputs import rate_rows
+from b24metrics.writeback.fields import FieldSpec, FieldsReport
+
+
+def same(old: Any, new: Any) -> bool:
+    """Values equal as the portal means them: "12.50" equals 12.5, None equals "", and money
+    "100.5|RUB" equals "100.50|RUB". wb_same() below is the same rule in SQL."""
+    if old in (None, "") or new in (None, ""):
+        return old in (None, "") and new in (None, "")
+    a, b = str(old).strip(), str(new).strip()
+    x, y = _number(a), _number(b)
+    if x is not None and y is not None:
+        return abs(x - y) <= 1e-9
+    if "|" in a and "|" in b:
+        (amount_a, _, cur_a), (amount_b, _, cur_b) = a.partition("|"), b.partition("|")
+        return same(amount_a, amount_b) and cur_a.strip().upper() == cur_b.strip().upper()
+    return a == b
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    # Python reads "1_000" and "inf"; DuckDB does not: keep both rules the same.
+    return value if math.isfinite(value) and "_" not in text else None
+
+
+SAME_MACRO = """
+CREATE OR REPLACE TEMP MACRO wb_num(t) AS
+    CASE WHEN NOT contains(t, '_') AND isfinite(TRY_CAST(trim(t) AS DOUBLE))
+         THEN TRY_CAST(trim(t) AS DOUBLE) END;
+CREATE OR REPLACE TEMP MACRO wb_same(old, new) AS
+    CASE WHEN coalesce(old, '') = '' OR coalesce(new, '') = ''
+              THEN coalesce(old, '') = '' AND coalesce(new, '') = ''
+         WHEN wb_num(old) IS NOT NULL AND wb_num(new) IS NOT NULL
+              THEN abs(wb_num(old) - wb_num(new)) <= 1e-9
+         WHEN contains(old, '|') AND contains(new, '|')
+              THEN coalesce(abs(wb_num(split_part(trim(old), '|', 1)) - wb_num(split_part(trim(new), '|', 1))) <= 1e-9,
+                            trim(split_part(trim(old), '|', 1)) = trim(split_part(trim(new), '|', 1)))
+                   AND upper(trim(split_part(trim(old), '|', 2))) = upper(trim(split_part(trim(new), '|', 2)))
+         ELSE trim(old) = trim(new) END;
+"""
+
+
+def number_text(expr: str, decimals: int) -> str:
+    """SQL: a number as text, rounded half away from zero like PHP's round() (a DECIMAL first,
+    so 1.005 rounds to 1.01 as the portal rounds it), without trailing zeros."""
+    rounded = f"round(CAST({expr} AS DECIMAL(38, 10)), {decimals})"
+    if decimals == 0:
+        return f"CAST(CAST({rounded} AS DECIMAL(38, 0)) AS VARCHAR)"
+    return f"rtrim(rtrim(CAST({rounded} AS VARCHAR), '0'), '.')"
+
+
+# The desired values of each entity: id plus one column per mapping key. Numbers are DOUBLE
+# (rounded to each field's decimals later), text is VARCHAR, money comes formatted.
+def _lead_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    return """
+        SELECT g.lead_id AS id, g.grade AS grade, CAST(g.score AS DOUBLE) AS score, g.factors AS factors
+        FROM lead_grades g JOIN leads l ON l.id = g.lead_id AND NOT l.deleted"""
+
+
+def _deal_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    days = int(settings.writeback.win_rate_days)
+    # closed_at is the portal's wall clock, now() is UTC: a few hours at the edge of a year.
+    window = "true" if days == 0 else f"closed_at >= CAST(now() AS TIMESTAMP) - INTERVAL ({days}) DAY"
+    return f"""
+        WITH rates AS (
+            SELECT channel, 100.0 * count(*) FILTER (WHERE won) / count(*) AS rate
+            FROM kpi_deals WHERE (won OR lost) AND {window}
+            GROUP BY channel
+        )
+        SELECT d.deal_id AS id, d.origin_grade AS origin_grade,
+               CASE WHEN d.won THEN d.cycle_days
+                    WHEN d.lost THEN date_diff('second', d.created_at, d.closed_at) / 86400.0
+                    ELSE floor((epoch(now()) - epoch(x.date_create)) / 86400.0) END AS cycle_days,
+               r.rate AS channel_win_rate
+        FROM kpi_deals d
+        JOIN deals x ON x.id = d.deal_id AND NOT x.deleted
+        LEFT JOIN rates r ON r.channel = d.channel"""
+
+
+def _company_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+    rates, _ = rate_rows(settings.kpis)
+    base = rates[0][2] if rates else None
+    base_sql = "NULL" if base is None else "'" + base.replace("'", "''") + "'"
+    return f"""
+        WITH bought AS (
+            SELECT company_id, count(*) AS purchases, count(DISTINCT currency) AS currencies,
+                   min(currency) AS currency, sum(amount) AS amount,
+                   sum(amount_base) AS amount_base, count(amount_base) AS converted
+            FROM kpi_revenue WHERE company_id IS NOT NULL
+            GROUP BY company_id
+        )
+        SELECT c.id AS id,
+               CASE WHEN b.purchases IS NULL THEN NULL
+                    WHEN {base_sql} IS NOT NULL AND b.converted = b.purchases
+                         THEN {number_text('b.amount_base', 2)} || '|' || {base_sql}
+                    WHEN b.currencies = 1 AND b.currency <> '(none)'
+                         THEN {number_text('b.amount', 2)} || '|' || b.currency
+               END AS ltv,
+               CAST(coalesce(b.purchases, 0) AS DOUBLE) AS purchases,
+               b.purchases IS NOT NULL AND b.currencies > 1 AS ltv_mixed
+        FROM companies c LEFT JOIN bought b ON b.company_id = c.id
+        WHERE NOT c.deleted"""
+
+
+VALUES = {"lead": _lead_values, "deal": _deal_values, "company": _company_values}
+# The KPI tables each entity's values need: without them there is nothing to write yet.
+NEEDS = {"lead": ("lead_grades",), "deal": ("kpi_deals",), "company": ("kpi_revenue",)}
+
+
+@dataclass
+class Plan:
+    checked: dict[str, int]                  # entity -> records with values
+    values: dict[tuple[str, str], int]       # (entity, field) -> values that differ and will be sent
+    permanent: dict[tuple[str, str], int]    # (entity, field) -> differing values not sent: rejected for good
+    records: int                             # records to update (rec_no runs 1..records)
+    ltv_mixed: int = 0                       # companies whose LTV stays empty: currencies without a rate
+    missing_tables: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return sum(self.values.values())
+
+
+def build_plan(con: duckdb.DuckDBPyConnection, settings: Settings, fields: FieldsReport) -> Plan:
+    """Fill the temp table wb_plan with every value to send; returns what it holds."""
+    con.execute(SAME_MACRO)
+    con.execute("CREATE OR REPLACE TEMP TABLE wb_values (entity VARCHAR, entity_id BIGINT, field VARCHAR, "
+                "old_value VARCHAR, new_value VARCHAR)")
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    checked: dict[str, int] = {}
+    missing: list[str] = []
+    ltv_mixed = 0
+    by_entity: dict[str, list[FieldSpec]] = {}
+    for spec in fields.usable():
+        by_entity.setdefault(spec.entity, []).append(spec)
+    for entity, specs in by_entity.items():
+        absent = [t for t in NEEDS[entity] if t not in tables]
+        if absent:
+            missing += absent
+            continue
+        con.execute(f"CREATE OR REPLACE TEMP TABLE wb_want AS {VALUES[entity](con, settings)}")
+        checked[entity] = con.execute("SELECT count(*) FROM wb_want").fetchall()[0][0]
+        if entity == "company":
+            ltv_mixed = con.execute("SELECT count(*) FROM wb_want WHERE ltv_mixed").fetchall()[0][0]
+        for spec in specs:
+            decimals = fields.decimals(spec)
+            new = f"w.{spec.key}" if decimals is None else number_text(f"w.{spec.key}", decimals)
+            con.execute(
+                f"""INSERT INTO wb_values
+                    SELECT '{entity}', w.id, '{spec.name}', json_extract_string(r.payload, '$.{spec.name}'), {new}
+                    FROM wb_want w JOIN raw_records r ON r.entity = '{entity}' AND r.id = CAST(w.id AS VARCHAR)"""
+            )
+    con.execute("DROP TABLE IF EXISTS wb_want")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE wb_diff AS
+           WITH diff AS (SELECT * FROM wb_values WHERE NOT wb_same(old_value, new_value)),
+           last_ok AS (      -- a value applied ends the run of rejections before it
+               SELECT l.entity, l.entity_id, l.field, max(l.entry_id) AS entry_id
+               FROM writeback_ledger l
+               SEMI JOIN diff d ON d.entity = l.entity AND d.entity_id = l.entity_id AND d.field = l.field
+               WHERE l.outcome = 'applied'
+               GROUP BY ALL
+           ),
+           fails AS (        -- rejections of this very value since
+               SELECT l.entity, l.entity_id, l.field, l.new_value, count(*) AS tries,
+                      bool_or(l.outcome = 'permanent') AS permanent
+               FROM writeback_ledger l
+               SEMI JOIN diff d ON d.entity = l.entity AND d.entity_id = l.entity_id AND d.field = l.field
+                    AND d.new_value IS NOT DISTINCT FROM l.new_value
+               LEFT JOIN last_ok o ON o.entity = l.entity AND o.entity_id = l.entity_id AND o.field = l.field
+               WHERE l.outcome IN ('rejected', 'permanent') AND l.entry_id > coalesce(o.entry_id, 0)
+               GROUP BY ALL
+           )
+           SELECT d.*, coalesce(f.tries, 0) AS tries, coalesce(f.permanent, false) AS permanent
+           FROM diff d
+           LEFT JOIN fails f ON f.entity = d.entity AND f.entity_id = d.entity_id AND f.field = d.field
+                AND f.new_value IS NOT DISTINCT FROM d.new_value"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE wb_plan AS
+           SELECT entity, entity_id, field, old_value, new_value, tries,
+                  dense_rank() OVER (ORDER BY entity, entity_id) AS rec_no
+           FROM wb_diff WHERE NOT permanent"""
+    )
+    values = {(e, f): n for e, f, n in con.execute(
+        "SELECT entity, field, count(*) FROM wb_plan GROUP BY ALL").fetchall()}
+    permanent = {(e, f): n for e, f, n in con.execute(
+        "SELECT entity, field, count(*) FROM wb_diff WHERE permanent GROUP BY ALL").fetchall()}
+    records = con.execute("SELECT coalesce(max(rec_no), 0) FROM wb_plan").fetchall()[0][0]
+    con.execute("DROP TABLE wb_values")
+    con.execute("DROP TABLE wb_diff")
+    return Plan(checked, values, permanent, records, ltv_mixed, tuple(missing))
