@@ -82,6 +82,12 @@ def test_stage_conversion_and_bottleneck(s):
         "Leads: Качественный лид": (1, 0, None, 0, None),
     }
     assert march["Общая: Новая"]["reached_prev"] == 1                # February's deal
+    # stages come in pipeline order (lead statuses, then each pipeline by its SORT), not A-Z
+    assert [r["stage"] for r in rows if str(r["period"]) == "2026-03-01"] == [
+        "Leads: Не обработан", "Leads: В работе", "Leads: Обработан", "Leads: Качественный лид",
+        "Общая: Новая", "Общая: Подготовка документов", "Общая: Счёт на предоплату", "Общая: В работе",
+        "Общая: Финальный счёт", "Общая: Сделка успешна",
+        "Повторные продажи: Новая", "Повторные продажи: Подбор предложения"]
 
     pipelines = keyed(s.rows("stage_conversion", period="month", by="pipeline"), "pipeline", "2026-03-01")
     # general: 7 + 5 + 3 + 3 + 2 + 2 = 22 stage rows; of the 20 before WON, 5+3+3+2+2 = 15 went on: 75%

@@ -54,17 +54,29 @@ def test_explain_shows_the_rules_that_fired_and_the_rows_behind_the_figures():
         deal = s.deal(created="2026-02-03 10:00", stage="WON", lead=lead, amount=5000, moved="2026-02-13 10:00")
         s.history("deal", deal, "NEW", at="2026-02-03 10:00")
         s.history("deal", deal, "WON", at="2026-02-13 10:00")
+        still_open = s.deal(created="2026-02-04 10:00", stage="NEW", lead=lead)
         s.sync()
         with s.warehouse.connect(read_only=True) as con:
             lead_view = {x.title: x.rows for x in explain_lead(con, lead)}
             deal_view = {x.title: x.rows for x in explain_deal(con, deal)}
+            open_view = {x.title.split(":")[0]: x.title for x in explain_deal(con, still_open)}
             missing = explain_lead(con, 999)
     assert lead_view["grade (M2)"] == [{"grade": "A", "score": 65}]  # 60 for 1000+ staff, 5 for the phone
     assert lead_view["every rule that fired, with its points"] == [
         {"rule": "company 1000+ employees: +60"}, {"rule": "phone given: +5"}]
-    assert lead_view["speed to lead (S1)"][0]["speed_minutes"] == 7  # the outgoing call 7 minutes later
-    assert [d["deal_id"] for d in lead_view["deals from this lead (conversion, M4)"]] == [deal]
-    deal_row = deal_view["deal (kpi_deals)"][0]
+    # every KPI table that keeps a row for the lead, titled with the KPIs that read it
+    speed = lead_view["kpi_speed_to_lead: S1 speed_to_lead"]
+    assert speed[0]["speed_minutes"] == 7  # the outgoing call 7 minutes later
+    assert lead_view["kpi_leads: M1 leads_by_channel, M2 lead_grades, M3 qualification_rates, M4 lead_to_won"][0][
+        "channel"] == "Веб-сайт"
+    assert [d["deal_id"] for d in lead_view["deals from this lead (conversion, M4)"]] == [deal, still_open]
+    deal_row = deal_view["kpi_deals: S3 deal_cycle, F2 win_loss"][0]
     assert deal_row["won"] and deal_row["cycle_days"] == 10.0 and deal_row["origin_grade"] == "A"
+    stays = deal_view["kpi_stage_stays: S2 time_in_stage"]
+    assert [(x["stage"], x["hours"]) for x in stays] == [("Общая: Новая", 240.0), ("Общая: Сделка успешна", None)]
     assert [h["stage_id"] for h in deal_view["stage history (won/lost, closing time, cycle)"]] == ["NEW", "WON"]
+    # an open deal is in the deal table, but neither cycle time nor win/loss counts it yet
+    assert open_view["kpi_deals"] == ("kpi_deals: S3 deal_cycle (does not count it), "
+                                      "F2 win_loss (does not count it)")
+    assert "kpi_revenue" not in open_view
     assert missing == []

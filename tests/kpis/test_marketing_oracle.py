@@ -6,8 +6,7 @@ import pytest
 
 from b24metrics import pipeline
 from b24metrics.extract import STREAMS
-from b24metrics.kpis.grade import sql_file
-from b24metrics.kpis.refresh import refresh_kpis, set_local_time
+from b24metrics.kpis.refresh import refresh_kpis
 from b24metrics.sandbox.userfields import DEAL_UF, LEAD_UF, userfield_add
 from tests.kpis.scenario import Scenario
 
@@ -243,13 +242,7 @@ def losses_with_reasons(s):
 
 
 def test_rejection_reason_field_read_from_the_payload(s):
-    # How the refresh is to hand marketing.sql the setting: a TEMP table input_rejection_field(field)
-    # filled by inputs.load_inputs before the families run. Until it does, the table is filled here.
-    losses_with_reasons(s)
-    with s.warehouse.transaction() as con:
-        set_local_time(con, "portal")
-        con.execute("CREATE OR REPLACE TEMP TABLE input_rejection_field AS SELECT ? AS field", [REASON])
-        con.execute(sql_file("marketing.sql"))
+    losses_with_reasons(s)     # the refresh reads the field named by kpis.rejection_field
     assert s.sql("SELECT kind, reason, count(*) FROM kpi_rejections GROUP BY ALL ORDER BY ALL") == [
         ("deal", "выбрали конкурента", 1),
         ("lead", "(none)", 2),            # a blank and an empty reason

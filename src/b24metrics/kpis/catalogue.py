@@ -44,7 +44,6 @@ class Kpi:
     where: str = ""               # rows it counts
     needs_leads: bool = False     # meaningless on a portal without leads (simple CRM mode)
     per_currency: bool = False    # money: always cut by currency, never summed across them
-    order: str = ""               # how to sort the dimension (default: by value)
     tables: tuple[str, ...] = field(default=())  # other KPI tables it needs built first
     # Periods it can be cut in: tables kept per month (spend) or per plan period cannot be
     # split into days or weeks.

@@ -59,7 +59,7 @@ def cut_sql(kpi: Kpi, period: str, by: str | None) -> str:
         GROUP BY {group}"""
     prev_step, year_step = PERIODS[period]
     if prev_step is None:
-        return f"SELECT * FROM ({current}) ORDER BY {group}"
+        return f"SELECT * FROM ({current}) c ORDER BY {_order(keys)}"
     match = "".join(f" AND {{a}}.{k} IS NOT DISTINCT FROM c.{k}" for k in keys)
     extra = ",\n       ".join(
         f"p.{m.name} AS {m.name}_prev, y.{m.name} AS {m.name}_yoy" for m in kpi.measures
@@ -72,7 +72,19 @@ def cut_sql(kpi: Kpi, period: str, by: str | None) -> str:
         LEFT JOIN cur p ON p.period = CAST(c.period - INTERVAL '{prev_step}' AS DATE){match.format(a='p')}
         LEFT JOIN cur y ON y.period = CAST(c.period - INTERVAL '{year_step}' AS DATE){match.format(a='y')}
         WHERE c.period >= ? AND c.period < ?
-        ORDER BY {', '.join('c.' + k for k in ['period'] + keys)}"""
+        ORDER BY {_order(keys)}"""
+
+
+def _order(keys: list[str]) -> str:
+    """Rows of `c` by period, then each key; stages in their pipeline's order (kpi_stages),
+    not alphabetically. A label the dictionary lacks sorts after the known ones, by name."""
+    order = ["c.period"]
+    for key in keys:
+        if key == "stage":
+            position = ("(SELECT min({f}) FROM kpi_stages s WHERE s.stage = c.stage OR s.stage_name = c.stage)")
+            order += [position.format(f="s.pkey") + " NULLS LAST", position.format(f="s.sort") + " NULLS LAST"]
+        order.append(f"c.{key}")
+    return ", ".join(order)
 
 
 def cut(con: duckdb.DuckDBPyConnection, kpi: Kpi, *, period: str = "month", by: str | None = None,

@@ -1,5 +1,5 @@
-"""Why a lead or deal has the numbers it has: its KPI row, the rule factors behind its grade,
-and the warehouse rows each figure came from."""
+"""Why a lead or deal has the numbers it has: the rule factors behind its grade, the warehouse
+rows its figures came from, and its rows in every KPI table, with the KPIs that count them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 
+from b24metrics.kpis.catalogue import Kpi, catalogue
 from b24metrics.kpis.cuts import fetch_dicts
 
 
@@ -25,14 +26,11 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int) -> list[Section]:
     grade = fetch_dicts(con, "SELECT grade, score, factors FROM lead_grades WHERE lead_id = ?", [lead_id])
     fired = grade[0]["factors"].split("; ") if grade else []
     return [
-        Section("lead (kpi_leads)", facts),
         Section("grade (M2)", [{"grade": g["grade"], "score": g["score"]} for g in grade]),
         Section("every rule that fired, with its points", [{"rule": rule} for rule in fired]),
         Section("grade history", fetch_dicts(
             con, "SELECT changed_at, old_grade, new_grade, old_score, new_score, factors FROM lead_grade_history "
                  "WHERE lead_id = ? ORDER BY changed_at", [lead_id])),
-        Section("speed to lead (S1)", fetch_dicts(
-            con, "SELECT * EXCLUDE (lead_id) FROM kpi_speed_to_lead WHERE lead_id = ?", [lead_id])),
         Section("status history (accepted, speed when no contact)", fetch_dicts(
             con, "SELECT id, created_time, status_id, status_semantic_id FROM lead_history WHERE owner_id = ? "
                  "ORDER BY created_time, id", [lead_id])),
@@ -43,6 +41,7 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int) -> list[Section]:
         Section("deals from this lead (conversion, M4)", fetch_dicts(
             con, "SELECT deal_id, pipeline, stage, semantic, amount, currency, closed_at FROM kpi_deals "
                  "WHERE lead_id = ? ORDER BY deal_id", [lead_id])),
+        *kpi_sections(con, "lead", lead_id),
     ]
 
 
@@ -52,7 +51,6 @@ def explain_deal(con: duckdb.DuckDBPyConnection, deal_id: int) -> list[Section]:
         return []
     lead_id = facts[0].get("lead_id")
     return [
-        Section("deal (kpi_deals)", facts),
         Section("stage history (won/lost, closing time, cycle)", fetch_dicts(
             con, "SELECT id, created_time, category_id, stage_id, stage_semantic_id FROM deal_history "
                  "WHERE owner_id = ? ORDER BY created_time, id", [deal_id])),
@@ -63,4 +61,45 @@ def explain_deal(con: duckdb.DuckDBPyConnection, deal_id: int) -> list[Section]:
         Section("the lead it came from (grade of origin)", fetch_dicts(
             con, "SELECT l.lead_id, l.created_at, l.channel, g.grade, g.score, g.factors FROM kpi_leads l "
                  "LEFT JOIN lead_grades g ON g.lead_id = l.lead_id WHERE l.lead_id = ?", [lead_id]) if lead_id else []),
+        *kpi_sections(con, "deal", deal_id),
     ]
+
+
+def kpi_sections(con: duckdb.DuckDBPyConnection, entity: str, record_id: int) -> list[Section]:
+    """The record's rows in every KPI table that keeps rows per record, each titled with the
+    KPIs that read that table and whether they count these rows (a KPI's `where`)."""
+    by_table: dict[str, list[Kpi]] = {}
+    for kpi in catalogue().values():
+        by_table.setdefault(kpi.table, []).append(kpi)
+    sections = []
+    for table, kpis in by_table.items():
+        key = _record_key(con, table, entity)
+        if key is None:
+            continue            # kept per day or month and manager, not per record
+        rows = fetch_dicts(con, f"SELECT * FROM {table} WHERE {key} ORDER BY {kpis[0].date} NULLS LAST",
+                           [record_id])
+        if not rows:
+            continue
+        verdicts = []
+        for kpi in kpis:
+            counted = con.execute(f"SELECT count(*) FROM {table} WHERE {key} AND ({kpi.where or 'true'}) "
+                                  f"AND {kpi.date} IS NOT NULL", [record_id]).fetchall()[0][0]
+            verdicts.append(f"{kpi.code} {kpi.name}" + ("" if counted else " (does not count it)"))
+        sections.append(Section(f"{table}: {', '.join(verdicts)}", rows))
+    return sections
+
+
+def _record_key(con: duckdb.DuckDBPyConnection, table: str, entity: str) -> str | None:
+    """How `table` names one lead or deal as the subject of its rows (its first columns), as a
+    condition with one parameter; None when its rows are about something else (a deal's lead_id
+    in kpi_deals is where the deal came from, not the deal)."""
+    columns = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table]).fetchall()]
+    if columns[:1] == [f"{entity}_id"]:
+        return f"{entity}_id = ?"
+    if columns[:2] == ["entity", "item_id"]:
+        return f"entity = '{entity}' AND item_id = ?"
+    if columns[:2] == ["kind", "record_id"]:
+        return f"kind = '{entity}' AND record_id = ?"
+    return None

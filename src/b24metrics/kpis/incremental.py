@@ -31,6 +31,8 @@ VERSION = "1"
 # Past this share of leads or deals in scope, rebuilding everything is cheaper.
 FULL_SHARE = 0.25
 CONTENT_TABLES = ("statuses", "deal_categories", "users")
+SCOPES = ("lead", "deal", "call")      # macros in_scope_<kind>(id), tables scope_<kind>s
+REPLACED_BY_VIEWS = {"kpi_calls"}
 DELETABLE = ("leads", "deals", "contacts", "companies", "activities")
 
 # "CREATE OR REPLACE TABLE name AS -- per item: <predicate over the table's columns>"
@@ -104,8 +106,15 @@ def full_reason(
 
 
 def everything_in_scope(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_lead(item) AS true")
-    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_deal(item) AS true")
+    for kind in SCOPES:
+        con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS true")
+
+
+def drop_replaced(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables that later versions turned into views of the same name."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    for name in REPLACED_BY_VIEWS & tables:
+        con.execute(f"DROP TABLE {name}")
 
 
 def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[int, int, float]:
@@ -113,8 +122,8 @@ def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple
     scope, deals in scope, the larger share of its table)."""
     con.execute("SET VARIABLE kpi_since = ?", [since or datetime(1970, 1, 1, tzinfo=timezone.utc)])
     con.execute(sql_file("scope.sql"))
-    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_lead(item) AS item IN (SELECT id FROM scope_leads)")
-    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_deal(item) AS item IN (SELECT id FROM scope_deals)")
+    for kind in SCOPES:
+        con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS item IN (SELECT id FROM scope_{kind}s)")
     leads, deals, all_leads, all_deals = con.execute(
         "SELECT (SELECT count(*) FROM scope_leads), (SELECT count(*) FROM scope_deals), "
         "(SELECT count(*) FROM leads), (SELECT count(*) FROM deals)"

@@ -84,6 +84,7 @@ def refresh_kpis(
         zone = set_local_time(con, settings.kpis.timezone)
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
         problems = load_inputs(con, settings, now=now)
+        incremental.drop_replaced(con)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)
         current = incremental.fingerprint(con, settings, zone, files + ["lead_features.sql", "scope.sql"])

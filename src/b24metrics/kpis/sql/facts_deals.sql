@@ -14,6 +14,10 @@ closing AS (                      -- the start of its last final stretch: LOSE t
     WHERE h.stage_semantic_id IN ('S', 'F') AND (o.at IS NULL OR h.created_time > o.at) AND in_scope_deal(h.owner_id)
     GROUP BY 1
 ),
+touched AS (                      -- deals with at least one activity of any kind (hygiene, H1)
+    SELECT DISTINCT owner_id AS deal_id FROM activities
+    WHERE owner_type_id = 2 AND NOT deleted AND in_scope_deal(owner_id)
+),
 reopened AS (                     -- closed once, then back in an open stage
     SELECT DISTINCT h.owner_id AS deal_id
     FROM deal_history h JOIN last_open o ON o.deal_id = h.owner_id
@@ -54,7 +58,8 @@ SELECT d.id AS deal_id,
        CASE WHEN d.stage_semantic_id = 'S' THEN
             (epoch(coalesce(c.at, d.moved_time)) - epoch(d.date_create)) / 86400.0 END AS cycle_days,
        CASE WHEN d.stage_semantic_id = 'S' AND ld.date_create IS NOT NULL THEN
-            (epoch(coalesce(c.at, d.moved_time)) - epoch(ld.date_create)) / 86400.0 END AS lead_to_won_days
+            (epoch(coalesce(c.at, d.moved_time)) - epoch(ld.date_create)) / 86400.0 END AS lead_to_won_days,
+       t.deal_id IS NOT NULL AS has_activity
 FROM deals d
 LEFT JOIN deal_categories cat ON cat.id = d.category_id AND NOT cat.deleted
 LEFT JOIN statuses st ON st.status_id = d.stage_id AND NOT st.deleted
@@ -65,6 +70,7 @@ LEFT JOIN companies co ON co.id = d.company_id
 LEFT JOIN contacts ct ON ct.id = d.contact_id
 LEFT JOIN closing c ON c.deal_id = d.id
 LEFT JOIN reopened r ON r.deal_id = d.id
+LEFT JOIN touched t ON t.deal_id = d.id
 LEFT JOIN kpi_leads lf ON lf.lead_id = d.lead_id
 LEFT JOIN leads ld ON ld.id = d.lead_id AND NOT ld.deleted
 WHERE NOT d.deleted AND NOT coalesce(d.is_recurring, false) AND in_scope_deal(d.id);

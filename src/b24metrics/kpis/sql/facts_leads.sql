@@ -30,6 +30,10 @@ deal_of AS (                      -- deals that came from the lead (deal.LEAD_ID
     SELECT lead_id, count(*) AS deals, count(*) FILTER (WHERE stage_semantic_id = 'S') AS won_deals
     FROM deals WHERE NOT deleted AND NOT coalesce(is_recurring, false) AND lead_id > 0 AND in_scope_lead(lead_id)
     GROUP BY 1
+),
+touched AS (                      -- leads with at least one activity of any kind (hygiene, H1)
+    SELECT DISTINCT owner_id AS lead_id FROM activities
+    WHERE owner_type_id = 1 AND NOT deleted AND in_scope_lead(owner_id)
 )
 SELECT l.id AS lead_id,
        local_time(l.date_create) AS created_at,
@@ -56,7 +60,8 @@ SELECT l.id AS lead_id,
        g.grade, g.score,
        local_time(m.moved_at) AS moved_at,      -- speed to lead lives in kpi_speed_to_lead (S1)
        coalesce(l.opportunity, 0) AS opportunity,
-       coalesce(nullif(l.currency_id, ''), '(none)') AS currency
+       coalesce(nullif(l.currency_id, ''), '(none)') AS currency,
+       t.lead_id IS NOT NULL AS has_activity
 FROM leads l
 LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = l.source_id AND NOT src.deleted
 LEFT JOIN statuses st ON st.entity_id = 'STATUS' AND st.status_id = l.status_id AND NOT st.deleted
@@ -65,4 +70,5 @@ LEFT JOIN moved m ON m.lead_id = l.id
 LEFT JOIN worked w ON w.lead_id = l.id
 LEFT JOIN deal_of d ON d.lead_id = l.id
 LEFT JOIN lead_grades g ON g.lead_id = l.id
+LEFT JOIN touched t ON t.lead_id = l.id
 WHERE NOT l.deleted AND in_scope_lead(l.id);

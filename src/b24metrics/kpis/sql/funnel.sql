@@ -62,11 +62,11 @@ JOIN kpi_stages st ON st.pkey = d.pkey AND st.semantic <> 'F' AND st.sort <= d.f
 -- moment the deal was won (later ones are service, not selling). The origin lead's
 -- communications are part of the road to the deal; when a lead produced several won deals they
 -- count once, for the first of them.
-CREATE OR REPLACE TABLE kpi_close_communications AS
+CREATE OR REPLACE TABLE kpi_close_communications AS  -- per item: in_scope_deal(deal_id)
 WITH won AS (
     SELECT deal_id, lead_id, closed_at, channel, utm_source, utm_medium, utm_campaign, manager, pipeline,
            row_number() OVER (PARTITION BY lead_id ORDER BY closed_at, deal_id) AS nth_of_lead
-    FROM kpi_deals WHERE won
+    FROM kpi_deals WHERE won AND in_scope_deal(deal_id)    -- a lead's deals are in scope together
 ),
 acts AS (
     SELECT owner_type_id, owner_id, type_id, local_time(coalesce(start_time, created)) AS ts

@@ -5,21 +5,18 @@
 -- (facts_leads.sql) and live_activities from sales.sql, which the refresh runs before this file. has_leads lets lead
 -- figures say NULL, not 0, on a portal in simple CRM mode.
 
+-- Whether a lead or deal has any activity is kept with it (has_activity, in kpi_leads and
+-- kpi_deals), so this table only counts.
 CREATE OR REPLACE TABLE kpi_hygiene AS
-WITH touched AS (                 -- leads and deals with at least one activity of any kind
-    SELECT DISTINCT owner_type_id, owner_id FROM live_activities WHERE owner_type_id IN (1, 2)
-),
-items AS (
+WITH items AS (
     SELECT 'lead' AS kind, l.manager_id, CAST(l.created_at AS DATE) AS item_day,
            l.source_id IS NULL AS no_source, NULL::BOOLEAN AS no_amount,
-           t.owner_id IS NULL AS no_activity, NULL::BOOLEAN AS overdue
+           NOT l.has_activity AS no_activity, NULL::BOOLEAN AS overdue
     FROM kpi_leads l
-    LEFT JOIN touched t ON t.owner_type_id = 1 AND t.owner_id = l.lead_id
     UNION ALL
     SELECT 'deal', d.manager_id, CAST(d.created_at AS DATE), NULL,
-           CASE WHEN NOT d.lost THEN d.amount = 0 END, t.owner_id IS NULL, NULL
+           CASE WHEN NOT d.lost THEN d.amount = 0 END, NOT d.has_activity, NULL
     FROM kpi_deals d
-    LEFT JOIN touched t ON t.owner_type_id = 2 AND t.owner_id = d.deal_id
     UNION ALL
     SELECT 'activity', responsible_id, CAST(local_time(coalesce(deadline, created)) AS DATE), NULL, NULL, NULL,
            coalesce(deadline < now(), false)

@@ -13,18 +13,18 @@ CREATE TEMP TABLE IF NOT EXISTS input_rejection_field (field VARCHAR);
 -- "not our client" status of semantics F is a loss, an "Анализ причины провала" stage too.
 -- A deal reopened after a loss is open now and is not here; recurring templates and deleted
 -- rows never reached kpi_leads/kpi_deals.
-CREATE OR REPLACE TABLE kpi_rejections AS
+CREATE OR REPLACE TABLE kpi_rejections AS  -- per item: CASE kind WHEN 'lead' THEN in_scope_lead(record_id) ELSE in_scope_deal(record_id) END
 WITH setting AS (
     SELECT max(field) AS field FROM input_rejection_field
 ),
 lost AS (
     SELECT 'lead' AS kind, lead_id AS record_id, created_at, status AS stage, NULL::VARCHAR AS pipeline,
            channel, utm_source, utm_medium, utm_campaign, manager
-    FROM kpi_leads WHERE junk
+    FROM kpi_leads WHERE junk AND in_scope_lead(lead_id)
     UNION ALL
     SELECT 'deal', deal_id, created_at, stage, pipeline,
            channel, utm_source, utm_medium, utm_campaign, manager
-    FROM kpi_deals WHERE lost
+    FROM kpi_deals WHERE lost AND in_scope_deal(deal_id)
 ),
 -- Only the lost records' payloads, and none at all when no field is configured: raw_records is
 -- the widest table of the warehouse.

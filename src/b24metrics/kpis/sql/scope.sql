@@ -35,7 +35,20 @@ SELECT DISTINCT id FROM (
     SELECT id FROM synced WHERE entity = 'deal'
     UNION ALL     -- a stage change
     SELECT owner_id FROM deal_history WHERE id IN (SELECT id FROM synced WHERE entity = 'deal_history')
+    UNION ALL     -- communications to close
+    SELECT owner_id FROM activities WHERE owner_type_id = 2 AND id IN (SELECT id FROM synced WHERE entity = 'activity')
     UNION ALL     -- a deal carries its lead's channel, grade and creation
     SELECT id FROM deals WHERE lead_id IN (SELECT id FROM scope_leads)
 )
 WHERE id > 0;
+
+-- New calls: a call record never changes once written.
+CREATE OR REPLACE TEMP TABLE scope_calls AS
+SELECT DISTINCT id FROM synced WHERE entity = 'call';
+
+-- The deals of one lead go together: which of them was won first decides where the lead's
+-- communications count (kpi_close_communications).
+INSERT INTO scope_deals
+SELECT id FROM deals
+WHERE lead_id IN (SELECT lead_id FROM deals WHERE id IN (SELECT id FROM scope_deals) AND lead_id > 0)
+  AND id NOT IN (SELECT id FROM scope_deals);

@@ -23,20 +23,44 @@ CREATE OR REPLACE TEMP MACRO phone_key(n) AS CASE
 -- contact or company before the deal was opened. A client is the deal's company, else its
 -- contact, else its lead, else the deal itself. A call credited with several won deals has a
 -- row for each: per_call marks one row per call, and sales are counted distinct.
-CREATE OR REPLACE TABLE kpi_calls AS
+-- kpi_calls is a view over three tables, so that a refresh rewrites only what changed: the
+-- calls themselves (kpi_call_base, per call: only new calls are added), and which lead and
+-- which won deals each call is credited with (kpi_call_leads, kpi_call_sales: a few hundred
+-- thousand narrow rows, rebuilt every time, since one new call or won deal can move the credit
+-- of calls logged long ago).
+CREATE OR REPLACE TABLE kpi_call_base AS  -- per item: in_scope_call(call_id)
 WITH line AS (            -- a portal has a handful of numbers: normalize each once, not per call
     SELECT portal_number, phone_key(portal_number) AS number
     FROM (SELECT DISTINCT portal_number FROM calls)
-),
-incoming AS (             -- the bound incoming calls, with only what attribution needs
+)
+SELECT c.id AS call_id,
+       local_time(c.call_start_date) AS started_at,
+       coalesce(c.call_type IN (2, 3), false) AS incoming,
+       coalesce(n.number, '(unknown)') AS tracking_number,
+       CASE WHEN NOT coalesce(c.call_type IN (2, 3), false) THEN '(outgoing)'
+            ELSE coalesce(t.channel, '(untracked number)') END AS channel,
+       coalesce(m.manager, '#' || c.portal_user_id, '(nobody)') AS manager,
+       c.portal_user_id AS manager_id,
+       coalesce(c.call_failed_code = '200', false) AS answered,
+       coalesce(c.call_duration, 0) AS duration_s,
+       upper(c.crm_entity_type) AS crm_entity_type,
+       c.crm_entity_id
+FROM calls c
+LEFT JOIN line n ON n.portal_number = c.portal_number
+LEFT JOIN input_tracking t ON t.number = n.number
+LEFT JOIN manager_names m ON m.manager_id = c.portal_user_id
+WHERE in_scope_call(c.id);
+
+CREATE OR REPLACE TABLE kpi_call_leads AS
+SELECT l.lead_id, arg_min(c.id, (c.call_start_date, c.id)) AS call_id
+FROM calls c JOIN kpi_leads l ON l.lead_id = c.crm_entity_id
+WHERE c.call_type IN (2, 3) AND upper(c.crm_entity_type) = 'LEAD'
+GROUP BY 1;
+
+CREATE OR REPLACE TABLE kpi_call_sales AS
+WITH incoming AS (        -- the bound incoming calls, with only what attribution needs
     SELECT id AS call_id, call_start_date AS began, upper(crm_entity_type) AS entity, crm_entity_id AS entity_id
     FROM calls WHERE call_type IN (2, 3) AND crm_entity_id > 0
-),
-lead_call AS (
-    SELECT l.lead_id, arg_min(i.call_id, (i.began, i.call_id)) AS call_id
-    FROM incoming i JOIN kpi_leads l ON l.lead_id = i.entity_id
-    WHERE i.entity = 'LEAD'
-    GROUP BY 1
 ),
 won AS (
     SELECT deal_id, lead_id, contact_id, company_id, created_at, amount, currency FROM kpi_deals WHERE won
@@ -53,40 +77,26 @@ candidate AS (            -- equi-joins, one per binding: an OR join would loop 
     UNION ALL
     SELECT d.deal_id, i.call_id, i.began FROM won d
     JOIN incoming i ON i.entity = 'COMPANY' AND i.entity_id = d.company_id AND local_time(i.began) <= d.created_at
-),
-sale AS (
-    SELECT c.call_id, d.deal_id,
-           coalesce('company ' || d.company_id, 'contact ' || d.contact_id, 'lead ' || d.lead_id,
-                    'deal ' || d.deal_id) AS client,
-           d.amount, d.currency,
-           row_number() OVER (PARTITION BY c.call_id ORDER BY d.deal_id) AS n
-    FROM (SELECT deal_id, arg_min(call_id, (began, call_id)) AS call_id FROM candidate GROUP BY 1) c
-    JOIN won d ON d.deal_id = c.deal_id
 )
-SELECT c.id AS call_id,
-       local_time(c.call_start_date) AS started_at,
-       coalesce(c.call_type IN (2, 3), false) AS incoming,
-       coalesce(n.number, '(unknown)') AS tracking_number,
-       CASE WHEN NOT coalesce(c.call_type IN (2, 3), false) THEN '(outgoing)'
-            ELSE coalesce(t.channel, '(untracked number)') END AS channel,
-       coalesce(m.manager, '#' || c.portal_user_id, '(nobody)') AS manager,
-       c.portal_user_id AS manager_id,
-       coalesce(c.call_failed_code = '200', false) AS answered,
-       coalesce(c.call_duration, 0) AS duration_s,
-       upper(c.crm_entity_type) AS crm_entity_type,
-       c.crm_entity_id,
+SELECT c.call_id, d.deal_id,
+       coalesce('company ' || d.company_id, 'contact ' || d.contact_id, 'lead ' || d.lead_id,
+                'deal ' || d.deal_id) AS client,
+       d.amount, d.currency,
+       row_number() OVER (PARTITION BY c.call_id ORDER BY d.deal_id) AS n
+FROM (SELECT deal_id, arg_min(call_id, (began, call_id)) AS call_id FROM candidate GROUP BY 1) c
+JOIN won d ON d.deal_id = c.deal_id;
+
+CREATE OR REPLACE VIEW kpi_calls AS
+SELECT b.*,
        coalesce(s.n, 1) = 1 AS per_call,
        lc.lead_id,
        s.deal_id,
        s.client,
        s.amount,
        s.currency
-FROM calls c
-LEFT JOIN line n ON n.portal_number = c.portal_number
-LEFT JOIN input_tracking t ON t.number = n.number
-LEFT JOIN manager_names m ON m.manager_id = c.portal_user_id
-LEFT JOIN lead_call lc ON lc.call_id = c.id
-LEFT JOIN sale s ON s.call_id = c.id;
+FROM kpi_call_base b
+LEFT JOIN kpi_call_leads lc ON lc.call_id = b.call_id
+LEFT JOIN kpi_call_sales s ON s.call_id = b.call_id;
 
 -- kpi_call_money: per tracking number and month of the calls (the deals they brought are
 -- counted in the month of the call, however late they were won), per currency: the revenue
