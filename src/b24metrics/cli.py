@@ -28,14 +28,18 @@ from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
 from b24metrics.warehouse import Warehouse, mark_synced, read_bookmarks
 from b24metrics.writeback import ENTITIES, ensure_fields, field_specs
+from b24metrics.warehouse.writer import writer_lock
 
 EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_STOP, EXIT_RETRY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_GATE = 6  # the write-back quality gate said no: nothing was written, the reasons are printed
+EXIT_BUSY = 5  # another process writes the warehouse: nothing was done, and nothing is wrong
 
 EPILOG = (
     "Exit codes: 0 done; 2 configuration missing or invalid; 3 the portal refused us (wrong "
     "webhook, no access) and a person must act; 4 a transient failure persisted (portal "
-    "unavailable, warehouse busy): try again later; 6 the write-back quality gate said no (the reasons are printed); 1 an internal error; 130 interrupted."
+    "unavailable after retries): try again later; 5 the warehouse is busy (a sync or a daemon "
+    "cycle is writing; the message names its pid and start time): nothing was done, run it "
+    "again later or with --wait; 6 the write-back quality gate said no (the reasons are printed); 1 an internal error; 130 interrupted."
 )
 
 app = typer.Typer(
@@ -263,10 +267,14 @@ def sync(
     entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): " + ", ".join(STREAMS) + "."),
     since: Optional[datetime] = typer.Option(None, "--since", help="Read records modified since this date or time (portal records keep their own time zone; a value without one is UTC)."),
     sweep: bool = typer.Option(False, "--sweep", help="Then read all IDs (IDs only) to find records deleted on the portal."),
+    wait: Optional[float] = typer.Option(
+        None, "--wait", min=0, help="Seconds to wait while another sync or a daemon cycle writes the warehouse "
+        "(default: warehouse.writer_wait, 0). Still busy after that: exit code 5, nothing done."),
 ) -> None:
     """Bring the warehouse up to date: a full keyset pass the first time (or with --full),
     then only what changed. Each page commits with its bookmark: an interrupted sync resumes
-    where it stopped."""
+    where it stopped. One writer at a time: while the daemon runs a cycle, this waits (--wait)
+    or exits 5 naming the cycle."""
     settings = _settings()
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
@@ -274,8 +282,10 @@ def sync(
         streams = pipeline.select_streams(entity)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--entity") from None
-    warehouse = pipeline.open_warehouse(settings)
-    with pipeline.open_client(settings) as client, _progress() as progress:
+    command = "b24metrics sync" + (" --full" if full else "")
+    with writer_lock(settings.warehouse.path, command, wait=settings.warehouse.writer_wait if wait is None else wait), \
+            pipeline.open_client(settings) as client, _progress() as progress:
+        warehouse = pipeline.open_warehouse(settings)
         with pipeline.recorded_run(warehouse, client, "sync") as report:
             report.streams = pipeline.sync(client, warehouse, streams, settings, full=full, since=since,
                                            progress=progress)
@@ -297,7 +307,8 @@ def sync(
 def status() -> None:
     """Show where each stream stands (bookmarks) and the last runs. Reads only."""
     settings = _settings()
-    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit)
+    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
+                          busy_timeout=settings.warehouse.busy_timeout)
     if warehouse.revision() is None:
         out.print(f"No warehouse at {warehouse.path} yet: run `b24metrics sync`.")
         return
@@ -353,7 +364,8 @@ def kpi(
     settings = _settings()
     warehouse = pipeline.open_warehouse(settings)
     if name is None or refresh:
-        done = refresh_kpis(warehouse, settings)
+        with writer_lock(settings.warehouse.path, "b24metrics kpi --refresh", wait=settings.warehouse.writer_wait):
+            done = refresh_kpis(warehouse, settings)
         if name is None:
             out.print(_grades_table(grades_by_source(warehouse)))
             out.print(f"{done.graded} leads graded; KPI tables rebuilt in {sum(done.seconds.values()):.1f} s "
@@ -513,6 +525,20 @@ def writeback(
 
 
 @app.command()
+def run() -> None:
+    """Run as a service: a cycle (sync, KPIs, write-back, report) every daemon.interval_seconds,
+    one at a time (a cycle that comes due during another runs once after it), the ID sweep for
+    deletes nightly at daemon.sweep_at, /healthz and Prometheus /metrics on daemon.host:port.
+    Logs JSON lines unless stderr is a terminal. SIGTERM or Ctrl-C lets the page or batch under
+    way finish and commit, then exits 0."""
+    from b24metrics.daemon import run_daemon
+
+    settings = _settings()
+    setup_logging(state.log_level or settings.log_level, settings.daemon.log_format)
+    raise typer.Exit(run_daemon(settings))
+
+
+@app.command()
 def sandbox(
     port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any free port)."),
     seed: int = typer.Option(42, "--seed", help="Seed of the generated data."),
@@ -548,9 +574,11 @@ def main() -> None:
         _fail(EXIT_CONFIG, str(exc))
     except errors.StopError as exc:
         _fail(EXIT_STOP, str(exc))
+    except errors.WarehouseBusy as exc:
+        _fail(EXIT_BUSY, str(exc))
     except errors.RetryError as exc:
         _fail(EXIT_RETRY, f"{exc} (transient; try again later)")
-    except (KeyboardInterrupt, typer.Abort):
+    except (KeyboardInterrupt, typer.Abort, errors.Interrupted):
         _fail(EXIT_INTERRUPTED, "interrupted")
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -74,6 +74,14 @@ class WarehouseSettings(_Section):
         "64MB", pattern=MEMORY_SIZE,
         description="memory DuckDB may hold for caches and indexes; it spills to disk beyond it",
     )
+    busy_timeout: float = Field(
+        30.0, ge=0, description="seconds a command waits for the DuckDB file while another process holds it "
+        "(a daemon cycle holds it during its sync and KPI refresh)",
+    )
+    writer_wait: float = Field(
+        0.0, ge=0, description="seconds a writing command waits for another writer (a sync, a daemon cycle) "
+        "to finish before it gives up with exit code 5 (0: at once); a daemon cycle that meets one is skipped",
+    )
 
 
 class Condition(_Section):
@@ -241,6 +249,22 @@ class KpiSettings(_Section):
     )
 
 
+class DaemonSettings(_Section):
+    interval_seconds: float = Field(900, gt=0, description="a cycle starts this often (start to start)")
+    sweep_at: str = Field(
+        "03:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d)?$",
+        description='HH:MM local time of the nightly ID sweep that finds deleted records ("" turns it off)',
+    )
+    host: str = Field("127.0.0.1", description="address of the health and metrics endpoint")
+    port: int = Field(9310, ge=0, le=65535, description="port of the health and metrics endpoint (0: any free port)")
+    health_max_age_seconds: float = Field(
+        3600, gt=0, description="/healthz answers 503 once the last successful cycle is older than this"
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="auto: JSON lines unless stderr is a terminal, then plain text"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="B24M_",
@@ -256,6 +280,7 @@ class Settings(BaseSettings):
     grading: GradingSettings = Field(default_factory=GradingSettings)
     kpis: KpiSettings = Field(default_factory=KpiSettings)
     writeback: WritebackSettings = Field(default_factory=WritebackSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

@@ -10,13 +10,14 @@
     ├── SkipError         skip this one item, record it, go on with the rest
     │   ├── RecordRejected        the portal refused one write (or one sub-command)
     │   └── BadRecord             a record that cannot be parsed
-    └── StopError         stop the run: a person has to act
-        ├── AuthFailed            401: wrong webhook, expired token
-        ├── AccessDenied          403: scope or permission missing
-        ├── MethodNotFound        404
-        ├── InvalidRequest        400 and other refusals of the request itself
-        ├── PortalProtocolError   the portal answered something we cannot read
-        └── ConfigError           missing or invalid configuration
+    ├── StopError         stop the run: a person has to act
+    │   ├── AuthFailed            401: wrong webhook, expired token
+    │   ├── AccessDenied          403: scope or permission missing
+    │   ├── MethodNotFound        404
+    │   ├── InvalidRequest        400 and other refusals of the request itself
+    │   ├── PortalProtocolError   the portal answered something we cannot read
+    │   └── ConfigError           missing or invalid configuration
+    └── Interrupted       a stop was asked for (SIGTERM): what was committed stands, nothing new starts
 
 Every portal error also is a PortalError carrying code, description, method and HTTP status.
 Texts never hold the webhook secret: they are built from redacted pieces only.
@@ -119,3 +120,8 @@ class PortalProtocolError(PortalError, StopError):
 
 class ConfigError(StopError):
     """Configuration is missing or invalid. The text names the key and the file."""
+
+
+class Interrupted(B24MetricsError):
+    """A stop was asked for (SIGTERM or SIGINT to the daemon). Raised before a new request or
+    step would start, never inside a transaction: every answer received so far is committed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime, timedelta
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from b24metrics.config import Settings
-from b24metrics.errors import B24MetricsError
+from b24metrics.errors import B24MetricsError, Interrupted
 from b24metrics.extract import STREAMS, Stream, StreamResult, SweepResult, sweep_deletes, sweepable, sync_streams
 from b24metrics.extract.runner import Progress
 from b24metrics.kpis import refresh_kpis
@@ -37,18 +38,20 @@ class CycleReport:
     seconds: float = 0.0
 
 
-def open_client(settings: Settings) -> PortalClient:
+def open_client(settings: Settings, *, stop: threading.Event | None = None) -> PortalClient:
+    """`stop`: once set, no new request goes out (see PortalClient); the daemon sets it on SIGTERM."""
     p = settings.portal
     return PortalClient(
         p.webhook_url.get_secret_value(),
         rate=p.rate, burst=p.burst, timeout=p.timeout, max_retries=p.max_retries,
-        operating_limit=p.operating_limit,
+        operating_limit=p.operating_limit, stop=stop,
     )
 
 
 def open_warehouse(settings: Settings) -> Warehouse:
     """The warehouse, created or upgraded to the newest schema on first touch."""
-    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit)
+    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
+                          busy_timeout=settings.warehouse.busy_timeout)
     warehouse.migrate()
     return warehouse
 
@@ -112,7 +115,7 @@ def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Itera
 
     try:
         yield report
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         close("interrupted")
         raise
     except Exception as exc:
@@ -127,9 +130,19 @@ def run_cycle(
     """Sync every stream, rebuild the KPI tables (grades included), write the grades back; record the run."""
     with recorded_run(warehouse, client, "cycle") as report:
         report.streams = sync(client, warehouse, list(STREAMS.values()), settings, progress=progress)
+        client.checkpoint()  # a stop asked for during the sync: no KPI refresh, no write-back
         report.graded = refresh_kpis(warehouse, settings).graded
         mark_synced(warehouse, report.run_id)
+        client.checkpoint()
         if settings.writeback.enabled:
             done = writeback(client, warehouse, settings, run_id=report.run_id)
             report.gate, report.fields, report.push = done.gate, done.fields, done.push
+        client.checkpoint()
+        report_step(warehouse, settings, report)
     return report
+
+
+def report_step(warehouse: Warehouse, settings: Settings, report: CycleReport) -> None:
+    """The last step of a cycle: the HTML report and exports. Not built yet (issue 6): the cycle
+    calls it already so that the report slots in here without touching the daemon."""
+    log.info("report step: skipped, the HTML report is not built yet (issue 6)")

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["demo", "sync", "status", "kpi", "explain", "fields", "writeback", "sandbox"]
+COMMANDS = ["demo", "sync", "status", "kpi", "explain", "fields", "writeback", "run", "sandbox"]
 
 
 def _run(*args, timeout=300):

@@ -76,17 +76,23 @@ class PortalClient:
         operating_limit: float = 480.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        stop: threading.Event | None = None,
     ) -> None:
         self._base = webhook_url.rstrip("/") + "/"
         register_secret(self._secret_of(self._base))
         self.display_url = redact(self._base)
-        self.bucket = LeakyBucket(rate, burst, sleep=sleep)
+        # Cooperative cancellation for the daemon: once `stop` is set no new request goes out and
+        # no wait (pacing, backoff, budget) goes on; the answers already under way still arrive,
+        # so their callers commit them. Every page and every write-back batch passes through
+        # here, which is why extraction and write-back need no checks of their own.
+        self.stop = stop
+        self._sleep = sleep if stop is None else self._sleep_unless_stopped
+        self.bucket = LeakyBucket(rate, burst, sleep=self._sleep)
         self.budget = OperatingBudget(operating_limit)
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.stats = ClientStats()
-        self._sleep = sleep
         self._lock = threading.Lock()
         self._http = httpx.Client(
             timeout=timeout,
@@ -170,6 +176,15 @@ class PortalClient:
             time=body.get("time") or {},
         )
 
+    def checkpoint(self) -> None:
+        """Raise Interrupted once a stop was asked for (a no-op without a stop event)."""
+        if self.stop is not None and self.stop.is_set():
+            raise errors.Interrupted("stop requested: no new request sent")
+
+    def _sleep_unless_stopped(self, seconds: float) -> None:
+        if self.stop is not None and self.stop.wait(seconds):
+            raise errors.Interrupted("stop requested while waiting to send")
+
     # -- transport, retries, errors ----------------------------------------------------------
 
     def _respect_budget(self, methods) -> None:
@@ -206,6 +221,7 @@ class PortalClient:
                 self._sleep(pause)
 
     def _send_once(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.checkpoint()
         waited = self.bucket.acquire()
         with self._lock:
             self.stats.requests += 1

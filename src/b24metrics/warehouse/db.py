@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 
 import b24metrics
 from b24metrics.errors import WarehouseBusy
+from b24metrics.warehouse.writer import busy_text
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,10 @@ class Warehouse:
 
     def migrate(self) -> bool:
         """Create or upgrade the file to the newest schema; True when something changed."""
+        # A file already at head is checked read-only: readers (status, kpi) then never take the
+        # write lock, so they share the file with each other and block a writer only briefly.
+        if self.path.exists() and self.revision() == self.head():
+            return False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._sa_connection() as conn:
             before = MigrationContext.configure(conn).get_current_revision()
@@ -139,8 +144,4 @@ def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection
 
 
 def _busy_text(path: Path, exc: Exception) -> str:
-    text = str(exc)
-    holder = ""
-    if "PID" in text:
-        holder = " (" + text[text.index("PID"):].split(")")[0].strip() + ")"
-    return f"the warehouse {path} is in use by another b24metrics process{holder}; try again when it is done"
+    return busy_text(path, str(exc))
