@@ -28,7 +28,7 @@ from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
 from b24metrics.warehouse import Warehouse, mark_synced, read_bookmarks
 from b24metrics.writeback import ENTITIES, ensure_fields, field_specs
-from b24metrics.warehouse.writer import writer_lock
+from b24metrics.warehouse.writer import current_holder, writer_lock
 
 EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_STOP, EXIT_RETRY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_GATE = 6  # the write-back quality gate said no: nothing was written, the reasons are printed
@@ -332,6 +332,9 @@ def status() -> None:
         runs_table.add_row(str(run_id), kind, state_, _when(started), _when(finished), str(rows or 0),
                            str(requests or 0), error or "")
     out.print(runs_table)
+    holder = current_holder(settings.warehouse.path)
+    if holder is not None:
+        out.print(f"Now: {holder.describe()}")
 
 
 def _when(moment) -> str:

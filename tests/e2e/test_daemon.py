@@ -214,6 +214,7 @@ def test_a_second_writer_is_told_who_writes_and_exits_5(portals, daemon_env, sta
     # status reads while the cycle writes: it waits for the step under way, then answers.
     status = cli(env, "status")
     assert status.returncode == 0, status.stderr
+    assert f"Now: a sync is running (pid {pid}, started at " in " ".join(status.stdout.split())
 
     # --wait: the same sync waits for the cycle to end, then runs.
     waited = cli(env, "sync", "--entity", "leads", "--wait", "60")
