@@ -47,3 +47,31 @@ def test_health_is_503_once_the_last_success_is_older_than_the_limit():
     time.sleep(0.35)
     status, body = metrics.health()
     assert status == 503 and body["healthy"] is False and body["last_success"]
+
+
+def test_auto_format_is_json_off_a_terminal_and_text_on_one(monkeypatch):
+    import sys
+
+    from rich.logging import RichHandler
+
+    from b24metrics.logsetup import setup_logging
+
+    def ours():
+        return [h for h in logging.getLogger().handlers if getattr(h, "_b24metrics", False)]
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    try:
+        monkeypatch.setattr(sys, "stderr", io.StringIO())
+        setup_logging("INFO", "auto")
+        assert isinstance(ours()[0].formatter, JsonFormatter)
+        monkeypatch.setattr(sys, "stderr", Terminal())
+        setup_logging("INFO", "auto")
+        assert isinstance(ours()[0], RichHandler)
+        setup_logging("INFO", "json")
+        assert isinstance(ours()[0].formatter, JsonFormatter)
+    finally:
+        for handler in ours():
+            logging.getLogger().removeHandler(handler)

@@ -109,7 +109,9 @@ def updates_sent(portal) -> int:
 
 def test_ten_cycles_write_only_in_the_first_and_readers_work_meanwhile(portals, daemon_env, start_daemon):
     portal = portals(seed=21, leads=150, rate=50.0, burst=50)
-    env = daemon_env(portal, daemon__interval_seconds=1)
+    # No overlap: the second cycle reads back what the first wrote (their DATE_MODIFY moved) and
+    # must send nothing; the later ones read nothing, which keeps ten cycles short.
+    env = daemon_env(portal, daemon__interval_seconds=1, sync__overlap_seconds=0)
     # The first request waits 2.5 s: the first cycle outlives two more ticks of the interval.
     portal.faults.delay_next(1, 2.5)
     daemon = start_daemon(env)
@@ -278,3 +280,31 @@ def _metrics(text: str) -> dict[str, float]:
             name, value = line.rsplit(" ", 1)
             values[name] = float(value)
     return values
+
+
+def test_the_nightly_run_sweeps_deletes_then_runs_the_cycle(portals, settings_for):
+    from datetime import datetime, timezone
+
+    from b24metrics import pipeline
+    from b24metrics.daemon import Daemon
+    from b24metrics.daemon.schedule import CYCLE, NIGHTLY
+
+    portal = portals(seed=25, leads=200, rate=50.0, burst=50)
+    daemon = Daemon(settings_for(portal, daemon={"port": 0}))
+    daemon.client = pipeline.open_client(daemon.settings, stop=daemon.stop)
+    try:
+        assert daemon.run_one(CYCLE, datetime.now(timezone.utc)).outcome == "ok"
+        with portal.state.lock:
+            gone = sorted(portal.state.leads)[:3]
+            for lead_id in gone:
+                del portal.state.leads[lead_id]
+        nightly = daemon.run_one(NIGHTLY, datetime.now(timezone.utc))
+    finally:
+        daemon.client.close()
+    assert nightly.outcome == "ok" and nightly.kind == NIGHTLY
+    con = duckdb.connect(str(daemon.settings.warehouse.path), read_only=True)
+    deleted = {r[0] for r in con.execute("SELECT id FROM leads WHERE deleted").fetchall()}
+    runs = [r[0] for r in con.execute("SELECT kind FROM sync_runs ORDER BY run_id").fetchall()]
+    con.close()
+    assert deleted == set(gone)
+    assert runs == ["cycle", "sweep", "cycle"]
