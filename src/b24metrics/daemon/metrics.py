@@ -156,6 +156,10 @@ class _Server(ThreadingHTTPServer):
         self.metrics = metrics
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # socketserver prints tracebacks to stderr itself: through logging they stay JSON lines.
+        log.warning("health/metrics request from %s failed", client_address, exc_info=True)
+
 
 class Endpoint:
     """/healthz and /metrics on host:port, served from a thread of their own."""
