@@ -355,7 +355,9 @@ def kpi(
     since: Optional[datetime] = typer.Option(None, "--since", help="First period to show (its start date)."),
     until: Optional[datetime] = typer.Option(None, "--until", help="Show periods that start before this date."),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
-    refresh: bool = typer.Option(False, "--refresh", help="Rebuild the KPI tables first (sync does it too)."),
+    refresh: bool = typer.Option(False, "--refresh", help="Bring the KPI tables up to date first (sync does it too)."),
+    full: bool = typer.Option(False, "--full", help="With --refresh (or without NAME): rebuild every KPI table, "
+                                                    "not only the leads and deals synced since the last refresh."),
 ) -> None:
     """Show any KPI of the catalogue by period and dimension, with the previous period and
     the same period a year before. Periods begin at midnight in the portal's time zone."""
@@ -368,10 +370,12 @@ def kpi(
     warehouse = pipeline.open_warehouse(settings)
     if name is None or refresh:
         with writer_lock(settings.warehouse.path, "b24metrics kpi --refresh", wait=settings.warehouse.writer_wait):
-            done = refresh_kpis(warehouse, settings)
+            done = refresh_kpis(warehouse, settings, full=full)
         if name is None:
             out.print(_grades_table(grades_by_source(warehouse)))
-            out.print(f"{done.graded} leads graded; KPI tables rebuilt in {sum(done.seconds.values()):.1f} s "
+            how = (f"rebuilt ({done.reason})" if done.full
+                   else f"refreshed for {done.scope[0]} leads and {done.scope[1]} deals")
+            out.print(f"{done.graded} leads graded; KPI tables {how} in {sum(done.seconds.values()):.1f} s "
                       f"(periods in {done.zone})")
             _input_problems(done.problems)
             return

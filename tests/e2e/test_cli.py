@@ -69,3 +69,8 @@ def test_kpi_command_lists_cuts_and_refuses_unknown_cuts_with_exit_2(portals, tm
     assert sum(r["leads"] for r in rows) == 300
     bad = run_cli(["kpi", "M1", "--by", "planet"], env)
     assert bad.returncode == 2 and "cannot be cut by 'planet'" in bad.stderr and "Traceback" not in bad.stderr
+    # after the sync's own refresh nothing is left to recompute; --full rebuilds all the same
+    again = run_cli(["kpi"], env)
+    assert again.returncode == 0 and "refreshed for 0 leads and 0 deals" in again.stdout
+    full = run_cli(["kpi", "--full"], env)
+    assert full.returncode == 0 and "rebuilt (full refresh asked for)" in full.stdout
