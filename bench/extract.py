@@ -52,6 +52,13 @@ for line in sys.stdin:
         print("ok", flush=True)
     elif command == "cost":
         portal.cost = CostModel(**json.loads(arg)) if arg else None; print("ok", flush=True)
+    elif command == "limits":  # rate burst: a fast portal to prepare on, then Bitrix24's again
+        rate, burst = arg.split(); portal.set_limits(rate=float(rate), burst=float(burst)); print("ok", flush=True)
+    elif command == "clear":   # empty these lead fields on every lead: the values are new again
+        with portal.state.lock:
+            for lead in portal.state.leads.values():
+                lead.update(dict.fromkeys(arg.split()))
+        print("ok", flush=True)
 portal.stop()
 """
 
@@ -82,11 +89,12 @@ class Portal:
         self.proc.wait(timeout=60)
 
 
-def run_child(mode: str, url: str, *args: str, timeout: float = 1800) -> dict:
+def run_child(mode: str, url: str, *args: str, timeout: float = 1800, script: Path = HERE / "extract.py") -> dict:
+    """Run one client in its own process (`script --child mode url args`); the JSON line it
+    prints (with its own peak memory)."""
     if mode == "fb24":
         timeout = min(timeout, FB24_TIMEOUT)
-    """Run one client in its own process; the JSON line it prints (with its own peak memory)."""
-    proc = subprocess.Popen([sys.executable, str(HERE / "extract.py"), "--child", mode, url, *args],
+    proc = subprocess.Popen([sys.executable, str(script), "--child", mode, url, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -157,11 +165,16 @@ def ceiling_run(portal: Portal, mode: str, *, spent: bool, workers: int, tmp: st
     result["requests"] = accepted
     result["refused"] = stats["rejected_503"]
     if "seconds" in result and "error" not in result:
-        # A spent bucket drains while the client process starts: that much burst is free again.
-        free = BURST if spent_at is None else min(BURST, RATE * (result["started_at"] - spent_at))
-        result["share"] = accepted / (free + RATE * result["seconds"])
+        result["share"] = share_of_ceiling(accepted, result, spent_at)
         result["rows_per_s"] = result["rows"] / result["seconds"]
     return result
+
+
+def share_of_ceiling(accepted: int, result: dict, spent_at: float | None) -> float:
+    """Requests answered / requests the portal's bucket allowed while the client ran."""
+    # A spent bucket drains while the client process starts: that much burst is free again.
+    free = BURST if spent_at is None else min(BURST, RATE * (result["started_at"] - spent_at))
+    return accepted / (free + RATE * result["seconds"])
 
 
 def page_costs(portal: Portal, depths: list[int]) -> dict:
@@ -190,11 +203,16 @@ def page_costs(portal: Portal, depths: list[int]) -> dict:
             "keyset_pages": keyset, "offset_pages": offset}
 
 
-def fmt_run(name: str, r: dict) -> str:
+def table_row(name: str, r: dict, done: str) -> str:
+    """One run: what it did (or how it failed), requests, 503s, share of the ceiling, peak memory."""
     if "error" in r:
         return f"| {name} | failed after {r.get('seconds', 0):.0f} s: {r['error']} | | | | |"
-    return (f"| {name} | {r['rows']:,} rows ({r['distinct']:,} distinct) in {r['seconds']:.1f} s "
-            f"| {r['requests']} | {r['refused']} | {r['share'] * 100:.1f} % | {r['peak_mb']:.0f} MB |")
+    return f"| {name} | {done} | {r['requests']} | {r['refused']} | {r['share'] * 100:.1f} % | {r['peak_mb']:.0f} MB |"
+
+
+def fmt_run(name: str, r: dict) -> str:
+    done = "" if "error" in r else f"{r['rows']:,} rows ({r['distinct']:,} distinct) in {r['seconds']:.1f} s"
+    return table_row(name, r, done)
 
 
 def main() -> None:

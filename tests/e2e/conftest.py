@@ -1,5 +1,8 @@
 """Everything here runs over real HTTP against the sandbox portal on 127.0.0.1."""
 
+import signal
+import subprocess
+import time
 from contextlib import ExitStack
 
 import httpx
@@ -82,3 +85,14 @@ def crash_on_answer(n: int):
             raise KeyboardInterrupt
 
     return progress, answers
+
+
+def run_and_kill(command: list[str], env: dict, seconds: float) -> bool:
+    """Start a command, let it run `seconds`, then kill -9 it if it is still running; True if it was."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(seconds)
+    killed = proc.poll() is None
+    if killed:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return killed

@@ -2,14 +2,14 @@
 
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from datetime import datetime
 
 import duckdb
 import httpx
+
+from .conftest import run_and_kill
 
 
 def test_kill_9_at_random_points_loses_and_duplicates_nothing(portals, tmp_path):
@@ -23,12 +23,7 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(portals, tmp_path)
     kills = 0
     for run in range(10):
         # --full: every run is long enough to be cut (an interrupted full pass resumes).
-        proc = subprocess.Popen(sync + ["--full"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.8, 3.5))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait()
+        kills += run_and_kill(sync + ["--full"], env, rng.uniform(0.8, 3.5))
         # The portal moves on between runs: edits, including to rows already copied.
         for lead_id in rng.sample(sorted(portal.state.leads), 5):
             httpx.post(portal.webhook_url + "crm.lead.update",

@@ -3,10 +3,8 @@
 import hashlib
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -17,7 +15,7 @@ from b24metrics.kpis import refresh_kpis
 from b24metrics.warehouse import mark_synced
 from b24metrics.writeback.push import patch_payloads
 
-from .conftest import portal_leads
+from .conftest import portal_leads, run_and_kill
 
 CLI = [sys.executable, "-m", "b24metrics"]
 LEADS_ONLY = {"deal_fields": {"origin_grade": "", "cycle_days": "", "channel_win_rate": ""},
@@ -172,14 +170,7 @@ def test_kill_9_during_writeback_then_rerun(portals, settings_for):
     ready(settings)
     env = cli_env(portal, settings)
     rng = random.Random(25)
-    kills = 0
-    for _ in range(3):
-        proc = subprocess.Popen(CLI + ["writeback"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(2.5, 5.0))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait()
+    kills = sum(run_and_kill(CLI + ["writeback"], env, rng.uniform(2.5, 5.0)) for _ in range(3))
     assert kills >= 2, f"only {kills} of 3 runs were killed mid-way"
     done = subprocess.run(CLI + ["writeback"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

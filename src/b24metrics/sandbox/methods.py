@@ -14,7 +14,6 @@ to :data:`HANDLERS`.
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import Any, Callable
 
 from .data_deals import history_row
@@ -33,15 +32,7 @@ from .schema import (
     STATUS_KINDS,
     STATUS_NAMES,
 )
-from .userfields import (
-    COMPANY_UF,
-    coerce_uf_value,
-    userfield_add,
-    userfield_delete,
-    userfield_get,
-    userfield_kinds,
-    userfield_list,
-)
+from .userfields import COMPANY_UF, LEAD_UF, coerce_uf_value, userfield_kinds, userfield_methods
 
 __all__ = ["execute", "normalize_method", "HANDLERS", "PAGE_SIZE", "list_records", "get_record", "update_record",
            "Updatable", "append_history", "fields_description", "Predicate"]
@@ -417,18 +408,12 @@ HANDLERS: dict[str, Handler] = {
     "crm.lead.get": lead_get,
     "crm.lead.update": lead_update,
     "crm.lead.fields": lead_fields,
-    "crm.lead.userfield.list": userfield_list,
-    "crm.lead.userfield.add": userfield_add,
-    "crm.lead.userfield.get": userfield_get,
-    "crm.lead.userfield.delete": userfield_delete,
+    **userfield_methods("crm.lead", LEAD_UF),
     "crm.company.list": company_list,
     "crm.company.get": company_get,
     "crm.company.update": company_update,
     "crm.company.fields": company_fields,
-    "crm.company.userfield.list": partial(userfield_list, entity=COMPANY_UF),
-    "crm.company.userfield.add": partial(userfield_add, entity=COMPANY_UF),
-    "crm.company.userfield.get": partial(userfield_get, entity=COMPANY_UF),
-    "crm.company.userfield.delete": partial(userfield_delete, entity=COMPANY_UF),
+    **userfield_methods("crm.company", COMPANY_UF),
     "crm.status.list": status_list,
     "server.time": server_time,
     "profile": profile,

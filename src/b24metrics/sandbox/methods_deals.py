@@ -6,7 +6,6 @@ Registered into :data:`~.methods.HANDLERS` on import (see :mod:`.server`).
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from .data_deals import stage_semantic
@@ -31,7 +30,7 @@ from .schema_streams import (
     DEAL_NAMES,
     DEAL_WRITABLE,
 )
-from .userfields import DEAL_UF, userfield_add, userfield_delete, userfield_get, userfield_list
+from .userfields import DEAL_UF, userfield_methods
 
 __all__ = ["deal_list", "deal_get", "deal_update", "contact_list", "contact_get", "category_list"]
 
@@ -165,10 +164,7 @@ HANDLERS.update({
     "crm.deal.get": deal_get,
     "crm.deal.update": deal_update,
     "crm.deal.fields": deal_fields,
-    "crm.deal.userfield.list": partial(userfield_list, entity=DEAL_UF),
-    "crm.deal.userfield.add": partial(userfield_add, entity=DEAL_UF),
-    "crm.deal.userfield.get": partial(userfield_get, entity=DEAL_UF),
-    "crm.deal.userfield.delete": partial(userfield_delete, entity=DEAL_UF),
+    **userfield_methods("crm.deal", DEAL_UF),
     "crm.contact.list": contact_list,
     "crm.contact.get": contact_get,
     "crm.category.list": category_list,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import partial
 from datetime import timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -45,6 +46,7 @@ __all__ = [
     "userfield_get",
     "userfield_delete",
     "userfield_kinds",
+    "userfield_methods",
 ]
 
 LABEL_KEYS = ("EDIT_FORM_LABEL", "LIST_COLUMN_LABEL", "LIST_FILTER_LABEL")
@@ -375,3 +377,9 @@ def userfield_delete(portal: Any, params: dict[str, Any], entity: UfEntity = LEA
         for record in entity.rows(state).values():
             record.pop(name, None)
     return Outcome(True)
+
+
+def userfield_methods(prefix: str, entity: UfEntity) -> dict[str, Any]:
+    """``<prefix>.userfield.list/add/get/delete`` of one entity, for the method table."""
+    handlers = {"list": userfield_list, "add": userfield_add, "get": userfield_get, "delete": userfield_delete}
+    return {f"{prefix}.userfield.{verb}": partial(handler, entity=entity) for verb, handler in handlers.items()}
