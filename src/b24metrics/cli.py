@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -493,9 +493,10 @@ def fields_setup(
     settings = _settings()
     specs = field_specs(settings.writeback)
     # A field created anew holds no values: the stored payloads forget the old field's.
-    warehouse = pipeline.open_warehouse(settings) if settings.warehouse.path.exists() and not dry_run else None
-    with pipeline.open_client(settings) as client:
-        report = ensure_fields(client, warehouse, specs, dry_run=dry_run)
+    stored = settings.warehouse.path.exists() and not dry_run
+    with (writer_lock(settings.warehouse.path, "b24metrics fields setup", wait=settings.warehouse.writer_wait)
+          if stored else nullcontext()), pipeline.open_client(settings) as client:
+        report = ensure_fields(client, pipeline.open_warehouse(settings) if stored else None, specs, dry_run=dry_run)
     out.print(_fields_table(report, specs, dry_run))
     if report.wrong_type:
         raise typer.Exit(EXIT_STOP)
@@ -522,10 +523,12 @@ def writeback(
         with pipeline.open_client(settings) as client:
             report = pipeline.writeback(client, _readable_warehouse(settings), settings, dry_run=True)
     else:
-        warehouse = pipeline.open_warehouse(settings)
-        with pipeline.open_client(settings) as client, pipeline.recorded_run(warehouse, client, "writeback") as run:
-            report = pipeline.writeback(client, warehouse, settings, run_id=run.run_id)
-            run.gate, run.fields, run.push = report.gate, report.fields, report.push
+        with writer_lock(settings.warehouse.path, "b24metrics writeback", wait=settings.warehouse.writer_wait), \
+                pipeline.open_client(settings) as client:
+            warehouse = pipeline.open_warehouse(settings)
+            with pipeline.recorded_run(warehouse, client, "writeback") as run:
+                report = pipeline.writeback(client, warehouse, settings, run_id=run.run_id)
+                run.gate, run.fields, run.push = report.gate, report.fields, report.push
     _writeback_summary(report.gate, report.fields, report.push)
     if report.blocked and not dry_run:
         raise typer.Exit(EXIT_GATE)
