@@ -71,6 +71,9 @@ LEFT JOIN contacts ct ON ct.id = d.contact_id
 LEFT JOIN closing c ON c.deal_id = d.id
 LEFT JOIN reopened r ON r.deal_id = d.id
 LEFT JOIN touched t ON t.deal_id = d.id
-LEFT JOIN kpi_leads lf ON lf.lead_id = d.lead_id
-LEFT JOIN leads ld ON ld.id = d.lead_id AND NOT ld.deleted
+-- only the leads of the deals in scope: a join would otherwise hash a million leads
+LEFT JOIN (SELECT * FROM kpi_leads WHERE lead_id IN (SELECT lead_id FROM deals WHERE in_scope_deal(id))) lf
+       ON lf.lead_id = d.lead_id
+LEFT JOIN (SELECT id, date_create FROM leads WHERE NOT deleted AND id IN (SELECT lead_id FROM deals WHERE in_scope_deal(id))) ld
+       ON ld.id = d.lead_id
 WHERE NOT d.deleted AND NOT coalesce(d.is_recurring, false) AND in_scope_deal(d.id);

@@ -130,8 +130,13 @@ touches AS (
     UNION ALL SELECT 'contact', contact_id, least(created_at, lead_created_at)
               FROM kpi_deals WHERE contact_id IS NOT NULL
 ),
-first_touch AS (
-    SELECT client_kind, client_id, min(touched_at) AS first_contact_at FROM touches GROUP BY 1, 2
+clients AS (
+    SELECT DISTINCT client_kind, client_id FROM bought
+),
+first_touch AS (                  -- of the clients who bought: most companies and contacts never did
+    SELECT t.client_kind, t.client_id, min(t.touched_at) AS first_contact_at
+    FROM touches t SEMI JOIN clients c ON c.client_kind = t.client_kind AND c.client_id = t.client_id
+    GROUP BY 1, 2
 )
 SELECT b.client_kind, b.client_id, b.company, b.contact, b.deal_id, b.closed_at AS purchased_at,
        b.amount, b.currency, b.amount_base,
