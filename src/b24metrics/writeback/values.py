@@ -72,9 +72,11 @@ CREATE OR REPLACE TEMP MACRO wb_same(old, new) AS
 
 
 def number_text(expr: str, decimals: int) -> str:
-    """SQL: a number as text, rounded half away from zero like PHP's round() (a DECIMAL first,
-    so 1.005 rounds to 1.01 as the portal rounds it), without trailing zeros."""
-    rounded = f"round(CAST({expr} AS DECIMAL(38, 10)), {decimals})"
+    """SQL: a number as text, rounded half away from zero like PHP's round(), without trailing
+    zeros. It rounds the shortest decimal text of the double, as the portal rounds what it is
+    sent: 1.005 becomes 1.01 (a DOUBLE cast straight to DECIMAL is 1.00499... and becomes 1.0)."""
+    exact = f"TRY_CAST(CAST(CAST({expr} AS DOUBLE) AS VARCHAR) AS DECIMAL(38, 10))"
+    rounded = f"round({exact}, {decimals})"
     if decimals == 0:
         return f"CAST(CAST({rounded} AS DECIMAL(38, 0)) AS VARCHAR)"
     return f"rtrim(rtrim(CAST({rounded} AS VARCHAR), '0'), '.')"
