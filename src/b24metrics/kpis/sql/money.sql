@@ -89,7 +89,7 @@ events AS (               -- metric names: inputs.PLAN_METRICS
     UNION ALL SELECT 'won_deals', closed_at, channel, manager_id, NULL, 1 FROM money_won
     UNION ALL SELECT 'revenue', closed_at, channel, manager_id, currency, amount FROM money_won
     UNION ALL SELECT 'new_clients', closed_at, channel, manager_id, NULL, 1 FROM money_won WHERE new_client
-    UNION ALL SELECT 'calls', started_at, channel, manager_id, NULL, 1 FROM kpi_calls WHERE per_call
+    UNION ALL SELECT 'calls', started_at, channel, manager_id, NULL, 1 FROM kpi_call_base   -- each call once
 ),
 actual AS (
     SELECT p.plan_id,
