@@ -70,7 +70,7 @@ def test_example_config_is_valid_and_documents_every_key(monkeypatch):
     assert s.grading.rules == DEFAULT_RULES, "the example's rules are the defaults"
     text = example.read_text()
     for section, model in (("portal", s.portal), ("warehouse", s.warehouse), ("writeback", s.writeback), ("sync", s.sync),
-                           ("daemon", s.daemon)):
+                           ("daemon", s.daemon), ("report", s.report)):
         for key in type(model).model_fields:
             assert f"{key} =" in text or f"[{section}.{key}]" in text, f"{section}.{key} undocumented"
 

@@ -1,4 +1,4 @@
-"""The admin's door: `b24metrics demo | sync | kpi | fields | writeback | sandbox`."""
+"""The admin's door: `b24metrics demo | sync | kpi | fields | writeback | report | export | sandbox`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ from b24metrics.kpis import catalogue, cut, find, grades_by_source, refresh_kpis
 from b24metrics.kpis.explain import explain_deal, explain_lead
 from b24metrics.logsetup import setup_logging
 from b24metrics.redact import redact
+from b24metrics.report import FORMATS as EXPORT_FORMATS
+from b24metrics.report import export as export_warehouse
+from b24metrics.report import report_path, write_report
+from b24metrics.report.fmt import LANGS
+from b24metrics.report.window import REPORT_PERIODS
 from b24metrics.warehouse import Warehouse, mark_synced, read_bookmarks
 from b24metrics.writeback import ENTITIES, ensure_fields, field_specs
 from b24metrics.warehouse.writer import current_holder, writer_lock
@@ -226,8 +231,11 @@ def demo(
     leads: int = typer.Option(500, "--leads", min=0, help="Leads on the sandbox portal."),
     seed: int = typer.Option(42, "--seed", help="Seed of the sandbox data (same seed, same portal)."),
 ) -> None:
-    """Run the whole cycle on a sandbox portal started in-process: sync, grade, write back."""
+    """Run the whole cycle on a sandbox portal started in-process: sync, grade, write back,
+    then write the HTML report and print its path."""
     from b24metrics.sandbox import SandboxPortal
+    from b24metrics.sandbox.datetimes import ANCHOR as SANDBOX_ANCHOR
+    from b24metrics.sandbox.inputs import write_inputs
 
     workdir = directory or Path(tempfile.mkdtemp(prefix="b24metrics-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -236,6 +244,10 @@ def demo(
             state.config, read_file=False,
             portal={"webhook_url": portal.webhook_url},
             warehouse={"path": str(workdir / "b24metrics.duckdb")},
+            # spend, plan and tracking numbers made up for the sandbox, so that every report
+            # section has something to show; the report is written once, after both cycles
+            kpis=write_inputs(workdir / "inputs", seed=seed, leads=leads),
+            report={"enabled": False, "path": str(workdir / "b24metrics-report.html")},
         )
         setup_logging(state.log_level or settings.log_level)
         out.print(f"Sandbox portal on {redact(portal.webhook_url)} ({leads} leads, seed {seed})")
@@ -259,6 +271,10 @@ def demo(
         f"{again.push.requests} update requests, {again.requests} HTTP requests in all."
     )
     out.print(f"Warehouse: {warehouse.path}", soft_wrap=True)
+    # The sandbox's data ends at its anchor: the report covers the twelve months before it.
+    written = write_report(warehouse, settings, report_path(settings), until=SANDBOX_ANCHOR.date(),
+                           period=settings.report.period, lang=settings.report.lang)
+    out.print(f"Report: {written.path}", soft_wrap=True)
 
 
 @app.command()
@@ -532,6 +548,68 @@ def writeback(
     _writeback_summary(report.gate, report.fields, report.push)
     if report.blocked and not dry_run:
         raise typer.Exit(EXIT_GATE)
+
+
+@app.command()
+def report(
+    period: Optional[str] = typer.Option(
+        None, "--period", help="day, week (ISO), month, quarter or year (default: report.period, month)."),
+    since: Optional[datetime] = typer.Option(
+        None, "--since", help="First period shown (its start date; default: 12 months, 13 weeks, 31 days, "
+                              "8 quarters or 5 years up to the last whole period)."),
+    until: Optional[datetime] = typer.Option(
+        None, "--until", help="Show periods that start before this date (default: up to the one under way)."),
+    out_file: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="The HTML file (default: report.path, else b24metrics-report.html beside "
+                                  "the warehouse)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="ru or en: labels and number formats (default: "
+                                                            "report.lang, ru)."),
+) -> None:
+    """Write the report: one HTML file with inline SVG charts that opens without a network.
+    Headline figures against the previous period and a year before, leads by channel, grade
+    mix, funnel and bottleneck, speed to lead, deal cycle, CPL/CAC/ROMI, plan vs actual,
+    telephony, managers, CRM hygiene. Every figure comes from the KPI tables. Reads only."""
+    settings = _settings()
+    period = period or settings.report.period
+    lang = lang or settings.report.lang
+    if period not in REPORT_PERIODS:
+        raise typer.BadParameter(f"one of {', '.join(REPORT_PERIODS)}", param_hint="--period")
+    if lang not in LANGS:
+        raise typer.BadParameter(f"one of {', '.join(LANGS)}", param_hint="--lang")
+    if since and until and since >= until:
+        raise typer.BadParameter("--since must be before --until", param_hint="--since/--until")
+    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
+                          busy_timeout=settings.warehouse.busy_timeout)
+    written = write_report(warehouse, settings, out_file or report_path(settings), period=period,
+                           since=since.date() if since else None, until=until.date() if until else None, lang=lang)
+    out.print(f"Report written: {written.path} ({written.bytes / 1024:.0f} KB in {written.seconds:.1f} s)",
+              soft_wrap=True)
+    for section, why in written.empty.items():
+        out.print(f"  {section}: {why}", style="dim")
+
+
+@app.command("export")
+def export_command(
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the files (created if missing)."),
+    fmt: str = typer.Option("parquet", "--format", help="csv or parquet."),
+) -> None:
+    """Write every KPI table and view and the normalized CRM tables (leads, deals, contacts,
+    companies, activities, calls, users, statuses, deal_categories, lead and deal history, lead
+    grades) as one file per table, for BI tools; never the raw payloads or our bookkeeping. Reads only."""
+    if fmt not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
+    settings = _settings()
+    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
+                          busy_timeout=settings.warehouse.busy_timeout)
+    began = time.monotonic()
+    files = export_warehouse(warehouse, out_dir, fmt)
+    table = Table(title=f"Exported to {out_dir}")
+    for column in ("table", "rows", "file"):
+        table.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")
+    for item in files:
+        table.add_row(item.table, str(item.rows), item.path.name)
+    out.print(table)
+    out.print(f"{len(files)} tables as {fmt} in {time.monotonic() - began:.1f} s")
 
 
 @app.command()

@@ -265,6 +265,18 @@ class DaemonSettings(_Section):
     )
 
 
+class ReportSettings(_Section):
+    enabled: bool = Field(True, description="the daemon writes the HTML report after every cycle")
+    path: Path | None = Field(
+        None, description="the HTML report the daemon writes and `b24metrics report` writes by default "
+        "(default: b24metrics-report.html beside the warehouse file)",
+    )
+    lang: Literal["ru", "en"] = Field("ru", description="language of the report's labels and number formats")
+    period: Literal["day", "week", "month", "quarter", "year"] = Field(
+        "month", description="the report's periods: its trends step by them, its headline is the last whole one",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="B24M_",
@@ -281,6 +293,7 @@ class Settings(BaseSettings):
     kpis: KpiSettings = Field(default_factory=KpiSettings)
     writeback: WritebackSettings = Field(default_factory=WritebackSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 

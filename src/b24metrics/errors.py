@@ -17,6 +17,7 @@
     │   ├── InvalidRequest        400 and other refusals of the request itself
     │   ├── PortalProtocolError   the portal answered something we cannot read
     │   └── ConfigError           missing or invalid configuration
+    │       └── NotSynced             no warehouse or no KPI tables yet: sync first
     └── Interrupted       a stop was asked for (SIGTERM): what was committed stands, nothing new starts
 
 Every portal error also is a PortalError carrying code, description, method and HTTP status.
@@ -120,6 +121,11 @@ class PortalProtocolError(PortalError, StopError):
 
 class ConfigError(StopError):
     """Configuration is missing or invalid. The text names the key and the file."""
+
+
+class NotSynced(ConfigError):
+    """The warehouse file, or its KPI tables, does not exist yet: `b24metrics sync` makes them.
+    A ConfigError because the usual cause is a warehouse.path that names the wrong file."""
 
 
 class Interrupted(B24MetricsError):

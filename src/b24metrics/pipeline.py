@@ -1,4 +1,4 @@
-"""One cycle: extract -> load -> kpis -> writeback, and the run record that tells about it."""
+"""One cycle: extract -> load -> kpis -> writeback -> report, and the run record that tells about it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from b24metrics.config import Settings
@@ -17,6 +18,7 @@ from b24metrics.extract.runner import Progress
 from b24metrics.kpis import refresh_kpis
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
+from b24metrics.report import report_path, write_report
 from b24metrics.warehouse import Warehouse, finish_run, mark_synced, start_run
 from b24metrics.writeback import FieldsReport, GateReport, PushReport, WritebackReport, write_back
 
@@ -36,6 +38,7 @@ class CycleReport:
     time_limited: int = 0       # 429 answers (a method's execution-time budget)
     retries: int = 0
     seconds: float = 0.0
+    report_file: Path | None = None  # the HTML report the cycle wrote (report_step)
 
 
 def open_client(settings: Settings, *, stop: threading.Event | None = None) -> PortalClient:
@@ -143,6 +146,19 @@ def run_cycle(
 
 
 def report_step(warehouse: Warehouse, settings: Settings, report: CycleReport) -> None:
-    """The last step of a cycle: the HTML report and exports. Not built yet (issue 6): the cycle
-    calls it already so that the report slots in here without touching the daemon."""
-    log.info("report step: skipped, the HTML report is not built yet (issue 6)")
+    """The last step of a cycle: the HTML report from the KPI tables just refreshed, at
+    report.path. A report that cannot be written is logged, not fatal: the sync and the
+    write-back it would describe have happened and stand."""
+    if not settings.report.enabled:
+        log.info("report step: off (report.enabled = false)")
+        return
+    try:
+        written = write_report(warehouse, settings, report_path(settings), period=settings.report.period,
+                               lang=settings.report.lang)
+    except Exception as exc:  # noqa: BLE001 (a view of the data must not fail the cycle that made it)
+        log.error("report step: no report written: %s", redact(f"{type(exc).__name__}: {exc}"),
+                  exc_info=log.isEnabledFor(logging.DEBUG), extra={"event": "report_failed"})
+        return
+    report.report_file = written.path
+    log.info("report written to %s (%d KB in %.2f s)", written.path, written.bytes // 1024, written.seconds,
+             extra={"event": "report_written", "path": str(written.path), "bytes": written.bytes})

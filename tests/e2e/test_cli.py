@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["demo", "sync", "status", "kpi", "explain", "fields", "writeback", "run", "sandbox"]
+COMMANDS = ["demo", "sync", "status", "kpi", "explain", "fields", "writeback", "report", "export", "run", "sandbox"]
 
 
 def _run(*args, timeout=300):
@@ -31,6 +31,8 @@ def test_demo_runs_the_whole_cycle(tmp_path):
     assert "Lead grades by source" in out and "checked 120 leads, 40 deals, 24 companies; 0 records refused" in out
     assert "Second cycle, nothing changed on the portal: 0 values written" in out
     assert (tmp_path / "b24metrics.duckdb").is_file()
+    report = tmp_path / "b24metrics-report.html"
+    assert f"Report: {report}" in out and report.stat().st_size > 50_000
 
 
 def test_sandbox_command_serves_a_portal_any_client_can_use():

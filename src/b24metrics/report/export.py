@@ -1,0 +1,73 @@
+"""Every KPI table and view and the normalized CRM tables as CSV or Parquet files, for BI tools.
+
+DuckDB's COPY ... TO writes each one straight from the warehouse (no rows through Python). What
+leaves is what the tables hold: never raw_records (the portal's whole payloads), the write-back
+ledger, the sync bookkeeping or anything else that is ours rather than the CRM's. Timestamps of
+the normalized tables are instants written in UTC; the KPI tables hold the portal's wall clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from b24metrics.report.build import open_readable, require_kpi_tables
+from b24metrics.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("csv", "parquet")
+#: the CRM as synced: one row per record (deleted ones flagged `deleted`), typed columns
+NORMALIZED = ("leads", "deals", "contacts", "companies", "activities", "calls", "users", "statuses",
+              "deal_categories", "lead_history", "deal_history", "lead_grades", "lead_grade_history")
+#: KPI tables that are the refresh's own bookkeeping, not a figure
+INTERNAL = {"kpi_state"}
+_OPTIONS = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet, COMPRESSION zstd"}
+
+
+@dataclass
+class Exported:
+    table: str
+    path: Path
+    rows: int
+
+
+def export_tables(con) -> list[str]:
+    """The KPI tables and views that exist, then the normalized tables, in a stable order."""
+    present = {name for (name,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    kpis = sorted(name for name in present if name.startswith("kpi_") and name not in INTERNAL)
+    return kpis + [name for name in NORMALIZED if name in present]
+
+
+def export(warehouse: Warehouse, out: Path, fmt: str) -> list[Exported]:
+    """Write each table to out/<table>.<fmt>; a file is replaced whole, never left half written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    open_readable(warehouse)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    done: list[Exported] = []
+    with warehouse.connect(read_only=True) as con:
+        require_kpi_tables(con, warehouse)
+        for table in export_tables(con):
+            target = out / f"{table}.{fmt}"
+            partial = out / f".{table}.{fmt}.partial"
+            # the file name goes into SQL: the table names are ours, the directory is quoted
+            rows = con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{_quote(partial)}' ({_OPTIONS[fmt]})"
+                               ).fetchall()[0][0]
+            os.replace(partial, target)
+            done.append(Exported(table, target, rows))
+    log.debug("exported %d tables as %s to %s in %.2f s", len(done), fmt, out, time.perf_counter() - began)
+    return done
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+__all__ = ["FORMATS", "NORMALIZED", "Exported", "export", "export_tables"]

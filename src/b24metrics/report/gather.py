@@ -1,0 +1,76 @@
+"""Reading the KPI layer for a report: every figure comes from `cut()` over the KPI tables, one
+cut per (KPI, period, dimension), each read once. Nothing here computes a KPI; it only picks
+rows (the headline period, a currency) and hands them on as Cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from b24metrics.config import Settings
+from b24metrics.kpis.catalogue import find
+from b24metrics.kpis.cuts import Cut, cut
+from b24metrics.report.fmt import Locale
+from b24metrics.report.model import Cell, cells_of
+from b24metrics.report.text import label_for, text_for
+from b24metrics.report.window import Window, make_window
+
+
+@dataclass
+class Gather:
+    con: duckdb.DuckDBPyConnection
+    settings: Settings
+    window: Window
+    loc: Locale
+
+    def __post_init__(self) -> None:
+        self.t = text_for(self.loc.lang)
+        self.label = label_for(self.loc.lang)
+        self._cuts: dict[tuple[str, str, str | None], Cut] = {}
+        self._windows: dict[str, Window] = {self.window.kind: self.window}
+
+    def window_for(self, kind: str) -> Window:
+        """The same report end in another period (spend is kept per month)."""
+        if kind not in self._windows:
+            self._windows[kind] = make_window(kind, self.window.today, until=self.window.until)
+        return self._windows[kind]
+
+    def cut(self, name: str, *, by: str | None = None, kind: str | None = None) -> Cut:
+        kind = kind or self.window.kind
+        if (name, kind, by) not in self._cuts:
+            window = self.window_for(kind)
+            self._cuts[(name, kind, by)] = cut(self.con, find(name), period=kind, by=by,
+                                               since=window.since, until=window.until)
+        return self._cuts[(name, kind, by)]
+
+    # -- picking rows -----------------------------------------------------------------------
+
+    @staticmethod
+    def rows_in(result: Cut, period: date) -> list[dict[str, Any]]:
+        return [r for r in result.rows if r["period"] == period]
+
+    @staticmethod
+    def row_at(result: Cut, period: date, **keys: Any) -> dict[str, Any] | None:
+        for r in result.rows:
+            if r["period"] == period and all(r.get(k) == v for k, v in keys.items()):
+                return r
+        return None
+
+    @staticmethod
+    def cell(result: Cut, row: dict[str, Any] | None, measure: str, suffix: str = "", *,
+             period: date | None = None, key: Any = None, currency: str | None = None) -> Cell:
+        """The measure of `row`, or an empty Cell naming where the row would be (no row: no data)."""
+        if row is not None:
+            return cells_of(result, row, measure, suffix)
+        unit = next(m.unit for m in result.kpi.measures if m.name == measure)
+        return Cell(result.kpi.name, measure + suffix, result.period, period, result.by, key, currency, None, unit)
+
+    def headline_label(self, kind: str | None = None) -> str:
+        window = self.window_for(kind or self.window.kind)
+        return self.loc.period(window.kind, window.headline)
+
+    def kind_label(self) -> str:
+        return self.t(f"periods.{self.window.kind}")

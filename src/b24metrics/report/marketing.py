@@ -1,0 +1,246 @@
+"""Report sections on leads: the headline figures, leads by channel, grade mix, funnel, speed to
+lead, deal cycle. Each takes the Gather (the cuts of this report) and returns a Section; a
+section with nothing to draw says why instead of drawing an empty chart."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from b24metrics.kpis.cuts import Cut
+from b24metrics.report import charts
+from b24metrics.report.charts import Bar, HRow, Seg, Series
+from b24metrics.report.gather import Gather
+from b24metrics.report.model import Card, Cell, Section, Table
+from b24metrics.report.window import shift, year_before
+
+PALETTE = 12  # colour classes c0..c11 in the page's CSS
+
+#: (KPI, measure, 1 when up is good / -1 when down is)
+CARDS = [
+    ("leads_by_channel", "leads", 1), ("lead_grades", "target_share", 1), ("lead_to_won", "won_rate", 1),
+    ("speed_to_lead", "median_min", -1), ("win_loss", "won", 1), ("win_loss", "win_rate", 1),
+    ("revenue", "revenue", 1), ("revenue", "avg_check", 1), ("revenue_converted", "new_clients", 1),
+    ("deal_cycle", "median_days", -1),
+]
+
+
+def seg(g: Gather, cell: Cell, css: str, name: str = "") -> Seg:
+    """A chart mark for a Cell, its hover text naming what it is and the value as printed."""
+    prefix = f"{name}: " if name else ""
+    period = g.loc.period(cell.kind, cell.period) if cell.period else ""
+    return Seg(cell.value, css, cell, f"{prefix}{cell.text(g.loc)}" + (f" ({period})" if period else ""))
+
+
+def change_cells(g: Gather, cells: tuple[Cell, Cell, Cell]) -> list:
+    value, prev, yoy = cells
+    return [value, prev, yoy, g.loc.change(value.value, prev.value, value.unit)[0],
+            g.loc.change(value.value, yoy.value, value.unit)[0]]
+
+
+def _note(result: Cut, g: Gather) -> str:
+    return g.t("simple_mode") if result.note else ""
+
+
+def headline(g: Gather) -> Section:
+    w = g.window
+    prev = g.loc.period(w.kind, shift(w.kind, w.headline, -1))
+    yoy = g.loc.period(w.kind, year_before(w.kind, w.headline))
+    section = Section("headline", g.t("headline"), g.t("headline.lead", headline=g.headline_label(), prev=prev,
+                                                         yoy=yoy))
+    running = [w.running(p) for p in w.periods]
+    for name, measure, better in CARDS:
+        result = g.cut(name)
+        if result.note:
+            if g.t("simple_mode") not in section.remarks:
+                section.remarks.append(g.t("simple_mode"))
+            continue
+        currencies = _currencies(result, w.headline) if result.kpi.per_currency else [None]
+        for currency in currencies:
+            keys = {"currency": currency} if currency is not None else {}
+            row = g.row_at(result, w.headline, **keys)
+            cells = tuple(g.cell(result, row, measure, suffix, period=w.headline, currency=currency)
+                          for suffix in ("", "_prev", "_yoy"))
+            points = []
+            for period, is_running in zip(w.periods, running):
+                cell = g.cell(result, g.row_at(result, period, **keys), measure, period=period, currency=currency)
+                points.append(seg(g, cell, "spark-dot" + (" running" if is_running else "")))
+            title = g.t(f"card.{measure}", currency=currency or "")
+            section.cards.append(Card(
+                title, *cells, prev_change=g.loc.change(cells[0].value, cells[1].value, cells[0].unit),
+                yoy_change=g.loc.change(cells[0].value, cells[2].value, cells[0].unit), better=better,
+                spark=charts.sparkline(points, label=title)))
+    return section
+
+
+def _currencies(result: Cut, headline) -> list[str | None]:
+    """A money card per currency the headline period has; with none, one card saying so."""
+    present = sorted({r["currency"] for r in result.rows if r["period"] == headline})
+    return present or sorted({r["currency"] for r in result.rows})[:1] or [None]
+
+
+def channels(g: Gather) -> Section:
+    w = g.window
+    section = Section("channels", g.t("channels"), g.t("channels.lead", kind=g.kind_label()))
+    result = g.cut("leads_by_channel", by="channel")
+    if result.note or not result.rows:
+        section.note = _note(result, g) or g.t("channels.none")
+        return section
+    # Most leads first, so that the big channels sit at the bottom of each column and lead the legend.
+    totals: dict[str, float] = {}
+    for r in result.rows:
+        totals[r["channel"]] = totals.get(r["channel"], 0) + (r["leads"] or 0)
+    order = sorted(totals, key=lambda c: (-totals[c], str(c)))
+    css = {c: f"c{i % PALETTE}" for i, c in enumerate(order)}
+    stacks = []
+    for period in w.periods:
+        stack = []
+        for channel in order:
+            row = g.row_at(result, period, channel=channel)
+            if row is not None:
+                stack.append(seg(g, g.cell(result, row, "leads"), css[channel], g.label(channel)))
+        stacks.append(stack)
+    section.chart = charts.columns([g.loc.short_period(w.kind, p) for p in w.periods], stacks, g.loc,
+                                   label=section.title, running=[w.running(p) for p in w.periods])
+    section.legend = [(css[c], g.label(c)) for c in order]
+    rows = []
+    for channel in order:
+        row = g.row_at(result, w.headline, channel=channel)
+        if row is None:
+            continue
+        cells = tuple(g.cell(result, row, "leads", s) for s in ("", "_prev", "_yoy"))
+        rows.append([g.label(channel)] + change_cells(g, cells)[:1] + [g.cell(result, row, "share")]
+                    + change_cells(g, cells)[1:])
+    section.tables.append(Table(
+        [g.t("col.channel"), g.t("col.leads"), g.t("col.share"), g.t("col.prev"), g.t("col.yoy"),
+         g.t("col.change_prev"), g.t("col.change_yoy")], rows, [False] + [True] * 6))
+    if any(w.running(p) for p in w.periods):
+        section.remarks.append(g.t("running"))
+    return section
+
+
+GRADES = (("a", "grade-a", "A"), ("b", "grade-b", "B"), ("c", "grade-c", "C"), ("d", "grade-d", "D"))
+
+
+def grades(g: Gather) -> Section:
+    w = g.window
+    headline = g.headline_label()
+    section = Section("grades", g.t("grades"), g.t("grades.lead", headline=headline))
+    result = g.cut("lead_grades", by="channel")
+    rows = g.rows_in(result, w.headline)
+    if result.note or not rows:
+        section.note = _note(result, g) or g.t("grades.none", headline=headline)
+        return section
+    rows.sort(key=lambda r: (-sum(r[m] or 0 for m, _, _ in GRADES), str(r["channel"])))
+    section.chart = charts.hbars(
+        [HRow(g.label(r["channel"]), [Bar([seg(g, g.cell(result, r, m), css, name) for m, css, name in GRADES],
+                                          note=g.cell(result, r, "target_share").text(g.loc))]) for r in rows],
+        g.loc, label=section.title, scale="share")
+    section.legend = [(css, name) for _, css, name in GRADES]
+    section.tables.append(Table(
+        [g.t("col.channel"), "A", "B", "C", "D", g.t("col.target_share"), g.t("col.mean_score")],
+        [[g.label(r["channel"])] + [g.cell(result, r, m) for m, _, _ in GRADES]
+         + [g.cell(result, r, "target_share"), g.cell(result, r, "mean_score")] for r in rows],
+        [False] + [True] * 6))
+    return section
+
+
+def funnel(g: Gather) -> Section:
+    w = g.window
+    headline = g.headline_label()
+    section = Section("funnel", g.t("funnel"), g.t("funnel.lead", headline=headline))
+    result = g.cut("stage_conversion", by="stage")
+    rows = [r for r in g.rows_in(result, w.headline) if r["reached"]]
+    if not rows:
+        section.note = g.t("funnel.none", headline=headline)
+        return section
+    # kpi_stages names each stage's pipeline (the cut by stage gives "Pipeline: Stage" labels).
+    stages = {stage: (entity, pipeline, name) for stage, entity, pipeline, name in g.con.execute(
+        "SELECT stage, entity, pipeline, stage_name FROM kpi_stages").fetchall()}
+    groups: dict[str, list[HRow]] = {}
+    table = []
+    for r in rows:
+        entity, pipeline, name = stages.get(r["stage"], ("deal", "", r["stage"]))
+        group = g.t("pipeline.leads") if entity == "lead" else g.label(pipeline)
+        bottleneck = r["bottleneck"] is True
+        conversion = g.cell(result, r, "conversion")
+        note = f"→ {conversion.text(g.loc)}" if conversion.value is not None else ""
+        groups.setdefault(group, []).append(HRow(
+            name, [Bar([seg(g, g.cell(result, r, "reached"), "bottleneck" if bottleneck else "stage", name)],
+                       note=note)], flag=f"{note}  ⚠ {g.t('bottleneck')}" if bottleneck else ""))
+        table.append([Markup("<b>{}</b> · {}").format(group, name) if bottleneck else f"{group} · {name}",
+                      g.cell(result, r, "reached"), g.cell(result, r, "went_on"), conversion,
+                      g.cell(result, r, "waiting"), g.t("bottleneck") if bottleneck else ""])
+    section.chart = Markup("").join(
+        Markup('<h3 class="chart-title">{}</h3>').format(group) + charts.hbars(hrows, g.loc, label=group,
+                                                                               note_width=170)
+        for group, hrows in groups.items())
+    section.legend = [("stage", g.t("col.reached")), ("bottleneck", g.t("bottleneck"))]
+    section.tables.append(Table([g.t("col.stage"), g.t("col.reached"), g.t("col.went_on"), g.t("col.conversion"),
+                                 g.t("col.waiting"), ""], table, [False, True, True, True, True, False]))
+    return section
+
+
+def speed(g: Gather) -> Section:
+    w = g.window
+    headline = g.headline_label()
+    sla = g.settings.kpis.speed_sla_minutes
+    sla_text = g.loc.number(sla, "min")
+    section = Section("speed", g.t("speed"), g.t("speed.lead", headline=headline, sla=sla_text))
+    result = g.cut("speed_to_lead", by="manager")
+    rows = g.rows_in(result, w.headline)
+    if result.note or not rows:
+        section.note = _note(result, g) or g.t("speed.none", headline=headline)
+        return section
+    rows.sort(key=lambda r: (r["median_min"] is None, r["median_min"] or 0))
+    minute, hour, day = g.loc.number(1, "min"), "1" + ("\u00a0ч" if g.loc.lang == "ru" else "\u00a0h"), \
+        g.loc.number(1, "days")
+    ticks = [(1, minute), (10, g.loc.number(10, "min")), (60, hour), (480, "8" + hour[1:]), (1440, day),
+             (10080, g.loc.number(7, "days")), (43200, g.loc.number(30, "days"))]
+    section.chart = charts.hbars(
+        [HRow(g.label(r["manager"]), [Bar([seg(g, g.cell(result, r, "median_min"), "s-med", g.t("series.median"))],
+                                          note=g.cell(result, r, "median_min").text(g.loc)),
+                                      Bar([seg(g, g.cell(result, r, "p90_min"), "s-p90", g.t("series.p90"))],
+                                          note=g.cell(result, r, "p90_min").text(g.loc))]) for r in rows],
+        g.loc, label=section.title, scale="log", ticks=ticks, ref=(sla, f"SLA {sla_text}"))
+    section.legend = [("s-med", g.t("series.median")), ("s-p90", g.t("series.p90"))]
+    section.tables.append(Table(
+        [g.t("col.manager"), g.t("col.leads"), g.t("col.median"), g.t("col.p90"), g.t("col.over_sla"),
+         g.t("col.never"), g.t("col.within_sla")],
+        [[g.label(r["manager"])] + [g.cell(result, r, m) for m in ("leads", "median_min", "p90_min", "over_sla",
+                                                                   "never_contacted", "within_sla")] for r in rows],
+        [False] + [True] * 6))
+    return section
+
+
+CYCLE_SERIES = (("median_days", "c0"), ("mean_days", "c1"), ("median_lead_days", "c2"))
+
+
+def cycle(g: Gather) -> Section:
+    w = g.window
+    section = Section("cycle", g.t("cycle"), g.t("cycle.lead", kind=g.kind_label()))
+    result = g.cut("deal_cycle")
+    if not result.rows:
+        section.note = g.t("cycle.none")
+        return section
+    series = []
+    for measure, css in CYCLE_SERIES:
+        points = []
+        for period in w.periods:
+            row = g.row_at(result, period)
+            points.append(None if row is None else seg(g, g.cell(result, row, measure), f"dot {css}",
+                                                       g.t(f"series.{measure}")))
+        series.append(Series(g.t(f"series.{measure}"), css, points))
+    running = [w.running(p) for p in w.periods]
+    section.chart = charts.lines([g.loc.short_period(w.kind, p) for p in w.periods], series, g.loc,
+                                 label=section.title, running=running, unit="days")
+    section.legend = [(css, g.t(f"series.{m}")) for m, css in CYCLE_SERIES]
+    section.tables.append(Table(
+        [g.t("col.period"), g.t("col.won"), g.t("series.median_days"), g.t("series.mean_days"),
+         g.t("series.median_lead_days")],
+        [[g.loc.period(w.kind, r["period"])] + [g.cell(result, r, m) for m in
+                                                ("won", "median_days", "mean_days", "median_lead_days")]
+         for r in result.rows],
+        [False] + [True] * 4))
+    if any(running):
+        section.remarks.append(g.t("running"))
+    return section

@@ -1,0 +1,206 @@
+"""Report sections on money and people: CPL, CAC and ROMI by channel, plan vs actual with the
+forecast, telephony by tracking number, the manager table, CRM hygiene."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from b24metrics.kpis.catalogue import find
+from b24metrics.kpis.inputs import PLAN_METRICS
+from b24metrics.report import charts
+from b24metrics.report.charts import Bar, HRow
+from b24metrics.report.gather import Gather
+from b24metrics.report.marketing import seg
+from b24metrics.report.model import Section, Table
+
+
+def _titled(title: str, chart: Markup) -> Markup:
+    return Markup('<h3 class="chart-title">{}</h3>').format(title) + chart
+
+
+def money(g: Gather) -> Section:
+    kpi = find("spend_return")
+    kind = g.window.kind if g.window.kind in kpi.periods else "month"
+    window = g.window_for(kind)
+    headline = g.headline_label(kind)
+    section = Section("money", g.t("money"), g.t("money.lead", headline=headline))
+    if kind != g.window.kind:
+        section.remarks.append(g.t("money.month"))
+    if g.settings.kpis.spend_file is None:
+        section.note = g.t("money.no_file")
+        return section
+    result = g.cut("spend_return", by="channel", kind=kind)
+    rows = g.rows_in(result, window.headline)
+    if not rows:
+        section.note = g.t("money.none", headline=headline)
+        return section
+    rows.sort(key=lambda r: (-(r["spend"] or 0), str(r["channel"]), str(r["currency"])))
+    several = len({r["currency"] for r in rows}) > 1
+
+    def name(r) -> str:
+        return g.label(r["channel"]) + (f" ({r['currency']})" if several else "")
+
+    parts = []
+    for measure, css in (("cpl", "c0"), ("cac", "c1"), ("romi", "ok")):
+        shown = [r for r in rows if r[measure] is not None]
+        if shown:
+            parts.append(_titled(g.t(f"chart.{measure}"), charts.hbars(
+                [HRow(name(r), [Bar([seg(g, g.cell(result, r, measure),
+                                         "bad" if measure == "romi" and r[measure] < 0 else css, name(r))],
+                                    note=g.cell(result, r, measure).text(g.loc))]) for r in shown],
+                g.loc, label=g.t(f"chart.{measure}"))))
+    section.chart = Markup("").join(parts) if parts else None
+    if section.chart is None:
+        section.note = g.t("money.none", headline=headline)
+    section.tables.append(Table(
+        [g.t("col.channel"), g.t("col.currency"), g.t("col.spend"), g.t("col.leads"), g.t("col.cpl"),
+         g.t("col.new_clients"), g.t("col.cac"), g.t("col.revenue"), g.t("col.romi")],
+        [[g.label(r["channel"]), r["currency"]] + [g.cell(result, r, m) for m in
+                                                   ("spend", "leads", "cpl", "new_clients", "cac", "revenue", "romi")]
+         for r in rows],
+        [False, False] + [True] * 7))
+    return section
+
+
+def plan(g: Gather) -> Section:
+    w = g.window
+    section = Section("plan", g.t("plan"), g.t("plan.lead", kind=g.kind_label()))
+    if g.settings.kpis.plan_file is None:
+        section.note = g.t("plan.no_file")
+        return section
+    running = [w.running(p) for p in w.periods]
+    labels = [g.loc.short_period(w.kind, p) for p in w.periods]
+    parts, table = [], []
+    for metric in PLAN_METRICS:
+        result = g.cut(f"plan_{metric}")
+        if result.note or not result.rows:
+            continue
+        currencies = sorted({r.get("currency") for r in result.rows}) if result.kpi.per_currency else [None]
+        for currency in currencies:
+            keys = {"currency": currency} if currency is not None else {}
+            title = g.t(f"metric.{metric}") + (f", {currency}" if currency else "")
+            items = []
+            for period in w.periods:
+                row = g.row_at(result, period, **keys)
+                cells = [g.cell(result, row, m, period=period, currency=currency)
+                         for m in ("target", "actual", "forecast")]
+                items.append(tuple(seg(g, c, css, g.t(f"series.{m}")) for c, css, m in
+                                   zip(cells, ("plan-target", "plan-actual", "plan-forecast"),
+                                       ("target", "actual", "forecast"))))
+                if row is not None:
+                    table.append([title, g.loc.period(w.kind, period)] + [
+                        g.cell(result, row, m) for m in ("target", "actual", "done_pct", "forecast", "forecast_pct")])
+            parts.append(_titled(title, charts.plan_columns(labels, items, g.loc, label=title, running=running)))
+    if not parts:
+        section.note = g.t("plan.none")
+        return section
+    section.chart = Markup("").join(parts)
+    section.legend = [("plan-target", g.t("series.target")), ("plan-actual", g.t("series.actual")),
+                      ("plan-forecast", g.t("series.forecast"))]
+    section.tables.append(Table(
+        [g.t("col.metric"), g.t("col.period"), g.t("col.target"), g.t("col.actual"), g.t("col.done"),
+         g.t("col.forecast"), g.t("col.forecast_pct")], table, [False, False] + [True] * 5))
+    if any(running):
+        section.remarks.append(g.t("running"))
+    return section
+
+
+def telephony(g: Gather) -> Section:
+    w = g.window
+    headline = g.headline_label()
+    section = Section("telephony", g.t("telephony"), g.t("telephony.lead", headline=headline))
+    calls = g.cut("calls_by_channel", by="tracking_number")
+    rows = g.rows_in(calls, w.headline)
+    if not rows:
+        section.note = g.t("telephony.none", headline=headline)
+        return section
+    if not g.settings.kpis.tracking_numbers:
+        section.remarks.append(g.t("telephony.untracked"))
+    sales = g.cut("calls_to_sales", by="tracking_number")
+    rows.sort(key=lambda r: (-(r["calls"] or 0), str(r["tracking_number"])))
+    hrows, table = [], []
+    for r in rows:
+        number = g.label(r["tracking_number"])
+        sold = g.row_at(sales, w.headline, tracking_number=r["tracking_number"])
+        leads = g.cell(sales, sold, "leads", period=w.headline, key=r["tracking_number"])
+        hrows.append(HRow(number, [Bar([seg(g, g.cell(calls, r, "answered"), "ok", g.t("series.answered")),
+                                        seg(g, g.cell(calls, r, "missed"), "bad", g.t("series.missed"))],
+                                       note=f"{g.cell(calls, r, 'answered_pct').text(g.loc)}")]))
+        table.append([number] + [g.cell(calls, r, m) for m in ("calls", "answered", "missed", "answered_pct",
+                                                              "mean_duration")]
+                     + [leads] + [g.cell(sales, sold, m, period=w.headline, key=r["tracking_number"])
+                                  for m in ("won_deals", "clients")])
+    section.chart = charts.hbars(hrows, g.loc, label=section.title)
+    section.legend = [("ok", g.t("series.answered")), ("bad", g.t("series.missed"))]
+    section.tables.append(Table(
+        [g.t("col.number"), g.t("col.calls"), g.t("col.answered"), g.t("col.missed"), g.t("col.answered_pct"),
+         g.t("col.talk"), g.t("col.leads"), g.t("col.won_deals"), g.t("col.clients")], table, [False] + [True] * 8))
+    cost_kpi = find("call_client_cost")
+    if g.settings.kpis.spend_file is not None and w.kind in cost_kpi.periods:
+        cost = g.cut("call_client_cost", by="tracking_number")
+        priced = [r for r in g.rows_in(cost, w.headline) if r["spend"]]
+        if priced:
+            section.tables.append(Table(
+                [g.t("col.number"), g.t("col.currency"), g.t("col.spend"), g.t("col.clients"),
+                 g.t("col.cost_per_client"), g.t("col.revenue")],
+                [[g.label(r["tracking_number"]), r["currency"]] + [g.cell(cost, r, m) for m in
+                                                                   ("spend", "clients", "cost_per_client", "revenue")]
+                 for r in priced], [False, False, True, True, True, True]))
+    return section
+
+
+def managers(g: Gather) -> Section:
+    w = g.window
+    headline = g.headline_label()
+    section = Section("managers", g.t("managers"), g.t("managers.lead", headline=headline))
+    perf = g.cut("manager_performance", by="manager")
+    rows = g.rows_in(perf, w.headline)
+    if not rows:
+        section.note = g.t("managers.none", headline=headline)
+        return section
+    money = g.cut("manager_revenue", by="manager")
+    rows.sort(key=lambda r: (-(r["deals_won"] or 0), -(r["calls"] or 0), str(r["manager"])))
+    hrows, table = [], []
+    for r in rows:
+        name = g.label(r["manager"])
+        hrows.append(HRow(name, [Bar([seg(g, g.cell(perf, r, "deals_won"), "ok", g.t("series.won")),
+                                      seg(g, g.cell(perf, r, "deals_lost"), "bad", g.t("series.lost"))],
+                                     note=g.cell(perf, r, "win_rate").text(g.loc))]))
+        revenue = [g.cell(money, m, "revenue") for m in g.rows_in(money, w.headline) if m["manager"] == r["manager"]]
+        table.append([name] + [g.cell(perf, r, m) for m in ("leads_handled", "deals_won", "deals_lost", "win_rate")]
+                     + [revenue or ""] + [g.cell(perf, r, m) for m in ("calls", "call_minutes",
+                                                                       "overdue_activities")])
+    section.chart = charts.hbars(hrows, g.loc, label=section.title)
+    section.legend = [("ok", g.t("series.won")), ("bad", g.t("series.lost"))]
+    section.tables.append(Table(
+        [g.t("col.manager"), g.t("col.leads_handled"), g.t("col.won"), g.t("col.lost"), g.t("col.win_rate"),
+         g.t("col.revenue"), g.t("col.calls"), g.t("col.call_minutes"), g.t("col.overdue")], table,
+        [False] + [True] * 8))
+    return section
+
+
+HYGIENE = (("no_source_share", "leads_no_source", "col.no_source"),
+           ("no_amount_share", "deals_no_amount", "col.no_amount"),
+           ("no_activity_share", "items_no_activity", "col.no_activity"),
+           ("overdue_share", "overdue_activities", "col.overdue_share"))
+
+
+def hygiene(g: Gather) -> Section:
+    w = g.window
+    headline = g.headline_label()
+    section = Section("hygiene", g.t("hygiene"), g.t("hygiene.lead", headline=headline))
+    result = g.cut("data_discipline", by="manager")
+    rows = g.rows_in(result, w.headline)
+    if not rows:
+        section.note = g.t("hygiene.none", headline=headline)
+        return section
+    rows.sort(key=lambda r: str(r["manager"]))
+    cells = [[seg(g, g.cell(result, r, share), "heat", g.t(col)) for share, _, col in HYGIENE] for r in rows]
+    section.chart = charts.heatmap([g.label(r["manager"]) for r in rows], [g.t(col) for _, _, col in HYGIENE],
+                                   cells, g.loc, label=section.title)
+    section.tables.append(Table(
+        [g.t("col.manager")] + [g.t(col) for _, _, col in HYGIENE],
+        [[g.label(r["manager"])] + [g.cell(result, r, count) for _, count, _ in HYGIENE] for r in rows],
+        [False] + [True] * 4))
+    return section
+

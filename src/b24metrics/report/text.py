@@ -1,0 +1,223 @@
+"""Every label of the report in Russian (the default: the portal's users read Russian) and English."""
+
+from __future__ import annotations
+
+TEXT: dict[str, dict[str, str]] = {
+    "ru": {
+        "title": "Маркетинг и продажи",
+        "subtitle": "Отчёт b24metrics по данным CRM Битрикс24",
+        "periods.day": "по дням", "periods.week": "по неделям", "periods.month": "по месяцам",
+        "periods.quarter": "по кварталам", "periods.year": "по годам",
+        "window": "Период отчёта: {first} — {last}, {kind}. Главные цифры — за {headline}: "
+                  "сравнение с {prev} и с {yoy}.",
+        "generated": "Сформирован {at} (время портала, {zone}). Все цифры — из таблиц KPI b24metrics.",
+        "running": "* период ещё идёт",
+        "vs_prev": "к пред. периоду", "vs_yoy": "год назад",
+        "no_data": "нет данных",
+        "simple_mode": "На портале нет лидов (простой режим CRM): показатели по лидам к нему не относятся.",
+        # headline
+        "headline": "Главные цифры", "headline.lead": "{headline}: к {prev} и к {yoy}; линия — динамика за период отчёта.",
+        "card.leads": "Лиды", "card.target_share": "Доля целевых лидов (A+B)", "card.won_rate": "Лид → успешная сделка",
+        "card.median_min": "Скорость реакции, медиана", "card.won": "Выигранные сделки", "card.win_rate": "Доля выигранных",
+        "card.revenue": "Выручка, {currency}", "card.avg_check": "Средний чек, {currency}",
+        "card.new_clients": "Новые клиенты", "card.median_days": "Цикл сделки, медиана",
+        # channels
+        "channels": "Лиды по каналам", "channels.lead": "Сколько лидов приходит из каждого источника, {kind}.",
+        "channels.none": "Нет лидов за период отчёта.",
+        "col.channel": "Канал", "col.leads": "Лиды", "col.share": "Доля", "col.prev": "Пред. период",
+        "col.yoy": "Год назад", "col.change_prev": "Δ к пред.", "col.change_yoy": "Δ к году",
+        # grades
+        "grades": "Качество лидов по каналам (A–D)",
+        "grades.lead": "Доля лидов каждого класса в канале, {headline}. A и B — целевой сегмент.",
+        "grades.none": "Нет лидов за {headline}.",
+        "col.target_share": "A+B", "col.mean_score": "Средний балл",
+        # funnel
+        "funnel": "Воронка: конверсия этапов",
+        "funnel.lead": "Лиды и сделки, созданные в {headline}: сколько дошло до этапа и какая доля пошла дальше. "
+                       "Красным — узкое место воронки (худшая конверсия).",
+        "funnel.none": "Нет лидов и сделок, созданных в {headline}, с историей этапов.",
+        "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше",
+        "col.conversion": "Конверсия", "col.waiting": "Сейчас на этапе", "pipeline.leads": "Лиды",
+        # speed
+        "speed": "Скорость реакции на лид по менеджерам",
+        "speed.lead": "Минуты от создания лида до первого звонка, письма или встречи, {headline}; "
+                      "шкала логарифмическая. SLA — {sla}.",
+        "speed.none": "Нет лидов за {headline}.",
+        "col.manager": "Менеджер", "col.median": "Медиана", "col.p90": "90 % ответов за",
+        "col.over_sla": "Позже SLA", "col.never": "Без ответа", "col.within_sla": "В пределах SLA",
+        "series.median": "медиана", "series.p90": "90-й перцентиль",
+        # cycle
+        "cycle": "Цикл сделки",
+        "cycle.lead": "Дни от создания сделки (и от создания лида) до выигрыша, по периоду выигрыша, {kind}.",
+        "cycle.none": "Нет выигранных сделок за период отчёта.",
+        "series.median_days": "сделка → выигрыш, медиана", "series.mean_days": "сделка → выигрыш, среднее",
+        "series.median_lead_days": "лид → выигрыш, медиана",
+        "col.period": "Период", "col.won": "Выиграно",
+        # money
+        "money": "Стоимость лида, CAC и ROMI по каналам",
+        "money.lead": "Расходы из файла расходов против лидов, новых клиентов и выручки канала, {headline}.",
+        "money.no_file": "Файл расходов не задан (kpis.spend_file): без расходов стоимость лида, CAC и ROMI "
+                         "не посчитать.",
+        "money.none": "В файле расходов нет строк за {headline}.",
+        "money.month": "Расходы ведутся по месяцам: раздел показывает месяц.",
+        "col.spend": "Расходы", "col.cpl": "Стоимость лида", "col.new_clients": "Новые клиенты", "col.cac": "CAC",
+        "col.revenue": "Выручка", "col.romi": "ROMI", "col.currency": "Валюта",
+        "chart.cpl": "Стоимость лида", "chart.cac": "Стоимость нового клиента (CAC)", "chart.romi": "ROMI",
+        # plan
+        "plan": "План и факт с прогнозом",
+        "plan.lead": "Цель из файла плана, факт и прогноз к концу периода при текущем темпе, {kind}. "
+                     "Тёмная черта — цель, столбик — факт, светлый столбик — прогноз.",
+        "plan.no_file": "Файл плана не задан (kpis.plan_file): сравнивать не с чем.",
+        "plan.none": "В файле плана нет целей на период отчёта.",
+        "metric.leads": "Лиды", "metric.deals": "Новые сделки", "metric.won_deals": "Выигранные сделки",
+        "metric.revenue": "Выручка", "metric.new_clients": "Новые клиенты", "metric.calls": "Звонки",
+        "col.metric": "Показатель", "col.target": "Цель", "col.actual": "Факт", "col.done": "Выполнено",
+        "col.forecast": "Прогноз", "col.forecast_pct": "Прогноз, % цели",
+        "series.target": "цель", "series.actual": "факт", "series.forecast": "прогноз",
+        # telephony
+        "telephony": "Телефония по номерам отслеживания",
+        "telephony.lead": "Входящие звонки на каждый номер, {headline}: отвеченные и пропущенные, "
+                          "сколько лидов, сделок и клиентов они принесли.",
+        "telephony.none": "Нет входящих звонков за {headline}.",
+        "telephony.untracked": "Номера не сопоставлены каналам (kpis.tracking_numbers): звонки видны по номерам, "
+                               "но не по рекламным каналам.",
+        "col.number": "Номер", "col.calls": "Звонки", "col.answered": "Отвечено", "col.missed": "Пропущено",
+        "col.answered_pct": "Доля отвеченных", "col.talk": "Средний разговор", "col.won_deals": "Выигр. сделки",
+        "col.clients": "Клиенты", "col.cost_per_client": "Стоимость клиента",
+        "series.answered": "отвечено", "series.missed": "пропущено",
+        # managers
+        "managers": "Менеджеры",
+        "managers.lead": "Сделки, выручка, звонки и просрочки каждого менеджера, {headline}.",
+        "managers.none": "Нет событий менеджеров за {headline}.",
+        "col.lost": "Проиграно", "col.win_rate": "Доля выигранных", "col.leads_handled": "Лиды",
+        "col.call_minutes": "Минут звонков", "col.overdue": "Просрочено дел",
+        "series.won": "выиграно", "series.lost": "проиграно",
+        # hygiene
+        "hygiene": "Чистота CRM",
+        "hygiene.lead": "Доля записей с пробелами по менеджерам, {headline}: чем темнее, тем хуже. "
+                        "Все показатели выше стоят на этих данных.",
+        "hygiene.none": "Нет записей за {headline}.",
+        "col.no_source": "Лиды без источника", "col.no_amount": "Сделки без суммы",
+        "col.no_activity": "Без единого дела", "col.overdue_share": "Просроченные дела",
+        "footer": "Отчёт b24metrics: один файл, открывается без сети. Числа — из таблиц KPI хранилища DuckDB.",
+    },
+    "en": {
+        "title": "Marketing and sales",
+        "subtitle": "A b24metrics report from a Bitrix24 CRM",
+        "periods.day": "by day", "periods.week": "by week", "periods.month": "by month",
+        "periods.quarter": "by quarter", "periods.year": "by year",
+        "window": "Report window: {first} — {last}, {kind}. Headline figures for {headline}, "
+                  "against {prev} and {yoy}.",
+        "generated": "Made {at} (portal time, {zone}). Every figure comes from the b24metrics KPI tables.",
+        "running": "* period still under way",
+        "vs_prev": "vs previous", "vs_yoy": "a year before",
+        "no_data": "no data",
+        "simple_mode": "This portal keeps no leads (simple CRM mode): lead KPIs do not apply to it.",
+        "headline": "Headline figures", "headline.lead": "{headline} against {prev} and {yoy}; the line is the trend "
+                                                       "over the report window.",
+        "card.leads": "Leads", "card.target_share": "Target leads (A+B)", "card.won_rate": "Lead to won deal",
+        "card.median_min": "Speed to lead, median", "card.won": "Deals won", "card.win_rate": "Win rate",
+        "card.revenue": "Revenue, {currency}", "card.avg_check": "Average check, {currency}",
+        "card.new_clients": "New clients", "card.median_days": "Deal cycle, median",
+        "channels": "Leads by channel", "channels.lead": "How many leads each source brings, {kind}.",
+        "channels.none": "No leads in the report window.",
+        "col.channel": "Channel", "col.leads": "Leads", "col.share": "Share", "col.prev": "Previous",
+        "col.yoy": "Year before", "col.change_prev": "Δ previous", "col.change_yoy": "Δ year",
+        "grades": "Lead grade mix by channel (A–D)",
+        "grades.lead": "Share of each grade among a channel's leads, {headline}. A and B are the target segment.",
+        "grades.none": "No leads in {headline}.",
+        "col.target_share": "A+B", "col.mean_score": "Mean score",
+        "funnel": "Funnel: stage conversion",
+        "funnel.lead": "Leads and deals created in {headline}: how many reached each stage and the share that went "
+                       "on. Red marks the bottleneck (the worst conversion of its pipeline).",
+        "funnel.none": "No leads or deals created in {headline} with a stage history.",
+        "bottleneck": "bottleneck", "col.stage": "Stage", "col.reached": "Reached", "col.went_on": "Went on",
+        "col.conversion": "Conversion", "col.waiting": "In it now", "pipeline.leads": "Leads",
+        "speed": "Speed to lead by manager",
+        "speed.lead": "Minutes from a lead's creation to the first call, e-mail or meeting, {headline}; "
+                      "log scale. SLA: {sla}.",
+        "speed.none": "No leads in {headline}.",
+        "col.manager": "Manager", "col.median": "Median", "col.p90": "90% answered within",
+        "col.over_sla": "Over SLA", "col.never": "Never contacted", "col.within_sla": "Within SLA",
+        "series.median": "median", "series.p90": "90th percentile",
+        "cycle": "Deal cycle",
+        "cycle.lead": "Days from a deal's creation (and from its lead's) to won, by the period it was won, {kind}.",
+        "cycle.none": "No deals won in the report window.",
+        "series.median_days": "deal to won, median", "series.mean_days": "deal to won, mean",
+        "series.median_lead_days": "lead to won, median",
+        "col.period": "Period", "col.won": "Won",
+        "money": "Cost per lead, CAC and ROMI by channel",
+        "money.lead": "Spend from the spend file against the channel's leads, new clients and revenue, {headline}.",
+        "money.no_file": "No spend file is configured (kpis.spend_file): without spend there is no cost per lead, "
+                         "CAC or ROMI.",
+        "money.none": "The spend file has no rows for {headline}.",
+        "money.month": "Spend is kept per month: this section shows a month.",
+        "col.spend": "Spend", "col.cpl": "Cost per lead", "col.new_clients": "New clients", "col.cac": "CAC",
+        "col.revenue": "Revenue", "col.romi": "ROMI", "col.currency": "Currency",
+        "chart.cpl": "Cost per lead", "chart.cac": "Cost per new client (CAC)", "chart.romi": "ROMI",
+        "plan": "Plan vs actual with forecast",
+        "plan.lead": "Target from the plan file, actual, and the forecast to the period's end at the current pace, "
+                     "{kind}. Dark tick: target; bar: actual; light bar: forecast.",
+        "plan.no_file": "No plan file is configured (kpis.plan_file): nothing to compare against.",
+        "plan.none": "The plan file sets no targets in the report window.",
+        "metric.leads": "Leads", "metric.deals": "New deals", "metric.won_deals": "Deals won",
+        "metric.revenue": "Revenue", "metric.new_clients": "New clients", "metric.calls": "Calls",
+        "col.metric": "Metric", "col.target": "Target", "col.actual": "Actual", "col.done": "Done",
+        "col.forecast": "Forecast", "col.forecast_pct": "Forecast, % of target",
+        "series.target": "target", "series.actual": "actual", "series.forecast": "forecast",
+        "telephony": "Telephony by tracking number",
+        "telephony.lead": "Incoming calls to each number, {headline}: answered and missed, and the leads, deals "
+                          "and clients they brought.",
+        "telephony.none": "No incoming calls in {headline}.",
+        "telephony.untracked": "No number is mapped to a channel (kpis.tracking_numbers): calls show by number, "
+                               "not by advertising channel.",
+        "col.number": "Number", "col.calls": "Calls", "col.answered": "Answered", "col.missed": "Missed",
+        "col.answered_pct": "Answered share", "col.talk": "Mean talk", "col.won_deals": "Won deals",
+        "col.clients": "Clients", "col.cost_per_client": "Cost per client",
+        "series.answered": "answered", "series.missed": "missed",
+        "managers": "Managers",
+        "managers.lead": "Each manager's deals, revenue, calls and overdue activities, {headline}.",
+        "managers.none": "No manager activity in {headline}.",
+        "col.lost": "Lost", "col.win_rate": "Win rate", "col.leads_handled": "Leads",
+        "col.call_minutes": "Call minutes", "col.overdue": "Overdue activities",
+        "series.won": "won", "series.lost": "lost",
+        "hygiene": "CRM hygiene",
+        "hygiene.lead": "Share of records with gaps per manager, {headline}: the darker, the worse. Every figure "
+                        "above stands on this data.",
+        "hygiene.none": "No records in {headline}.",
+        "col.no_source": "Leads without source", "col.no_amount": "Deals without amount",
+        "col.no_activity": "No activity at all", "col.overdue_share": "Overdue activities",
+        "footer": "A b24metrics report: one file that opens without a network. Figures come from the KPI tables "
+                  "of the DuckDB warehouse.",
+    },
+}
+
+
+#: labels the KPI SQL writes in place of a missing value, as a Russian reader would say them
+PLACEHOLDERS = {
+    "ru": {"(no source)": "(без источника)", "(untracked number)": "(номер без канала)", "(outgoing)": "(исходящие)",
+           "(nobody)": "(никто)", "(none)": "(нет)", "(all channels)": "(все каналы)",
+           "(all managers)": "(все менеджеры)"},
+    "en": {},
+}
+
+
+def label_for(lang: str):
+    """A dimension's value as shown: the SQL's own placeholders translated, portal names as they are."""
+    table = PLACEHOLDERS[lang]
+
+    def label(value: object) -> str:
+        text = "" if value is None else str(value)
+        return table.get(text, text)
+
+    return label
+
+
+def text_for(lang: str):
+    table = TEXT[lang]
+
+    def t(key: str, **values: object) -> str:
+        template = table.get(key, key)
+        return template.format(**values) if values else template
+
+    return t
