@@ -602,7 +602,7 @@ def export_command(
     warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
                           busy_timeout=settings.warehouse.busy_timeout)
     began = time.monotonic()
-    files = export_warehouse(warehouse, out_dir, fmt)
+    files = export_warehouse(warehouse, out_dir, fmt, memory_limit=settings.kpis.memory_limit)
     table = Table(title=f"Exported to {out_dir}")
     for column in ("table", "rows", "file"):
         table.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")

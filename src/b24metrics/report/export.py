@@ -43,8 +43,10 @@ def export_tables(con) -> list[str]:
     return kpis + [name for name in NORMALIZED if name in present]
 
 
-def export(warehouse: Warehouse, out: Path, fmt: str) -> list[Exported]:
-    """Write each table to out/<table>.<fmt>; a file is replaced whole, never left half written."""
+def export(warehouse: Warehouse, out: Path, fmt: str, *, memory_limit: str | None = None) -> list[Exported]:
+    """Write each table to out/<table>.<fmt>; a file is replaced whole, never left half written.
+    `memory_limit`: what DuckDB may hold meanwhile (kpis.memory_limit; the sync's 64MB runs out
+    on the view kpi_calls at a million calls)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     open_readable(warehouse)
@@ -54,6 +56,10 @@ def export(warehouse: Warehouse, out: Path, fmt: str) -> list[Exported]:
     done: list[Exported] = []
     with warehouse.connect(read_only=True) as con:
         require_kpi_tables(con, warehouse)
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        # A BI tool reads a table as a set: keeping the row order would hold rows in memory.
+        con.execute("SET preserve_insertion_order = false")
         for table in export_tables(con):
             target = out / f"{table}.{fmt}"
             partial = out / f".{table}.{fmt}.partial"

@@ -69,8 +69,10 @@ class Gather:
         return Cell(result.kpi.name, measure + suffix, result.period, period, result.by, key, currency, None, unit)
 
     def headline_label(self, kind: str | None = None) -> str:
+        """The headline period's name; Russian texts begin with it (its case never changes there)."""
         window = self.window_for(kind or self.window.kind)
-        return self.loc.period(window.kind, window.headline)
+        name = self.loc.period(window.kind, window.headline)
+        return name[:1].upper() + name[1:] if self.loc.lang == "ru" else name
 
     def kind_label(self) -> str:
         return self.t(f"periods.{self.window.kind}")

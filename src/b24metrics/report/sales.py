@@ -62,7 +62,15 @@ def money(g: Gather) -> Section:
     return section
 
 
+ALL_MANAGERS = "(all managers)"   # kpi_plan's manager of a plan row set for the whole team
+ALL_CHANNELS = "(all channels)"
+PLAN_MEASURES = ("target", "actual", "done_pct", "forecast", "forecast_pct")
+
+
 def plan(g: Gather) -> Section:
+    """Cut by manager: a plan KPI without a dimension would add a team's target to its managers'
+    own targets. The chart follows the team's targets; the table adds each manager's for the
+    headline period."""
     w = g.window
     section = Section("plan", g.t("plan"), g.t("plan.lead", kind=g.kind_label()))
     if g.settings.kpis.plan_file is None:
@@ -72,7 +80,7 @@ def plan(g: Gather) -> Section:
     labels = [g.loc.short_period(w.kind, p) for p in w.periods]
     parts, table = [], []
     for metric in PLAN_METRICS:
-        result = g.cut(f"plan_{metric}")
+        result = g.cut(f"plan_{metric}", by="manager")
         if result.note or not result.rows:
             continue
         currencies = sorted({r.get("currency") for r in result.rows}) if result.kpi.per_currency else [None]
@@ -81,25 +89,36 @@ def plan(g: Gather) -> Section:
             title = g.t(f"metric.{metric}") + (f", {currency}" if currency else "")
             items = []
             for period in w.periods:
-                row = g.row_at(result, period, **keys)
-                cells = [g.cell(result, row, m, period=period, currency=currency)
+                row = g.row_at(result, period, manager=ALL_MANAGERS, **keys)
+                cells = [g.cell(result, row, m, period=period, key=ALL_MANAGERS, currency=currency)
                          for m in ("target", "actual", "forecast")]
                 items.append(tuple(seg(g, c, css, g.t(f"series.{m}")) for c, css, m in
                                    zip(cells, ("plan-target", "plan-actual", "plan-forecast"),
                                        ("target", "actual", "forecast"))))
                 if row is not None:
-                    table.append([title, g.loc.period(w.kind, period)] + [
-                        g.cell(result, row, m) for m in ("target", "actual", "done_pct", "forecast", "forecast_pct")])
-            parts.append(_titled(title, charts.plan_columns(labels, items, g.loc, label=title, running=running)))
-    if not parts:
+                    table.append([title, g.label(ALL_MANAGERS), g.loc.period(w.kind, period)]
+                                 + [g.cell(result, row, m) for m in PLAN_MEASURES])
+            if any(item[0].cell.value is not None for item in items):
+                parts.append(_titled(title, charts.plan_columns(labels, items, g.loc, label=title, running=running)))
+            for row in g.rows_in(result, w.headline):
+                if row["manager"] != ALL_MANAGERS and row.get("currency") == currency:
+                    table.append([title, g.label(row["manager"]), g.loc.period(w.kind, w.headline)]
+                                 + [g.cell(result, row, m) for m in PLAN_MEASURES])
+    if not table:
         section.note = g.t("plan.none")
         return section
-    section.chart = Markup("").join(parts)
-    section.legend = [("plan-target", g.t("series.target")), ("plan-actual", g.t("series.actual")),
-                      ("plan-forecast", g.t("series.forecast"))]
+    section.chart = Markup("").join(parts) if parts else None
+    if not parts:
+        section.note = g.t("plan.managers_only")
+    else:
+        section.legend = [("plan-target", g.t("series.target")), ("plan-actual", g.t("series.actual")),
+                          ("plan-forecast", g.t("series.forecast"))]
     section.tables.append(Table(
-        [g.t("col.metric"), g.t("col.period"), g.t("col.target"), g.t("col.actual"), g.t("col.done"),
-         g.t("col.forecast"), g.t("col.forecast_pct")], table, [False, False] + [True] * 5))
+        [g.t("col.metric"), g.t("col.manager"), g.t("col.period"), g.t("col.target"), g.t("col.actual"),
+         g.t("col.done"), g.t("col.forecast"), g.t("col.forecast_pct")], table, [False, False, False] + [True] * 5))
+    by_channel = g.con.execute("SELECT count(*) FROM kpi_plan WHERE channel <> ?", [ALL_CHANNELS]).fetchall()[0][0]
+    if by_channel:
+        section.remarks.append(g.t("plan.channels"))
     if any(running):
         section.remarks.append(g.t("running"))
     return section
@@ -160,18 +179,27 @@ def managers(g: Gather) -> Section:
         return section
     money = g.cut("manager_revenue", by="manager")
     rows.sort(key=lambda r: (-(r["deals_won"] or 0), -(r["calls"] or 0), str(r["manager"])))
-    hrows, table = [], []
+    deals, calls, table = [], [], []
     for r in rows:
         name = g.label(r["manager"])
-        hrows.append(HRow(name, [Bar([seg(g, g.cell(perf, r, "deals_won"), "ok", g.t("series.won")),
+        deals.append(HRow(name, [Bar([seg(g, g.cell(perf, r, "deals_won"), "ok", g.t("series.won")),
                                       seg(g, g.cell(perf, r, "deals_lost"), "bad", g.t("series.lost"))],
                                      note=g.cell(perf, r, "win_rate").text(g.loc))]))
+        calls.append(HRow(name, [Bar([seg(g, g.cell(perf, r, "calls"), "c0", g.t("col.calls"))],
+                                     note=g.cell(perf, r, "call_minutes").text(g.loc))]))
         revenue = [g.cell(money, m, "revenue") for m in g.rows_in(money, w.headline) if m["manager"] == r["manager"]]
         table.append([name] + [g.cell(perf, r, m) for m in ("leads_handled", "deals_won", "deals_lost", "win_rate")]
                      + [revenue or ""] + [g.cell(perf, r, m) for m in ("calls", "call_minutes",
                                                                        "overdue_activities")])
-    section.chart = charts.hbars(hrows, g.loc, label=section.title)
-    section.legend = [("ok", g.t("series.won")), ("bad", g.t("series.lost"))]
+    parts = []
+    if any(r["deals_won"] or r["deals_lost"] for r in rows):
+        parts.append(_titled(g.t("managers.deals"), charts.hbars(deals, g.loc, label=g.t("managers.deals"))))
+        section.legend = [("ok", g.t("series.won")), ("bad", g.t("series.lost"))]
+    if any(r["calls"] for r in rows):
+        parts.append(_titled(g.t("managers.calls"), charts.hbars(calls, g.loc, label=g.t("managers.calls"))))
+    section.chart = Markup("").join(parts) if parts else None
+    if not parts:
+        section.note = g.t("managers.quiet", headline=headline)
     section.tables.append(Table(
         [g.t("col.manager"), g.t("col.leads_handled"), g.t("col.won"), g.t("col.lost"), g.t("col.win_rate"),
          g.t("col.revenue"), g.t("col.calls"), g.t("col.call_minutes"), g.t("col.overdue")], table,

@@ -8,15 +8,15 @@ TEXT: dict[str, dict[str, str]] = {
         "subtitle": "Отчёт b24metrics по данным CRM Битрикс24",
         "periods.day": "по дням", "periods.week": "по неделям", "periods.month": "по месяцам",
         "periods.quarter": "по кварталам", "periods.year": "по годам",
-        "window": "Период отчёта: {first} — {last}, {kind}. Главные цифры — за {headline}: "
-                  "сравнение с {prev} и с {yoy}.",
+        "window": "Период отчёта: {first} — {last}, {kind}. Главные цифры: {headline}; для сравнения — "
+                  "{prev} и {yoy}.",
         "generated": "Сформирован {at} (время портала, {zone}). Все цифры — из таблиц KPI b24metrics.",
         "running": "* период ещё идёт",
         "vs_prev": "к пред. периоду", "vs_yoy": "год назад",
         "no_data": "нет данных",
         "simple_mode": "На портале нет лидов (простой режим CRM): показатели по лидам к нему не относятся.",
         # headline
-        "headline": "Главные цифры", "headline.lead": "{headline}: к {prev} и к {yoy}; линия — динамика за период отчёта.",
+        "headline": "Главные цифры", "headline.lead": "{headline}; для сравнения — {prev} и {yoy}. Линия — динамика за период отчёта.",
         "card.leads": "Лиды", "card.target_share": "Доля целевых лидов (A+B)", "card.won_rate": "Лид → успешная сделка",
         "card.median_min": "Скорость реакции, медиана", "card.won": "Выигранные сделки", "card.win_rate": "Доля выигранных",
         "card.revenue": "Выручка, {currency}", "card.avg_check": "Средний чек, {currency}",
@@ -28,21 +28,21 @@ TEXT: dict[str, dict[str, str]] = {
         "col.yoy": "Год назад", "col.change_prev": "Δ к пред.", "col.change_yoy": "Δ к году",
         # grades
         "grades": "Качество лидов по каналам (A–D)",
-        "grades.lead": "Доля лидов каждого класса в канале, {headline}. A и B — целевой сегмент.",
-        "grades.none": "Нет лидов за {headline}.",
+        "grades.lead": "{headline}: доля лидов каждого класса в канале. A и B — целевой сегмент.",
+        "grades.none": "{headline}: лидов нет.",
         "col.target_share": "A+B", "col.mean_score": "Средний балл",
         # funnel
         "funnel": "Воронка: конверсия этапов",
-        "funnel.lead": "Лиды и сделки, созданные в {headline}: сколько дошло до этапа и какая доля пошла дальше. "
-                       "Красным — узкое место воронки (худшая конверсия).",
-        "funnel.none": "Нет лидов и сделок, созданных в {headline}, с историей этапов.",
+        "funnel.lead": "{headline}: лиды и сделки, созданные в этом периоде, — сколько дошло до этапа и какая доля "
+                       "пошла дальше. Красным — узкое место воронки (худшая конверсия).",
+        "funnel.none": "{headline}: нет лидов и сделок с историей этапов, созданных в этом периоде.",
         "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше",
         "col.conversion": "Конверсия", "col.waiting": "Сейчас на этапе", "pipeline.leads": "Лиды",
         # speed
         "speed": "Скорость реакции на лид по менеджерам",
-        "speed.lead": "Минуты от создания лида до первого звонка, письма или встречи, {headline}; "
+        "speed.lead": "{headline}: минуты от создания лида до первого звонка, письма или встречи; "
                       "шкала логарифмическая. SLA — {sla}.",
-        "speed.none": "Нет лидов за {headline}.",
+        "speed.none": "{headline}: лидов нет.",
         "col.manager": "Менеджер", "col.median": "Медиана", "col.p90": "90 % ответов за",
         "col.over_sla": "Позже SLA", "col.never": "Без ответа", "col.within_sla": "В пределах SLA",
         "series.median": "медиана", "series.p90": "90-й перцентиль",
@@ -55,10 +55,10 @@ TEXT: dict[str, dict[str, str]] = {
         "col.period": "Период", "col.won": "Выиграно",
         # money
         "money": "Стоимость лида, CAC и ROMI по каналам",
-        "money.lead": "Расходы из файла расходов против лидов, новых клиентов и выручки канала, {headline}.",
+        "money.lead": "{headline}: расходы из файла расходов против лидов, новых клиентов и выручки канала.",
         "money.no_file": "Файл расходов не задан (kpis.spend_file): без расходов стоимость лида, CAC и ROMI "
                          "не посчитать.",
-        "money.none": "В файле расходов нет строк за {headline}.",
+        "money.none": "{headline}: в файле расходов нет строк на этот период.",
         "money.month": "Расходы ведутся по месяцам: раздел показывает месяц.",
         "col.spend": "Расходы", "col.cpl": "Стоимость лида", "col.new_clients": "Новые клиенты", "col.cac": "CAC",
         "col.revenue": "Выручка", "col.romi": "ROMI", "col.currency": "Валюта",
@@ -69,6 +69,9 @@ TEXT: dict[str, dict[str, str]] = {
                      "Тёмная черта — цель, столбик — факт, светлый столбик — прогноз.",
         "plan.no_file": "Файл плана не задан (kpis.plan_file): сравнивать не с чем.",
         "plan.none": "В файле плана нет целей на период отчёта.",
+        "plan.managers_only": "Цели заданы только менеджерам: общей цели команды нет, график не строится.",
+        "plan.channels": "Цели отдельных каналов входят в цели команды на графике: по каналам — "
+                         "b24metrics kpi plan_leads --by channel.",
         "metric.leads": "Лиды", "metric.deals": "Новые сделки", "metric.won_deals": "Выигранные сделки",
         "metric.revenue": "Выручка", "metric.new_clients": "Новые клиенты", "metric.calls": "Звонки",
         "col.metric": "Показатель", "col.target": "Цель", "col.actual": "Факт", "col.done": "Выполнено",
@@ -76,9 +79,9 @@ TEXT: dict[str, dict[str, str]] = {
         "series.target": "цель", "series.actual": "факт", "series.forecast": "прогноз",
         # telephony
         "telephony": "Телефония по номерам отслеживания",
-        "telephony.lead": "Входящие звонки на каждый номер, {headline}: отвеченные и пропущенные, "
+        "telephony.lead": "{headline}: входящие звонки на каждый номер — отвеченные и пропущенные, "
                           "сколько лидов, сделок и клиентов они принесли.",
-        "telephony.none": "Нет входящих звонков за {headline}.",
+        "telephony.none": "{headline}: входящих звонков нет.",
         "telephony.untracked": "Номера не сопоставлены каналам (kpis.tracking_numbers): звонки видны по номерам, "
                                "но не по рекламным каналам.",
         "col.number": "Номер", "col.calls": "Звонки", "col.answered": "Отвечено", "col.missed": "Пропущено",
@@ -87,16 +90,19 @@ TEXT: dict[str, dict[str, str]] = {
         "series.answered": "отвечено", "series.missed": "пропущено",
         # managers
         "managers": "Менеджеры",
-        "managers.lead": "Сделки, выручка, звонки и просрочки каждого менеджера, {headline}.",
-        "managers.none": "Нет событий менеджеров за {headline}.",
+        "managers.lead": "{headline}: сделки, выручка, звонки и просрочки каждого менеджера.",
+        "managers.none": "{headline}: событий менеджеров нет.",
+        "managers.deals": "Закрытые сделки (справа — доля выигранных)",
+        "managers.calls": "Исходящие звонки (справа — минуты разговоров)",
+        "managers.quiet": "{headline}: ни закрытых сделок, ни исходящих звонков.",
         "col.lost": "Проиграно", "col.win_rate": "Доля выигранных", "col.leads_handled": "Лиды",
         "col.call_minutes": "Минут звонков", "col.overdue": "Просрочено дел",
         "series.won": "выиграно", "series.lost": "проиграно",
         # hygiene
         "hygiene": "Чистота CRM",
-        "hygiene.lead": "Доля записей с пробелами по менеджерам, {headline}: чем темнее, тем хуже. "
+        "hygiene.lead": "{headline}: доля записей с пробелами по менеджерам; чем темнее, тем хуже. "
                         "Все показатели выше стоят на этих данных.",
-        "hygiene.none": "Нет записей за {headline}.",
+        "hygiene.none": "{headline}: записей нет.",
         "col.no_source": "Лиды без источника", "col.no_amount": "Сделки без суммы",
         "col.no_activity": "Без единого дела", "col.overdue_share": "Просроченные дела",
         "footer": "Отчёт b24metrics: один файл, открывается без сети. Числа — из таблиц KPI хранилища DuckDB.",
@@ -160,6 +166,9 @@ TEXT: dict[str, dict[str, str]] = {
                      "{kind}. Dark tick: target; bar: actual; light bar: forecast.",
         "plan.no_file": "No plan file is configured (kpis.plan_file): nothing to compare against.",
         "plan.none": "The plan file sets no targets in the report window.",
+        "plan.managers_only": "Targets are set per manager only: with no team target there is no chart.",
+        "plan.channels": "Targets of single channels are added into the team's in the chart: per channel, "
+                         "b24metrics kpi plan_leads --by channel.",
         "metric.leads": "Leads", "metric.deals": "New deals", "metric.won_deals": "Deals won",
         "metric.revenue": "Revenue", "metric.new_clients": "New clients", "metric.calls": "Calls",
         "col.metric": "Metric", "col.target": "Target", "col.actual": "Actual", "col.done": "Done",
@@ -178,6 +187,9 @@ TEXT: dict[str, dict[str, str]] = {
         "managers": "Managers",
         "managers.lead": "Each manager's deals, revenue, calls and overdue activities, {headline}.",
         "managers.none": "No manager activity in {headline}.",
+        "managers.deals": "Deals closed (right: win rate)",
+        "managers.calls": "Outgoing calls (right: minutes on the phone)",
+        "managers.quiet": "No deal closed and no outgoing call in {headline}.",
         "col.lost": "Lost", "col.win_rate": "Win rate", "col.leads_handled": "Leads",
         "col.call_minutes": "Call minutes", "col.overdue": "Overdue activities",
         "series.won": "won", "series.lost": "lost",
