@@ -229,7 +229,8 @@ def test_portal_strings_are_text_never_markup(data):
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_export_writes_every_kpi_and_normalized_table_with_all_its_rows(data, tmp_path, fmt):
     files = export(data.warehouse, tmp_path, fmt)
-    with data.warehouse.connect(read_only=True) as con:
+    reader = "read_parquet" if fmt == "parquet" else "read_csv_auto"
+    with data.warehouse.connect(read_only=True) as con, duckdb.connect() as files_db:
         present = {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         expected = {n for n in present if n.startswith("kpi_") and n != "kpi_state"} | set(NORMALIZED)
         assert {f.table for f in files} == expected
@@ -237,8 +238,7 @@ def test_export_writes_every_kpi_and_normalized_table_with_all_its_rows(data, tm
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.{fmt}" for t in expected)
         for item in files:
             in_warehouse = con.execute(f'SELECT count(*) FROM "{item.table}"').fetchall()[0][0]
-            reader = "read_parquet" if fmt == "parquet" else "read_csv_auto"
-            in_file = duckdb.sql(f"SELECT count(*) FROM {reader}('{item.path}')").fetchall()[0][0]
+            in_file = files_db.execute(f"SELECT count(*) FROM {reader}('{item.path}')").fetchall()[0][0]
             assert item.rows == in_warehouse == in_file, item.table
     for path in tmp_path.iterdir():
         assert data.token.encode() not in path.read_bytes(), f"{path.name} holds the webhook secret"

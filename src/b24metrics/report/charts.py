@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from b24metrics.report.fmt import Locale, as_number
 from b24metrics.report.model import Cell

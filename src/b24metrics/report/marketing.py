@@ -41,6 +41,18 @@ def _note(result: Cut, g: Gather) -> str:
     return g.t("simple_mode") if result.note else ""
 
 
+def breakdown(g: Gather, sid: str, name: str, by: str, **lead: object) -> tuple[Section, Cut, list[dict]]:
+    """A section on the headline period of one KPI cut by `by`: the section (its note says why
+    when there is nothing to show: no leads on the portal, no rows), the cut, the headline's rows."""
+    headline = g.headline_label()
+    section = Section(sid, g.t(sid), g.t(f"{sid}.lead", headline=headline, **lead))
+    result = g.cut(name, by=by)
+    rows = g.rows_in(result, g.window.headline)
+    if result.note or not rows:
+        section.note = _note(result, g) or g.t(f"{sid}.none", headline=headline)
+    return section, result, rows
+
+
 def headline(g: Gather) -> Section:
     w = g.window
     prev = g.loc.period(w.kind, shift(w.kind, w.headline, -1))
@@ -122,13 +134,8 @@ GRADES = (("a", "grade-a", "A"), ("b", "grade-b", "B"), ("c", "grade-c", "C"), (
 
 
 def grades(g: Gather) -> Section:
-    w = g.window
-    headline = g.headline_label()
-    section = Section("grades", g.t("grades"), g.t("grades.lead", headline=headline))
-    result = g.cut("lead_grades", by="channel")
-    rows = g.rows_in(result, w.headline)
-    if result.note or not rows:
-        section.note = _note(result, g) or g.t("grades.none", headline=headline)
+    section, result, rows = breakdown(g, "grades", "lead_grades", "channel")
+    if section.note:
         return section
     rows.sort(key=lambda r: (-sum(r[m] or 0 for m, _, _ in GRADES), str(r["channel"])))
     section.chart = charts.hbars(
@@ -145,13 +152,8 @@ def grades(g: Gather) -> Section:
 
 
 def funnel(g: Gather) -> Section:
-    w = g.window
-    headline = g.headline_label()
-    section = Section("funnel", g.t("funnel"), g.t("funnel.lead", headline=headline))
-    result = g.cut("stage_conversion", by="stage")
-    rows = [r for r in g.rows_in(result, w.headline) if r["reached"]]
-    if not rows:
-        section.note = g.t("funnel.none", headline=headline)
+    section, result, rows = breakdown(g, "funnel", "stage_conversion", "stage")
+    if section.note:
         return section
     # kpi_stages names each stage's pipeline (the cut by stage gives "Pipeline: Stage" labels).
     stages = {stage: (entity, pipeline, name) for stage, entity, pipeline, name in g.con.execute(
@@ -181,15 +183,10 @@ def funnel(g: Gather) -> Section:
 
 
 def speed(g: Gather) -> Section:
-    w = g.window
-    headline = g.headline_label()
     sla = g.settings.kpis.speed_sla_minutes
     sla_text = g.loc.number(sla, "min")
-    section = Section("speed", g.t("speed"), g.t("speed.lead", headline=headline, sla=sla_text))
-    result = g.cut("speed_to_lead", by="manager")
-    rows = g.rows_in(result, w.headline)
-    if result.note or not rows:
-        section.note = _note(result, g) or g.t("speed.none", headline=headline)
+    section, result, rows = breakdown(g, "speed", "speed_to_lead", "manager", sla=sla_text)
+    if section.note:
         return section
     rows.sort(key=lambda r: (r["median_min"] is None, r["median_min"] or 0))
     minute, hour, day = g.loc.number(1, "min"), "1" + ("\u00a0ч" if g.loc.lang == "ru" else "\u00a0h"), \

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from b24metrics.kpis.cuts import Cut
 from b24metrics.report.fmt import Locale
@@ -99,7 +99,3 @@ class Section:
     @property
     def empty(self) -> bool:
         return self.chart is None and not self.cards
-
-
-def escape_text(value: Any) -> Markup:
-    return escape("" if value is None else str(value))

@@ -10,7 +10,7 @@ from b24metrics.kpis.inputs import PLAN_METRICS
 from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow
 from b24metrics.report.gather import Gather
-from b24metrics.report.marketing import seg
+from b24metrics.report.marketing import breakdown, seg
 from b24metrics.report.model import Section, Table
 
 
@@ -126,12 +126,8 @@ def plan(g: Gather) -> Section:
 
 def telephony(g: Gather) -> Section:
     w = g.window
-    headline = g.headline_label()
-    section = Section("telephony", g.t("telephony"), g.t("telephony.lead", headline=headline))
-    calls = g.cut("calls_by_channel", by="tracking_number")
-    rows = g.rows_in(calls, w.headline)
-    if not rows:
-        section.note = g.t("telephony.none", headline=headline)
+    section, calls, rows = breakdown(g, "telephony", "calls_by_channel", "tracking_number")
+    if section.note:
         return section
     if not g.settings.kpis.tracking_numbers:
         section.remarks.append(g.t("telephony.untracked"))
@@ -170,12 +166,8 @@ def telephony(g: Gather) -> Section:
 
 def managers(g: Gather) -> Section:
     w = g.window
-    headline = g.headline_label()
-    section = Section("managers", g.t("managers"), g.t("managers.lead", headline=headline))
-    perf = g.cut("manager_performance", by="manager")
-    rows = g.rows_in(perf, w.headline)
-    if not rows:
-        section.note = g.t("managers.none", headline=headline)
+    section, perf, rows = breakdown(g, "managers", "manager_performance", "manager")
+    if section.note:
         return section
     money = g.cut("manager_revenue", by="manager")
     rows.sort(key=lambda r: (-(r["deals_won"] or 0), -(r["calls"] or 0), str(r["manager"])))
@@ -199,7 +191,7 @@ def managers(g: Gather) -> Section:
         parts.append(_titled(g.t("managers.calls"), charts.hbars(calls, g.loc, label=g.t("managers.calls"))))
     section.chart = Markup("").join(parts) if parts else None
     if not parts:
-        section.note = g.t("managers.quiet", headline=headline)
+        section.note = g.t("managers.quiet", headline=g.headline_label())
     section.tables.append(Table(
         [g.t("col.manager"), g.t("col.leads_handled"), g.t("col.won"), g.t("col.lost"), g.t("col.win_rate"),
          g.t("col.revenue"), g.t("col.calls"), g.t("col.call_minutes"), g.t("col.overdue")], table,
@@ -214,13 +206,8 @@ HYGIENE = (("no_source_share", "leads_no_source", "col.no_source"),
 
 
 def hygiene(g: Gather) -> Section:
-    w = g.window
-    headline = g.headline_label()
-    section = Section("hygiene", g.t("hygiene"), g.t("hygiene.lead", headline=headline))
-    result = g.cut("data_discipline", by="manager")
-    rows = g.rows_in(result, w.headline)
-    if not rows:
-        section.note = g.t("hygiene.none", headline=headline)
+    section, result, rows = breakdown(g, "hygiene", "data_discipline", "manager")
+    if section.note:
         return section
     rows.sort(key=lambda r: str(r["manager"]))
     cells = [[seg(g, g.cell(result, r, share), "heat", g.t(col)) for share, _, col in HYGIENE] for r in rows]
