@@ -380,7 +380,7 @@ FROM c;
 # Raw payloads as the sync stores them (a part of each record): the grade's custom-field rules
 # and the portal's time zone (DATE_CREATE's offset) are read from them.
 RAW_SQL = """
-INSERT INTO raw_records
+INSERT INTO raw_records (entity, id, payload, synced_at, changed_at)
 SELECT 'lead', CAST(id AS VARCHAR),
        json_object('ID', CAST(id AS VARCHAR), 'TITLE', title, 'NAME', name, 'LAST_NAME', last_name,
                    'STATUS_ID', status_id, 'SOURCE_ID', source_id, 'ASSIGNED_BY_ID', CAST(assigned_by_id AS VARCHAR),
@@ -389,27 +389,27 @@ SELECT 'lead', CAST(id AS VARCHAR),
                    'UF_CRM_RATING', CAST(rid(id, 50, 5) AS VARCHAR),
                    'UF_CRM_REJECT_REASON', CASE WHEN status_id = 'JUNK' THEN pick(['Дорого', 'Нет бюджета',
                        'Выбрали конкурента', 'Не отвечает', 'Спам'], id, 51) END),
-       TIMESTAMPTZ '{anchor}'
+       TIMESTAMPTZ '{anchor}', TIMESTAMPTZ '{anchor}'
 FROM leads;
-INSERT INTO raw_records
+INSERT INTO raw_records (entity, id, payload, synced_at, changed_at)
 SELECT 'deal', CAST(id AS VARCHAR),
        json_object('ID', CAST(id AS VARCHAR), 'TITLE', title, 'STAGE_ID', stage_id,
                    'CATEGORY_ID', CAST(category_id AS VARCHAR), 'OPPORTUNITY', CAST(opportunity AS VARCHAR),
                    'CURRENCY_ID', currency_id, 'DATE_CREATE', msk(date_create), 'DATE_MODIFY', msk(date_modify)),
-       TIMESTAMPTZ '{anchor}'
+       TIMESTAMPTZ '{anchor}', TIMESTAMPTZ '{anchor}'
 FROM deals;
-INSERT INTO raw_records
+INSERT INTO raw_records (entity, id, payload, synced_at, changed_at)
 SELECT 'contact', CAST(id AS VARCHAR),
        json_object('ID', CAST(id AS VARCHAR), 'NAME', name, 'LAST_NAME', last_name,
                    'DATE_CREATE', msk(date_create), 'DATE_MODIFY', msk(date_modify)),
-       TIMESTAMPTZ '{anchor}'
+       TIMESTAMPTZ '{anchor}', TIMESTAMPTZ '{anchor}'
 FROM contacts;
-INSERT INTO raw_records
+INSERT INTO raw_records (entity, id, payload, synced_at, changed_at)
 SELECT 'company', CAST(id AS VARCHAR),
        json_object('ID', CAST(id AS VARCHAR), 'TITLE', title, 'EMPLOYEES', employees,
                    'REVENUE', CAST(revenue AS VARCHAR), 'DATE_CREATE', msk(date_create),
                    'DATE_MODIFY', msk(date_modify)),
-       TIMESTAMPTZ '{anchor}'
+       TIMESTAMPTZ '{anchor}', TIMESTAMPTZ '{anchor}'
 FROM companies;
 """
 
@@ -522,8 +522,8 @@ SELECT id, 'sim.' || id AS call_id, 2 AS call_type, 1 AS portal_user_id, '+74951
        'LEAD' AS crm_entity_type, lead_id AS crm_entity_id
 FROM t_new_calls;
 -- the sync stamps what it loaded
-INSERT OR REPLACE INTO raw_records
-SELECT entity, CAST(id AS VARCHAR), '{{}}', now() FROM (
+INSERT OR REPLACE INTO raw_records (entity, id, payload, synced_at, changed_at)
+SELECT entity, CAST(id AS VARCHAR), '{{}}', now(), now() FROM (
     SELECT 'lead' AS entity, id FROM t_leads
     UNION ALL SELECT 'deal', id FROM t_deals
     UNION ALL SELECT 'company', id FROM t_companies

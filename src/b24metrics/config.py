@@ -203,6 +203,11 @@ class WritebackSettings(_Section):
     )
     quality_gate: QualityGate = Field(default_factory=QualityGate)
 
+    def field_names(self) -> tuple[str, ...]:
+        """Every custom field the write-back fills, on any entity."""
+        mappings = (self.lead_fields, self.deal_fields, self.company_fields)
+        return tuple(sorted({name for m in mappings for name in m.model_dump().values() if name}))
+
     @model_validator(mode="after")
     def _one_value_per_field(self) -> "WritebackSettings":
         for mapping in (self.lead_fields, self.deal_fields, self.company_fields):

@@ -24,7 +24,7 @@ def _fill(warehouse, companies, leads, extra_statuses=()):
                 "INSERT INTO leads (id, company_id, has_phone, has_email, source_id) VALUES (?, ?, ?, ?, ?)",
                 [lid, cid, phone, email, source],
             )
-            con.execute("INSERT INTO raw_records VALUES ('lead', ?, ?, now())", [str(lid), payload or "{}"])
+            con.execute("INSERT INTO raw_records (entity, id, payload, synced_at) VALUES ('lead', ?, ?, now())", [str(lid), payload or "{}"])
 
 
 def _grades(warehouse):

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import json
 import logging
 import math
+import re
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -105,6 +107,20 @@ class _Range:
         self.committed = self.after
 
 
+def volatile_keys(own_fields: tuple[str, ...]) -> re.Pattern[str]:
+    """The payload entries that do not change what a record is: DATE_MODIFY, which our own
+    writes bump, and the fields our write-back fills, which the KPIs never read."""
+    keys = "|".join(re.escape(k) for k in ("DATE_MODIFY", *own_fields))
+    # a key with a scalar value, as json.dumps writes it: , "KEY": "text" or 12.5 or null (with
+    # the comma before it: a payload without the key then reads the same; ID always comes first)
+    return re.compile(rf', "(?:{keys})": (?:"(?:[^"\\]|\\.)*"|[^,}}\]]*)')
+
+
+def content_hash(text: str, volatile: re.Pattern[str]) -> int:
+    """A 64-bit hash of a payload without its volatile entries (raw_records.content_hash)."""
+    return int.from_bytes(hashlib.blake2b(volatile.sub("", text).encode(), digest_size=8).digest(), "big")
+
+
 @dataclass
 class _Rows:
     """One answer's rows, typed and ready to load (built in the worker that read them)."""
@@ -114,14 +130,16 @@ class _Rows:
     bad: list[tuple[str, str, str | None, str]]
     pages: int
     top: int
+    hashes: list[int]                           # content_hash of each payload
 
 
 class _StreamPass:
     """One stream's pass: reads its ranges and commits each answer with the pass's bookmark."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, stream: Stream, mark: Bookmark,
-                 progress: Progress | None, *, parts: int) -> None:
+                 progress: Progress | None, *, parts: int, own_fields: tuple[str, ...] = ()) -> None:
         self.con, self.stream, self.mark, self.progress, self.parts = con, stream, mark, progress, parts
+        self.volatile = volatile_keys(own_fields)
         self.schema = schema_of(stream)
         resumed = mark.ranges is not None
         self.result = StreamResult(stream.name, mode=mark.mode, resumed=resumed)
@@ -216,17 +234,19 @@ class _StreamPass:
 
     def prepare(self, pages: list[ListPage]) -> _Rows:
         stream = self.stream
-        typed, raw, bad = [], [], []
+        typed, raw, bad, hashes = [], [], [], []
         top = 0
         for page in pages:
             for record in page.rows:
                 row, problems = coerce_record(stream.columns, record)
                 rid = stream.raw_id(record)
                 typed.append(row)
-                raw.append((rid, json.dumps(record, ensure_ascii=False)))
+                text = json.dumps(record, ensure_ascii=False)
+                raw.append((rid, text))
+                hashes.append(content_hash(text, self.volatile))
                 bad.extend((rid, fld, value, err) for fld, value, err in problems)
                 top = max(top, int(record[stream.id_field]))
-        return _Rows(pa.Table.from_pylist(typed, schema=self.schema), raw, bad, len(pages), top)
+        return _Rows(pa.Table.from_pylist(typed, schema=self.schema), raw, bad, len(pages), top, hashes)
 
     def take(self, rng: _Range, got: BatchRead, rows: _Rows) -> None:
         """Commit an answer of a range already advanced past it."""
@@ -245,7 +265,7 @@ class _StreamPass:
                             ranges=tuple((r.committed, r.upper) for r in self.ranges))
         # One keyset answer holds each ID once (check_order saw them ascend): no deduplication.
         load_page(self.con, Page(stream.table, stream.primary_key, rows.typed, stream.entity, rows.raw, rows.bad,
-                                 unique=True), self.mark)
+                                 unique=True, hashes=rows.hashes), self.mark)
         count = rows.typed.num_rows
         self.result.rows += count
         self.result.pages += rows.pages
@@ -272,8 +292,10 @@ def sync_streams(
     overlap: timedelta = timedelta(minutes=5),
     progress: Progress | None = None,
     workers: int = WORKERS,
+    own_fields: tuple[str, ...] = (),
 ) -> list[StreamResult]:
-    """Bring the warehouse up to date with the portal for these streams."""
+    """Bring the warehouse up to date with the portal for these streams. `own_fields`: the
+    custom fields our write-back fills (a record whose only news is there did not change)."""
     results: list[StreamResult] = []
     with warehouse.connect() as con:  # one connection for the sync: opening the file costs ~35 ms
         passes = []
@@ -281,7 +303,7 @@ def sync_streams(
             mark = plan_pass(stream, read_bookmark(con, stream.name), full=full, since=since, overlap=overlap)
             if mark.ranges is not None:
                 log.info("%s: resuming the %s pass (%d ranges left)", stream.name, mark.mode, len(mark.ranges))
-            passes.append(_StreamPass(con, stream, mark, progress, parts=workers))
+            passes.append(_StreamPass(con, stream, mark, progress, parts=workers, own_fields=own_fields))
         # The first page and the highest ID of every stream in one request (two commands each).
         fresh = [p for p in passes if not p.started]
         for start in range(0, len(fresh), 25):
@@ -301,7 +323,8 @@ def sync_streams(
     resumed = {r.stream for r in results if r.resumed}
     stale = [s for s in streams if s.name in resumed and s.modified_field and not s.incremental_by_id]
     if stale:
-        results += sync_streams(client, warehouse, stale, overlap=overlap, progress=progress, workers=workers)
+        results += sync_streams(client, warehouse, stale, overlap=overlap, progress=progress, workers=workers,
+                                own_fields=own_fields)
     return results
 
 

@@ -28,6 +28,8 @@ class Page:
     raw: Sequence[tuple[str, str]]                  # (id, the payload as the portal sent it, as JSON)
     quarantine: Sequence[tuple[str, str, str | None, str]] = ()  # (id, field, raw value, error)
     unique: bool = False                            # no key twice in `rows`: no need to deduplicate
+    # content_hash of each raw payload (see extract/runner.py: content_hash), or None
+    hashes: Sequence[int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,14 +49,16 @@ class Bookmark:
 
 
 def upsert(
-    con: duckdb.DuckDBPyConnection, table: str, primary_key: Sequence[str], rows: pa.Table, *, unique: bool = False
+    con: duckdb.DuckDBPyConnection, table: str, primary_key: Sequence[str], rows: pa.Table, *, unique: bool = False,
+    on_update: dict[str, str] | None = None,
 ) -> None:
-    """Insert or replace rows by primary key, through Arrow (the fast path)."""
+    """Insert or replace rows by primary key, through Arrow (the fast path). `on_update` gives
+    a column another expression than `excluded.<column>` when the row exists."""
     if rows.num_rows == 0:
         return
     columns = rows.column_names
     keys = ", ".join(primary_key)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in primary_key)
+    updates = ", ".join(f"{c} = {(on_update or {}).get(c, f'excluded.{c}')}" for c in columns if c not in primary_key)
     name = f"_page_{table}"
     con.register(name, rows)
     try:
@@ -80,11 +84,13 @@ def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) ->
             "id": [rid for rid, _ in page.raw],
             "payload": [p for _, p in page.raw],
             "synced_at": pa.array([now] * len(page.raw), pa.timestamp("us", tz="UTC")),
+            "changed_at": pa.array([now] * len(page.raw), pa.timestamp("us", tz="UTC")),
+            "content_hash": pa.array(page.hashes or [None] * len(page.raw), pa.uint64()),
         }
     )
     with atomic(con):
         upsert(con, page.table, page.primary_key, page.rows, unique=page.unique)
-        upsert(con, "raw_records", ("entity", "id"), raw, unique=page.unique)
+        upsert(con, "raw_records", ("entity", "id"), raw, unique=page.unique, on_update={"changed_at": _CHANGED})
         con.register("raw_page", raw)
         # A record that parses now leaves quarantine: its old entries go with this page.
         con.execute("DELETE FROM quarantine WHERE entity = ? AND id IN (SELECT id FROM raw_page)", [page.entity])
@@ -95,6 +101,11 @@ def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) ->
             )
         con.unregister("raw_page")
         save_bookmark(con, bookmark, rows=page.rows.num_rows)
+
+
+# A record read again whose content hash did not move (nothing new but DATE_MODIFY and the
+# fields our write-back fills) keeps its changed_at: the KPI refresh has nothing to redo for it.
+_CHANGED = "CASE WHEN raw_records.content_hash = excluded.content_hash THEN raw_records.changed_at ELSE excluded.changed_at END"
 
 
 _BOOKMARK = ("cursor_id", "complete", "mode", "pass_since", "pass_started_at", "since", "ranges")

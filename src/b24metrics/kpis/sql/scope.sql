@@ -1,6 +1,6 @@
 -- The leads and deals whose per-item KPI rows may have changed since the last refresh: those
--- loaded since (every page the sync loads stamps its raw payloads with synced_at), and those
--- their new rows touch. kpi_since is the last refresh's mark (incremental.py).
+-- that changed since (every page the sync loads stamps its raw payloads with changed_at, unless
+-- only DATE_MODIFY moved: see load.py), and those their new rows touch. kpi_since is the last refresh's mark (incremental.py).
 -- A per-item table reads only its items' own records and the items they point to, so this is
 -- the whole of what it needs; anything global (dictionaries, rules, deletions) forces a full
 -- refresh instead.
@@ -8,7 +8,7 @@
 CREATE OR REPLACE TEMP TABLE synced AS
 SELECT entity, TRY_CAST(id AS BIGINT) AS id
 FROM raw_records
-WHERE synced_at > getvariable('kpi_since')
+WHERE changed_at > getvariable('kpi_since')
   AND entity IN ('lead', 'deal', 'company', 'lead_history', 'deal_history', 'activity', 'call');
 
 CREATE OR REPLACE TEMP TABLE scope_leads AS
