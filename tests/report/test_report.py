@@ -24,6 +24,7 @@ from b24metrics.report import ReportResult, export, write_report
 from b24metrics.report.build import SECTIONS
 from b24metrics.report.export import NORMALIZED
 from b24metrics.report.fmt import NNBSP, Locale
+from b24metrics.report.text import text_for
 from b24metrics.sandbox import SandboxPortal
 from b24metrics.sandbox.inputs import write_inputs
 from b24metrics.warehouse import Warehouse
@@ -292,3 +293,25 @@ def test_report_command_and_the_daemon_step_write_the_report(data, tmp_path, cap
 
 def test_sections_are_the_issue_s_list():
     assert [build.__name__ for build in SECTIONS] == SECTION_IDS
+
+
+def test_a_section_without_data_says_why(tmp_path):
+    """A portal in simple CRM mode (deals, no leads), no spend or plan file, no calls."""
+    from tests.kpis.scenario import Scenario
+
+    with Scenario() as s:
+        for day in ("2026-09-03 10:00", "2026-09-10 12:00", "2026-10-05 09:00"):
+            deal = s.deal(created=day, stage="WON", amount=120_000, manager=5, source="WEB", moved=day)
+            s.history("deal", deal, "NEW", at=day)
+            s.history("deal", deal, "WON", at=day)
+        s.sync()
+        result = write_report(s.warehouse, s.settings(), tmp_path / "r.html", until=UNTIL, now=NOW)
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    t = text_for("ru")
+    assert result.empty == {"channels": t("simple_mode"), "grades": t("simple_mode"), "speed": t("simple_mode"),
+                            "money": t("money.no_file"), "plan": t("plan.no_file"),
+                            "telephony": t("telephony.none", headline="Сентябрь 2026")}
+    for why in result.empty.values():
+        assert f'<p class="note">{why}</p>' in html
+    assert t("simple_mode") in html.split('id="headline"')[1].split("</section>")[0]  # lead cards left out
+    assert 'data-kpi="revenue" data-m="revenue"' in html  # the deals are there
