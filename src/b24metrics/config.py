@@ -203,15 +203,19 @@ class WritebackSettings(_Section):
     )
     quality_gate: QualityGate = Field(default_factory=QualityGate)
 
-    def field_names(self) -> tuple[str, ...]:
-        """Every custom field the write-back fills, on any entity."""
-        mappings = (self.lead_fields, self.deal_fields, self.company_fields)
-        return tuple(sorted({name for m in mappings for name in m.model_dump().values() if name}))
+    def mappings(self) -> dict[str, dict[str, str]]:
+        """entity -> (value -> the custom field it goes into); a value set to "" is left out."""
+        by_entity = {"lead": self.lead_fields, "deal": self.deal_fields, "company": self.company_fields}
+        return {entity: {k: v for k, v in m.model_dump().items() if v} for entity, m in by_entity.items()}
+
+    def own_fields(self) -> dict[str, tuple[str, ...]]:
+        """entity -> the custom fields the write-back fills on it."""
+        return {entity: tuple(mapping.values()) for entity, mapping in self.mappings().items()}
 
     @model_validator(mode="after")
     def _one_value_per_field(self) -> "WritebackSettings":
-        for mapping in (self.lead_fields, self.deal_fields, self.company_fields):
-            names = [n for n in mapping.model_dump().values() if n]
+        for mapping in self.mappings().values():
+            names = list(mapping.values())
             if len(names) != len(set(names)):
                 raise ValueError(f"two values would share one field: {', '.join(sorted(names))}")
         return self

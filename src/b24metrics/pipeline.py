@@ -82,7 +82,7 @@ def sync(
     return sync_streams(
         client, warehouse, streams, full=full, since=since,
         overlap=timedelta(seconds=settings.sync.overlap_seconds), progress=progress, workers=settings.sync.workers,
-        own_fields=settings.writeback.field_names(),
+        own_fields=settings.writeback.own_fields(),
     )
 
 

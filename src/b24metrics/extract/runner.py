@@ -106,9 +106,6 @@ class _Range:
         self.committed = self.after
 
 
-WRITTEN_BACK = frozenset({"lead", "deal", "company"})
-
-
 def volatile_keys(own_fields: tuple[str, ...]) -> tuple[str, ...]:
     """The payload entries that do not change what a record is: DATE_MODIFY, which our own
     writes bump, and the fields our write-back fills, which the KPIs never read; as the text
@@ -156,11 +153,11 @@ class _StreamPass:
     """One stream's pass: reads its ranges and commits each answer with the pass's bookmark."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, stream: Stream, mark: Bookmark,
-                 progress: Progress | None, *, parts: int, own_fields: tuple[str, ...] = ()) -> None:
+                 progress: Progress | None, *, parts: int, own_fields: tuple[str, ...] | None = None) -> None:
         self.con, self.stream, self.mark, self.progress, self.parts = con, stream, mark, progress, parts
         # Only the entities the write-back writes to can come back changed by us alone; the
         # others get no hash and count as changed whenever they are read (as they are: by date).
-        self.volatile = volatile_keys(own_fields) if stream.entity in WRITTEN_BACK else None
+        self.volatile = None if own_fields is None else volatile_keys(own_fields)
         self.schema = schema_of(stream)
         resumed = mark.ranges is not None
         self.result = StreamResult(stream.name, mode=mark.mode, resumed=resumed)
@@ -313,10 +310,10 @@ def sync_streams(
     overlap: timedelta = timedelta(minutes=5),
     progress: Progress | None = None,
     workers: int = WORKERS,
-    own_fields: tuple[str, ...] = (),
+    own_fields: dict[str, tuple[str, ...]] | None = None,
 ) -> list[StreamResult]:
-    """Bring the warehouse up to date with the portal for these streams. `own_fields`: the
-    custom fields our write-back fills (a record whose only news is there did not change)."""
+    """Bring the warehouse up to date with the portal for these streams. `own_fields`: entity ->
+    the custom fields our write-back fills there (a record whose only news is there did not change)."""
     results: list[StreamResult] = []
     with warehouse.connect() as con:  # one connection for the sync: opening the file costs ~35 ms
         passes = []
@@ -324,7 +321,8 @@ def sync_streams(
             mark = plan_pass(stream, read_bookmark(con, stream.name), full=full, since=since, overlap=overlap)
             if mark.ranges is not None:
                 log.info("%s: resuming the %s pass (%d ranges left)", stream.name, mark.mode, len(mark.ranges))
-            passes.append(_StreamPass(con, stream, mark, progress, parts=workers, own_fields=own_fields))
+            passes.append(_StreamPass(con, stream, mark, progress, parts=workers,
+                                      own_fields=(own_fields or {}).get(stream.entity)))
         # The first page and the highest ID of every stream in one request (two commands each).
         fresh = [p for p in passes if not p.started]
         for start in range(0, len(fresh), 25):

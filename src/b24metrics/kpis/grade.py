@@ -93,8 +93,10 @@ def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) 
 
 def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
     """Recompute lead_grades for every live lead in a transaction of its own."""
+    from b24metrics.kpis.incremental import everything_in_scope  # it imports this module
+
     with warehouse.transaction() as con:
-        con.execute("CREATE OR REPLACE TEMP MACRO in_scope_lead(item) AS true")
+        everything_in_scope(con)
         return grade_leads(con, settings)
 
 

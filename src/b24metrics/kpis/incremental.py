@@ -92,7 +92,7 @@ def full_reason(
         return "first refresh"
     if state.fingerprint != current:
         return "rules, settings, dictionaries, users or deletions changed"
-    existing = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    existing = _tables(con)
     missing = [t for t in tables if t not in existing]
     if missing:
         return f"{missing[0]} is missing"
@@ -112,8 +112,7 @@ def everything_in_scope(con: duckdb.DuckDBPyConnection) -> None:
 
 def drop_replaced(con: duckdb.DuckDBPyConnection) -> None:
     """Tables that later versions turned into views of the same name."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
-    for name in REPLACED_BY_VIEWS & tables:
+    for name in REPLACED_BY_VIEWS & _tables(con):
         con.execute(f"DROP TABLE {name}")
 
 
@@ -130,6 +129,10 @@ def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple
     ).fetchall()[0]
     share = max(leads / all_leads if all_leads else 0, deals / all_deals if all_deals else 0)
     return leads, deals, share
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
 
 
 def per_item_tables(files: list[str]) -> list[str]:

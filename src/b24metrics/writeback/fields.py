@@ -64,12 +64,10 @@ _CATALOGUE: dict[tuple[str, str], tuple[str, int | None, str, str]] = {
 def field_specs(settings: WritebackSettings) -> list[FieldSpec]:
     """Every field the mapping names; a key set to "" is left out."""
     specs = []
-    for entity, mapping in (("lead", settings.lead_fields), ("deal", settings.deal_fields),
-                            ("company", settings.company_fields)):
-        for key, name in mapping.model_dump().items():
-            if name:
-                user_type, precision, ru, en = _CATALOGUE[(entity, key)]
-                specs.append(FieldSpec(entity, key, name, user_type, ru, en, precision))
+    for entity, mapping in settings.mappings().items():
+        for key, name in mapping.items():
+            user_type, precision, ru, en = _CATALOGUE[(entity, key)]
+            specs.append(FieldSpec(entity, key, name, user_type, ru, en, precision))
     return specs
 
 

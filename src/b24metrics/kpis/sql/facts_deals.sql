@@ -3,7 +3,10 @@
 -- time from stage history (or MOVED_TIME), never CLOSEDATE, which is a planned date.
 
 CREATE OR REPLACE TABLE kpi_deals AS  -- per item: in_scope_deal(deal_id)
-WITH last_open AS (               -- the last time each deal was in an open stage
+WITH origin_leads AS (          -- the leads of the deals in scope: a join would otherwise
+    SELECT lead_id FROM deals WHERE in_scope_deal(id)   -- hash a million leads
+),
+last_open AS (                    -- the last time each deal was in an open stage
     SELECT owner_id AS deal_id, max(created_time) AS at
     FROM deal_history WHERE stage_semantic_id NOT IN ('S', 'F') AND in_scope_deal(owner_id)
     GROUP BY 1
@@ -71,9 +74,7 @@ LEFT JOIN contacts ct ON ct.id = d.contact_id
 LEFT JOIN closing c ON c.deal_id = d.id
 LEFT JOIN reopened r ON r.deal_id = d.id
 LEFT JOIN touched t ON t.deal_id = d.id
--- only the leads of the deals in scope: a join would otherwise hash a million leads
-LEFT JOIN (SELECT * FROM kpi_leads WHERE lead_id IN (SELECT lead_id FROM deals WHERE in_scope_deal(id))) lf
-       ON lf.lead_id = d.lead_id
-LEFT JOIN (SELECT id, date_create FROM leads WHERE NOT deleted AND id IN (SELECT lead_id FROM deals WHERE in_scope_deal(id))) ld
+LEFT JOIN (SELECT * FROM kpi_leads WHERE lead_id IN (SELECT lead_id FROM origin_leads)) lf ON lf.lead_id = d.lead_id
+LEFT JOIN (SELECT id, date_create FROM leads WHERE NOT deleted AND id IN (SELECT lead_id FROM origin_leads)) ld
        ON ld.id = d.lead_id
 WHERE NOT d.deleted AND NOT coalesce(d.is_recurring, false) AND in_scope_deal(d.id);
