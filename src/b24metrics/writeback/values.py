@@ -35,17 +35,24 @@ def same(old: Any, new: Any) -> bool:
     "100.5|RUB" equals "100.50|RUB". wb_same() below is the same rule in SQL."""
     if old in (None, "") or new in (None, ""):
         return old in (None, "") and new in (None, "")
-    a, b = str(old).strip(), str(new).strip()
+    a, b = str(old).strip(_SPACE), str(new).strip(_SPACE)
     x, y = _number(a), _number(b)
     if x is not None and y is not None:
         return abs(x - y) <= 1e-9
     if "|" in a and "|" in b:
         (amount_a, _, cur_a), (amount_b, _, cur_b) = a.partition("|"), b.partition("|")
-        return same(amount_a, amount_b) and cur_a.strip().upper() == cur_b.strip().upper()
+        return same(amount_a, amount_b) and cur_a.strip(_SPACE).upper() == cur_b.strip(_SPACE).upper()
     return a == b
 
 
+# What both sides strip: str.strip() would also take Unicode spaces that DuckDB's trim and
+# cast keep, and SQL's trim() alone only takes spaces.
+_SPACE = " \t\n\x0b\x0c\r"
+
+
 def _number(text: str) -> float | None:
+    if text != text.strip():
+        return None             # a Unicode space left: DuckDB's cast refuses it, float() would not
     try:
         value = float(text)
     except ValueError:
@@ -55,19 +62,20 @@ def _number(text: str) -> float | None:
 
 
 SAME_MACRO = """
+CREATE OR REPLACE TEMP MACRO wb_trim(t) AS trim(t, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13));
 CREATE OR REPLACE TEMP MACRO wb_num(t) AS
-    CASE WHEN NOT contains(t, '_') AND isfinite(TRY_CAST(trim(t) AS DOUBLE))
-         THEN TRY_CAST(trim(t) AS DOUBLE) END;
+    CASE WHEN NOT contains(t, '_') AND isfinite(TRY_CAST(wb_trim(t) AS DOUBLE))
+         THEN TRY_CAST(wb_trim(t) AS DOUBLE) END;
 CREATE OR REPLACE TEMP MACRO wb_same(old, new) AS
     CASE WHEN coalesce(old, '') = '' OR coalesce(new, '') = ''
               THEN coalesce(old, '') = '' AND coalesce(new, '') = ''
          WHEN wb_num(old) IS NOT NULL AND wb_num(new) IS NOT NULL
               THEN abs(wb_num(old) - wb_num(new)) <= 1e-9
          WHEN contains(old, '|') AND contains(new, '|')
-              THEN coalesce(abs(wb_num(split_part(trim(old), '|', 1)) - wb_num(split_part(trim(new), '|', 1))) <= 1e-9,
-                            trim(split_part(trim(old), '|', 1)) = trim(split_part(trim(new), '|', 1)))
-                   AND upper(trim(split_part(trim(old), '|', 2))) = upper(trim(split_part(trim(new), '|', 2)))
-         ELSE trim(old) = trim(new) END;
+              THEN coalesce(abs(wb_num(split_part(wb_trim(old), '|', 1)) - wb_num(split_part(wb_trim(new), '|', 1))) <= 1e-9,
+                            wb_trim(split_part(wb_trim(old), '|', 1)) = wb_trim(split_part(wb_trim(new), '|', 1)))
+                   AND upper(wb_trim(split_part(wb_trim(old), '|', 2))) = upper(wb_trim(split_part(wb_trim(new), '|', 2)))
+         ELSE wb_trim(old) = wb_trim(new) END;
 """
 
 
