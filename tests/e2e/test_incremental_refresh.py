@@ -87,6 +87,17 @@ def _edit(portal, rng: random.Random) -> None:
         for company_id in rng.sample(sorted(state.companies), 4):
             state.companies[company_id].update(
                 EMPLOYEES=rng.choice(["EMPLOYEES_1", "EMPLOYEES_4", "EMPLOYEES_5"]), DATE_MODIFY=stamp)
+        # clients: a won deal's company and contact change, and names on the revenue rows
+        won = [d for d in deals if state.deals[d].get("STAGE_SEMANTIC_ID") == "S"]
+        for deal_id in rng.sample(won, min(4, len(won))):
+            state.deals[deal_id].update(COMPANY_ID=rng.choice([None, str(rng.choice(sorted(state.companies)))]),
+                                        CONTACT_ID=str(rng.choice(sorted(state.contacts))), DATE_MODIFY=stamp)
+        bought = sorted({int(state.deals[d]["COMPANY_ID"]) for d in won if state.deals[d].get("COMPANY_ID")})
+        for company_id in rng.sample(bought, min(3, len(bought))):
+            state.companies[company_id].update(TITLE=f"ООО Переименованная {company_id}", DATE_MODIFY=stamp)
+        buyers = sorted({int(state.deals[d]["CONTACT_ID"]) for d in won if state.deals[d].get("CONTACT_ID")})
+        for contact_id in rng.sample(buyers, min(3, len(buyers))):
+            state.contacts[contact_id].update(NAME="Новое", LAST_NAME=f"Имя {contact_id}", DATE_MODIFY=stamp)
         for _ in range(3):
             new_id = max(state.leads) + 1
             state.leads[new_id] = {**state.leads[rng.choice(leads)], "ID": str(new_id), "DATE_CREATE": stamp,

@@ -31,7 +31,7 @@ VERSION = "1"
 # Past this share of leads or deals in scope, rebuilding everything is cheaper.
 FULL_SHARE = 0.25
 CONTENT_TABLES = ("statuses", "deal_categories", "users")
-SCOPES = ("lead", "deal", "call")      # macros in_scope_<kind>(id), tables scope_<kind>s
+SCOPES = ("lead", "deal", "call", "client")   # macros in_scope_<kind>(id), tables scope_<kind>s
 REPLACED_BY_VIEWS = {"kpi_calls"}
 DELETABLE = ("leads", "deals", "contacts", "companies", "activities")
 

@@ -61,6 +61,7 @@ SELECT l.id AS lead_id,
        local_time(m.moved_at) AS moved_at,      -- speed to lead lives in kpi_speed_to_lead (S1)
        coalesce(l.opportunity, 0) AS opportunity,
        coalesce(nullif(l.currency_id, ''), '(none)') AS currency,
+       nullif(l.company_id, 0) AS company_id,  -- a client's first contact (kpi_client_purchases)
        t.lead_id IS NOT NULL AS has_activity
 FROM leads l
 LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = l.source_id AND NOT src.deleted

@@ -27,13 +27,18 @@ lost AS (
     FROM kpi_deals WHERE lost AND in_scope_deal(deal_id)
 ),
 -- Only the lost records' payloads, and none at all when no field is configured: raw_records is
--- the widest table of the warehouse.
+-- the widest table of the warehouse. One IN per kind, not a join on (kind, id): the join reads
+-- every lead's and deal's payload to find a few thousand (measured 4x slower).
 reason AS (
-    SELECT l.kind, l.record_id,
+    SELECT r.entity AS kind, CAST(r.id AS BIGINT) AS record_id,
            nullif(trim(json_extract_string(r.payload, '$.' || s.field)), '') AS reason
-    FROM lost l
-    JOIN setting s ON s.field IS NOT NULL
-    JOIN raw_records r ON r.entity = l.kind AND r.id = CAST(l.record_id AS VARCHAR)
+    FROM raw_records r JOIN setting s ON s.field IS NOT NULL
+    WHERE r.entity = 'lead' AND r.id IN (SELECT CAST(record_id AS VARCHAR) FROM lost WHERE kind = 'lead')
+    UNION ALL
+    SELECT r.entity, CAST(r.id AS BIGINT),
+           nullif(trim(json_extract_string(r.payload, '$.' || s.field)), '')
+    FROM raw_records r JOIN setting s ON s.field IS NOT NULL
+    WHERE r.entity = 'deal' AND r.id IN (SELECT CAST(record_id AS VARCHAR) FROM lost WHERE kind = 'deal')
 )
 SELECT l.*, coalesce(r.reason, '(none)') AS reason
 FROM lost l
@@ -43,18 +48,22 @@ LEFT JOIN reason r USING (kind, record_id);
 -- empty row per local day from the first of them to today. The empty days give every period a
 -- row: without them a month with no new contacts would be missing from the cut, and the next
 -- month's previous-period join would find nothing where the base was in fact unchanged.
-CREATE OR REPLACE TABLE kpi_contact_base AS
-WITH born AS (
-    SELECT 'contact' AS kind, id AS record_id, local_time(date_create) AS created_at
-    FROM contacts WHERE NOT deleted AND date_create IS NOT NULL
+-- An incremental refresh recomputes the contacts and companies that changed (scope_clients
+-- holds them) and the empty days.
+CREATE OR REPLACE TABLE kpi_contact_base AS  -- per item: kind IS NULL OR in_scope_client(kind || ' ' || record_id)
+WITH everyone AS (
+    SELECT 'contact' AS kind, id AS record_id, date_create FROM contacts WHERE NOT deleted AND date_create IS NOT NULL
     UNION ALL
-    SELECT 'company', id, local_time(date_create)
-    FROM companies WHERE NOT deleted AND date_create IS NOT NULL
+    SELECT 'company', id, date_create FROM companies WHERE NOT deleted AND date_create IS NOT NULL
 ),
-span AS (
-    SELECT CAST(min(created_at) AS DATE) AS first_day,
-           greatest(CAST(max(created_at) AS DATE), CAST(local_time(now()) AS DATE)) AS last_day
-    FROM born
+born AS (
+    SELECT kind, record_id, local_time(date_create) AS created_at
+    FROM everyone WHERE in_scope_client(kind || ' ' || record_id)
+),
+span AS (                 -- over everyone, in scope or not
+    SELECT CAST(min(local_time(date_create)) AS DATE) AS first_day,
+           greatest(CAST(max(local_time(date_create)) AS DATE), CAST(local_time(now()) AS DATE)) AS last_day
+    FROM everyone
 )
 SELECT kind, record_id, created_at FROM born
 UNION ALL

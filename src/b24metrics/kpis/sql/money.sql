@@ -1,4 +1,5 @@
--- Money in and out (M5, R2): kpi_spend_return, kpi_plan. Runs after telephony.sql (kpi_calls).
+-- Money in and out (M5, R2): kpi_spend_return, kpi_plan. Runs after telephony.sql (kpi_calls)
+-- and sales.sql (kpi_revenue).
 -- The input tables come from kpis/inputs.py:load_inputs() on this connection; declaring them
 -- here keeps a refresh that did not load them working (no spend, no plan).
 CREATE TEMP TABLE IF NOT EXISTS input_spend (month DATE, channel VARCHAR, amount DOUBLE, currency VARCHAR);
@@ -7,21 +8,18 @@ CREATE TEMP TABLE IF NOT EXISTS input_plan (period_start DATE, period_end DATE, 
 CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR);
 CREATE TEMP TABLE IF NOT EXISTS input_clock (now_local TIMESTAMP);
 
--- Won deals with their client and their money. Amounts in a currency with a configured rate
--- are converted into the base currency; other currencies stay apart, never added to it.
--- A client is kpi_deals.client (its company, else contact, else lead, else the deal itself);
--- a new client is one whose first won deal this is, in the order the deals were won. A won deal without a closing time cannot be placed in a period.
+-- Won deals with their client and their money (kpi_revenue, from sales.sql, which says who
+-- is a new client). Amounts in a currency with a configured rate are converted into the base
+-- currency; other currencies stay apart, never added to it. A won deal without a closing time
+-- cannot be placed in a period.
 CREATE OR REPLACE TEMP TABLE money_won AS
-SELECT *, row_number() OVER (PARTITION BY client ORDER BY closed_at, deal_id) = 1 AS new_client
-FROM (
-    SELECT d.deal_id, d.closed_at, d.channel, d.manager_id,
-           d.client,
-           d.amount * coalesce(r.rate, 1) AS amount,
-           coalesce(r.base_currency, d.currency) AS currency
-    FROM kpi_deals d
-    LEFT JOIN input_rates r ON r.currency = d.currency
-    WHERE d.won AND d.closed_at IS NOT NULL
-);
+SELECT v.deal_id, v.closed_at, v.channel, v.manager_id, v.client,
+       v.amount * coalesce(r.rate, 1) AS amount,
+       coalesce(r.base_currency, v.currency) AS currency,
+       v.new_client
+FROM kpi_revenue v
+LEFT JOIN input_rates r ON r.currency = v.currency
+WHERE v.closed_at IS NOT NULL;
 
 -- kpi_spend_return (M5): per month, channel with spend that month, and currency: the spend,
 -- the leads created (on the spend's rows only: a revenue-only currency row carries none), the
@@ -91,12 +89,18 @@ events AS (               -- metric names: inputs.PLAN_METRICS
     UNION ALL SELECT 'new_clients', closed_at, channel, manager_id, NULL, 1 FROM money_won WHERE new_client
     UNION ALL SELECT 'calls', started_at, channel, manager_id, NULL, 1 FROM kpi_call_base   -- each call once
 ),
+plan_days AS (           -- a plan's period is whole days: an equi-join on the day, not a range
+    SELECT plan_id, metric, channel, manager_id, currency,
+           CAST(unnest(generate_series(CAST(period_start AS TIMESTAMP), CAST(period_end AS TIMESTAMP),
+                                       INTERVAL 1 DAY)) AS DATE) AS day
+    FROM plans
+),
 actual AS (
     SELECT p.plan_id,
            sum(e.value) FILTER (WHERE e.currency IS NOT DISTINCT FROM p.currency) AS actual,
            count(*) FILTER (WHERE e.currency IS DISTINCT FROM p.currency) AS other_currency
-    FROM plans p
-    JOIN events e ON e.metric = p.metric AND e.at >= p.period_start AND e.at < p.period_end + 1
+    FROM plan_days p
+    JOIN events e ON e.metric = p.metric AND CAST(e.at AS DATE) = p.day
      AND (p.channel IS NULL OR e.channel = p.channel)
      AND (p.manager_id IS NULL OR e.manager_id = p.manager_id)
     GROUP BY 1

@@ -25,8 +25,10 @@ WHERE NOT a.deleted;
 
 -- kpi_revenue: one row per won deal, dated when it was (last) won. A client is
 -- kpi_deals.client (company, else contact, else lead, else the deal: the same for every
--- family); new_client marks each client's first won deal (ties broken by deal ID).
-CREATE OR REPLACE TABLE kpi_revenue AS
+-- family); new_client marks each client's first won deal (ties broken by deal ID). An
+-- incremental refresh recomputes the rows of the clients in scope (scope.sql: closed over
+-- clients, so each client's deals are all there to rank).
+CREATE OR REPLACE TABLE kpi_revenue AS  -- per item: in_scope_client(client) OR in_scope_client('company ' || company_id) OR in_scope_client('contact ' || contact_id)
 WITH rates AS (                   -- one rate per currency, even if a file lists one twice
     SELECT upper(trim(currency)) AS currency, max(rate) AS rate
     FROM input_rates WHERE rate > 0
@@ -44,7 +46,8 @@ won AS (
     FROM kpi_deals d
     LEFT JOIN companies co ON co.id = d.company_id
     LEFT JOIN contacts ct ON ct.id = d.contact_id
-    WHERE d.won
+    WHERE d.won AND (in_scope_client(d.client) OR in_scope_client('company ' || d.company_id)
+                     OR in_scope_client('contact ' || d.contact_id))
 ),
 clients AS (
     SELECT * FROM won
@@ -108,34 +111,40 @@ LEFT JOIN manager_names m ON m.manager_id = c.manager_id;
 -- Purchases are numbered and spaced across currencies (a repeat purchase is one whatever its
 -- currency); money stays per currency. First contact: the earliest of the client's creation,
 -- the leads tied to it (a company's leads, the lead a contact came from, the leads its deals
--- came from) and its deals' creation.
-CREATE OR REPLACE TABLE kpi_client_purchases AS
+-- came from) and its deals' creation. An incremental refresh recomputes the clients in scope.
+CREATE OR REPLACE TABLE kpi_client_purchases AS  -- per item: in_scope_client(client_kind || ' ' || client_id)
 WITH bought AS (
     SELECT 'company' AS client_kind, company_id AS client_id, company, NULL AS contact,
            deal_id, closed_at, amount, currency, amount_base, channel, manager
-    FROM kpi_revenue WHERE company_id IS NOT NULL
+    FROM kpi_revenue WHERE company_id IS NOT NULL AND in_scope_client('company ' || company_id)
     UNION ALL
     SELECT 'contact', contact_id, NULL, contact, deal_id, closed_at, amount, currency, amount_base, channel, manager
-    FROM kpi_revenue WHERE contact_id IS NOT NULL
+    FROM kpi_revenue WHERE contact_id IS NOT NULL AND in_scope_client('contact ' || contact_id)
+),
+companies_bought AS (             -- most companies and contacts never bought: only the clients'
+    SELECT DISTINCT client_id AS id FROM bought WHERE client_kind = 'company'   -- touches count
+),
+contacts_bought AS (
+    SELECT DISTINCT client_id AS id FROM bought WHERE client_kind = 'contact'
 ),
 touches AS (
     SELECT 'company' AS client_kind, id AS client_id, local_time(date_create) AS touched_at
-    FROM companies WHERE NOT deleted
-    UNION ALL SELECT 'contact', id, local_time(date_create) FROM contacts WHERE NOT deleted
-    UNION ALL SELECT 'company', company_id, local_time(date_create) FROM leads WHERE NOT deleted AND company_id > 0
-    UNION ALL SELECT 'contact', c.id, local_time(l.date_create)
-              FROM contacts c JOIN leads l ON l.id = c.lead_id AND NOT l.deleted WHERE NOT c.deleted
+    FROM companies WHERE NOT deleted AND id IN (SELECT id FROM companies_bought)
+    UNION ALL SELECT 'contact', id, local_time(date_create)
+              FROM contacts WHERE NOT deleted AND id IN (SELECT id FROM contacts_bought)
+    UNION ALL SELECT 'company', company_id, created_at
+              FROM kpi_leads WHERE company_id IN (SELECT id FROM companies_bought)
+    UNION ALL SELECT 'contact', c.id, l.created_at
+              FROM contacts c JOIN kpi_leads l ON l.lead_id = c.lead_id
+              WHERE NOT c.deleted AND c.id IN (SELECT id FROM contacts_bought)
     UNION ALL SELECT 'company', company_id, least(created_at, lead_created_at)
-              FROM kpi_deals WHERE company_id IS NOT NULL
+              FROM kpi_deals WHERE company_id IN (SELECT id FROM companies_bought)
     UNION ALL SELECT 'contact', contact_id, least(created_at, lead_created_at)
-              FROM kpi_deals WHERE contact_id IS NOT NULL
+              FROM kpi_deals WHERE contact_id IN (SELECT id FROM contacts_bought)
 ),
-clients AS (
-    SELECT DISTINCT client_kind, client_id FROM bought
-),
-first_touch AS (                  -- of the clients who bought: most companies and contacts never did
-    SELECT t.client_kind, t.client_id, min(t.touched_at) AS first_contact_at
-    FROM touches t SEMI JOIN clients c ON c.client_kind = t.client_kind AND c.client_id = t.client_id
+first_touch AS (
+    SELECT client_kind, client_id, min(touched_at) AS first_contact_at
+    FROM touches
     GROUP BY 1, 2
 )
 SELECT b.client_kind, b.client_id, b.company, b.contact, b.deal_id, b.closed_at AS purchased_at,

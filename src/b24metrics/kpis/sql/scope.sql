@@ -9,7 +9,7 @@ CREATE OR REPLACE TEMP TABLE synced AS
 SELECT entity, TRY_CAST(id AS BIGINT) AS id
 FROM raw_records
 WHERE changed_at > getvariable('kpi_since')
-  AND entity IN ('lead', 'deal', 'company', 'lead_history', 'deal_history', 'activity', 'call');
+  AND entity IN ('lead', 'deal', 'company', 'contact', 'lead_history', 'deal_history', 'activity', 'call');
 
 CREATE OR REPLACE TEMP TABLE scope_leads AS
 SELECT DISTINCT id FROM (
@@ -52,3 +52,38 @@ INSERT INTO scope_deals
 SELECT id FROM deals
 WHERE lead_id IN (SELECT lead_id FROM deals WHERE id IN (SELECT id FROM scope_deals) AND lead_id > 0)
   AND id NOT IN (SELECT id FROM scope_deals);
+
+-- The clients whose purchases may have changed (kpi_revenue, kpi_client_purchases), named as
+-- kpi_deals.client names them ('company 7', 'contact 3', 'lead 5', 'deal 9'): every client a
+-- deal in scope was bound to before this sync (the old kpi_deals row) and is bound to now (its
+-- raw row), companies and contacts that changed (a name on the revenue row, a contact's lead),
+-- and the companies of the leads in scope, before and after (a client's first contact).
+CREATE OR REPLACE TEMP TABLE scope_clients AS
+WITH named AS (
+    SELECT unnest([client, 'company ' || company_id, 'contact ' || contact_id]) AS id
+    FROM kpi_deals WHERE deal_id IN (SELECT id FROM scope_deals)
+    UNION ALL
+    SELECT unnest(['company ' || nullif(company_id, 0), 'contact ' || nullif(contact_id, 0),
+                   'lead ' || nullif(lead_id, 0), 'deal ' || id])
+    FROM deals WHERE id IN (SELECT id FROM scope_deals)
+    UNION ALL
+    SELECT 'company ' || id FROM synced WHERE entity = 'company'
+    UNION ALL
+    SELECT 'contact ' || id FROM synced WHERE entity = 'contact'
+    UNION ALL
+    SELECT 'company ' || company_id FROM kpi_leads WHERE lead_id IN (SELECT id FROM scope_leads)
+    UNION ALL
+    SELECT 'company ' || nullif(company_id, 0) FROM leads WHERE id IN (SELECT id FROM scope_leads)
+    UNION ALL
+    SELECT 'contact ' || id FROM contacts WHERE lead_id IN (SELECT id FROM scope_leads)
+)
+SELECT DISTINCT id FROM named WHERE id IS NOT NULL;
+
+-- A revenue row counts for its client, its company and its contact; whichever of them is in
+-- scope, the row is recomputed, and then so is every other deal of its client (which of them
+-- was the client's first is decided over all of them).
+INSERT INTO scope_clients
+SELECT DISTINCT client FROM kpi_deals
+WHERE ('company ' || company_id IN (SELECT id FROM scope_clients)
+       OR 'contact ' || contact_id IN (SELECT id FROM scope_clients))
+  AND client NOT IN (SELECT id FROM scope_clients);

@@ -24,10 +24,10 @@ CREATE OR REPLACE TEMP MACRO phone_key(n) AS CASE
 -- contact, else its lead, else the deal itself. A call credited with several won deals has a
 -- row for each: per_call marks one row per call, and sales are counted distinct.
 -- kpi_calls is a view over three tables, so that a refresh rewrites only what changed: the
--- calls themselves (kpi_call_base, per call: only new calls are added), and which lead and
--- which won deals each call is credited with (kpi_call_leads, kpi_call_sales: a few hundred
--- thousand narrow rows, rebuilt every time, since one new call or won deal can move the credit
--- of calls logged long ago).
+-- calls themselves (kpi_call_base, per call: only new calls are added), the first call of each
+-- lead (kpi_call_leads, per lead: a lead's new call is in its scope), and which won deals each
+-- call is credited with (kpi_call_sales: narrow rows rebuilt every time, since one new call or
+-- won deal can move the credit of calls logged long ago).
 CREATE OR REPLACE TABLE kpi_call_base AS  -- per item: in_scope_call(call_id)
 WITH line AS (            -- a portal has a handful of numbers: normalize each once, not per call
     SELECT portal_number, phone_key(portal_number) AS number
@@ -51,10 +51,10 @@ LEFT JOIN input_tracking t ON t.number = n.number
 LEFT JOIN manager_names m ON m.manager_id = c.portal_user_id
 WHERE in_scope_call(c.id);
 
-CREATE OR REPLACE TABLE kpi_call_leads AS
+CREATE OR REPLACE TABLE kpi_call_leads AS  -- per item: in_scope_lead(lead_id)
 SELECT l.lead_id, arg_min(c.id, (c.call_start_date, c.id)) AS call_id
 FROM calls c JOIN kpi_leads l ON l.lead_id = c.crm_entity_id
-WHERE c.call_type IN (2, 3) AND upper(c.crm_entity_type) = 'LEAD'
+WHERE c.call_type IN (2, 3) AND upper(c.crm_entity_type) = 'LEAD' AND in_scope_lead(c.crm_entity_id)
 GROUP BY 1;
 
 CREATE OR REPLACE TABLE kpi_call_sales AS
