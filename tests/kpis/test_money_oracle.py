@@ -1,7 +1,7 @@
 """Oracle tests of M5 (cost per lead, CAC, ROMI) and R2 (plan vs actual with a forecast):
 figures worked out by hand from a fixed data set, a spend file and a plan file."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -219,6 +219,20 @@ def test_plan_vs_actual_with_forecast(s):
     assert (deals["actual"], deals["done_pct"], deals["forecast"]) == (2.0, 66.7, 2.0)
     april = [r for r in s.rows("plan_leads", period="month") if str(r["period"]) == "2026-04-01"]
     assert [(r["actual"], r["done_pct"], r["forecast"]) for r in april] == [(0.0, 0.0, None)]   # not begun
+    # Levels: without a dimension March is the team's 20 leads, not 20 + the web's 8; by manager,
+    # "(all managers)" is that team row alone. Q1 has only a manager's target: that is the level.
+    (team,) = [r for r in s.rows("plan_leads", period="month") if str(r["period"]) == "2026-03-01"]
+    assert (team["target"], team["actual"], team["done_pct"]) == (20.0, 14.0, 70.0)
+    (everyone,) = [r for r in s.rows("plan_leads", period="month", by="manager") if str(r["period"]) == "2026-03-01"]
+    assert (everyone["manager"], everyone["target"], everyone["actual"]) == ("(all managers)", 20.0, 14.0)
+    (quarter,) = s.rows("plan_won_deals", period="quarter")
+    assert (quarter["target"], quarter["actual"]) == (10.0, 4.0)
+    # "all" counts the plans of every period, or those that begin in --since/--until
+    (whole,) = s.rows("plan_leads", period="all")
+    assert (whole["target"], whole["actual"]) == (30.0, 14.0)                # March's 20, April's 10
+    (later,) = s.rows("plan_leads", period="all", since=date(2026, 4, 1))
+    assert (later["target"], later["actual"]) == (10.0, 0.0)
+    assert s.rows("plan_leads", period="all", until=date(2026, 3, 1)) == []
     overview = {str(r["period"]): r for r in s.rows("plan_vs_actual", period="month")}
     # March: leads, web leads, revenue, week 10 calls; met: web leads and revenue; on pace: + all leads
     assert [(overview[p]["plans"], overview[p]["met"], overview[p]["on_pace"]) for p in sorted(overview)] == [

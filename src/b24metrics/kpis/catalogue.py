@@ -42,6 +42,10 @@ class Kpi:
     measures: tuple[Measure, ...]
     dims: tuple[str, ...] = ()    # cuts it offers (columns of `table`)
     where: str = ""               # rows it counts
+    # Rows it counts when cut by a dimension (None: no dimension), on top of `where`: a table
+    # holding the same figure at several levels (a team's plan and its managers') must not add
+    # one level to another.
+    where_by: tuple[tuple[str | None, str], ...] = ()
     needs_leads: bool = False     # meaningless on a portal without leads (simple CRM mode)
     per_currency: bool = False    # money: always cut by currency, never summed across them
     tables: tuple[str, ...] = field(default=())  # other KPI tables it needs built first

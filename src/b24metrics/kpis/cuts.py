@@ -49,7 +49,9 @@ def cut_sql(kpi: Kpi, period: str, by: str | None) -> str:
     keys = (["currency"] if kpi.per_currency and by != "currency" else []) + ([by] if by else [])
     slot = "NULL::DATE" if period == "all" else f"CAST(date_trunc('{period}', {kpi.date}) AS DATE)"
     measures = ",\n       ".join(f"{m.sql} AS {m.name}" for m in kpi.measures)
-    where = " AND ".join(w for w in (f"{kpi.date} IS NOT NULL", kpi.where) if w)
+    within = f"{kpi.date} >= ? AND {kpi.date} < ?" if period == "all" else ""   # else on periods, below
+    where = " AND ".join(w for w in (f"{kpi.date} IS NOT NULL", kpi.where, dict(kpi.where_by).get(by, ""), within)
+                         if w)
     group = ", ".join(["period"] + keys)
     current = f"""
         SELECT {slot} AS period{''.join(f', {k}' for k in keys)},
@@ -94,7 +96,8 @@ def cut(con: duckdb.DuckDBPyConnection, kpi: Kpi, *, period: str = "month", by: 
         return Cut(kpi, period, by, [], note="this portal keeps no leads (simple CRM mode): "
                                               "lead KPIs do not apply to it")
     sql = cut_sql(kpi, period, by)
-    params = [] if period == "all" else [_day(since, date(1900, 1, 1)), _day(until, date(9999, 1, 1))]
+    # periods that start in [since, until); for "all", the rows dated in it
+    params = [_day(since, date(1900, 1, 1)), _day(until, date(9999, 1, 1))]
     return Cut(kpi, period, by, fetch_dicts(con, sql, params))
 
 

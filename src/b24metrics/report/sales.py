@@ -68,9 +68,8 @@ PLAN_MEASURES = ("target", "actual", "done_pct", "forecast", "forecast_pct")
 
 
 def plan(g: Gather) -> Section:
-    """Cut by manager: a plan KPI without a dimension would add a team's target to its managers'
-    own targets. The chart follows the team's targets; the table adds each manager's for the
-    headline period."""
+    """Cut by manager: the chart follows the team's targets (the "(all managers)" rows), the
+    table adds each manager's for the headline period."""
     w = g.window
     section = Section("plan", g.t("plan"), g.t("plan.lead", kind=g.kind_label()))
     if g.settings.kpis.plan_file is None:

@@ -8,6 +8,12 @@ empty rather than made up.
 Plan rows of different metrics cannot be added up, so each metric has its own KPI
 (plan_leads, plan_revenue ...), plus plan_vs_actual counting the plans met and on pace. Cut
 them by the period the plan is set in (or "all"): a finer period would split nothing.
+
+A plan may set a metric at several levels at once: the team, each manager, each channel. Cut
+without a dimension, a plan KPI adds up the coarsest level set for that period (the team's
+target; without one, the managers'; without those, the channels'); cut by manager, the rows
+set for all channels (the team's shows as "(all managers)"); by channel, the rows set for all
+managers. A row set for one manager and one channel counts in plan_vs_actual only.
 """
 
 from b24metrics.kpis.catalogue import Kpi, Measure
@@ -61,6 +67,7 @@ def _plan_kpi(metric: str, counts: str) -> Kpi:
         definition=f"target from the plan file against the actual ({counts}), percent done, forecast "
                    "to the period's end at the current pace",
         table="kpi_plan", date="period_start", where=f"metric = '{metric}'", dims=("channel", "manager"),
+        where_by=((None, "top"), ("manager", "channel = '(all channels)'"), ("channel", "manager = '(all managers)'")),
         per_currency=money, needs_leads=metric == "leads",
         measures=(
             Measure("done_pct", "round(100.0 * sum(actual) / sum(target), 1)", "%", title="percent done"),

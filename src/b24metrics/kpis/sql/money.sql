@@ -119,5 +119,11 @@ SELECT period_start, period_end, period_kind, metric,
        coalesce(manager, '(all managers)') AS manager,
        currency, target, actual, other_currency_deals,
        round(elapsed, 4) AS elapsed,
-       CASE WHEN elapsed > 0 THEN actual / elapsed END AS forecast
+       CASE WHEN elapsed > 0 THEN actual / elapsed END AS forecast,
+       -- the coarsest level the plan sets this metric at in this period: the team, else each
+       -- manager, else each channel. A cut without a dimension adds up only these rows, never
+       -- a team's target on top of its managers' (families/money.py)
+       rank() OVER (PARTITION BY period_start, period_end, metric, currency
+                    ORDER BY CASE WHEN channel IS NULL AND manager IS NULL THEN 0
+                                  WHEN channel IS NULL THEN 1 WHEN manager IS NULL THEN 2 ELSE 3 END) = 1 AS top
 FROM paced;
