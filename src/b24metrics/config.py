@@ -201,6 +201,9 @@ class WritebackSettings(_Section):
     win_rate_days: int = Field(
         365, ge=0, description="a channel's win rate counts the deals closed in these last days (0: all time)"
     )
+    ledger_days: int = Field(
+        90, ge=0, description="writeback_ledger keeps rows this many days, and those still read (0: forever)"
+    )
     quality_gate: QualityGate = Field(default_factory=QualityGate)
 
     def mappings(self) -> dict[str, dict[str, str]]:

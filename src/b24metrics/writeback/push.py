@@ -70,6 +70,7 @@ class PushReport:
     rejected: dict[tuple[str, int], str] = field(default_factory=dict)  # (entity, id) -> the portal's reason
     made_permanent: int = 0       # values refused for the max_tries-th time in this run
     deferred: int = 0             # batches the portal did not take, sent again
+    pruned: int = 0               # ledger rows past writeback.ledger_days removed (ledger.py)
 
     @property
     def values(self) -> int:

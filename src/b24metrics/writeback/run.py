@@ -11,6 +11,7 @@ from b24metrics.portal import PortalClient
 from b24metrics.warehouse import Warehouse
 from b24metrics.writeback.fields import FieldsReport, ensure_fields, field_specs
 from b24metrics.writeback.gate import GateReport, check_gate
+from b24metrics.writeback.ledger import prune_ledger
 from b24metrics.writeback.push import PushReport, push_plan, resolve_in_doubt, sample
 from b24metrics.writeback.values import build_plan
 
@@ -58,6 +59,9 @@ def write_back(
                 "SELECT count(*) FROM writeback_ledger WHERE outcome = 'sent'").fetchall()[0][0]
         else:
             resolve_in_doubt(client, con, push)
+            push.pruned = prune_ledger(con, wb.ledger_days, now=now)
+            if push.pruned:
+                log.info("write-back ledger: %d rows older than %d days removed", push.pruned, wb.ledger_days)
         plan = build_plan(con, settings, report.fields)
         push.checked, push.planned, push.permanent = plan.checked, plan.values, plan.permanent
         push.ltv_mixed, push.missing_tables = plan.ltv_mixed, plan.missing_tables
