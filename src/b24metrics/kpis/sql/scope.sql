@@ -21,6 +21,9 @@ SELECT DISTINCT id FROM (
     UNION ALL
     SELECT crm_entity_id FROM calls
     WHERE upper(crm_entity_type) = 'LEAD' AND id IN (SELECT id FROM synced WHERE entity = 'call')
+    UNION ALL     -- and the lead a call was bound to before, should the portal rebind it
+    SELECT crm_entity_id FROM kpi_call_base
+    WHERE crm_entity_type = 'LEAD' AND call_id IN (SELECT id FROM synced WHERE entity = 'call')
     UNION ALL     -- a deal counts for the lead it came from, and stops counting for its old one
     SELECT lead_id FROM deals WHERE id IN (SELECT id FROM synced WHERE entity = 'deal')
     UNION ALL
