@@ -6,15 +6,8 @@ The diff runs in DuckDB and leaves only the differing values in the temp table `
 number per record (`rec_no`) so that the push can page through it: a first write-back of a
 million leads never holds them all in Python.
 
-Decisions, documented in config.example.toml:
-- deal cycle: won deals the S3 cycle (creation to won, between instants); lost deals creation to
-  loss (on the portal's wall clock: a DST change moves it by an hour at most); open deals their
-  age in whole days as of the write, so it changes once a day, not every cycle.
-- channel win rate: won / (won + lost) of the deals of the deal's channel closed in the last
-  `writeback.win_rate_days` (365; 0 = all time), in whole percent; empty with no closed deal.
-- company LTV: the sum of its won deals, never across currencies unconverted: converted into
-  `kpis.base_currency` when every deal has a rate; else in their one currency when they share
-  one; else (mixed currencies, some without a rate) left empty and counted as such.
+What the values are (a deal's cycle or age, its channel's win rate, a company's LTV) is
+decided in the KPI layer, kpis/sql/cards.sql, and documented in config.example.toml.
 """
 
 from __future__ import annotations
@@ -26,7 +19,6 @@ from typing import Any
 import duckdb
 
 from b24metrics.config import Settings
-from b24metrics.kpis.inputs import rate_rows
 from b24metrics.writeback.fields import FieldSpec, FieldsReport
 
 
@@ -91,7 +83,8 @@ def number_text(expr: str, decimals: int) -> str:
 
 
 # The desired values of each entity: id plus one column per mapping key. Numbers are DOUBLE
-# (rounded to each field's decimals later), text is VARCHAR, money comes formatted.
+# (rounded to each field's decimals later), text is VARCHAR, money comes formatted. What they
+# are is the KPI layer's (kpis/sql/cards.sql); here they are only named and formatted.
 def _lead_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     return """
         SELECT g.lead_id AS id, g.grade AS grade, CAST(g.score AS DOUBLE) AS score, g.factors AS factors
@@ -99,53 +92,22 @@ def _lead_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
 
 
 def _deal_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    days = int(settings.writeback.win_rate_days)
-    # closed_at is the portal's wall clock, now() is UTC: a few hours at the edge of a year.
-    window = "true" if days == 0 else f"closed_at >= CAST(now() AS TIMESTAMP) - INTERVAL ({days}) DAY"
-    return f"""
-        WITH rates AS (
-            SELECT channel, 100.0 * count(*) FILTER (WHERE won) / count(*) AS rate
-            FROM kpi_deals WHERE (won OR lost) AND {window}
-            GROUP BY channel
-        )
-        SELECT d.deal_id AS id, d.origin_grade AS origin_grade,
-               CASE WHEN d.won THEN d.cycle_days
-                    WHEN d.lost THEN date_diff('second', d.created_at, d.closed_at) / 86400.0
-                    ELSE floor((epoch(now()) - epoch(x.date_create)) / 86400.0) END AS cycle_days,
-               r.rate AS channel_win_rate
-        FROM kpi_deals d
-        JOIN deals x ON x.id = d.deal_id AND NOT x.deleted
-        LEFT JOIN rates r ON r.channel = d.channel"""
+    con.execute("SET VARIABLE win_rate_days = ?", [int(settings.writeback.win_rate_days)])
+    return """
+        SELECT deal_id AS id, origin_grade, cycle_days, channel_win_rate FROM kpi_deal_cards"""
 
 
 def _company_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    rates, _ = rate_rows(settings.kpis)
-    base = rates[0][2] if rates else None
-    base_sql = "NULL" if base is None else "'" + base.replace("'", "''") + "'"
     return f"""
-        WITH bought AS (
-            SELECT company_id, count(*) AS purchases, count(DISTINCT currency) AS currencies,
-                   min(currency) AS currency, sum(amount) AS amount,
-                   sum(amount_base) AS amount_base, count(amount_base) AS converted
-            FROM kpi_revenue WHERE company_id IS NOT NULL
-            GROUP BY company_id
-        )
-        SELECT c.id AS id,
-               CASE WHEN b.purchases IS NULL THEN NULL
-                    WHEN {base_sql} IS NOT NULL AND b.converted = b.purchases
-                         THEN {number_text('b.amount_base', 2)} || '|' || {base_sql}
-                    WHEN b.currencies = 1 AND b.currency <> '(none)'
-                         THEN {number_text('b.amount', 2)} || '|' || b.currency
-               END AS ltv,
-               CAST(coalesce(b.purchases, 0) AS DOUBLE) AS purchases,
-               b.purchases IS NOT NULL AND b.currencies > 1 AS ltv_mixed
-        FROM companies c LEFT JOIN bought b ON b.company_id = c.id
-        WHERE NOT c.deleted"""
+        SELECT company_id AS id,
+               CASE WHEN ltv IS NOT NULL THEN {number_text('ltv', 2)} || '|' || ltv_currency END AS ltv,
+               CAST(purchases AS DOUBLE) AS purchases, ltv_mixed
+        FROM kpi_company_cards"""
 
 
 VALUES = {"lead": _lead_values, "deal": _deal_values, "company": _company_values}
 # The KPI tables each entity's values need: without them there is nothing to write yet.
-NEEDS = {"lead": ("lead_grades",), "deal": ("kpi_deals",), "company": ("kpi_revenue",)}
+NEEDS = {"lead": ("lead_grades",), "deal": ("kpi_deal_cards",), "company": ("kpi_company_cards",)}
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from b24metrics.kpis.catalogue import Kpi, Measure
 
-SQL = ["sales.sql"]
+SQL = ["sales.sql", "cards.sql"]
 
 DEAL_DIMS = ("channel", "utm_source", "utm_medium", "utm_campaign", "manager", "pipeline", "company", "contact")
 

@@ -30,7 +30,7 @@ WHERE NOT a.deleted;
 -- clients, so each client's deals are all there to rank).
 CREATE OR REPLACE TABLE kpi_revenue AS  -- per item: in_scope_client(client) OR in_scope_client('company ' || company_id) OR in_scope_client('contact ' || contact_id)
 WITH rates AS (                   -- one rate per currency, even if a file lists one twice
-    SELECT upper(trim(currency)) AS currency, max(rate) AS rate
+    SELECT upper(trim(currency)) AS currency, max(rate) AS rate, max(base_currency) AS base_currency
     FROM input_rates WHERE rate > 0
     GROUP BY 1
 ),
@@ -54,6 +54,7 @@ clients AS (
 )
 SELECT c.deal_id, c.closed_at, c.created_at, c.amount, c.currency,
        c.amount * r.rate AS amount_base,
+       CASE WHEN r.rate IS NOT NULL THEN r.base_currency END AS base_currency,   -- of amount_base
        c.channel, c.utm_source, c.utm_medium, c.utm_campaign, c.manager, c.manager_id,
        c.pipeline, c.category_id,
        c.live_company_id AS company_id, c.company, c.live_contact_id AS contact_id, c.contact,
