@@ -187,7 +187,7 @@ def test_the_period_under_way_is_drawn_apart_and_its_plan_forecast(data):
     assert 'data-headline="2026-09-01"' in html and "* период ещё идёт" in html
     figures = _figures(data.ru.path).figures
     october = {f["m"]: float(f["v"]) for f in figures if f["kpi"] == "plan_leads" and f["p"] == "2026-10-01"
-               and f.get("k") == "(all managers)" and f["tag"] == "rect"}
+               and f.get("by") is None and f["tag"] == "rect"}
     assert october["forecast"] > october["actual"] > 0
     assert any("running" in (f.get("class") or "") for f in figures)
 

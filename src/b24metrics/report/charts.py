@@ -51,7 +51,6 @@ class HRow:
     label: str
     bars: list[Bar]
     flag: str = ""             # a badge after the label ("bottleneck")
-    group: str = ""            # a heading drawn above the first row of each group
 
 
 @dataclass
@@ -139,16 +138,10 @@ def hbars(rows: list[HRow], loc: Locale, *, label: str, scale: str = "linear",
         def x(v: float) -> float:
             return x0 + (x1 - x0) * (v - low) / width
 
-    bar_h, gap, pad, head = 14, 3, 9, 20
+    bar_h, gap, pad = 14, 3, 9
     body: list[Markup] = []
     y = 6.0
-    group = None
     for row in rows:
-        if row.group and row.group != group:
-            group = row.group
-            y += 6
-            body.append(_label(8, y + 12, group, anchor="start", css="grp"))
-            y += head
         block = len(row.bars) * bar_h + (len(row.bars) - 1) * gap
         text = _label(label_width, y + block / 2 + FONT * 0.35, row.label)
         body.append(text)
@@ -253,7 +246,7 @@ def columns(labels: list[str], stacks: list[list[Seg]], loc: Locale, *, label: s
 
 
 def plan_columns(labels: list[str], items: list[tuple[Seg, Seg, Seg]], loc: Locale, *, label: str,
-                 running: list[bool], unit: str = "", height: int = 200) -> Markup:
+                 running: list[bool], height: int = 200) -> Markup:
     """Per period: the forecast (light), the actual over it (solid) and the target (a dark tick)."""
     top = max([max(s.number or 0 for s in item) for item in items] + [0.0])
     parts, left, slot, bottom, scale = _plot_frame(labels, running, top, loc, height=height,

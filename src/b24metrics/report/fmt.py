@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from b24metrics.report.window import quarter_index
+
 NNBSP = "\u202f"   # narrow no-break space: Russian thousands separator
 NBSP = "\u00a0"    # before a unit or a currency sign: the number and its unit stay on one line
 DASH = "—"
@@ -124,7 +126,7 @@ class Locale:
         if kind == "month":
             return f"{_MONTHS[self.lang][start.month - 1]} {start.year}"
         if kind == "quarter":
-            q = (start.month - 1) // 3
+            q = quarter_index(start)
             return f"{_ROMAN[q]} кв. {start.year}" if self.lang == "ru" else f"Q{q + 1} {start.year}"
         return str(start.year)
 
@@ -137,7 +139,7 @@ class Locale:
         if kind == "month":
             return f"{_SHORT_MONTHS[self.lang][start.month - 1]} {start:%y}"
         if kind == "quarter":
-            q = (start.month - 1) // 3
+            q = quarter_index(start)
             return f"{_ROMAN[q]} {start:%y}" if self.lang == "ru" else f"Q{q + 1} {start:%y}"
         return str(start.year)
 

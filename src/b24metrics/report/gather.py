@@ -14,7 +14,7 @@ from b24metrics.config import Settings
 from b24metrics.kpis.catalogue import find
 from b24metrics.kpis.cuts import Cut, cut
 from b24metrics.report.fmt import Locale
-from b24metrics.report.model import Cell, cells_of
+from b24metrics.report.model import cells_of
 from b24metrics.report.text import label_for, text_for
 from b24metrics.report.window import Window, make_window
 
@@ -59,14 +59,7 @@ class Gather:
                 return r
         return None
 
-    @staticmethod
-    def cell(result: Cut, row: dict[str, Any] | None, measure: str, suffix: str = "", *,
-             period: date | None = None, key: Any = None, currency: str | None = None) -> Cell:
-        """The measure of `row`, or an empty Cell naming where the row would be (no row: no data)."""
-        if row is not None:
-            return cells_of(result, row, measure, suffix)
-        unit = next(m.unit for m in result.kpi.measures if m.name == measure)
-        return Cell(result.kpi.name, measure + suffix, result.period, period, result.by, key, currency, None, unit)
+    cell = staticmethod(cells_of)   # the measure of a row, or an empty Cell naming where it would be
 
     def headline_label(self, kind: str | None = None) -> str:
         """The headline period's name; Russian texts begin with it (its case never changes there)."""

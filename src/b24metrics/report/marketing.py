@@ -10,7 +10,7 @@ from b24metrics.kpis.cuts import Cut
 from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
-from b24metrics.report.model import Card, Cell, Section, Table
+from b24metrics.report.model import Card, Cell, Section, Table, titled
 from b24metrics.report.window import shift, year_before
 
 PALETTE = 12  # colour classes c0..c11 in the page's CSS
@@ -119,9 +119,8 @@ def channels(g: Gather) -> Section:
         row = g.row_at(result, w.headline, channel=channel)
         if row is None:
             continue
-        cells = tuple(g.cell(result, row, "leads", s) for s in ("", "_prev", "_yoy"))
-        rows.append([g.label(channel)] + change_cells(g, cells)[:1] + [g.cell(result, row, "share")]
-                    + change_cells(g, cells)[1:])
+        changes = change_cells(g, tuple(g.cell(result, row, "leads", s) for s in ("", "_prev", "_yoy")))
+        rows.append([g.label(channel)] + changes[:1] + [g.cell(result, row, "share")] + changes[1:])
     section.tables.append(Table(
         [g.t("col.channel"), g.t("col.leads"), g.t("col.share"), g.t("col.prev"), g.t("col.yoy"),
          g.t("col.change_prev"), g.t("col.change_yoy")], rows, [False] + [True] * 6))
@@ -172,10 +171,8 @@ def funnel(g: Gather) -> Section:
         table.append([Markup("<b>{}</b> · {}").format(group, name) if bottleneck else f"{group} · {name}",
                       g.cell(result, r, "reached"), g.cell(result, r, "went_on"), conversion,
                       g.cell(result, r, "waiting"), g.t("bottleneck") if bottleneck else ""])
-    section.chart = Markup("").join(
-        Markup('<h3 class="chart-title">{}</h3>').format(group) + charts.hbars(hrows, g.loc, label=group,
-                                                                               note_width=170)
-        for group, hrows in groups.items())
+    section.chart = Markup("").join(titled(group, charts.hbars(hrows, g.loc, label=group, note_width=170))
+                                    for group, hrows in groups.items())
     section.legend = [("stage", g.t("col.reached")), ("bottleneck", g.t("bottleneck"))]
     section.tables.append(Table([g.t("col.stage"), g.t("col.reached"), g.t("col.went_on"), g.t("col.conversion"),
                                  g.t("col.waiting"), ""], table, [False, True, True, True, True, False]))
@@ -189,10 +186,9 @@ def speed(g: Gather) -> Section:
     if section.note:
         return section
     rows.sort(key=lambda r: (r["median_min"] is None, r["median_min"] or 0))
-    minute, hour, day = g.loc.number(1, "min"), "1" + ("\u00a0ч" if g.loc.lang == "ru" else "\u00a0h"), \
-        g.loc.number(1, "days")
-    ticks = [(1, minute), (10, g.loc.number(10, "min")), (60, hour), (480, "8" + hour[1:]), (1440, day),
-             (10080, g.loc.number(7, "days")), (43200, g.loc.number(30, "days"))]
+    ticks = [(minutes, g.loc.number(value, unit)) for minutes, value, unit in
+             ((1, 1, "min"), (10, 10, "min"), (60, 1, "h"), (480, 8, "h"), (1440, 1, "days"), (10080, 7, "days"),
+              (43200, 30, "days"))]
     section.chart = charts.hbars(
         [HRow(g.label(r["manager"]), [Bar([seg(g, g.cell(result, r, "median_min"), "s-med", g.t("series.median"))],
                                           note=g.cell(result, r, "median_min").text(g.loc)),

@@ -55,12 +55,21 @@ def _raw(value: Any) -> str:
     return str(value)
 
 
-def cells_of(cut: Cut, row: dict[str, Any], measure: str, suffix: str = "") -> Cell:
-    """One measure of one row of a cut (suffix "_prev" or "_yoy" for the comparisons)."""
+def cells_of(cut: Cut, row: dict[str, Any] | None, measure: str, suffix: str = "", *,
+             period: date | None = None, key: Any = None, currency: str | None = None) -> Cell:
+    """One measure of one row of a cut (suffix "_prev" or "_yoy" for the comparisons); with no
+    row (no data), an empty Cell naming where the row would be: `period`, `key`, `currency`."""
     unit = next(m.unit for m in cut.kpi.measures if m.name == measure)
+    if row is None:
+        return Cell(cut.kpi.name, measure + suffix, cut.period, period, cut.by, key, currency, None, unit)
     currency = row.get("currency") if cut.kpi.per_currency or cut.by == "currency" else None
     return Cell(cut.kpi.name, measure + suffix, cut.period, row.get("period"), cut.by,
                 None if cut.by is None else row.get(cut.by), currency, row.get(measure + suffix), unit)
+
+
+def titled(title: str, chart: Markup) -> Markup:
+    """A chart under its heading (a section drawing several charts names each)."""
+    return Markup('<h3 class="chart-title">{}</h3>').format(title) + chart
 
 
 @dataclass

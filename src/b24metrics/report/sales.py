@@ -11,11 +11,7 @@ from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow
 from b24metrics.report.gather import Gather
 from b24metrics.report.marketing import breakdown, seg
-from b24metrics.report.model import Section, Table
-
-
-def _titled(title: str, chart: Markup) -> Markup:
-    return Markup('<h3 class="chart-title">{}</h3>').format(title) + chart
+from b24metrics.report.model import Section, Table, titled
 
 
 def money(g: Gather) -> Section:
@@ -44,7 +40,7 @@ def money(g: Gather) -> Section:
     for measure, css in (("cpl", "c0"), ("cac", "c1"), ("romi", "ok")):
         shown = [r for r in rows if r[measure] is not None]
         if shown:
-            parts.append(_titled(g.t(f"chart.{measure}"), charts.hbars(
+            parts.append(titled(g.t(f"chart.{measure}"), charts.hbars(
                 [HRow(name(r), [Bar([seg(g, g.cell(result, r, measure),
                                          "bad" if measure == "romi" and r[measure] < 0 else css, name(r))],
                                     note=g.cell(result, r, measure).text(g.loc))]) for r in shown],
@@ -63,13 +59,13 @@ def money(g: Gather) -> Section:
 
 
 ALL_MANAGERS = "(all managers)"   # kpi_plan's manager of a plan row set for the whole team
-ALL_CHANNELS = "(all channels)"
 PLAN_MEASURES = ("target", "actual", "done_pct", "forecast", "forecast_pct")
 
 
 def plan(g: Gather) -> Section:
-    """Cut by manager: the chart follows the team's targets (the "(all managers)" rows), the
-    table adds each manager's for the headline period."""
+    """The chart and the table's first rows: each period's plan without a dimension (the coarsest
+    level it sets: the team's target, else the managers', else the channels'); the table adds each
+    manager's own targets for the headline period (cut by manager)."""
     w = g.window
     section = Section("plan", g.t("plan"), g.t("plan.lead", kind=g.kind_label()))
     if g.settings.kpis.plan_file is None:
@@ -79,17 +75,18 @@ def plan(g: Gather) -> Section:
     labels = [g.loc.short_period(w.kind, p) for p in w.periods]
     parts, table = [], []
     for metric in PLAN_METRICS:
-        result = g.cut(f"plan_{metric}", by="manager")
+        result = g.cut(f"plan_{metric}")
         if result.note or not result.rows:
             continue
+        by_manager = g.cut(f"plan_{metric}", by="manager")
         currencies = sorted({r.get("currency") for r in result.rows}) if result.kpi.per_currency else [None]
         for currency in currencies:
             keys = {"currency": currency} if currency is not None else {}
             title = g.t(f"metric.{metric}") + (f", {currency}" if currency else "")
             items = []
             for period in w.periods:
-                row = g.row_at(result, period, manager=ALL_MANAGERS, **keys)
-                cells = [g.cell(result, row, m, period=period, key=ALL_MANAGERS, currency=currency)
+                row = g.row_at(result, period, **keys)
+                cells = [g.cell(result, row, m, period=period, currency=currency)
                          for m in ("target", "actual", "forecast")]
                 items.append(tuple(seg(g, c, css, g.t(f"series.{m}")) for c, css, m in
                                    zip(cells, ("plan-target", "plan-actual", "plan-forecast"),
@@ -97,27 +94,20 @@ def plan(g: Gather) -> Section:
                 if row is not None:
                     table.append([title, g.label(ALL_MANAGERS), g.loc.period(w.kind, period)]
                                  + [g.cell(result, row, m) for m in PLAN_MEASURES])
-            if any(item[0].cell.value is not None for item in items):
-                parts.append(_titled(title, charts.plan_columns(labels, items, g.loc, label=title, running=running)))
-            for row in g.rows_in(result, w.headline):
+            parts.append(titled(title, charts.plan_columns(labels, items, g.loc, label=title, running=running)))
+            for row in g.rows_in(by_manager, w.headline):
                 if row["manager"] != ALL_MANAGERS and row.get("currency") == currency:
                     table.append([title, g.label(row["manager"]), g.loc.period(w.kind, w.headline)]
-                                 + [g.cell(result, row, m) for m in PLAN_MEASURES])
-    if not table:
+                                 + [g.cell(by_manager, row, m) for m in PLAN_MEASURES])
+    if not parts:
         section.note = g.t("plan.none")
         return section
-    section.chart = Markup("").join(parts) if parts else None
-    if not parts:
-        section.note = g.t("plan.managers_only")
-    else:
-        section.legend = [("plan-target", g.t("series.target")), ("plan-actual", g.t("series.actual")),
-                          ("plan-forecast", g.t("series.forecast"))]
+    section.chart = Markup("").join(parts)
+    section.legend = [("plan-target", g.t("series.target")), ("plan-actual", g.t("series.actual")),
+                      ("plan-forecast", g.t("series.forecast"))]
     section.tables.append(Table(
         [g.t("col.metric"), g.t("col.manager"), g.t("col.period"), g.t("col.target"), g.t("col.actual"),
          g.t("col.done"), g.t("col.forecast"), g.t("col.forecast_pct")], table, [False, False, False] + [True] * 5))
-    by_channel = g.con.execute("SELECT count(*) FROM kpi_plan WHERE channel <> ?", [ALL_CHANNELS]).fetchall()[0][0]
-    if by_channel:
-        section.remarks.append(g.t("plan.channels"))
     if any(running):
         section.remarks.append(g.t("running"))
     return section
@@ -184,10 +174,10 @@ def managers(g: Gather) -> Section:
                                                                        "overdue_activities")])
     parts = []
     if any(r["deals_won"] or r["deals_lost"] for r in rows):
-        parts.append(_titled(g.t("managers.deals"), charts.hbars(deals, g.loc, label=g.t("managers.deals"))))
+        parts.append(titled(g.t("managers.deals"), charts.hbars(deals, g.loc, label=g.t("managers.deals"))))
         section.legend = [("ok", g.t("series.won")), ("bad", g.t("series.lost"))]
     if any(r["calls"] for r in rows):
-        parts.append(_titled(g.t("managers.calls"), charts.hbars(calls, g.loc, label=g.t("managers.calls"))))
+        parts.append(titled(g.t("managers.calls"), charts.hbars(calls, g.loc, label=g.t("managers.calls"))))
     section.chart = Markup("").join(parts) if parts else None
     if not parts:
         section.note = g.t("managers.quiet", headline=g.headline_label())

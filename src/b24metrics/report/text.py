@@ -69,9 +69,6 @@ TEXT: dict[str, dict[str, str]] = {
                      "Тёмная черта — цель, столбик — факт, светлый столбик — прогноз.",
         "plan.no_file": "Файл плана не задан (kpis.plan_file): сравнивать не с чем.",
         "plan.none": "В файле плана нет целей на период отчёта.",
-        "plan.managers_only": "Цели заданы только менеджерам: общей цели команды нет, график не строится.",
-        "plan.channels": "Цели отдельных каналов входят в цели команды на графике: по каналам — "
-                         "b24metrics kpi plan_leads --by channel.",
         "metric.leads": "Лиды", "metric.deals": "Новые сделки", "metric.won_deals": "Выигранные сделки",
         "metric.revenue": "Выручка", "metric.new_clients": "Новые клиенты", "metric.calls": "Звонки",
         "col.metric": "Показатель", "col.target": "Цель", "col.actual": "Факт", "col.done": "Выполнено",
@@ -166,9 +163,6 @@ TEXT: dict[str, dict[str, str]] = {
                      "{kind}. Dark tick: target; bar: actual; light bar: forecast.",
         "plan.no_file": "No plan file is configured (kpis.plan_file): nothing to compare against.",
         "plan.none": "The plan file sets no targets in the report window.",
-        "plan.managers_only": "Targets are set per manager only: with no team target there is no chart.",
-        "plan.channels": "Targets of single channels are added into the team's in the chart: per channel, "
-                         "b24metrics kpi plan_leads --by channel.",
         "metric.leads": "Leads", "metric.deals": "New deals", "metric.won_deals": "Deals won",
         "metric.revenue": "Revenue", "metric.new_clients": "New clients", "metric.calls": "Calls",
         "col.metric": "Metric", "col.target": "Target", "col.actual": "Actual", "col.done": "Done",

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from b24metrics.kpis.inputs import _add_months
+
 REPORT_PERIODS = ("day", "week", "month", "quarter", "year")
 #: periods a report shows by default, its headline period the last of them
 DEFAULT_COUNT = {"day": 31, "week": 13, "month": 12, "quarter": 8, "year": 5}
@@ -25,10 +27,15 @@ def start_of(kind: str, day: date) -> date:
     if kind == "month":
         return day.replace(day=1)
     if kind == "quarter":
-        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+        return date(day.year, quarter_index(day) * 3 + 1, 1)
     if kind == "year":
         return date(day.year, 1, 1)
     raise ValueError(f"unknown period {kind!r}; one of {', '.join(REPORT_PERIODS)}")
+
+
+def quarter_index(day: date) -> int:
+    """The quarter a day falls in, from 0 (January to March) to 3."""
+    return (day.month - 1) // 3
 
 
 def shift(kind: str, start: date, count: int) -> date:
@@ -37,9 +44,7 @@ def shift(kind: str, start: date, count: int) -> date:
         return start + timedelta(days=count)
     if kind == "week":
         return start + timedelta(weeks=count)
-    months = {"month": 1, "quarter": 3, "year": 12}[kind] * count
-    index = start.year * 12 + start.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+    return _add_months(start, {"month": 1, "quarter": 3, "year": 12}[kind] * count)
 
 
 def year_before(kind: str, start: date) -> date:
@@ -92,4 +97,4 @@ def make_window(kind: str, today: date, *, since: date | None = None, until: dat
         raise ValueError(f"no {kind} starts between {since} and {until}")
     if headline < periods[0]:
         headline = periods[-1]  # nothing in the window has ended yet: the newest one
-    return Window(kind, since, until, tuple(periods), min(headline, periods[-1]), today)
+    return Window(kind, since, until, tuple(periods), headline, today)
