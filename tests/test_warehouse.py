@@ -27,6 +27,21 @@ def test_migrations_create_upgrade_idempotently_and_reverse(tmp_path):
     assert _tables(wh) == {"alembic_version"}
 
 
+def test_the_kpi_calls_table_of_an_older_refresh_makes_way_for_the_view(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    with wh._sa_connection() as conn:
+        command.upgrade(wh._alembic(conn), "0008")
+        conn.commit()
+    with wh.connect() as con:
+        con.execute("CREATE TABLE kpi_calls (call_id BIGINT)")
+    assert wh.migrate() is True and "kpi_calls" not in _tables(wh)
+    with wh.connect() as con:   # at head, a view of that name is left alone by a rerun
+        con.execute("CREATE VIEW kpi_calls AS SELECT 1 AS call_id")
+        con.execute("DELETE FROM alembic_version")
+        con.execute("INSERT INTO alembic_version VALUES ('0008')")
+    assert wh.migrate() is True and "kpi_calls" in _tables(wh)
+
+
 def test_upsert_replaces_by_key_and_keeps_the_last_duplicate(warehouse):
     schema = pa.schema([("id", pa.int64()), ("title", pa.string())])
     with warehouse.connect() as con:

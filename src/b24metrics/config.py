@@ -198,9 +198,6 @@ class WritebackSettings(_Section):
     max_tries: int = Field(
         5, ge=1, description="a value the portal rejects this many times in a row is marked permanent, not retried"
     )
-    win_rate_days: int = Field(
-        365, ge=0, description="a channel's win rate counts the deals closed in these last days (0: all time)"
-    )
     ledger_days: int = Field(
         90, ge=0, description="writeback_ledger keeps rows this many days, and those still read (0: forever)"
     )
@@ -239,6 +236,9 @@ class KpiSettings(_Section):
         'dates in), a fixed offset like "+03:00", or an IANA zone such as "Europe/Berlin" for a zone with DST',
     )
     speed_sla_minutes: int = Field(15, ge=1, description="speed to lead: a first contact later than this breaches the SLA")
+    win_rate_days: int = Field(
+        365, ge=0, description="a deal card's channel win rate counts the deals closed in these last days (0: all time)"
+    )
     memory_limit: str = Field(
         "1GB", pattern=MEMORY_SIZE,
         description="memory DuckDB may use while it rebuilds the KPI tables (whole-table joins)",

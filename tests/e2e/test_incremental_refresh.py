@@ -18,6 +18,8 @@ import pytest
 from b24metrics import pipeline
 from b24metrics.extract import STREAMS
 from b24metrics.kpis.refresh import refresh_kpis
+from b24metrics.sandbox.data_deals import stage_semantic
+from b24metrics.sandbox.methods import _lead_moved as lead_moved, append_history
 
 
 def _snapshot(warehouse) -> dict[str, list[tuple]]:
@@ -47,20 +49,12 @@ def _edit(portal, rng: random.Random) -> None:
     lead_stages = ["NEW", "IN_PROCESS", "PROCESSED", "CONVERTED", "JUNK"]
     with state.lock:
         leads, deals = sorted(state.leads), sorted(state.deals)
-        lead_history, deal_history = state.stage_history[1], state.stage_history[2]
-
-        def history(table, row):
-            row_id = max(table, default=0) + 1
-            table[row_id] = {"ID": row_id, "TYPE_ID": 2, "CREATED_TIME": stamp, **row}
-
         for lead_id in rng.sample(leads, 12):
             lead = state.leads[lead_id]
             status = rng.choice(lead_stages)
-            lead.update(STATUS_ID=status, STATUS_SEMANTIC_ID={"CONVERTED": "S", "JUNK": "F"}.get(status, "P"),
-                        SOURCE_ID=rng.choice(["CALL", "WEB", "EMAIL", None]),
+            lead.update(STATUS_ID=status, SOURCE_ID=rng.choice(["CALL", "WEB", "EMAIL", None]),
                         ASSIGNED_BY_ID=str(rng.choice([1, 5, 6, 9])), DATE_MODIFY=stamp)
-            history(lead_history, {"OWNER_ID": lead_id, "STATUS_ID": status,
-                                   "STATUS_SEMANTIC_ID": lead["STATUS_SEMANTIC_ID"]})
+            lead_moved(state, lead, status, stamp, "1")     # its semantics and history, as the portal's own
         for deal_id in rng.sample(deals, 10):
             deal = state.deals[deal_id]
             move = rng.random()
@@ -71,14 +65,11 @@ def _edit(portal, rng: random.Random) -> None:
             else:
                 prefix = "" if deal.get("CATEGORY_ID") in (None, "0", 0) else f"C{deal['CATEGORY_ID']}:"
                 stage = prefix + rng.choice(["PREPARATION", "WON", "LOSE", "NEW"])
-            bare = stage.split(":", 1)[-1]
-            semantic = "S" if bare == "WON" else "F" if bare == "LOSE" else "P"
-            deal.update(STAGE_ID=stage, STAGE_SEMANTIC_ID=semantic, MOVED_TIME=stamp, DATE_MODIFY=stamp,
+            deal.update(STAGE_ID=stage, STAGE_SEMANTIC_ID=stage_semantic(stage), MOVED_TIME=stamp, DATE_MODIFY=stamp,
                         OPPORTUNITY=f"{rng.randint(0, 90000)}.00")
             if rng.random() < 0.5:   # relinked to another lead
                 deal["LEAD_ID"] = str(rng.choice(leads))
-            history(deal_history, {"OWNER_ID": deal_id, "CATEGORY_ID": int(deal.get("CATEGORY_ID") or 0),
-                                   "STAGE_ID": stage, "STAGE_SEMANTIC_ID": semantic})
+            append_history(state, 2, deal_id, stage, stamp, int(deal.get("CATEGORY_ID") or 0))
         # leads whose deals stay as they are: a deal carries its lead's grade and channel
         origins = sorted({int(d["LEAD_ID"]) for d in state.deals.values() if d.get("LEAD_ID") not in (None, "", "0")})
         for lead_id in rng.sample(origins, min(5, len(origins))):
@@ -102,7 +93,7 @@ def _edit(portal, rng: random.Random) -> None:
             new_id = max(state.leads) + 1
             state.leads[new_id] = {**state.leads[rng.choice(leads)], "ID": str(new_id), "DATE_CREATE": stamp,
                                    "DATE_MODIFY": stamp, "STATUS_ID": "NEW", "STATUS_SEMANTIC_ID": "P"}
-            history(lead_history, {"OWNER_ID": new_id, "STATUS_ID": "NEW", "STATUS_SEMANTIC_ID": "P"})
+            append_history(state, 1, new_id, "NEW", stamp)
         for _ in range(2):
             new_id = max(state.deals) + 1
             state.deals[new_id] = {**state.deals[rng.choice(deals)], "ID": str(new_id), "DATE_CREATE": stamp,

@@ -1,13 +1,14 @@
 """Oracle test of what the CRM cards show (kpis/sql/cards.sql, the write-back's values): a deal's
 cycle or age, its channel's win rate, a company's purchases and LTV, worked out by hand.
 
-The win rate counts the deals closed in the last `writeback.win_rate_days` before now, and an
+The win rate counts the deals closed in the last `kpis.win_rate_days` before now, and an
 open deal's age counts to now, so the dates here are set relative to today."""
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from b24metrics.kpis import refresh_kpis
 from tests.kpis.scenario import Scenario
 
 MSK = timezone(timedelta(hours=3))   # the scenario portal's wall clock
@@ -46,8 +47,8 @@ def cards():
         s.sync(kpis=RATES)
 
         def read(win_rate_days: int):
+            refresh_kpis(s.warehouse, s.settings(kpis={**RATES, "win_rate_days": win_rate_days}))
             with s.warehouse.connect(read_only=True) as con:
-                con.execute("SET VARIABLE win_rate_days = ?", [win_rate_days])
                 deal_rows = con.execute("SELECT deal_id, cycle_days, channel_win_rate FROM kpi_deal_cards").fetchall()
                 company_rows = con.execute(
                     "SELECT company_id, purchases, ltv, ltv_currency, ltv_mixed FROM kpi_company_cards").fetchall()

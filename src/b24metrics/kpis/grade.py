@@ -91,15 +91,6 @@ def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) 
     con.execute(sql_file("lead_features.sql"))
 
 
-def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
-    """Recompute lead_grades for every live lead in a transaction of its own."""
-    from b24metrics.kpis.incremental import everything_in_scope  # it imports this module
-
-    with warehouse.transaction() as con:
-        everything_in_scope(con)
-        return grade_leads(con, settings)
-
-
 def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> int:
     """Recompute lead_grades for the live leads in scope (the macro in_scope_lead(id), see
     kpis/incremental.py); return how many leads have a grade. A lead whose grade is new or

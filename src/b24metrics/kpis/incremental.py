@@ -1,10 +1,11 @@
 """What a KPI refresh must recompute: everything, or only the leads and deals loaded since the
 last refresh and what they touch.
 
-Every page the sync loads stamps its rows' raw payloads with `synced_at`, so
-raw_records says which leads, deals, history rows, activities and calls arrived since the last
-refresh (kpi_state.synced_mark). sql/scope.sql turns them into the leads and deals whose KPI
-rows may have changed (scope_leads, scope_deals). A per-item table then deletes those items'
+Every page the sync loads stamps its rows' raw payloads with `synced_at`, and with `changed_at`
+when a payload changed in substance (not only DATE_MODIFY or our own write-back fields: see
+warehouse/load.py), so raw_records says which leads, deals, contacts, companies, history rows,
+activities and calls changed since the last refresh (kpi_state.synced_mark). sql/scope.sql turns them into the leads and deals whose KPI
+rows may have changed (scope_leads, scope_deals, scope_calls, scope_clients). A per-item table then deletes those items'
 rows and inserts them again; the aggregate tables are rebuilt whole.
 
 Anything else a per-item row depends on goes into a fingerprint: the SQL, the grading rules,
@@ -32,7 +33,6 @@ VERSION = "1"
 FULL_SHARE = 0.25
 CONTENT_TABLES = ("statuses", "deal_categories", "users")
 SCOPES = ("lead", "deal", "call", "client")   # macros in_scope_<kind>(id), tables scope_<kind>s
-REPLACED_BY_VIEWS = {"kpi_calls"}
 DELETABLE = ("leads", "deals", "contacts", "companies", "activities")
 
 # "CREATE OR REPLACE TABLE name AS -- per item: <predicate over the table's columns>"
@@ -74,7 +74,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, s
     digest.update(grading_sql.encode())
     digest.update(repr(params).encode())
     digest.update(settings.grading.model_dump_json().encode())
-    digest.update(settings.kpis.model_dump_json(exclude={"memory_limit", "full_refresh_hours"}).encode())
+    digest.update(settings.kpis.model_dump_json(exclude={"memory_limit", "full_refresh_hours", "win_rate_days"}).encode())
     digest.update(zone.encode())
     for table in CONTENT_TABLES:
         content = con.execute(f"SELECT md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY CAST(t AS VARCHAR))) FROM {table} t")
@@ -108,12 +108,6 @@ def full_reason(
 def everything_in_scope(con: duckdb.DuckDBPyConnection) -> None:
     for kind in SCOPES:
         con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS true")
-
-
-def drop_replaced(con: duckdb.DuckDBPyConnection) -> None:
-    """Tables that later versions turned into views of the same name."""
-    for name in REPLACED_BY_VIEWS & _tables(con):
-        con.execute(f"DROP TABLE {name}")
 
 
 def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[int, int, float]:

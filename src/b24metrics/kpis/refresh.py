@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import duckdb
 
-from b24metrics.config import Settings
+from b24metrics.config import GradingSettings, Settings
 from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
 from b24metrics.kpis.grade import grade_leads, sql_file
@@ -58,6 +58,13 @@ def set_local_time(con: duckdb.DuckDBPyConnection, zone: str) -> str:
     return zone
 
 
+def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
+    """Recompute lead_grades for every live lead in a transaction of its own."""
+    with warehouse.transaction() as con:
+        incremental.everything_in_scope(con)
+        return grade_leads(con, settings)
+
+
 @contextmanager
 def _vacuum_deferred(con: duckdb.DuckDBPyConnection) -> Iterator[Callable[[], None]]:
     """Yields a function that turns off DuckDB's vacuum for the checkpoint that ends this
@@ -92,9 +99,13 @@ class KpiRefresh:
     seconds: dict[str, float]        # per step: grades, facts, each family
     zone: str                        # the time zone periods were cut in
     problems: list[str]              # bad rows of the input files (file, line, reason)
-    full: bool = True                # every table rebuilt (else only the items in scope)
-    reason: str = ""                 # why everything was rebuilt
+    reason: str = ""                 # why everything was rebuilt ("": only the items in scope were)
     scope: tuple[int, int] = (0, 0)  # leads and deals recomputed by an incremental refresh
+
+    @property
+    def full(self) -> bool:
+        """Every table rebuilt, not only the items in scope."""
+        return bool(self.reason)
 
 
 def refresh_kpis(
@@ -113,8 +124,9 @@ def refresh_kpis(
         began = time.perf_counter()
         zone = set_local_time(con, settings.kpis.timezone)
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
+        # A view reads it when queried, by whoever: a macro kept in the warehouse, not a variable.
+        con.execute(f"CREATE OR REPLACE MACRO win_rate_days() AS {int(settings.kpis.win_rate_days)}")
         problems = load_inputs(con, settings, now=now)
-        incremental.drop_replaced(con)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)
         current = incremental.fingerprint(con, settings, zone, files + ["lead_features.sql", "scope.sql"])
@@ -146,4 +158,4 @@ def refresh_kpis(
                  sum(timings.values()), *scope, zone)
     else:
         log.info("KPI tables rebuilt in %.2f s: %s (portal time zone %s)", sum(timings.values()), reason, zone)
-    return KpiRefresh(graded, timings, zone, problems, full=reason is not None, reason=reason or "", scope=scope)
+    return KpiRefresh(graded, timings, zone, problems, reason=reason or "", scope=scope)

@@ -82,32 +82,19 @@ def number_text(expr: str, decimals: int) -> str:
     return f"rtrim(rtrim(CAST({rounded} AS VARCHAR), '0'), '.')"
 
 
-# The desired values of each entity: id plus one column per mapping key. Numbers are DOUBLE
-# (rounded to each field's decimals later), text is VARCHAR, money comes formatted. What they
-# are is the KPI layer's (kpis/sql/cards.sql); here they are only named and formatted.
-def _lead_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    return """
-        SELECT g.lead_id AS id, g.grade AS grade, CAST(g.score AS DOUBLE) AS score, g.factors AS factors
-        FROM lead_grades g JOIN leads l ON l.id = g.lead_id AND NOT l.deleted"""
+# What each entity's card shows, as the KPI layer defines it (kpis/sql/cards.sql): the view and
+# its key. Every other column is a value a field may take; here it is only formatted.
+CARDS = {"lead": ("kpi_lead_cards", "lead_id"), "deal": ("kpi_deal_cards", "deal_id"),
+         "company": ("kpi_company_cards", "company_id")}
+# The card's columns in the form their fields take: money as "amount|CURRENCY", and counts as
+# DOUBLE like every number (rounded to each field's decimals later).
+_FORMS = {"company": f"""* REPLACE (CASE WHEN ltv IS NOT NULL THEN {number_text('ltv', 2)} || '|' || ltv_currency END AS ltv,
+                                   CAST(purchases AS DOUBLE) AS purchases)"""}
 
 
-def _deal_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    con.execute("SET VARIABLE win_rate_days = ?", [int(settings.writeback.win_rate_days)])
-    return """
-        SELECT deal_id AS id, origin_grade, cycle_days, channel_win_rate FROM kpi_deal_cards"""
-
-
-def _company_values(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
-    return f"""
-        SELECT company_id AS id,
-               CASE WHEN ltv IS NOT NULL THEN {number_text('ltv', 2)} || '|' || ltv_currency END AS ltv,
-               CAST(purchases AS DOUBLE) AS purchases, ltv_mixed
-        FROM kpi_company_cards"""
-
-
-VALUES = {"lead": _lead_values, "deal": _deal_values, "company": _company_values}
-# The KPI tables each entity's values need: without them there is nothing to write yet.
-NEEDS = {"lead": ("lead_grades",), "deal": ("kpi_deal_cards",), "company": ("kpi_company_cards",)}
+def _wanted(entity: str) -> str:
+    view, key = CARDS[entity]
+    return f"SELECT {key} AS id, {_FORMS.get(entity, '*')} FROM {view}"
 
 
 @dataclass
@@ -118,10 +105,6 @@ class Plan:
     records: int                             # records to update (rec_no runs 1..records)
     ltv_mixed: int = 0                       # companies whose LTV stays empty: currencies without a rate
     missing_tables: tuple[str, ...] = ()
-
-    @property
-    def total(self) -> int:
-        return sum(self.values.values())
 
 
 def build_plan(con: duckdb.DuckDBPyConnection, settings: Settings, fields: FieldsReport) -> Plan:
@@ -137,11 +120,11 @@ def build_plan(con: duckdb.DuckDBPyConnection, settings: Settings, fields: Field
     for spec in fields.usable():
         by_entity.setdefault(spec.entity, []).append(spec)
     for entity, specs in by_entity.items():
-        absent = [t for t in NEEDS[entity] if t not in tables]
-        if absent:
-            missing += absent
+        view = CARDS[entity][0]
+        if view not in tables:        # no KPI refresh yet
+            missing.append(view)
             continue
-        con.execute(f"CREATE OR REPLACE TEMP TABLE wb_want AS {VALUES[entity](con, settings)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE wb_want AS {_wanted(entity)}")
         checked[entity] = con.execute("SELECT count(*) FROM wb_want").fetchall()[0][0]
         if entity == "company":
             ltv_mixed = con.execute("SELECT count(*) FROM wb_want WHERE ltv_mixed").fetchall()[0][0]

@@ -3,19 +3,24 @@
 -- open deal's age counts to that moment, and a channel's win rate moves whenever any of its
 -- deals closes, so as tables they would be rewritten whole at every refresh.
 
+-- kpi_lead_cards: per live lead, its grade A-D, score and the rules that fired (M2).
+CREATE OR REPLACE VIEW kpi_lead_cards AS
+SELECT g.lead_id, g.grade, CAST(g.score AS DOUBLE) AS score, g.factors
+FROM lead_grades g
+JOIN leads l ON l.id = g.lead_id AND NOT l.deleted;
+
 -- kpi_deal_cards: per live deal, the grade of the lead it came from; its cycle in days (won:
 -- creation to won, S3's cycle_days; lost: creation to its loss, on the portal's wall clock;
 -- open: its age in whole days now, so it changes once a day); and the win rate of its channel,
--- won / (won + lost) of the channel's deals closed in the last getvariable('win_rate_days')
--- days (writeback.win_rate_days; 0 or unset: all time), in percent, NULL while it has none.
+-- won / (won + lost) of the channel's deals closed in the last win_rate_days() days (a macro
+-- the refresh writes from kpis.win_rate_days; 0: all time), in percent, NULL while it has none.
 CREATE OR REPLACE VIEW kpi_deal_cards AS
 WITH rates AS (
     SELECT channel, 100.0 * count(*) FILTER (WHERE won) / count(*) AS rate
     FROM kpi_deals
     WHERE (won OR lost)
       -- closed_at is the portal's wall clock, now() is UTC: a few hours at the window's edge
-      AND (coalesce(getvariable('win_rate_days'), 0) = 0
-           OR closed_at >= CAST(now() AS TIMESTAMP) - to_days(CAST(getvariable('win_rate_days') AS INTEGER)))
+      AND (win_rate_days() = 0 OR closed_at >= CAST(now() AS TIMESTAMP) - to_days(win_rate_days()))
     GROUP BY channel
 )
 SELECT d.deal_id, d.origin_grade,

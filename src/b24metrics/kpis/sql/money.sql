@@ -9,17 +9,16 @@ CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base
 CREATE TEMP TABLE IF NOT EXISTS input_clock (now_local TIMESTAMP);
 
 -- Won deals with their client and their money (kpi_revenue, from sales.sql, which says who
--- is a new client). Amounts in a currency with a configured rate are converted into the base
--- currency; other currencies stay apart, never added to it. A won deal without a closing time
--- cannot be placed in a period.
+-- is a new client and converts): in the base currency where a rate converts the amount, else
+-- in its own currency, never added to the base. A won deal without a closing time cannot be
+-- placed in a period.
 CREATE OR REPLACE TEMP TABLE money_won AS
-SELECT v.deal_id, v.closed_at, v.channel, v.manager_id, v.client,
-       v.amount * coalesce(r.rate, 1) AS amount,
-       coalesce(r.base_currency, v.currency) AS currency,
-       v.new_client
-FROM kpi_revenue v
-LEFT JOIN input_rates r ON r.currency = v.currency
-WHERE v.closed_at IS NOT NULL;
+SELECT deal_id, closed_at, channel, manager_id, client,
+       coalesce(amount_base, amount) AS amount,
+       coalesce(base_currency, currency) AS currency,
+       new_client
+FROM kpi_revenue
+WHERE closed_at IS NOT NULL;
 
 -- kpi_spend_return (M5): per month, channel with spend that month, and currency: the spend,
 -- the leads created (on the spend's rows only: a revenue-only currency row carries none), the

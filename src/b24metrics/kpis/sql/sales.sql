@@ -48,9 +48,6 @@ won AS (
     LEFT JOIN contacts ct ON ct.id = d.contact_id
     WHERE d.won AND (in_scope_client(d.client) OR in_scope_client('company ' || d.company_id)
                      OR in_scope_client('contact ' || d.contact_id))
-),
-clients AS (
-    SELECT * FROM won
 )
 SELECT c.deal_id, c.closed_at, c.created_at, c.amount, c.currency,
        c.amount * r.rate AS amount_base,
@@ -60,7 +57,7 @@ SELECT c.deal_id, c.closed_at, c.created_at, c.amount, c.currency,
        c.live_company_id AS company_id, c.company, c.live_contact_id AS contact_id, c.contact,
        c.client, c.lead_id,
        row_number() OVER (PARTITION BY c.client ORDER BY c.closed_at, c.deal_id) = 1 AS new_client
-FROM clients c
+FROM won c
 LEFT JOIN rates r ON r.currency = upper(c.currency);
 
 
