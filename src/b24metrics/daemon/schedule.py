@@ -55,10 +55,6 @@ class Cycles:
         self.scheduler.start()
         self._thread.start()
 
-    def next_run(self, kind: str = CYCLE) -> datetime | None:
-        job = self.scheduler.get_job(kind)
-        return job.next_run_time if job else None
-
     def mark_due(self, kind: str) -> None:
         now = datetime.now(timezone.utc)
         with self._cond:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import signal
 import threading
 import time
@@ -33,8 +32,6 @@ from b24metrics.redact import redact
 from b24metrics.warehouse.writer import writer_lock
 
 log = logging.getLogger("b24metrics.daemon")
-
-_UPDATE = re.compile(r"^crm\.\w+\.update$")  # value writes; crm.lead.userfield.update is field setup
 
 
 class Daemon:
@@ -83,7 +80,7 @@ class Daemon:
         log.info("%s started (came due %.1f s ago)", kind, late,
                  extra={"event": "cycle_started", "kind": kind, "due_at": due_at.isoformat(), "late_seconds": round(late, 3)})
         self.metrics.cycle_started(kind)
-        began, before = time.monotonic(), _counts(client)
+        began, before = time.monotonic(), client.stats.copy()
         rows = [0]
         outcome, error, detail, report = "ok", None, "", None
 
@@ -107,12 +104,12 @@ class Daemon:
         except Exception as exc:  # a bug: one line, the traceback at DEBUG; the next cycle still runs
             outcome, error, detail = "failed", type(exc).__name__, f"internal error: {type(exc).__name__}: {exc}"
             log.debug("internal error in a %s", kind, exc_info=True)
-        after = _counts(client)
+        spent = client.stats.since(before)
         push = getattr(report, "push", None)
         result = CycleOutcome(
             kind=kind, outcome=outcome, seconds=time.monotonic() - began, rows=rows[0],
-            requests=after[0] - before[0], rate_limited=after[1] - before[1], time_limited=after[2] - before[2],
-            retries=after[3] - before[3], writes=after[4] - before[4],
+            requests=spent.requests, rate_limited=spent.rate_limited, time_limited=spent.time_limited,
+            retries=spent.retries, writes=spent.writes,
             rejected=len(push.rejected) if push is not None else 0, error=error,
         )
         self.metrics.cycle_ended(result)
@@ -130,12 +127,6 @@ class Daemon:
                        "rows": c.rows, "requests": c.requests, "rate_limited": c.rate_limited,
                        "time_limited": c.time_limited, "retries": c.retries, "writes": c.writes,
                        "rejected": c.rejected, "error": c.error, "detail": detail or None})
-
-
-def _counts(client: PortalClient) -> tuple[int, int, int, int, int]:
-    s = client.stats
-    writes = sum(n for method, n in s.calls.items() if _UPDATE.match(method))
-    return s.requests, s.rate_limited, s.time_limited, s.retries, writes
 
 
 def run_daemon(settings: Settings) -> int:

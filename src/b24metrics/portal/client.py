@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 import httpx
@@ -26,6 +27,7 @@ from b24metrics.redact import MASK, redact, register_secret
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 50
+_UPDATE = re.compile(r"^crm\.\w+\.update$")
 
 
 @dataclass
@@ -54,6 +56,22 @@ class ClientStats:
     time_limited: int = 0      # 429 answers
     waited: float = 0.0        # seconds spent pacing and backing off
     calls: Counter = field(default_factory=Counter)  # method -> calls, batch sub-commands included
+
+    def copy(self) -> ClientStats:
+        return replace(self, calls=Counter(self.calls))
+
+    def since(self, before: ClientStats) -> ClientStats:
+        """What was counted after `before` (a copy taken earlier)."""
+        return ClientStats(
+            requests=self.requests - before.requests, retries=self.retries - before.retries,
+            rate_limited=self.rate_limited - before.rate_limited, time_limited=self.time_limited - before.time_limited,
+            waited=self.waited - before.waited, calls=self.calls - before.calls,
+        )
+
+    @property
+    def writes(self) -> int:
+        """Value writes (crm.lead.update ...); crm.lead.userfield.update is field setup."""
+        return sum(n for method, n in self.calls.items() if _UPDATE.match(method))
 
 
 class PortalClient:
