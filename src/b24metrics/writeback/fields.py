@@ -17,20 +17,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Entity:
-    name: str              # lead, deal, company: also its key in raw_records
     method: str            # crm.lead: the prefix of .update, .list, .userfield.*
-    table: str             # the warehouse table of its records
     plural: str
     # Computed values are not news: no feed post, no notification, and (deals) no history
     # entry for every nightly change of a deal's age.
     update_params: tuple[tuple[str, str], ...] = (("REGISTER_SONET_EVENT", "N"),)
 
 
+# keyed by the entity's name: lead, deal, company (also its key in raw_records)
 ENTITIES = {
-    "lead": Entity("lead", "crm.lead", "leads", "leads"),
-    "deal": Entity("deal", "crm.deal", "deals", "deals",
-                   (("REGISTER_SONET_EVENT", "N"), ("REGISTER_HISTORY_EVENT", "N"))),
-    "company": Entity("company", "crm.company", "companies", "companies"),
+    "lead": Entity("crm.lead", "leads"),
+    "deal": Entity("crm.deal", "deals", (("REGISTER_SONET_EVENT", "N"), ("REGISTER_HISTORY_EVENT", "N"))),
+    "company": Entity("crm.company", "companies"),
 }
 
 

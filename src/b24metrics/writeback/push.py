@@ -151,14 +151,16 @@ def _record_sent(con: duckdb.DuckDBPyConnection, run_id: int | None, batch: list
     return entry_ids
 
 
-def _record_outcomes(con: duckdb.DuckDBPyConnection, done: list[dict], accepted: list[Change]) -> None:
-    """Outcomes into the ledger and accepted values into the stored payloads, together."""
+def _record_outcomes(con: duckdb.DuckDBPyConnection, done: list[dict],
+                     held: list[tuple[str, int, str, str | None]]) -> None:
+    """Outcomes into the ledger and the values the portal now holds (entity, ID, field, value)
+    into the stored payloads, together."""
     with atomic(con):
         con.register("_wb_done", pa.Table.from_pylist(done, schema=_DONE))
         con.execute("UPDATE writeback_ledger SET outcome = d.outcome, error = d.error, error_code = d.error_code, "
                     "tries = d.tries, answered_at = now() FROM _wb_done d WHERE writeback_ledger.entry_id = d.entry_id")
         con.unregister("_wb_done")
-        patch_payloads(con, [(c.entity, c.entity_id, c.field, c.new) for c in accepted])
+        patch_payloads(con, held)
 
 
 def patch_payloads(con: duckdb.DuckDBPyConnection, values: list[tuple[str, int, str, str | None]]) -> None:
@@ -220,8 +222,9 @@ def push_plan(
             batch, entry_ids = running.pop(future)
             try:
                 reply = future.result()
-            except errors.RetryError as exc:
-                failure = failure or _defer(con, report, line, batch, entry_ids, exc)
+            except errors.RetryError as exc:  # the portal did not take the batch
+                _record_outcomes(con, _all(batch, entry_ids, "deferred", exc), [])
+                failure = failure or _back_in_line(report, line, batch, exc)
                 continue
             except Exception as exc:
                 _record_outcomes(con, _all(batch, entry_ids, "deferred", exc), [])
@@ -262,9 +265,9 @@ def _all(batch: list[_Update], entry_ids: list[list[int]], outcome: str, exc: Ba
             for ids in entry_ids for e in ids]
 
 
-def _defer(con, report: PushReport, line: deque, batch, entry_ids, exc: errors.RetryError) -> BaseException | None:
-    """The portal did not take the batch: it goes back in line (a few times per run)."""
-    _record_outcomes(con, _all(batch, entry_ids, "deferred", exc), [])
+def _back_in_line(report: PushReport, line: deque, batch: list[_Update], exc: BaseException) -> BaseException | None:
+    """Updates the portal did not take go back in line, a few times per run; after that, `exc`
+    is the error that stops the run."""
     report.deferred += 1
     if report.deferred > MAX_DEFERRALS:
         return exc
@@ -303,14 +306,11 @@ def _take(con, report: PushReport, line: deque, batch: list[_Update], entry_ids:
                 report.made_permanent += permanent
                 done.append({"entry_id": entry_id, "outcome": "permanent" if permanent else "rejected",
                              "error": err.description, "error_code": err.code or None, "tries": tries})
-    _record_outcomes(con, done, accepted)
+    _record_outcomes(con, done, [(c.entity, c.entity_id, c.field, c.new) for c in accepted])
     if method_refused:
         return refusals[0]
     if again:
-        report.deferred += 1
-        if report.deferred > MAX_DEFERRALS:
-            return next(e for e in refusals if isinstance(e, errors.RetryError))
-        line.append(again)
+        return _back_in_line(report, line, again, next(e for e in refusals if isinstance(e, errors.RetryError)))
     return None
 
 
@@ -356,11 +356,6 @@ def resolve_in_doubt(client: PortalClient, con: duckdb.DuckDBPyConnection, repor
         report.in_doubt_applied += applied
         done.append({"entry_id": entry_id, "outcome": "applied" if applied else "lost",
                      "error": "read back after an interrupted run", "error_code": None, "tries": None})
-    with atomic(con):
-        con.register("_wb_done", pa.Table.from_pylist(done, schema=_DONE))
-        con.execute("UPDATE writeback_ledger SET outcome = d.outcome, error = d.error, answered_at = now() "
-                    "FROM _wb_done d WHERE writeback_ledger.entry_id = d.entry_id")
-        con.unregister("_wb_done")
-        patch_payloads(con, seen)
+    _record_outcomes(con, done, seen)  # tries and error_code stay NULL, as a 'sent' row has them
     log.warning("%d values were in doubt after an interrupted write-back: %d held by the portal, the rest "
                 "sent again if still needed", report.in_doubt, report.in_doubt_applied)

@@ -23,7 +23,6 @@ class WritebackReport:
     gate: GateReport = field(default_factory=GateReport)
     fields: FieldsReport = field(default_factory=FieldsReport)
     push: PushReport = field(default_factory=PushReport)
-    dry_run: bool = False
 
     @property
     def blocked(self) -> bool:
@@ -45,7 +44,7 @@ def write_back(
     definitions: it shows what would change, and changes nothing anywhere.
     """
     wb = settings.writeback
-    report = WritebackReport(dry_run=dry_run, push=PushReport(dry_run=dry_run))
+    report = WritebackReport(push=PushReport(dry_run=dry_run))
     with warehouse.connect(read_only=True) as con:
         report.gate = check_gate(con, wb.quality_gate, now=now)
     if report.blocked and not dry_run:
