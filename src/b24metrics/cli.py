@@ -31,7 +31,7 @@ from b24metrics.report import export as export_warehouse
 from b24metrics.report import report_path, write_report
 from b24metrics.report.fmt import LANGS
 from b24metrics.report.window import REPORT_PERIODS
-from b24metrics.warehouse import Warehouse, mark_synced, read_bookmarks
+from b24metrics.warehouse import missing_tables, read_bookmarks
 from b24metrics.writeback import ENTITIES, ensure_fields, field_specs
 from b24metrics.warehouse.writer import current_holder, writer_lock
 
@@ -280,7 +280,7 @@ def demo(
 @app.command()
 def sync(
     full: bool = typer.Option(False, "--full", help="Read everything again, not only what changed."),
-    entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): " + ", ".join(STREAMS) + "."),
+    entity: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Only these streams (repeatable): " + ", ".join(STREAMS) + ". A run of some streams (kind 'partial sync') leaves the data as old as the last full sync for the write-back quality gate."),
     since: Optional[datetime] = typer.Option(None, "--since", help="Read records modified since this date or time (portal records keep their own time zone; a value without one is UTC)."),
     sweep: bool = typer.Option(False, "--sweep", help="Then read all IDs (IDs only) to find records deleted on the portal."),
     wait: Optional[float] = typer.Option(
@@ -301,15 +301,10 @@ def sync(
     command = "b24metrics sync" + (" --full" if full else "")
     with writer_lock(settings.warehouse.path, command, wait=settings.warehouse.writer_wait if wait is None else wait), \
             pipeline.open_client(settings) as client, _progress() as progress:
-        warehouse = pipeline.open_warehouse(settings)
-        with pipeline.recorded_run(warehouse, client, "sync") as report:
-            report.streams = pipeline.sync(client, warehouse, streams, settings, full=full, since=since,
-                                           progress=progress)
-            swept = pipeline.sweep(client, warehouse, streams) if sweep else []
-            kpis = refresh_kpis(warehouse, settings)  # inside the run: a failed refresh fails the run
-            mark_synced(warehouse, report.run_id)
+        report, kpis = pipeline.run_sync(client, pipeline.open_warehouse(settings), settings, streams, full=full,
+                                         since=since, sweep_ids=sweep, progress=progress)
     out.print(_sync_table(report.streams))
-    for s in swept:
+    for s in report.swept:
         out.print(f"{s.stream}: {s.portal_ids} IDs on the portal, {s.deleted} newly deleted, {s.revived} back again")
     out.print(f"{report.requests} requests, {report.rate_limited} refused by the rate limit (503), "
               f"{report.time_limited} by a method's time limit (429), {report.retries} retries, "
@@ -323,8 +318,7 @@ def sync(
 def status() -> None:
     """Show where each stream stands (bookmarks) and the last runs. Reads only."""
     settings = _settings()
-    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
-                          busy_timeout=settings.warehouse.busy_timeout)
+    warehouse = pipeline.warehouse_of(settings)
     if warehouse.revision() is None:
         out.print(f"No warehouse at {warehouse.path} yet: run `b24metrics sync`.")
         return
@@ -442,7 +436,7 @@ def explain(
 
 
 def _require_kpi_table(con, table: str) -> None:
-    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0]:
+    if missing_tables(con, [table]):
         out.print("No KPI tables yet: run `b24metrics sync` or `b24metrics kpi --refresh`.")
         raise typer.Exit(1)
 
@@ -518,12 +512,6 @@ def fields_setup(
         raise typer.Exit(EXIT_STOP)
 
 
-def _readable_warehouse(settings: Settings) -> Warehouse:
-    """The warehouse as it is, upgraded first only when its schema is behind."""
-    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit)
-    return warehouse if warehouse.revision() == warehouse.head() else pipeline.open_warehouse(settings)
-
-
 @app.command()
 def writeback(
     dry_run: bool = typer.Option(
@@ -537,14 +525,14 @@ def writeback(
     settings = _settings()
     if dry_run:
         with pipeline.open_client(settings) as client:
-            report = pipeline.writeback(client, _readable_warehouse(settings), settings, dry_run=True)
+            # open_warehouse only reads a file already at the newest schema
+            report = pipeline.writeback(client, pipeline.open_warehouse(settings), settings, dry_run=True)
     else:
         with writer_lock(settings.warehouse.path, "b24metrics writeback", wait=settings.warehouse.writer_wait), \
                 pipeline.open_client(settings) as client:
             warehouse = pipeline.open_warehouse(settings)
             with pipeline.recorded_run(warehouse, client, "writeback") as run:
                 report = pipeline.writeback(client, warehouse, settings, run_id=run.run_id)
-                run.gate, run.fields, run.push = report.gate, report.fields, report.push
     _writeback_summary(report.gate, report.fields, report.push)
     if report.blocked and not dry_run:
         raise typer.Exit(EXIT_GATE)
@@ -578,8 +566,7 @@ def report(
         raise typer.BadParameter(f"one of {', '.join(LANGS)}", param_hint="--lang")
     if since and until and since >= until:
         raise typer.BadParameter("--since must be before --until", param_hint="--since/--until")
-    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
-                          busy_timeout=settings.warehouse.busy_timeout)
+    warehouse = pipeline.warehouse_of(settings)
     written = write_report(warehouse, settings, out_file or report_path(settings), period=period,
                            since=since.date() if since else None, until=until.date() if until else None, lang=lang)
     out.print(f"Report written: {written.path} ({written.bytes / 1024:.0f} KB in {written.seconds:.1f} s)",
@@ -599,8 +586,7 @@ def export_command(
     if fmt not in EXPORT_FORMATS:
         raise typer.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
     settings = _settings()
-    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
-                          busy_timeout=settings.warehouse.busy_timeout)
+    warehouse = pipeline.warehouse_of(settings)
     began = time.monotonic()
     files = export_warehouse(warehouse, out_dir, fmt, memory_limit=settings.kpis.memory_limit)
     table = Table(title=f"Exported to {out_dir}")

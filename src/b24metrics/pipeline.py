@@ -15,7 +15,7 @@ from b24metrics.config import Settings
 from b24metrics.errors import B24MetricsError, Interrupted
 from b24metrics.extract import STREAMS, Stream, StreamResult, SweepResult, sweep_deletes, sweepable, sync_streams
 from b24metrics.extract.runner import Progress
-from b24metrics.kpis import refresh_kpis
+from b24metrics.kpis import KpiRefresh, refresh_kpis
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
 from b24metrics.report import report_path, write_report
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 class CycleReport:
     run_id: int | None = None
     streams: list[StreamResult] = field(default_factory=list)
+    swept: list[SweepResult] = field(default_factory=list)
     graded: int = 0
     fields: FieldsReport | None = None
     push: PushReport | None = None
@@ -51,10 +52,16 @@ def open_client(settings: Settings, *, stop: threading.Event | None = None) -> P
     )
 
 
+def warehouse_of(settings: Settings) -> Warehouse:
+    """The configured warehouse, as it is: for readers that must not create or upgrade it."""
+    w = settings.warehouse
+    return Warehouse(w.path, memory_limit=w.memory_limit, busy_timeout=w.busy_timeout)
+
+
 def open_warehouse(settings: Settings) -> Warehouse:
-    """The warehouse, created or upgraded to the newest schema on first touch."""
-    warehouse = Warehouse(settings.warehouse.path, memory_limit=settings.warehouse.memory_limit,
-                          busy_timeout=settings.warehouse.busy_timeout)
+    """The warehouse, created or upgraded to the newest schema on first touch (a file already
+    at the newest schema is only read to check that)."""
+    warehouse = warehouse_of(settings)
     warehouse.migrate()
     return warehouse
 
@@ -91,6 +98,48 @@ def sweep(client: PortalClient, warehouse: Warehouse, streams: list[Stream]) -> 
     return [sweep_deletes(client, warehouse, s) for s in streams if sweepable(s)]
 
 
+def sync_kind(streams: list[Stream]) -> str:
+    """The run's kind: "sync" when it reads every stream, else "partial sync", which the
+    write-back quality gate does not count as fresh data (the other streams are as old as before)."""
+    return "sync" if {s.name for s in streams} >= set(STREAMS) else "partial sync"
+
+
+def sync_and_refresh(
+    client: PortalClient,
+    warehouse: Warehouse,
+    settings: Settings,
+    report: CycleReport,
+    streams: list[Stream],
+    *,
+    full: bool = False,
+    since: datetime | None = None,
+    sweep_ids: bool = False,
+    progress: Progress | None = None,
+) -> KpiRefresh:
+    """Sync the streams (then sweep their IDs for deletes, if asked), rebuild the KPI tables, and
+    mark the run's data ready for the write-back gate: only when it synced every stream. Inside
+    the recorded run `report`: a failed step fails the run."""
+    report.streams = sync(client, warehouse, streams, settings, full=full, since=since, progress=progress)
+    if sweep_ids:
+        report.swept = sweep(client, warehouse, streams)
+    client.checkpoint()  # a stop asked for during the sync: no KPI refresh
+    refreshed = refresh_kpis(warehouse, settings)
+    report.graded = refreshed.graded
+    if sync_kind(streams) == "sync":
+        mark_synced(warehouse, report.run_id)
+    return refreshed
+
+
+def run_sync(
+    client: PortalClient, warehouse: Warehouse, settings: Settings, streams: list[Stream], **options
+) -> tuple[CycleReport, KpiRefresh]:
+    """`b24metrics sync`: sync_and_refresh (`options` are its own) as a run of its kind, "sync"
+    or "partial sync"."""
+    with recorded_run(warehouse, client, sync_kind(streams)) as report:
+        refreshed = sync_and_refresh(client, warehouse, settings, report, streams, **options)
+    return report, refreshed
+
+
 def writeback(
     client: PortalClient, warehouse: Warehouse, settings: Settings, *, dry_run: bool = False, run_id: int | None = None
 ) -> WritebackReport:
@@ -101,15 +150,13 @@ def writeback(
 @contextmanager
 def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Iterator[CycleReport]:
     """A sync_runs row that ends as ok, failed or interrupted, with rows and requests."""
-    stats = client.stats
-    began, before = time.monotonic(), (stats.requests, stats.rate_limited, stats.retries, stats.time_limited)
+    began, before = time.monotonic(), client.stats.copy()
     report = CycleReport(run_id=start_run(warehouse, kind))
 
     def close(status: str, error: str | None = None) -> None:
-        report.requests = client.stats.requests - before[0]
-        report.rate_limited = client.stats.rate_limited - before[1]
-        report.retries = client.stats.retries - before[2]
-        report.time_limited = client.stats.time_limited - before[3]
+        spent = client.stats.since(before)
+        report.requests, report.rate_limited = spent.requests, spent.rate_limited
+        report.retries, report.time_limited = spent.retries, spent.time_limited
         report.seconds = time.monotonic() - began
         try:
             finish_run(warehouse, report.run_id, status=status, rows=sum(s.rows for s in report.streams),
@@ -133,11 +180,8 @@ def run_cycle(
 ) -> CycleReport:
     """Sync every stream, rebuild the KPI tables (grades included), write the grades back; record the run."""
     with recorded_run(warehouse, client, "cycle") as report:
-        report.streams = sync(client, warehouse, list(STREAMS.values()), settings, progress=progress)
-        client.checkpoint()  # a stop asked for during the sync: no KPI refresh, no write-back
-        report.graded = refresh_kpis(warehouse, settings).graded
-        mark_synced(warehouse, report.run_id)
-        client.checkpoint()
+        sync_and_refresh(client, warehouse, settings, report, list(STREAMS.values()), progress=progress)
+        client.checkpoint()  # a stop asked for during the refresh: no write-back
         if settings.writeback.enabled:
             done = writeback(client, warehouse, settings, run_id=report.run_id)
             report.gate, report.fields, report.push = done.gate, done.fields, done.push

@@ -11,8 +11,6 @@ import pytest
 
 from b24metrics import pipeline
 from b24metrics.extract import STREAMS
-from b24metrics.kpis import refresh_kpis
-from b24metrics.warehouse import mark_synced
 from b24metrics.writeback.push import patch_payloads
 
 from .conftest import portal_leads, run_and_kill
@@ -26,10 +24,16 @@ GRADE, SCORE, FACTORS = "UF_CRM_B24M_GRADE", "UF_CRM_B24M_SCORE", "UF_CRM_B24M_F
 def ready(settings, **sync):
     """The warehouse as a good sync leaves it: synced, KPIs refreshed, the run marked ready."""
     warehouse = pipeline.open_warehouse(settings)
-    with pipeline.open_client(settings) as client, pipeline.recorded_run(warehouse, client, "sync") as run:
-        pipeline.sync(client, warehouse, list(STREAMS.values()), settings, **sync)
-        refresh_kpis(warehouse, settings)
-        mark_synced(warehouse, run.run_id)
+    with pipeline.open_client(settings) as client:
+        pipeline.run_sync(client, warehouse, settings, list(STREAMS.values()), **sync)
+    return warehouse
+
+
+def ready_two_days_ago(settings):
+    """As ready() leaves it, but the run's data was ready two days ago."""
+    warehouse = ready(settings)
+    with warehouse.transaction() as con:
+        con.execute("UPDATE sync_runs SET synced_at = now() - INTERVAL 2 DAY")
     return warehouse
 
 
@@ -245,9 +249,7 @@ def test_the_gate_blocks_after_a_failed_sync_and_a_good_one_lifts_it(portals, se
 def test_the_gate_blocks_a_stale_sync_and_the_cli_says_why(portals, settings_for):
     portal = portals(seed=30, leads=60, rate=50.0, burst=50)
     settings = settings_for(portal)
-    warehouse = ready(settings)
-    with warehouse.transaction() as con:
-        con.execute("UPDATE sync_runs SET synced_at = now() - INTERVAL 2 DAY")
+    ready_two_days_ago(settings)
     portal.stats.reset()
     run = subprocess.run(CLI + ["writeback"], env=cli_env(portal, settings), capture_output=True, text=True,
                          timeout=120)
@@ -255,6 +257,20 @@ def test_the_gate_blocks_a_stale_sync_and_the_cli_says_why(portals, settings_for
     out = " ".join(run.stdout.split())
     assert "Write-back blocked" in out and "2880 minutes old" in out and "max_sync_age_minutes = 180" in out
     assert updates(portal) == 0
+
+
+def test_a_sync_of_some_streams_does_not_make_stale_data_fresh_for_the_gate(portals, settings_for):
+    portal = portals(seed=32, leads=40, rate=50.0, burst=50)
+    settings = settings_for(portal)
+    warehouse = ready_two_days_ago(settings)
+    with pipeline.open_client(settings) as client:
+        partial, _ = pipeline.run_sync(client, warehouse, settings, pipeline.select_streams(["leads"]))
+    with warehouse.connect(read_only=True) as con:
+        kind, synced = con.execute("SELECT kind, synced_at FROM sync_runs WHERE run_id = ?",
+                                   [partial.run_id]).fetchall()[0]
+    assert kind == "partial sync" and synced is None
+    report = write(settings, warehouse)
+    assert report.blocked and "2880 minutes old" in report.gate.reasons[0]
 
 
 def test_the_gate_blocks_on_a_failing_hygiene_threshold(portals, settings_for):

@@ -1,6 +1,6 @@
 """The DuckDB warehouse: schema, connections, and the transactional loads."""
 
-from b24metrics.warehouse.db import Warehouse, atomic
+from b24metrics.warehouse.db import Warehouse, atomic, missing_tables
 from b24metrics.warehouse.load import (
     Bookmark,
     Page,
@@ -21,6 +21,7 @@ __all__ = [
     "finish_run",
     "load_page",
     "mark_synced",
+    "missing_tables",
     "read_bookmark",
     "read_bookmarks",
     "save_bookmark",

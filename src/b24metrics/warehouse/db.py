@@ -11,7 +11,7 @@ import logging
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import duckdb
 import sqlalchemy as sa
@@ -68,7 +68,7 @@ class Warehouse:
                 except sa.exc.DBAPIError as exc:
                     if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                         if "lock" in str(exc).lower():
-                            raise WarehouseBusy(_busy_text(self.path, exc)) from None
+                            raise WarehouseBusy(busy_text(self.path, str(exc))) from None
                         raise
                     time.sleep(pause)
                     pause = min(pause * 2, 1.0)
@@ -143,5 +143,7 @@ def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection
     con.execute("COMMIT")
 
 
-def _busy_text(path: Path, exc: Exception) -> str:
-    return busy_text(path, str(exc))
+def missing_tables(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> list[str]:
+    """Those of `names` the warehouse has no table or view of, sorted (a KPI table before the first refresh)."""
+    present = {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return sorted(set(names) - present)

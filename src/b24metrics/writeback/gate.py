@@ -8,14 +8,16 @@ than `max_sync_age_minutes`, or when an H1 hygiene measure (kpi_hygiene, over th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 
 from b24metrics.config import QualityGate
-from b24metrics.kpis import find
+from b24metrics.kpis import cut, find
+from b24metrics.warehouse import missing_tables
 
-# Runs that sync; the gate looks at the latest of them.
+# Runs that sync every stream; the gate looks at the latest of them (a sync of some streams
+# only, kind "partial sync", leaves the others as old as the last full one).
 SYNC_KINDS = ("sync", "cycle")
 
 
@@ -34,7 +36,7 @@ def check_gate(con: duckdb.DuckDBPyConnection, gate: QualityGate, *, now: dateti
     report = GateReport()
     _check_sync(con, gate, now, report)
     if gate.hygiene_max:
-        _check_hygiene(con, gate, report)
+        _check_hygiene(con, gate, now, report)
     return report
 
 
@@ -67,19 +69,19 @@ def _check_sync(con: duckdb.DuckDBPyConnection, gate: QualityGate, now: datetime
         )
 
 
-def _check_hygiene(con: duckdb.DuckDBPyConnection, gate: QualityGate, report: GateReport) -> None:
+def _check_hygiene(con: duckdb.DuckDBPyConnection, gate: QualityGate, now: datetime, report: GateReport) -> None:
     h1 = find("H1")
-    present = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [h1.table]).fetchall()[0][0]
-    if not present:
+    if missing_tables(con, [h1.table]):
         report.reasons.append(f"no {h1.table} table to check hygiene against: run `b24metrics sync` first")
         return
+    # The session's day is UTC's (warehouse/db.py), as current_date was when this was SQL.
+    today = now.astimezone(timezone.utc).date()
+    since = today - timedelta(days=min(gate.hygiene_days, (today - date.min).days))
+    rows = cut(con, h1, period="all", since=since).rows
+    values = rows[0] if rows else {}   # no rows in the window: no data
     measures = {m.name: m for m in h1.measures}
     for name, bound in gate.hygiene_max.items():
-        measure = measures[name]
-        value = con.execute(
-            f"SELECT {measure.sql} FROM {h1.table} WHERE {h1.date} >= current_date - ?", [gate.hygiene_days]
-        ).fetchall()[0][0]
+        measure, value = measures[name], values.get(name)
         unit = f" {measure.unit}" if measure.unit else ""
         shown = "no data" if value is None else f"{float(value):g}{unit}"
         report.checks.append(f"H1 {name} over {gate.hygiene_days} days: {shown} (at most {bound:g})")
