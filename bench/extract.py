@@ -109,8 +109,6 @@ def run_child(mode: str, url: str, *args: str, timeout: float = 1800, script: Pa
 # -- the clients, each in its own process ------------------------------------------------------
 
 def child_ours(url: str, db: str, workers: str) -> None:
-    import resource
-
     from b24metrics import pipeline
     from b24metrics.config import load_settings
     from b24metrics.extract import STREAMS
@@ -125,12 +123,10 @@ def child_ours(url: str, db: str, workers: str) -> None:
     with warehouse.connect(read_only=True) as con:
         stored = con.execute("SELECT count(*), count(DISTINCT id) FROM leads").fetchall()[0]
     print(json.dumps({"rows": sum(r.rows for r in results), "stored": stored[0], "distinct": stored[1],
-                      "seconds": seconds, "started_at": started_at, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "seconds": seconds, "started_at": started_at, "peak_mb": peak_mb()}))
 
 
 def child_fb24(url: str) -> None:
-    import resource
-
     import fast_bitrix24
 
     from b24metrics.extract import STREAMS
@@ -140,14 +136,26 @@ def child_fb24(url: str) -> None:
     try:
         rows = bitrix.get_all("crm.lead.list", {"select": STREAMS["leads"].select})
     except Exception as exc:  # noqa: BLE001 - its failure is the measurement
-        text = f"{type(exc).__name__}: {exc}".replace(url.rstrip("/").rsplit("/", 1)[-1], "***")
-        print(json.dumps({"error": text.splitlines()[0][:160], "seconds": time.monotonic() - began,
+        print(json.dumps({"error": failure_text(exc, url), "seconds": time.monotonic() - began,
                           "started_at": started_at}))
         return
     seconds = time.monotonic() - began
     ids = [int(r["ID"]) for r in rows]
     print(json.dumps({"rows": len(ids), "distinct": len(set(ids)), "seconds": seconds, "started_at": started_at,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_mb": peak_mb()}))
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def failure_text(exc: BaseException, url: str) -> str:
+    """A client's failure in one line, the webhook's secret masked."""
+    text = f"{type(exc).__name__}: {exc}".replace(url.rstrip("/").rsplit("/", 1)[-1], "***")
+    return text.splitlines()[0][:160]
 
 
 # -- measurements ------------------------------------------------------------------------------

@@ -46,12 +46,6 @@ def run_child(mode: str, *args: str) -> dict:
     return extract.run_child(mode, *args, script=HERE / "writeback.py")
 
 
-def _peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 # -- the children ------------------------------------------------------------------------------
 
 def child_prepare(url: str, db: str) -> None:
@@ -88,7 +82,7 @@ def child_ours(url: str, db: str, workers: str) -> None:
         return
     push = report.push
     print(json.dumps({"values": push.applied_values, "updates": push.updates_sent, "seconds": seconds,
-                      "started_at": started_at, "peak_mb": _peak_mb()}))
+                      "started_at": started_at, "peak_mb": extract.peak_mb()}))
 
 
 def child_fb24(url: str, db: str, concurrency: str) -> None:
@@ -111,11 +105,10 @@ def child_fb24(url: str, db: str, concurrency: str) -> None:
         else:
             bitrix.call("crm.lead.update", items)
     except Exception as exc:  # noqa: BLE001 - its failure is the measurement
-        text = f"{type(exc).__name__}: {exc}".replace(url.rstrip("/").rsplit("/", 1)[-1], "***")
-        print(json.dumps({"error": text.splitlines()[0][:160], "seconds": time.monotonic() - began}))
+        print(json.dumps({"error": extract.failure_text(exc, url), "seconds": time.monotonic() - began}))
         return
     print(json.dumps({"values": 3 * len(items), "updates": len(items), "seconds": time.monotonic() - began,
-                      "started_at": started_at, "peak_mb": _peak_mb()}))
+                      "started_at": started_at, "peak_mb": extract.peak_mb()}))
 
 
 # -- measurements ------------------------------------------------------------------------------
