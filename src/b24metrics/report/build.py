@@ -22,7 +22,7 @@ from b24metrics.report.gather import Gather
 from b24metrics.report.render import render
 from b24metrics.report.text import text_for
 from b24metrics.report.window import make_window, shift, year_before
-from b24metrics.warehouse import Warehouse
+from b24metrics.warehouse import Warehouse, missing_tables
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,7 @@ def kpi_tables() -> set[str]:
 
 
 def require_kpi_tables(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
-    present = {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    missing = sorted(kpi_tables() - present)
+    missing = missing_tables(con, kpi_tables())
     if missing:
         raise NotSynced(f"no KPI tables in {warehouse.path} yet ({', '.join(missing[:3])}"
                         f"{' ...' if len(missing) > 3 else ''}): run `b24metrics sync` or `b24metrics kpi --refresh`")

@@ -61,7 +61,7 @@ def write_back(
             push.pruned = prune_ledger(con, wb.ledger_days, now=now)
             if push.pruned:
                 log.info("write-back ledger: %d rows older than %d days removed", push.pruned, wb.ledger_days)
-        plan = build_plan(con, settings, report.fields)
+        plan = build_plan(con, report.fields)
         push.checked, push.planned, push.permanent = plan.checked, plan.values, plan.permanent
         push.ltv_mixed, push.missing_tables = plan.ltv_mixed, plan.missing_tables
         push.sample = sample(con)

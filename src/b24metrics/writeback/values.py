@@ -18,7 +18,6 @@ from typing import Any
 
 import duckdb
 
-from b24metrics.config import Settings
 from b24metrics.writeback.fields import FieldSpec, FieldsReport
 
 
@@ -107,7 +106,7 @@ class Plan:
     missing_tables: tuple[str, ...] = ()
 
 
-def build_plan(con: duckdb.DuckDBPyConnection, settings: Settings, fields: FieldsReport) -> Plan:
+def build_plan(con: duckdb.DuckDBPyConnection, fields: FieldsReport) -> Plan:
     """Fill the temp table wb_plan with every value to send; returns what it holds."""
     con.execute(SAME_MACRO)
     con.execute("CREATE OR REPLACE TEMP TABLE wb_values (entity VARCHAR, entity_id BIGINT, field VARCHAR, "
