@@ -87,12 +87,26 @@ def crash_on_answer(n: int):
     return progress, answers
 
 
-def run_and_kill(command: list[str], env: dict, seconds: float) -> bool:
-    """Start a command, let it run `seconds`, then kill -9 it if it is still running; True if it was."""
+def run_and_kill(command: list[str], env: dict, portal: SandboxPortal, after: int, methods, linger: float = 0.0) -> bool:
+    """Start a command and kill -9 it once its `after`-th call of `methods` has reached the
+    portal and every other request under way has been answered: that call is held unanswered
+    until the kill, so a command that gets that far is cut mid-way on any machine, fast or
+    loaded, with the answers before it in hand. `linger` seconds more let it commit some of them
+    (how many depends on the machine's speed; that it is cut does not). True if it was cut
+    (False: it ended first)."""
+    hold = portal.faults.hold(after, methods)
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(seconds)
-    killed = proc.poll() is None
-    if killed:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    try:
+        deadline = time.monotonic() + 240  # a safety net only: the wait is for the event
+        while not portal.faults.settled(hold, 0.05):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                break
+        else:
+            time.sleep(linger)
+        killed = proc.poll() is None and hold.reached.is_set()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        hold.release()  # a hold never reached is dropped: it must not catch the next command
     return killed

@@ -8,6 +8,13 @@ optional ``method`` (case-insensitive, ``.json`` ignored): then only
 requests to that method are affected; a batch is the method ``batch``.
 Seconds here are real seconds (``time_scale`` does not apply).
 
+``hold`` stops the N-th method call from now (batch sub-commands count one
+each) before it runs, until the test releases it; meanwhile the requests
+already being handled finish and new ones wait (``settled`` tells when only
+the held one is left).  A client waiting for that answer is certainly
+mid-way, however fast or loaded the machine, and has the answers sent before
+in hand: a test can kill it at a point chosen by progress, not by the clock.
+
 ``reject_records`` makes one method refuse some record IDs (as
 ``crm.lead.update`` answers a lead its webhook user may not edit), also as a
 command inside a batch, while the other records of the same batch go
@@ -18,10 +25,11 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, TypeVar
 
-__all__ = ["Faults", "Fault", "Storm", "Delay", "Rejection"]
+__all__ = ["Faults", "Fault", "Storm", "Delay", "Rejection", "Hold"]
 
 
 def _method_key(method: str | None) -> str | None:
@@ -61,6 +69,27 @@ class Rejection:
     description: str
 
 
+@dataclass
+class Hold:
+    """The ``after``-th call (of ``methods``, or of any method) from when it was set waits
+    before it runs until ``release()``, or ``timeout`` seconds as a safety net."""
+
+    after: int
+    methods: frozenset[str] | None
+    timeout: float
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def wait_reached(self, timeout: float) -> bool:
+        """True once the held call has arrived (and waits); False after ``timeout`` seconds."""
+        return self.reached.wait(timeout)
+
+    def release(self) -> None:
+        """Let the held call run (and the requests waiting behind it); a hold not reached yet is
+        dropped."""
+        self.released.set()
+
+
 _Counted = TypeVar("_Counted", Fault, Delay)
 
 
@@ -83,6 +112,10 @@ class Faults:
         self._storms: list[Storm] = []
         self._delays: list[Delay] = []
         self._rejections: dict[tuple[str, int], Rejection] = {}
+        self._holds: list[Hold] = []
+        self._frozen: list[Hold] = []     # reached and not released: new requests wait
+        self._handling = 0                # requests being handled now
+        self._flight = threading.Condition()
 
     def fail_next(self, count: int, status: int = 503, error: str = "QUERY_LIMIT_EXCEEDED",
                   description: str = "Too many requests", method: str | None = None) -> None:
@@ -110,6 +143,61 @@ class Faults:
             return
         with self._lock:
             self._delays.append(Delay(int(count), float(seconds), _method_key(method)))
+
+    def hold(self, after: int, methods: str | Iterable[str] | None = None, timeout: float = 120.0) -> Hold:
+        """Stop the ``after``-th method call from now (only calls of ``methods`` count, when
+        given; a batch's sub-commands count one each, the batch itself not) before it runs,
+        until the returned hold is released or ``timeout`` seconds pass."""
+        if after < 1:
+            raise ValueError("after must be >= 1")
+        keys = None if methods is None else frozenset(
+            _method_key(m) or "" for m in ([methods] if isinstance(methods, str) else methods))
+        rule = Hold(int(after), keys, float(timeout))
+        with self._lock:
+            self._holds.append(rule)
+        return rule
+
+    def wait_if_held(self, method: str) -> None:
+        """Count a call of ``method``; if a hold falls due on it, wait until it is released."""
+        due: list[Hold] = []
+        with self._lock:
+            self._holds = [rule for rule in self._holds if not rule.released.is_set()]
+            for rule in self._holds:
+                if rule.methods is None or method in rule.methods:
+                    rule.after -= 1
+                    if rule.after == 0:
+                        due.append(rule)
+            self._holds = [rule for rule in self._holds if rule.after > 0]
+        with self._flight:
+            self._frozen.extend(due)
+            for rule in due:
+                rule.reached.set()
+            self._flight.notify_all()
+        for rule in due:
+            rule.released.wait(rule.timeout)
+            with self._flight:
+                self._frozen.remove(rule)
+                self._flight.notify_all()
+
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        """Around the handling of one HTTP request: while a call is held, a new request waits."""
+        with self._flight:
+            self._flight.wait_for(lambda: not any(not rule.released.is_set() for rule in self._frozen), 300)
+            self._handling += 1
+        try:
+            yield
+        finally:
+            with self._flight:
+                self._handling -= 1
+                self._flight.notify_all()
+
+    def settled(self, hold: Hold, timeout: float) -> bool:
+        """Wait until ``hold``'s call waits and no other request is being handled (the answers
+        sent before are out); False after ``timeout`` seconds."""
+        with self._flight:
+            return self._flight.wait_for(lambda: hold.reached.is_set() and self._handling <= len(self._frozen),
+                                         timeout)
 
     def reject_records(self, method: str, ids, *, status: int = 400, error: str = "",
                        description: str = "Access denied", times: int | None = None) -> None:
@@ -157,6 +245,9 @@ class Faults:
             self._storms.clear()
             self._delays.clear()
             self._rejections.clear()
+            holds, self._holds = self._holds, []
+        for rule in holds:
+            rule.release()
 
     @property
     def pending(self) -> int:

@@ -443,6 +443,8 @@ def execute(portal: Any, method: str, params: dict[str, Any]) -> tuple[Outcome, 
                    or (limit is not None and portal.operating.read(method)[0] > limit)):
         raise RestError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
     portal.stats.count_method(method)
+    if booked:
+        portal.faults.wait_if_held(method)
     start = portal.clock()  # the portal's own clock: the same one DATE_MODIFY is stamped with
     started = time.perf_counter()
     cost_model = portal.cost

@@ -208,6 +208,10 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = do_GET
 
     def _handle(self) -> None:
+        with self.server.portal.faults.handling():
+            self._handle_one()
+
+    def _handle_one(self) -> None:
         portal = self.server.portal
         received = portal.clock()  # the portal's own clock, as DATE_MODIFY uses
         self._count_request()
@@ -321,7 +325,7 @@ class SandboxPortal:
     - ``time_scale``: the operating meter's 10-minute window lasts
       ``600 / time_scale`` real seconds (costs stay in portal seconds), so the
       480 s limit and its reset can be tested in seconds.
-    - ``faults`` (``fail_next``, ``storm``, ``delay_next``), ``block_method``,
+    - ``faults`` (``fail_next``, ``storm``, ``delay_next``, ``hold``), ``block_method``,
       ``on_request`` and ``corrupt``: see their docs.
     """
 
