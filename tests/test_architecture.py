@@ -1,4 +1,4 @@
-"""The one-way flow of architecture.md, enforced: import-linter's contracts in pyproject.toml."""
+"""The one-way flow of docs/architecture.md, enforced: import-linter's contracts in pyproject.toml."""
 
 from pathlib import Path
 

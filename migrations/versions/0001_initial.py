@@ -4,8 +4,8 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-22
 
-No foreign keys and no secondary indexes: DuckDB cannot ALTER a table that has them (see the
-stack notes); primary keys stay because upserts need them.
+No foreign keys and no secondary indexes: DuckDB cannot ALTER a table that has them (it
+refuses while another entry depends on the table); primary keys stay because upserts need them.
 """
 
 from alembic import op

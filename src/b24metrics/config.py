@@ -111,7 +111,7 @@ def _rule(label: str, points: int, *conds: tuple[str, str, Any]) -> GradeRule:
     )
 
 
-# Seed 000: A = large business (1,000+ staff or revenue above 100 mln RUB), B = medium,
+# B2B segments: A = large business (1,000+ staff or revenue above 100 mln RUB), B = medium,
 # C = small regional business, D = a private person or sole trader.
 DEFAULT_RULES = [
     _rule("no company: private person or sole trader", 0, ("has_company", "=", False)),

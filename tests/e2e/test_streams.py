@@ -22,7 +22,7 @@ def test_every_stream_equals_the_portal(portals, settings_for):
         "statuses": len(st.statuses), "deal_categories": len(st.categories), "users": len(st.users),
         "companies": len(st.companies), "contacts": len(st.contacts), "leads": len(st.leads),
         "deals": len(st.deals), "activities": len(st.activities), "lead_history": len(st.stage_history[1]),
-        # The portal shows a deal's history in its current pipeline only (a documented gotcha):
+        # The portal shows a deal's history in its current pipeline only (as Bitrix24 does):
         # count what it shows, as any client would, by its own total.
         "deal_history": httpx.post(portal.webhook_url + "crm.stagehistory.list", json={"entityTypeId": 2},
                                    timeout=10).json()["total"],

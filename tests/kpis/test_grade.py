@@ -1,4 +1,4 @@
-"""Lead grades against figures computed by hand from the default rules of kpis.md (M2)."""
+"""Lead grades against figures computed by hand from the default rules of config.py (M2)."""
 
 import pytest
 from hypothesis import given, settings

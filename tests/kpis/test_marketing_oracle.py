@@ -79,7 +79,7 @@ def in_period(rows, key, period):
 # -- M3 qualification rates ---------------------------------------------------------------------
 
 def test_qualification_rates_seed_001_100_leads_30_briefs_20_accepted_by_sales(s):
-    # seed 001: 100 requests -> 30 left after the brief (SAL) -> 20 taken by sales (SQL), the other
+    # a worked example: 100 requests -> 30 left after the brief (SAL) -> 20 taken by sales (SQL), the other
     # 10 found poor. Manager 5 has 60 of the leads, manager 6 has 40:
     #   manager 5: 40 never taken into work, 20 accepted: 15 converted, 5 junked after the brief
     #   manager 6: 30 never taken into work, 10 accepted:  5 converted, 5 junked after the brief

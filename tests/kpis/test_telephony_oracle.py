@@ -1,6 +1,6 @@
 """Oracle tests of T1 and T2: call tracking figures worked out by hand from a fixed set of calls.
 
-Seed 002: 50 calls in a month from one tracking number, 12 of the callers buy, the channel cost
+A worked example: 50 calls in a month from one tracking number, 12 of the callers buy, the channel cost
 108,000 roubles: 108,000 / 12 = 9,000 roubles per client.
 """
 

@@ -133,7 +133,7 @@ def test_history_over_http_matches_current_stages(portal, rest, fetch_all):
         rows = deal_history[int(deal["ID"])]
         assert (rows[-1]["STAGE_ID"], str(rows[-1]["CATEGORY_ID"]), rows[-1]["CREATED_TIME"]) == (
             deal["STAGE_ID"], deal["CATEGORY_ID"], deal["MOVED_TIME"])
-        # only rows of the deal's current pipeline come back (spec gotcha 7)
+        # only rows of the deal's current pipeline come back, as on Bitrix24
         assert {str(row["CATEGORY_ID"]) for row in rows} == {deal["CATEGORY_ID"]}
         assert rows[0]["TYPE_ID"] in (1, 5)
 

@@ -1,4 +1,4 @@
-"""The KPI catalogue: one declarative entry per KPI (spec: kpis.md).
+"""The KPI catalogue: one declarative entry per KPI (the README's KPI table is printed from it).
 
 A KPI is a set of aggregates over one KPI table (built by the family's SQL file in `sql/`),
 counted in periods of the row's date column and cut by a dimension that is a column of that

@@ -18,7 +18,7 @@ any depth of any table, while a classic page costs more the bigger the table
 and the deeper the offset.  :func:`~.methods.list_records` reports the row
 counts on the :class:`~.envelope.Outcome`; other methods cost ``per_call``.
 
-Calibration (D:settings/performance/huge-data, spec section 3.4): on a portal
+Calibration (D:settings/performance/huge-data): on a portal
 of 2,387,743 leads the same page took 49.9 s with ``total`` counted and
 0.097 s with ``start=-1``.  So a 50-row keyset page costs
 ``per_call + 50 * per_row_read`` = 0.047 + 0.050 = 0.097 s, and the first

@@ -34,7 +34,7 @@ from .userfields import DEAL_UF, userfield_methods
 
 __all__ = ["deal_list", "deal_get", "deal_update", "contact_list", "contact_get", "category_list"]
 
-#: crm.deal.list and crm.deal.get never return these (spec gotcha 8)
+#: crm.deal.list and crm.deal.get never return these (D:api-reference/crm/deals/crm-deal-list)
 DEAL_HIDDEN = ("CONTACT_IDS",)
 
 
