@@ -16,10 +16,11 @@ from typing import Callable, Iterator
 import duckdb
 
 from b24metrics.config import GradingSettings, Settings
+from b24metrics.grading import grade_leads
 from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
-from b24metrics.kpis.grade import grade_leads, sql_file
 from b24metrics.kpis.inputs import load_inputs
+from b24metrics.sqlfiles import sql_file
 from b24metrics.warehouse import Warehouse, atomic
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def refresh_kpis(
         problems = load_inputs(con, settings, now=now)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)
-        current = incremental.fingerprint(con, settings, zone, files + ["lead_features.sql", "scope.sql"])
+        current = incremental.fingerprint(con, settings, zone, files + ["scope.sql"])
         reason = "full refresh asked for" if full else incremental.full_reason(
             con, state, current, incremental.per_item_tables(files), settings)
         scope = (0, 0)
@@ -149,7 +150,7 @@ def refresh_kpis(
         for name, group in steps:
             began = time.perf_counter()
             for file in group:
-                for statement in incremental.statements(sql_file(file), incremental=reason is None):
+                for statement in incremental.statements(sql_file("b24metrics.kpis", file), incremental=reason is None):
                     con.execute(statement)
             timings[name] = time.perf_counter() - began
         incremental.save_state(con, mark, current, full=reason is not None)
