@@ -10,6 +10,9 @@ from b24metrics.config import GradingSettings
 from b24metrics.grading.rules import reads_payload
 from b24metrics.sqlfiles import sql_file
 
+#: what prepare_features defines for sql/lead_features.sql before running it
+DEFINES = ("band_overrides", "lead_payloads")
+
 
 def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> None:
     """Make the view lead_features on `con`; the caller unregisters band_overrides when done."""

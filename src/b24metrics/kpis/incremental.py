@@ -35,6 +35,8 @@ FULL_SHARE = 0.25
 CONTENT_TABLES = ("statuses", "deal_categories", "users")
 SCOPES = ("lead", "deal", "call", "client")   # macros in_scope_<kind>(id), tables scope_<kind>s
 DELETABLE = ("leads", "deals", "contacts", "companies", "activities")
+#: what this module defines on the refresh's connection for the SQL files (see b24metrics/sqlfiles.py)
+DEFINES = ("kpi_since", *(f"in_scope_{kind}()" for kind in SCOPES))
 
 # "CREATE OR REPLACE TABLE name AS -- per item: <predicate over the table's columns>"
 _PER_ITEM = re.compile(r"^\s*CREATE OR REPLACE TABLE (\w+) AS\s*--\s*per item:\s*(.+?)\s*\n(.*)$", re.S)

@@ -26,6 +26,8 @@ from b24metrics.warehouse import Warehouse, atomic
 log = logging.getLogger(__name__)
 
 FACTS = ["facts_leads.sql", "facts_deals.sql"]
+#: what the refresh itself defines on its connection for the SQL files (see b24metrics/sqlfiles.py)
+DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
@@ -57,6 +59,12 @@ def set_local_time(con: duckdb.DuckDBPyConnection, zone: str) -> str:
         body = f"timezone('{zone}', ts)"
     con.execute(f"CREATE OR REPLACE TEMP MACRO local_time(ts) AS {body}")
     return zone
+
+
+def sql_steps() -> list[tuple[str, list[str]]]:
+    """The SQL files (kpis/sql/) a refresh runs after grading the leads, in its order, by step:
+    the shared facts, then each family."""
+    return [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
 
 
 def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
@@ -117,7 +125,7 @@ def refresh_kpis(
     Bad rows of the spend and plan files are reported, not fatal. `now` fixes the moment plan
     forecasts count from (the portal's wall clock; default: now)."""
     timings: dict[str, float] = {}
-    steps = [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
+    steps = sql_steps()
     files = [file for _, group in steps for file in group]
     with warehouse.connect() as con, _vacuum_deferred(con) as defer_vacuum, atomic(con):
         # Whole-table joins over millions of rows need more room than a sync's page loads.
