@@ -26,7 +26,7 @@ DEFAULT_CONFIG_FILE = Path("b24metrics.toml")
 CONFIG_ENV = "B24M_CONFIG"
 
 _WEBHOOK = re.compile(r"^https?://[^/\s]+(?::\d+)?/rest/\d+/[A-Za-z0-9_\-]+/?$")
-# Normalized lead features that grading rules may test (kpis/sql/lead_features.sql makes them),
+# Normalized lead features that grading rules may test (grading/sql/lead_features.sql makes them),
 # plus any custom field of the lead by its UF_CRM_ name.
 FEATURES = (
     "has_company",

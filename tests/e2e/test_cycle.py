@@ -6,8 +6,8 @@ import pytest
 from b24metrics import pipeline
 from b24metrics.extract import STREAMS, sync_full
 from b24metrics.kpis import refresh_grades
-from b24metrics.kpis.grade import sql_file
 from b24metrics.kpis.incremental import statements
+from b24metrics.sqlfiles import sql_file
 from b24metrics.warehouse import mark_synced
 
 from .conftest import crash_on_answer, portal_leads
@@ -133,7 +133,7 @@ def _synced_and_graded(client, portal, settings):
         pipeline.sync(client, warehouse, list(STREAMS.values()), settings)
         refresh_grades(warehouse, settings.grading)  # no deal and company KPIs: only leads are written
         with warehouse.connect() as con:  # the lead cards' view only: the write-back reads it
-            con.execute(next(s for s in statements(sql_file("cards.sql"), incremental=False)
+            con.execute(next(s for s in statements(sql_file("b24metrics.kpis", "cards.sql"), incremental=False)
                              if "VIEW kpi_lead_cards " in s))
         mark_synced(warehouse, run.run_id)
     return warehouse

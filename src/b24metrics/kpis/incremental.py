@@ -25,7 +25,8 @@ from typing import Iterator
 import duckdb
 
 from b24metrics.config import Settings
-from b24metrics.kpis.grade import compile_grading, sql_file
+from b24metrics.grading import compile_grading
+from b24metrics.sqlfiles import sql_file
 
 # Bump when the meaning of a per-item row changes in code rather than in SQL.
 VERSION = "1"
@@ -34,6 +35,8 @@ FULL_SHARE = 0.25
 CONTENT_TABLES = ("statuses", "deal_categories", "users")
 SCOPES = ("lead", "deal", "call", "client")   # macros in_scope_<kind>(id), tables scope_<kind>s
 DELETABLE = ("leads", "deals", "contacts", "companies", "activities")
+#: what this module defines on the refresh's connection for the SQL files (see b24metrics/sqlfiles.py)
+DEFINES = ("kpi_since", *(f"in_scope_{kind}()" for kind in SCOPES))
 
 # "CREATE OR REPLACE TABLE name AS -- per item: <predicate over the table's columns>"
 _PER_ITEM = re.compile(r"^\s*CREATE OR REPLACE TABLE (\w+) AS\s*--\s*per item:\s*(.+?)\s*\n(.*)$", re.S)
@@ -69,7 +72,8 @@ def synced_mark(con: duckdb.DuckDBPyConnection) -> datetime | None:
 def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, sql_files: list[str]) -> str:
     digest = hashlib.sha256(VERSION.encode())
     for name in sql_files:
-        digest.update(sql_file(name).encode())
+        digest.update(sql_file("b24metrics.kpis", name).encode())
+    digest.update(sql_file("b24metrics.grading", "lead_features.sql").encode())
     grading_sql, params = compile_grading(settings.grading)
     digest.update(grading_sql.encode())
     digest.update(repr(params).encode())
@@ -114,7 +118,7 @@ def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple
     """Fill scope_leads and scope_deals from what was synced after `since`. Returns (leads in
     scope, deals in scope, the larger share of its table)."""
     con.execute("SET VARIABLE kpi_since = ?", [since or datetime(1970, 1, 1, tzinfo=timezone.utc)])
-    con.execute(sql_file("scope.sql"))
+    con.execute(sql_file("b24metrics.kpis", "scope.sql"))
     for kind in SCOPES:
         con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS item IN (SELECT id FROM scope_{kind}s)")
     leads, deals, all_leads, all_deals = con.execute(
@@ -130,7 +134,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def per_item_tables(files: list[str]) -> list[str]:
-    return [m.group(1) for f in files for m in map(_PER_ITEM.match, _statements(sql_file(f))) if m]
+    return [m.group(1) for f in files for m in map(_PER_ITEM.match, _statements(sql_file("b24metrics.kpis", f))) if m]
 
 
 def statements(text: str, *, incremental: bool) -> Iterator[str]:

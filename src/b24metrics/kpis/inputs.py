@@ -6,7 +6,7 @@ reason, and left out; the good rows are used. A missing or unreadable file is on
 (InputFileError, a ConfigError: a person has to fix the config or the file).
 
 `load_inputs` puts them into TEMP tables of the connection the KPI refresh runs on, where the
-telephony and money SQL read them:
+family SQL files read them:
 
     input_spend(month DATE, channel, amount DOUBLE, currency)
     input_plan(period_start DATE, period_end DATE, period_kind, metric, target DOUBLE,
@@ -15,6 +15,8 @@ telephony and money SQL read them:
     input_rates(currency, rate DOUBLE, base_currency)
     input_clock(now_local TIMESTAMP)     -- a fixed "now" for the plan forecast (tests); else empty
     input_rejection_field(field)         -- kpis.rejection_field, when set (marketing.sql, M6)
+
+(INPUT_TABLES below holds their columns; the SQL files list the ones they read in their headers.)
 
 Channels are stored the way the KPI tables name them: a SOURCE_ID code or a source name of the
 portal becomes the source's name; any other text (a tracking channel such as "Яндекс Директ")
@@ -380,7 +382,8 @@ def rate_rows(kpis: KpiSettings) -> tuple[list[tuple[str, float, str]], list[str
     return [(code, rate, b) for code, (rate, b) in rates.items()], problems
 
 
-_TABLES = {
+#: the input tables, made on the refresh's connection for the SQL files to read: declared here only
+INPUT_TABLES = {
     "input_spend": "month DATE, channel VARCHAR, amount DOUBLE, currency VARCHAR",
     "input_plan": "period_start DATE, period_end DATE, period_kind VARCHAR, metric VARCHAR, target DOUBLE, "
                   "channel VARCHAR, manager VARCHAR, manager_id BIGINT, currency VARCHAR",
@@ -396,7 +399,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
     (and log) the problems found. `now` fixes the moment the plan forecast counts from, as the
     portal's wall clock (default: the refresh's own time)."""
     kpis = settings.kpis
-    for name, columns in _TABLES.items():
+    for name, columns in INPUT_TABLES.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
     tracking, problems = tracking_rows(kpis.tracking_numbers)
     channels = _Channels(con)

@@ -16,15 +16,18 @@ from typing import Callable, Iterator
 import duckdb
 
 from b24metrics.config import GradingSettings, Settings
+from b24metrics.grading import grade_leads
 from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
-from b24metrics.kpis.grade import grade_leads, sql_file
 from b24metrics.kpis.inputs import load_inputs
+from b24metrics.sqlfiles import sql_file
 from b24metrics.warehouse import Warehouse, atomic
 
 log = logging.getLogger(__name__)
 
 FACTS = ["facts_leads.sql", "facts_deals.sql"]
+#: what the refresh itself defines on its connection for the SQL files (see b24metrics/sqlfiles.py)
+DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
@@ -56,6 +59,12 @@ def set_local_time(con: duckdb.DuckDBPyConnection, zone: str) -> str:
         body = f"timezone('{zone}', ts)"
     con.execute(f"CREATE OR REPLACE TEMP MACRO local_time(ts) AS {body}")
     return zone
+
+
+def sql_steps() -> list[tuple[str, list[str]]]:
+    """The SQL files (kpis/sql/) a refresh runs after grading the leads, in its order, by step:
+    the shared facts, then each family."""
+    return [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
 
 
 def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
@@ -116,7 +125,7 @@ def refresh_kpis(
     Bad rows of the spend and plan files are reported, not fatal. `now` fixes the moment plan
     forecasts count from (the portal's wall clock; default: now)."""
     timings: dict[str, float] = {}
-    steps = [("facts", FACTS)] + [(f.__name__.rsplit(".", 1)[-1], f.SQL) for f in FAMILIES]
+    steps = sql_steps()
     files = [file for _, group in steps for file in group]
     with warehouse.connect() as con, _vacuum_deferred(con) as defer_vacuum, atomic(con):
         # Whole-table joins over millions of rows need more room than a sync's page loads.
@@ -129,7 +138,7 @@ def refresh_kpis(
         problems = load_inputs(con, settings, now=now)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)
-        current = incremental.fingerprint(con, settings, zone, files + ["lead_features.sql", "scope.sql"])
+        current = incremental.fingerprint(con, settings, zone, files + ["scope.sql"])
         reason = "full refresh asked for" if full else incremental.full_reason(
             con, state, current, incremental.per_item_tables(files), settings)
         scope = (0, 0)
@@ -149,7 +158,7 @@ def refresh_kpis(
         for name, group in steps:
             began = time.perf_counter()
             for file in group:
-                for statement in incremental.statements(sql_file(file), incremental=reason is None):
+                for statement in incremental.statements(sql_file("b24metrics.kpis", file), incremental=reason is None):
                     con.execute(statement)
             timings[name] = time.perf_counter() - began
         incremental.save_state(con, mark, current, full=reason is not None)

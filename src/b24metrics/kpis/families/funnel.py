@@ -3,7 +3,6 @@
 from b24metrics.kpis.catalogue import Kpi, Measure
 from b24metrics.kpis.families.speed import DEAL_DIMS, top_of_pipeline
 
-# funnel.sql reads kpi_stages and the macro history_pkey(), from speed.sql (speed refreshes first)
 SQL = ["funnel.sql"]
 
 CONVERSION = "count(*) FILTER (WHERE went_on) / nullif(count(went_on), 0)"

@@ -1,3 +1,5 @@
+-- reads: kpi_leads, manager_names, local_time(), in_scope_deal()
+-- makes: kpi_deals
 -- kpi_deals: one row per live deal (recurring-deal templates excluded) with what the deal KPIs
 -- count and cut by. Won and lost come from stage semantics (S/F), never stage names; closing
 -- time from stage history (or MOVED_TIME), never CLOSEDATE, which is a planned date.

@@ -1,3 +1,5 @@
+-- reads: local_time(), in_scope_lead()
+-- makes: manager_names, kpi_leads
 -- kpi_leads: one row per live lead with what the lead KPIs count and cut by.
 -- Times are the portal's local wall clock (local_time(), a macro set up from the config),
 -- so that periods begin at the portal's midnight. Channel = source name (the code when the

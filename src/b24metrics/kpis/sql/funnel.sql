@@ -1,7 +1,9 @@
+-- reads: kpi_leads, kpi_deals, kpi_stages, history_pkey(), local_time(), in_scope_lead(), in_scope_deal()
+-- makes: kpi_stage_funnel, kpi_close_communications
 -- Funnel family (F1 stage conversion, F2 win and loss, F3 communications to close).
--- Reads kpi_stages and the macro history_pkey(), from speed.sql (the speed family refreshes
--- first). F2 reads kpi_deals directly: won and lost by the deal's current stage semantics,
--- counted at its current closing, so a reopened deal counts once, by the state it is in now.
+-- kpi_stages and history_pkey() come from speed.sql. F2 reads kpi_deals directly: won and lost
+-- by the deal's current stage semantics, counted at its current closing, so a reopened deal
+-- counts once, by the state it is in now.
 
 -- kpi_stage_funnel: one row per item and pipeline stage it reached. "Reached" is cumulative:
 -- an item reached every process or success stage up to the furthest one it has ever been in

@@ -1,8 +1,9 @@
+-- reads: kpi_leads, kpi_deals, manager_names, live_activities, local_time()
+-- makes: kpi_hygiene
 -- kpi_hygiene (H1): what managers left unfilled or undone, counted per kind of item, local day
 -- and manager: live leads and deals (recurring templates are no deals) on the day they were
 -- created, open activities on the day they fall due (their creation when they have no deadline).
--- A lost deal needs no amount: amount_due counts the open and won ones. Uses manager_names
--- (facts_leads.sql) and live_activities from sales.sql, which the refresh runs before this file. has_leads lets lead
+-- A lost deal needs no amount: amount_due counts the open and won ones. has_leads lets lead
 -- figures say NULL, not 0, on a portal in simple CRM mode.
 
 -- Whether a lead or deal has any activity is kept with it (has_activity, in kpi_leads and

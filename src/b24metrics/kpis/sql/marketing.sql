@@ -1,11 +1,9 @@
+-- reads: kpi_leads, kpi_deals, input_rejection_field, local_time(), in_scope_lead(), in_scope_deal(), in_scope_client()
+-- makes: kpi_rejections, kpi_contact_base
 -- Marketing tables beyond kpi_leads and kpi_deals: rejections (M6) and the contact base (M7).
--- M3 and M4 read kpi_leads as it is.
-
--- The rejection reason field (settings.kpis.rejection_field, a UF_CRM_ name) comes the way the
--- other inputs do: kpis/inputs.py:load_inputs() is to put it in this table, one row, before the
--- family files run. Declared here too so that a refresh without it still runs: empty means no
+-- M3 and M4 read kpi_leads as it is. The rejection reason field (settings.kpis.rejection_field,
+-- a UF_CRM_ name) is the one row of input_rejection_field (kpis/inputs.py); empty means no
 -- field, and every loss has the reason "(none)".
-CREATE TEMP TABLE IF NOT EXISTS input_rejection_field (field VARCHAR);
 
 -- kpi_rejections: one row per live lost lead (final negative status) and per live lost deal
 -- (a stage of semantics F in the pipeline it is in now), dated by creation so that a cohort's

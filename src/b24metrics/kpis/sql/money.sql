@@ -1,12 +1,9 @@
--- Money in and out (M5, R2): kpi_spend_return, kpi_plan. Runs after telephony.sql (kpi_calls)
--- and sales.sql (kpi_revenue).
--- The input tables come from kpis/inputs.py:load_inputs() on this connection; declaring them
--- here keeps a refresh that did not load them working (no spend, no plan).
-CREATE TEMP TABLE IF NOT EXISTS input_spend (month DATE, channel VARCHAR, amount DOUBLE, currency VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS input_plan (period_start DATE, period_end DATE, period_kind VARCHAR,
-    metric VARCHAR, target DOUBLE, channel VARCHAR, manager VARCHAR, manager_id BIGINT, currency VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS input_clock (now_local TIMESTAMP);
+-- reads: kpi_leads, kpi_deals, kpi_call_base, kpi_revenue, input_spend, input_plan, input_rates, input_clock
+-- reads: local_time()
+-- makes: money_won, kpi_spend_return, kpi_plan
+-- Money in and out (M5, R2): kpi_spend_return, kpi_plan. The calls come from telephony.sql
+-- (kpi_call_base), the won deals from sales.sql (kpi_revenue), spend, plan, rates and clock from
+-- the input tables (kpis/inputs.py).
 
 -- Won deals with their client and their money (kpi_revenue, from sales.sql, which says who
 -- is a new client and converts): in the base currency where a rate converts the amount, else

@@ -1,15 +1,14 @@
+-- reads: kpi_leads, kpi_deals, manager_names, input_rates, local_time(), in_scope_client()
+-- makes: live_activities, kpi_revenue, kpi_manager_events, kpi_client_purchases
 -- Sales and revenue: kpi_revenue (R1), kpi_manager_events (R3), kpi_client_purchases (R4).
 -- Built on the shared fact tables, so won/lost (stage semantics), reopened deals, pipeline moves,
 -- recurring templates and deletes are decided once, in facts_deals.sql.
-
--- Rates from the config (currency -> value of one unit in the base currency, the base itself
--- at 1): inputs.load_inputs fills this table before the family files run. Declared here too so
--- that a refresh that did not load it still runs; empty means "no conversion": converted
--- figures stay NULL, and a currency without a rate stays apart.
-CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR);
+-- input_rates holds the config's rates (currency -> value of one unit in the base currency,
+-- the base itself at 1); empty means "no conversion": converted figures stay NULL, and a
+-- currency without a rate stays apart.
 
 -- Activities that still count: deleting a record on the portal takes its activities with it,
--- and a recurring-deal template is not a deal anyone works on. (hygiene.sql uses it too.)
+-- and a recurring-deal template is not a deal anyone works on.
 CREATE OR REPLACE TEMP VIEW live_activities AS
 WITH dead_owners AS (
     SELECT 1 AS owner_type_id, id AS owner_id FROM leads WHERE deleted

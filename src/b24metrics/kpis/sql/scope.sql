@@ -1,3 +1,6 @@
+-- reads: kpi_since
+-- reads from the last refresh: kpi_leads, kpi_deals, kpi_call_base
+-- makes: synced, scope_leads, scope_deals, scope_calls, scope_clients
 -- The leads and deals whose per-item KPI rows may have changed since the last refresh: those
 -- that changed since (every page the sync loads stamps its raw payloads with changed_at, unless
 -- only DATE_MODIFY moved: see load.py), and those their new rows touch. kpi_since is the last refresh's mark (incremental.py).

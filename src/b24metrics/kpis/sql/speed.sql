@@ -1,3 +1,5 @@
+-- reads: kpi_leads, kpi_deals, speed_sla_minutes, local_time(), in_scope_lead(), in_scope_deal()
+-- makes: kpi_speed_to_lead, kpi_stages, history_pkey(), kpi_stage_stays
 -- Speed family (S1 speed to lead, S2 time in stage; S3 deal cycle reads kpi_deals directly).
 -- Also builds kpi_stages and the macro history_pkey(), which the funnel family (funnel.sql) reuses.
 

@@ -1,9 +1,8 @@
--- Telephony and call tracking (T1, T2): kpi_calls, kpi_call_money.
--- The input tables come from kpis/inputs.py:load_inputs() on this connection; declaring them
--- here keeps a refresh that did not load them working (no tracking map, no spend).
-CREATE TEMP TABLE IF NOT EXISTS input_tracking (number VARCHAR, channel VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS input_spend (month DATE, channel VARCHAR, amount DOUBLE, currency VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS input_rates (currency VARCHAR, rate DOUBLE, base_currency VARCHAR);
+-- reads: kpi_leads, kpi_deals, manager_names, input_tracking, input_spend, input_rates
+-- reads: local_time(), in_scope_lead(), in_scope_call()
+-- makes: phone_digits(), phone_key(), kpi_call_base, kpi_call_leads, kpi_call_sales, kpi_calls, kpi_call_money
+-- Telephony and call tracking (T1, T2): kpi_calls, kpi_call_money. The tracking map, spend and
+-- rates come from the input tables (kpis/inputs.py).
 
 -- One number written many ways ("+7 (495) 123-45-67", "84951234567") must meet its entry in the
 -- tracking map: the same rule as inputs.normalize_number. A SIP line ("reg133788") is no phone.

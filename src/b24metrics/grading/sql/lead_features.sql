@@ -1,3 +1,5 @@
+-- reads: band_overrides, lead_payloads, in_scope_lead()
+-- makes: employee_bands, lead_features
 -- Normalized features of every live lead in scope (in_scope_lead: kpis/incremental.py): what
 -- grading rules may test (config.FEATURES).
 -- Expects a relation `band_overrides(band, min_employees)` from the config (may be empty), and

@@ -1,3 +1,5 @@
+-- reads: nothing
+-- makes: nothing
 -- Grade mix per channel (M2): leads, A/B/C/D counts, target share (A+B), mean score.
 SELECT coalesce(src.name, l.source_id, '(no source)') AS source,
        count(*) AS leads,

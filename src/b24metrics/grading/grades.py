@@ -1,0 +1,48 @@
+"""Lead grades A–D (M2): recomputed into lead_grades, with a history row for each change, and
+read back per channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from b24metrics.config import GradingSettings
+from b24metrics.grading.features import prepare_features
+from b24metrics.grading.rules import compile_grading
+from b24metrics.sqlfiles import sql_file
+from b24metrics.warehouse import Warehouse
+
+
+def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> int:
+    """Recompute lead_grades for the live leads in scope (the macro in_scope_lead(id), which
+    the caller defines: kpis/incremental.py); return how many leads have a grade. A lead whose
+    grade is new or changed gets a lead_grade_history row with the factors behind it."""
+    sql, params = compile_grading(settings)
+    prepare_features(con, settings)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_grades AS {sql}", params)
+    con.execute(
+        """INSERT INTO lead_grade_history
+           SELECT n.lead_id, now(), o.grade, n.grade, o.score, n.score, n.factors
+           FROM new_grades n LEFT JOIN lead_grades o ON o.lead_id = n.lead_id
+           WHERE o.grade IS DISTINCT FROM n.grade"""
+    )
+    # Only what changed is written: a million unchanged grades cost a second to rewrite.
+    # computed_at is therefore when the lead's grade last changed.
+    con.execute("DELETE FROM lead_grades WHERE in_scope_lead(lead_id) AND lead_id NOT IN (SELECT lead_id FROM new_grades)")
+    con.execute(
+        """INSERT INTO lead_grades
+           SELECT n.lead_id, n.score, n.grade, n.factors, now()
+           FROM new_grades n LEFT JOIN lead_grades o ON o.lead_id = n.lead_id
+           WHERE o.lead_id IS NULL OR o.score <> n.score OR o.grade <> n.grade OR o.factors <> n.factors
+           ON CONFLICT (lead_id) DO UPDATE SET score = excluded.score, grade = excluded.grade,
+               factors = excluded.factors, computed_at = excluded.computed_at"""
+    )
+    con.execute("DROP TABLE new_grades")
+    con.unregister("band_overrides")
+    return con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]
+
+
+def grades_by_source(warehouse: Warehouse) -> list[dict[str, Any]]:
+    with warehouse.connect(read_only=True) as con:
+        return con.sql(sql_file("b24metrics.grading", "grade_by_source.sql")).to_arrow_table().to_pylist()
