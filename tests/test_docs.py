@@ -4,6 +4,7 @@ The KPI table is the catalogue's own (regenerate it with `python -m b24metrics.k
 the exit-code table errors.EXIT_CODES' (`python -m b24metrics.errors`)."""
 
 import re
+import string
 from pathlib import Path
 
 import typer
@@ -11,6 +12,8 @@ import typer
 from b24metrics.cli import app
 from b24metrics.errors import EXIT_CODES, exit_codes_markdown
 from b24metrics.kpis.catalogue import markdown
+from b24metrics.report.text import PLACEHOLDERS, TEXT
+from b24metrics.report.window import REPORT_PERIODS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -69,3 +72,41 @@ def test_readme_command_table_has_a_row_for_every_command_and_none_for_a_missing
         documented.add(max(named, key=len))
     assert "fields setup" in commands and "sync" in commands   # the walk reaches sub-commands
     assert [c for c in commands if c not in documented] == []
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_report_label_has_its_twin_in_every_language_with_the_same_fields():
+    """text_for falls back to the key itself: a label missing in one language would show as
+    "channels.lead" in that language's report, and nothing would fail."""
+    languages = list(TEXT)
+    assert languages == ["ru", "en"]
+    for lang in languages[1:]:
+        assert sorted(set(TEXT["ru"]) ^ set(TEXT[lang])) == [], f"labels only in ru or only in {lang}"
+    for key, ru in TEXT["ru"].items():
+        for lang in languages[1:]:
+            assert _fields(ru) == _fields(TEXT[lang][key]), f"{key}: ru and {lang} take different values"
+    assert all(text.strip() for table in TEXT.values() for text in table.values())
+
+
+def test_every_label_the_report_asks_for_exists():
+    """Keys named literally in the report's code and template, and the period names it builds."""
+    report = SRC / "report"
+    sources = [*report.glob("*.py"), *report.glob("templates/*")]
+    asked = {key for f in sources
+             for key in re.findall(r"""\bt\(\s*["']([a-z_.]+)["']""", f.read_text(encoding="utf-8"))}
+    asked |= {f"periods.{period}" for period in REPORT_PERIODS}
+    assert len(asked) > 50, "the pattern no longer finds the report's labels"
+    assert sorted(asked - set(TEXT["ru"])) == []
+
+
+def test_every_placeholder_the_kpi_sql_writes_has_its_russian_label():
+    """The SQL writes '(no source)' and the like; the English report shows them as they are, the
+    Russian one through PLACEHOLDERS."""
+    sql = SRC / "kpis" / "sql"
+    written = {m for f in sql.glob("*.sql") for m in re.findall(r"'(\([a-z][a-z ]*\))'", f.read_text(encoding="utf-8"))}
+    assert {"(no source)", "(nobody)"} <= written
+    assert sorted(written - set(PLACEHOLDERS["ru"])) == []
+    assert set(PLACEHOLDERS["en"]) <= set(PLACEHOLDERS["ru"])
