@@ -1,12 +1,15 @@
 """A missing or invalid config: one clear line naming the key and the file, exit 2, no secret."""
 
 import os
+import re
 import subprocess
 import sys
+import typing
 
 import pytest
+from pydantic import BaseModel
 
-from b24metrics.config import DEFAULT_RULES, load_settings
+from b24metrics.config import DEFAULT_RULES, Settings, load_settings
 from b24metrics.errors import ConfigError
 
 SECRET = "cfgsecret0123456789"
@@ -62,17 +65,87 @@ def test_unknown_grading_field_and_bad_toml(tmp_path):
         load_settings(tmp_path / "nope.toml")
 
 
-def test_example_config_is_valid_and_documents_every_key(monkeypatch):
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """The models a field holds: itself, or those inside list[...], X | None, dict[..., X]."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _keys(model: type[BaseModel], path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key of the settings, nested sections and the keys of list items included."""
+    keys = []
+    for name, field in model.model_fields.items():
+        keys.append((*path, name))
+        for inner in _models_in(field.annotation):
+            keys.extend(_keys(inner, (*path, name)))
+    return keys
+
+
+def _sections(text: str) -> dict[str, str]:
+    """Each [section] or [[section]] of a TOML text -> its lines, comments included (a key may be
+    documented as a commented example); "" holds the lines before the first header."""
+    sections: dict[str, str] = {"": ""}
+    current = ""
+    for line in text.splitlines():
+        header = re.match(r"^\[\[?([\w.]+)\]\]?\s*$", line)
+        if header:
+            current = header.group(1)
+            sections.setdefault(current, "")
+        else:
+            sections[current] += line + "\n"
+    return sections
+
+
+def _documented(key: tuple[str, ...], sections: dict[str, str]) -> bool:
+    """A key is its own section, or `key =` stands in the nearest enclosing section present
+    (an inline table's keys, like a rule's `when = [{ field = ... }]`, stand in the rule's)."""
+    if ".".join(key) in sections:
+        return True
+    for depth in range(len(key) - 1, -1, -1):
+        section = ".".join(key[:depth])
+        if section in sections:
+            return re.search(rf"(^|[#{{,]\s*){re.escape(key[-1])}\s*=", sections[section], re.M) is not None
+    return False
+
+
+def test_example_config_is_valid_and_documents_every_key():
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[1] / "config.example.toml"
     s = load_settings(example)
     assert s.grading.rules == DEFAULT_RULES, "the example's rules are the defaults"
-    text = example.read_text()
-    for section, model in (("portal", s.portal), ("warehouse", s.warehouse), ("writeback", s.writeback), ("sync", s.sync),
-                           ("daemon", s.daemon), ("report", s.report)):
-        for key in type(model).model_fields:
-            assert f"{key} =" in text or f"[{section}.{key}]" in text, f"{section}.{key} undocumented"
+    sections = _sections(example.read_text(encoding="utf-8"))
+    keys = _keys(Settings)
+    # the walk reaches every level: a section, a nested one, a list of rules and their conditions
+    assert {("kpis", "timezone"), ("writeback", "quality_gate", "hygiene_max"),
+            ("grading", "rules", "when", "op")} <= set(keys)
+    assert [".".join(k) for k in keys if not _documented(k, sections)] == []
+
+
+def test_the_example_config_commented_examples_are_valid_settings(tmp_path):
+    """Uncommented, the examples (`# spend_file = "spend.csv"`, a custom field rule, ...) load:
+    none names a key that does not exist or a value the key refuses."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    commented = re.compile(r"^# (\[\[?[\w.]+\]\]?|[\w\"+]+ = .*)$", re.M)
+    text = example.read_text(encoding="utf-8")
+    assert len(commented.findall(text)) >= 10, "the pattern no longer finds the commented examples"
+    uncommented = tmp_path / "all.toml"
+    uncommented.write_text(commented.sub(r"\1", text), encoding="utf-8")
+    s = load_settings(uncommented)
+    assert s.kpis.base_currency == "RUB" and s.grading.rules[-1].when[0].field == "UF_CRM_LEAD_RATING"
+    assert s.writeback.quality_gate.hygiene_max == {"no_source_share": 30.0}
+
+
+def test_the_documentation_check_finds_an_undocumented_key():
+    text = "[portal]\nrate = 2\n[[grading.rules]]\nlabel = 'x'\nwhen = [{ field = 'has_phone' }]\n"
+    sections = _sections(text)
+    assert _documented(("portal", "rate"), sections) and _documented(("grading", "rules", "when", "field"), sections)
+    assert not _documented(("portal", "burst"), sections)
+    assert not _documented(("grading", "rules", "when", "op"), sections)
+    assert not _documented(("kpis", "timezone"), sections)
 
 
 def test_cli_config_error_is_one_line_exit_2(tmp_path):

@@ -131,3 +131,44 @@ class NotSynced(ConfigError):
 class Interrupted(B24MetricsError):
     """A stop was asked for (SIGTERM or SIGINT to the daemon). Raised before a new request or
     step would start, never inside a transaction: every answer received so far is committed."""
+
+
+# -- exit codes ------------------------------------------------------------------------------
+# What the `b24metrics` process returns. The CLI's help and the README's table are both made
+# from EXIT_CODES (tests/test_docs.py holds the README to it): a code's meaning is said once.
+
+EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_STOP, EXIT_RETRY = 0, 1, 2, 3, 4
+EXIT_BUSY = 5   # another process writes the warehouse: nothing was done, and nothing is wrong
+EXIT_GATE = 6   # the write-back quality gate said no: nothing was written, the reasons are printed
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "done"),
+    (EXIT_INTERNAL, "an internal error (from `kpi NAME` and `explain` also: no KPI tables yet, or no such "
+                    "lead or deal)"),
+    (EXIT_CONFIG, "configuration missing or invalid (`report` and `export` also when `warehouse.path` holds no "
+                  "warehouse or no KPI tables yet: sync first); a bad option or argument"),
+    (EXIT_STOP, "the portal refused us (wrong webhook, no access), or `fields setup` found a field of another "
+                "type: a person must act"),
+    (EXIT_RETRY, "a transient failure persisted (portal unavailable after retries): try again later"),
+    (EXIT_BUSY, "the warehouse is busy: another sync or a daemon cycle is writing it (the line names its pid "
+                "and start time), or a reader waited `warehouse.busy_timeout` for it; nothing was done: run "
+                "it again later, or with `--wait`"),
+    (EXIT_GATE, "the write-back quality gate said no (the reasons are printed; nothing was written)"),
+    (EXIT_INTERRUPTED, "interrupted"),
+)
+
+
+def exit_codes_markdown() -> str:
+    """The README's table of exit codes (`python -m b24metrics.errors` prints it)."""
+    rows = [f"| `{code}` | {meaning} |" for code, meaning in EXIT_CODES]
+    return "\n".join(["| exit code | meaning |", "|---|---|", *rows])
+
+
+def exit_codes_text() -> str:
+    """The same as one paragraph of plain text, for the CLI's help."""
+    return "Exit codes: " + "; ".join(f"{code} {meaning.replace('`', '')}" for code, meaning in EXIT_CODES) + "."
+
+
+if __name__ == "__main__":
+    print(exit_codes_markdown())

@@ -12,13 +12,16 @@ from b24metrics.warehouse.load import (
     save_bookmark,
     start_run,
 )
+from b24metrics.warehouse.runs import Run, last_runs
 
 __all__ = [
     "Bookmark",
     "Page",
+    "Run",
     "Warehouse",
     "atomic",
     "finish_run",
+    "last_runs",
     "load_page",
     "mark_synced",
     "missing_tables",

@@ -1,0 +1,107 @@
+"""`demo` runs the whole cycle on a sandbox portal; `sandbox` serves one for other clients."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from b24metrics import pipeline
+from b24metrics.cli import render
+from b24metrics.cli.context import progress, state
+from b24metrics.cli.render import out
+from b24metrics.config import LeadFields, load_settings
+from b24metrics.kpis import grades_by_source
+from b24metrics.logsetup import setup_logging
+from b24metrics.portal import PortalClient
+from b24metrics.redact import redact
+from b24metrics.report import report_path, write_report
+
+
+def demo(
+    directory: Optional[Path] = typer.Option(None, "--dir", help="Where to put the DuckDB file (default: a temp dir)."),
+    leads: int = typer.Option(500, "--leads", min=0, help="Leads on the sandbox portal."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the sandbox data (same seed, same portal)."),
+) -> None:
+    """Run the whole cycle on a sandbox portal started in-process: sync, grade, write back,
+    then write the HTML report and print its path."""
+    from b24metrics.sandbox import SandboxPortal
+    from b24metrics.sandbox.datetimes import ANCHOR as SANDBOX_ANCHOR
+    from b24metrics.sandbox.inputs import write_inputs
+
+    workdir = directory or Path(tempfile.mkdtemp(prefix="b24metrics-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    with SandboxPortal(seed=seed, leads=leads) as portal:
+        settings = load_settings(
+            state.config, read_file=False,
+            portal={"webhook_url": portal.webhook_url},
+            warehouse={"path": str(workdir / "b24metrics.duckdb")},
+            # spend, plan and tracking numbers made up for the sandbox, so that every report
+            # section has something to show; the report is written once, after both cycles
+            kpis=write_inputs(workdir / "inputs", seed=seed, leads=leads),
+            report={"enabled": False, "path": str(workdir / "b24metrics-report.html")},
+        )
+        setup_logging(state.log_level or settings.log_level)
+        out.print(f"Sandbox portal on {redact(portal.webhook_url)} ({leads} leads, seed {seed})")
+        warehouse = pipeline.open_warehouse(settings)
+        with pipeline.open_client(settings) as client:
+            with progress() as advance:
+                report = pipeline.run_cycle(client, warehouse, settings, progress=advance)
+            # A second cycle with nothing changed on the portal: the diff must send nothing.
+            again = pipeline.run_cycle(client, warehouse, settings)
+            cards = _first_leads(client, settings.writeback.lead_fields)
+    out.print(render.sync_table(report.streams))
+    out.print(render.grades_table(grades_by_source(warehouse)))
+    render.print_writeback(report.gate, report.fields, report.push)
+    out.print(render.cards_table(cards, settings.writeback.lead_fields))
+    out.print(
+        f"Cycle took {report.seconds:.1f} s and {report.requests} HTTP requests "
+        f"({report.rate_limited} refused by the rate limit)."
+    )
+    assert again.push is not None, "the demo's write-back is enabled and its data fresh"
+    out.print(
+        f"Second cycle, nothing changed on the portal: {again.push.applied_values} values written, "
+        f"{again.push.requests} update requests, {again.requests} HTTP requests in all."
+    )
+    out.print(f"Warehouse: {warehouse.path}", soft_wrap=True)
+    # The sandbox's data ends at its anchor: the report covers the twelve months before it.
+    written = write_report(warehouse, settings, report_path(settings), until=SANDBOX_ANCHOR.date(),
+                           period=settings.report.period, lang=settings.report.lang)
+    out.print(f"Report: {written.path}", soft_wrap=True)
+
+
+def _first_leads(client: PortalClient, names: LeadFields, count: int = 5) -> list[dict[str, Any]]:
+    """The first lead cards as the portal's REST API returns them, the written fields included."""
+    answer = client.call("crm.lead.list", {
+        "order": {"ID": "ASC"}, "filter": {">ID": 0}, "start": -1,
+        "select": ["ID", "TITLE", names.grade, names.score, names.factors],
+    })
+    return list(answer.result or [])[:count]
+
+
+def sandbox(
+    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any free port)."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the generated data."),
+    leads: int = typer.Option(500, "--leads", min=0, help="Number of leads."),
+    token: Optional[str] = typer.Option(None, "--token", help="Webhook secret (default: random)."),
+    rate: float = typer.Option(2.0, "--rate", help="Requests per second the bucket drains."),
+    burst: int = typer.Option(50, "--burst", help="Requests the bucket holds."),
+) -> None:
+    """Serve a sandbox Bitrix24 portal on 127.0.0.1 until Ctrl-C; prints the webhook URL."""
+    from b24metrics.sandbox import SandboxPortal
+
+    portal = SandboxPortal(seed=seed, leads=leads, token=token, port=port, rate=rate, burst=burst).start()
+    # The one place a webhook URL is printed whole: it is a throwaway secret of our own portal,
+    # and printing it is the point of this command.
+    print(portal.webhook_url, flush=True)
+    out.print(f"Sandbox portal with {leads} leads (seed {seed}); Ctrl-C stops it.", style="dim")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        portal.stop()

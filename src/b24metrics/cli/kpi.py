@@ -1,0 +1,91 @@
+"""`kpi` shows any KPI of the catalogue (and refreshes the KPI tables); `explain` one record's numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import duckdb
+import typer
+
+from b24metrics import pipeline
+from b24metrics.cli import render
+from b24metrics.cli.context import settings, writer_lock
+from b24metrics.cli.render import out
+from b24metrics.kpis import cut, find, grades_by_source, refresh_kpis
+from b24metrics.kpis.explain import explain_deal, explain_lead
+from b24metrics.warehouse import missing_tables
+
+KPI_FORMATS = ("table", "csv", "json")
+
+
+def kpi(
+    name: Optional[str] = typer.Argument(
+        None, help="A KPI by name or code (leads_by_channel, M1, s1 ...); `list` lists them all. "
+                   "Without it: rebuild the KPI tables and show the lead grade mix."),
+    period: str = typer.Option("month", "--period", help="day, week (ISO), month, quarter, year or all."),
+    by: Optional[str] = typer.Option(None, "--by", help="Cut by one dimension: channel, manager, pipeline ... "
+                                                        "(`kpi list` shows what each KPI offers)."),
+    since: Optional[datetime] = typer.Option(None, "--since", help="First period to show (its start date)."),
+    until: Optional[datetime] = typer.Option(None, "--until", help="Show periods that start before this date."),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+    refresh: bool = typer.Option(False, "--refresh", help="Bring the KPI tables up to date first (sync does it too)."),
+    full: bool = typer.Option(False, "--full", help="With --refresh (or without NAME): rebuild every KPI table, "
+                                                    "not only the leads and deals synced since the last refresh."),
+) -> None:
+    """Show any KPI of the catalogue by period and dimension, with the previous period and
+    the same period a year before. Periods begin at midnight in the portal's time zone."""
+    if fmt not in KPI_FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(KPI_FORMATS)}", param_hint="--format")
+    if name == "list":
+        out.print(render.catalogue_table())
+        return
+    config = settings()
+    warehouse = pipeline.open_warehouse(config)
+    if name is None or refresh:
+        with writer_lock(config.warehouse.path, "b24metrics kpi --refresh", wait=config.warehouse.writer_wait):
+            done = refresh_kpis(warehouse, config, full=full)
+        if name is None:
+            out.print(render.grades_table(grades_by_source(warehouse)))
+            how = (f"rebuilt ({done.reason})" if done.full
+                   else f"refreshed for {done.scope[0]} leads and {done.scope[1]} deals")
+            out.print(f"{done.graded} leads graded; KPI tables {how} in {sum(done.seconds.values()):.1f} s "
+                      f"(periods in {done.zone})")
+            render.input_problems(done.problems)
+            return
+    try:
+        chosen = find(name)
+    except KeyError:
+        raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them", param_hint="NAME") from None
+    with warehouse.connect(read_only=True) as con:
+        _require_kpi_table(con, chosen.table)
+        try:
+            result = cut(con, chosen, period=period, by=by, since=since, until=until)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--period/--by") from None
+    render.print_cut(result, fmt)
+
+
+def explain(
+    entity: str = typer.Argument(..., help="lead or deal"),
+    record_id: int = typer.Argument(..., help="its ID on the portal"),
+) -> None:
+    """Show why a lead or deal has its numbers: its grade with every rule that fired, its KPI
+    values, and the history, activities and deals they came from. Reads only."""
+    if entity not in ("lead", "deal"):
+        raise typer.BadParameter("lead or deal", param_hint="ENTITY")
+    warehouse = pipeline.open_warehouse(settings())
+    with warehouse.connect(read_only=True) as con:
+        _require_kpi_table(con, "kpi_leads")
+        sections = (explain_lead if entity == "lead" else explain_deal)(con, record_id)
+    if not sections:
+        out.print(f"No live {entity} {record_id} in the warehouse (deleted, or not synced yet).")
+        raise typer.Exit(1)
+    for section in sections:
+        out.print(render.explain_table(section))
+
+
+def _require_kpi_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    if missing_tables(con, [table]):
+        out.print("No KPI tables yet: run `b24metrics sync` or `b24metrics kpi --refresh`.")
+        raise typer.Exit(1)
