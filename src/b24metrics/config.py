@@ -129,7 +129,7 @@ DEFAULT_RULES = [
 class GradingSettings(_Section):
     rules: list[GradeRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
     thresholds: dict[Literal["A", "B", "C"], int] = Field(
-        default_factory=lambda: {"A": 60, "B": 40, "C": 20},
+        default_factory=lambda: {"A": 60, "B": 40, "C": 20},  # type: ignore[arg-type]
         description="lowest score of each grade; below C is D",
     )
     employee_bands: dict[str, int] = Field(

@@ -21,7 +21,7 @@ class JsonFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {
+        line: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
@@ -53,9 +53,9 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     "auto" (JSON lines unless stderr is a terminal: journald and `docker logs` get fields)."""
     redact.install()
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_b24metrics", False):
-            root.removeHandler(handler)
+    for old in list(root.handlers):
+        if getattr(old, "_b24metrics", False):
+            root.removeHandler(old)
     tty = sys.stderr.isatty()
     if fmt == "json" or (fmt == "auto" and not tty):
         handler: logging.Handler = logging.StreamHandler(sys.stderr)

@@ -125,7 +125,7 @@ def sync_and_refresh(
     client.checkpoint()  # a stop asked for during the sync: no KPI refresh
     refreshed = refresh_kpis(warehouse, settings)
     report.graded = refreshed.graded
-    if sync_kind(streams) == "sync":
+    if sync_kind(streams) == "sync" and report.run_id is not None:
         mark_synced(warehouse, report.run_id)
     return refreshed
 
@@ -151,7 +151,8 @@ def writeback(
 def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Iterator[CycleReport]:
     """A sync_runs row that ends as ok, failed or interrupted, with rows and requests."""
     began, before = time.monotonic(), client.stats.copy()
-    report = CycleReport(run_id=start_run(warehouse, kind))
+    run_id = start_run(warehouse, kind)
+    report = CycleReport(run_id=run_id)
 
     def close(status: str, error: str | None = None) -> None:
         spent = client.stats.since(before)
@@ -159,10 +160,10 @@ def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Itera
         report.retries, report.time_limited = spent.retries, spent.time_limited
         report.seconds = time.monotonic() - began
         try:
-            finish_run(warehouse, report.run_id, status=status, rows=sum(s.rows for s in report.streams),
+            finish_run(warehouse, run_id, status=status, rows=sum(s.rows for s in report.streams),
                        requests=report.requests, error=error)
         except B24MetricsError as exc:  # the warehouse itself may be what failed
-            log.error("could not record the end of run %s: %s", report.run_id, exc)
+            log.error("could not record the end of run %s: %s", run_id, exc)
 
     try:
         yield report

@@ -87,7 +87,8 @@ def main() -> None:
     except SystemExit:
         raise
     except typer.TyperException as exc:  # a bad option or argument: click's usage error, exit 2
-        exc.show()
+        # Typer vendors click: its usage errors subclass TyperException, which declares no show().
+        exc.show()  # type: ignore[attr-defined]
         sys.exit(exc.exit_code)
     except Exception as exc:  # the last net: one redacted line, the traceback only for DEBUG
         log.debug("internal error", exc_info=True)

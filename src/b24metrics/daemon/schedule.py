@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 CYCLE, NIGHTLY = "cycle", "nightly"
 #: run(kind, due_at): one cycle; it handles and logs its own errors
-Runner = Callable[[str, datetime], None]
+Runner = Callable[[str, datetime], object]  # what it returns is the caller's
 
 
 class Cycles:

@@ -143,7 +143,7 @@ def run_daemon(settings: Settings) -> int:
     def on_thread_error(args: threading.ExceptHookArgs) -> None:
         # Python prints a dying thread's traceback to stderr raw; the log stays JSON and redacted.
         log.error("thread %s died", getattr(args.thread, "name", "?"),
-                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+                  exc_info=args.exc_value or True)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     previous_hook, threading.excepthook = threading.excepthook, on_thread_error

@@ -34,7 +34,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import duckdb
 
@@ -209,7 +209,7 @@ def _csv_rows(path: Path, text: str, table: str) -> list[tuple[int, dict[str, An
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header: list[str] | None = None
-    rows = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     for cells in reader:
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
             continue
@@ -221,7 +221,7 @@ def _csv_rows(path: Path, text: str, table: str) -> list[tuple[int, dict[str, An
                     f"{table} file {path}:{reader.line_num}: the header lacks {', '.join(missing)} "
                     f"(expected {','.join(_REQUIRED[table] + _OPTIONAL[table])})")
             continue
-        row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
+        row: dict[str, Any] = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
         if len(cells) > len(header):
             row["(extra cells)"] = cells[len(header):]
         rows.append((reader.line_num, row))
@@ -301,7 +301,7 @@ def read_plan(path: Path, base_currency: str | None = None) -> tuple[list[Plan],
 class _Channels:
     """Turns a SOURCE_ID code or a source name into the name the KPI tables use."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, extra: list[str] = ()) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, extra: Sequence[str] = ()) -> None:
         sources = con.execute("SELECT status_id, coalesce(name, status_id) FROM statuses "
                               "WHERE entity_id = 'SOURCE' AND NOT deleted").fetchall()
         self.names = {code.casefold(): name for code, name in sources}
@@ -428,12 +428,13 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
         plans, plan_problems = read_plan(kpis.plan_file, base)
         problems += plan_problems
         ids, by_name = _managers(con)
-        rows, seen = [], {}
+        plan_rows: list[tuple] = []
+        seen: dict[tuple, int] = {}
         for plan in plans:
             try:
-                channel = None
+                plan_channel: str | None = None
                 if plan.channel:
-                    channel, known = channels.resolve(plan.channel)
+                    plan_channel, known = channels.resolve(plan.channel)
                     if not known:
                         raise ValueError(f"channel {plan.channel!r} is neither a source of the portal "
                                          "nor a tracking channel")
@@ -441,16 +442,16 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
             except ValueError as exc:
                 problems.append(_bad(kpis.plan_file, plan.line, f"{exc}; row skipped"))
                 continue
-            key = (plan.period_start, plan.period_end, plan.metric, channel, manager_id, plan.currency)
+            key = (plan.period_start, plan.period_end, plan.metric, plan_channel, manager_id, plan.currency)
             if key in seen:
                 problems.append(_bad(kpis.plan_file, plan.line, f"the same target as line {seen[key]} "
                                      "(period, metric, channel, manager); row skipped"))
                 continue
             seen[key] = plan.line
             label = f"{ids[manager_id]} #{manager_id}".strip() if manager_id is not None else None
-            rows.append((plan.period_start, plan.period_end, plan.period_kind, plan.metric, plan.target,
-                         channel, label, manager_id, plan.currency))
-        _insert(con, "input_plan", rows)
+            plan_rows.append((plan.period_start, plan.period_end, plan.period_kind, plan.metric, plan.target,
+                         plan_channel, label, manager_id, plan.currency))
+        _insert(con, "input_plan", plan_rows)
 
     if now is not None:
         _insert(con, "input_clock", [(now,)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from markupsafe import Markup
 
@@ -110,7 +111,7 @@ def _tick_text(loc: Locale, value: float) -> str:
 
 
 def hbars(rows: list[HRow], loc: Locale, *, label: str, scale: str = "linear",
-          ticks: list[tuple[float, str]] | None = None, ref: tuple[float, str] | None = None,
+          ticks: Sequence[tuple[float, str]] | None = None, ref: tuple[float, str] | None = None,
           label_width: int = 230, note_width: int = 120) -> Markup:
     """Rows of bars, each bar stacked from segments. scale: "linear" (zero-based, negative
     values to the left of zero), "share" (each bar fills the width: a mix), "log" (from 1)."""
@@ -245,7 +246,7 @@ def columns(labels: list[str], stacks: list[list[Seg]], loc: Locale, *, label: s
     return _svg(height, parts, label)
 
 
-def plan_columns(labels: list[str], items: list[tuple[Seg, Seg, Seg]], loc: Locale, *, label: str,
+def plan_columns(labels: list[str], items: Sequence[tuple[Seg, ...]], loc: Locale, *, label: str,
                  running: list[bool], height: int = 200) -> Markup:
     """Per period: the forecast (light), the actual over it (solid) and the target (a dark tick)."""
     top = max([max(s.number or 0 for s in item) for item in items] + [0.0])

@@ -70,16 +70,17 @@ def headline(g: Gather) -> Section:
         for currency in currencies:
             keys = {"currency": currency} if currency is not None else {}
             row = g.row_at(result, w.headline, **keys)
-            cells = tuple(g.cell(result, row, measure, suffix, period=w.headline, currency=currency)
-                          for suffix in ("", "_prev", "_yoy"))
-            points = []
+            now_cell, prev_cell, yoy_cell = (g.cell(result, row, measure, suffix, period=w.headline, currency=currency)
+                                for suffix in ("", "_prev", "_yoy"))
+            points: list[Seg | None] = []
             for period, is_running in zip(w.periods, running):
                 cell = g.cell(result, g.row_at(result, period, **keys), measure, period=period, currency=currency)
                 points.append(seg(g, cell, "spark-dot" + (" running" if is_running else "")))
             title = g.t(f"card.{measure}", currency=currency or "")
             section.cards.append(Card(
-                title, *cells, prev_change=g.loc.change(cells[0].value, cells[1].value, cells[0].unit),
-                yoy_change=g.loc.change(cells[0].value, cells[2].value, cells[0].unit), better=better,
+                title, now_cell, prev_cell, yoy_cell,
+                prev_change=g.loc.change(now_cell.value, prev_cell.value, now_cell.unit),
+                yoy_change=g.loc.change(now_cell.value, yoy_cell.value, now_cell.unit), better=better,
                 spark=charts.sparkline(points, label=title)))
     return section
 
@@ -119,7 +120,8 @@ def channels(g: Gather) -> Section:
         row = g.row_at(result, w.headline, channel=channel)
         if row is None:
             continue
-        changes = change_cells(g, tuple(g.cell(result, row, "leads", s) for s in ("", "_prev", "_yoy")))
+        now_cell, prev_cell, yoy_cell = (g.cell(result, row, "leads", s) for s in ("", "_prev", "_yoy"))
+        changes = change_cells(g, (now_cell, prev_cell, yoy_cell))
         rows.append([g.label(channel)] + changes[:1] + [g.cell(result, row, "share")] + changes[1:])
     section.tables.append(Table(
         [g.t("col.channel"), g.t("col.leads"), g.t("col.share"), g.t("col.prev"), g.t("col.yoy"),

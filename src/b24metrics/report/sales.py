@@ -79,7 +79,8 @@ def plan(g: Gather) -> Section:
         if result.note or not result.rows:
             continue
         by_manager = g.cut(f"plan_{metric}", by="manager")
-        currencies = sorted({r.get("currency") for r in result.rows}) if result.kpi.per_currency else [None]
+        currencies = sorted({r.get("currency") for r in result.rows}, key=lambda c: c or "") \
+            if result.kpi.per_currency else [None]
         for currency in currencies:
             keys = {"currency": currency} if currency is not None else {}
             title = g.t(f"metric.{metric}") + (f", {currency}" if currency else "")

@@ -11,7 +11,7 @@ import logging
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, cast
 
 import duckdb
 import sqlalchemy as sa
@@ -89,7 +89,7 @@ class Warehouse:
             raise FileNotFoundError(f"no warehouse at {self.path}: run `b24metrics sync` first")
         with self._sa_connection(read_only) as conn:
             conn.commit()  # end SQLAlchemy's implicit transaction; we manage our own
-            yield conn.connection.driver_connection
+            yield cast(duckdb.DuckDBPyConnection, conn.connection.driver_connection)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
