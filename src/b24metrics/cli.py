@@ -33,7 +33,7 @@ from b24metrics.report.fmt import LANGS
 from b24metrics.report.window import REPORT_PERIODS
 from b24metrics.warehouse import missing_tables, read_bookmarks
 from b24metrics.writeback import ENTITIES, ensure_fields, field_specs
-from b24metrics.warehouse.writer import current_holder, writer_lock
+from b24metrics.warehouse import current_holder, writer_lock
 
 EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_STOP, EXIT_RETRY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_GATE = 6  # the write-back quality gate said no: nothing was written, the reasons are printed

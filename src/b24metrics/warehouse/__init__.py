@@ -12,18 +12,23 @@ from b24metrics.warehouse.load import (
     save_bookmark,
     start_run,
 )
+from b24metrics.warehouse.writer_lock import Holder, current_holder, lock_path, writer_lock
 
 __all__ = [
     "Bookmark",
+    "Holder",
     "Page",
     "Warehouse",
     "atomic",
+    "current_holder",
     "finish_run",
     "load_page",
+    "lock_path",
     "mark_synced",
     "missing_tables",
     "read_bookmark",
     "read_bookmarks",
     "save_bookmark",
     "start_run",
+    "writer_lock",
 ]

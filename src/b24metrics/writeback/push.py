@@ -28,7 +28,7 @@ from b24metrics import errors
 from b24metrics.portal import PortalClient
 from b24metrics.warehouse import atomic
 from b24metrics.writeback.fields import ENTITIES
-from b24metrics.writeback.values import same
+from b24metrics.writeback.plan import same
 
 log = logging.getLogger(__name__)
 
