@@ -6,9 +6,10 @@ upserted by primary key, so a row read twice is stored once.
 
 The first page of every stream travels in ONE batch, together with each stream's highest ID:
 a sync in which nothing changed costs one HTTP request. A stream with more to read splits the
-IDs left into ranges; ranges of all streams are read at once by a few workers that share the
-client's request bucket and execution-time budget, and every answer is committed here, in the
-calling thread, one transaction per request, with the bookmark of every range.
+IDs left into ranges; ranges of all streams are read at once by the portal's request scheduler,
+whose workers share the client's request bucket and execution-time budget, and every answer is
+committed here, in the calling thread, one transaction per request, with the bookmark of every
+range.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ import hashlib
 import json
 import logging
 import math
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any, Callable
 
 import duckdb
@@ -32,14 +32,14 @@ from b24metrics.errors import OperationTimeLimit, RetryError
 from b24metrics.extract.coerce import coerce_record, schema_of
 from b24metrics.extract.references import check_references
 from b24metrics.extract.streams import STREAMS, Stream
-from b24metrics.portal import PAGE, BatchRead, ListPage, PortalClient, check_order, list_params, read_batch, rows_of
+from b24metrics.portal import (PAGE, BatchRead, Deferrals, Jobs, ListPage, PortalClient, Scheduler, Verdict, check_order,
+                               list_params, read_batch, rows_of)
 from b24metrics.warehouse import Bookmark, Page, Warehouse, load_page, read_bookmark, save_bookmark
 
 log = logging.getLogger(__name__)
 
 #: progress(stream, rows just loaded, HTTP requests the stream has made in this pass)
 Progress = Callable[[Stream, int, int], None]
-MAX_DEFERRALS = 30  # refusals one stream may meet in one sync before it gives up
 WORKERS = 4
 
 
@@ -153,8 +153,10 @@ class _StreamPass:
     """One stream's pass: reads its ranges and commits each answer with the pass's bookmark."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, stream: Stream, mark: Bookmark,
-                 progress: Progress | None, *, parts: int, own_fields: tuple[str, ...] | None = None) -> None:
+                 progress: Progress | None, *, parts: int, deferrals: Deferrals,
+                 own_fields: tuple[str, ...] | None = None) -> None:
         self.con, self.stream, self.mark, self.progress, self.parts = con, stream, mark, progress, parts
+        self.deferrals = deferrals
         # Only the entities the write-back writes to can come back changed by us alone; the
         # others get no hash and count as changed whenever they are read (as they are: by date).
         self.volatile = None if own_fields is None else volatile_keys(own_fields)
@@ -162,7 +164,6 @@ class _StreamPass:
         resumed = mark.ranges is not None
         self.result = StreamResult(stream.name, mode=mark.mode, resumed=resumed)
         self.ranges = [_Range(after, upper) for after, upper in mark.ranges or ()]
-        self.deferrals = 0
         if not resumed:
             save_bookmark(con, mark, new_pass=True)
 
@@ -190,7 +191,8 @@ class _StreamPass:
         if error is not None:
             if not isinstance(error, OperationTimeLimit):
                 raise error
-            self.defer(error)
+            # One refusal of the stream's count; the whole table becomes one range, read later.
+            self.deferrals.allow(s.name, error)
             self.ranges = [_Range(after, None)]
             self.commit(self.prepare([]), reply.time)
             return
@@ -203,15 +205,6 @@ class _StreamPass:
             self.ranges = self._split(after, rows, top)
         self.commit(self.prepare([ListPage(rows, reply.times.get(s.name) or reply.time)] if rows else []),
                     reply.time)
-
-    def defer(self, error: Exception) -> bool:
-        """The portal refused a read of this stream for now; False once it has done so too often
-        (about half an hour of waiting: a person should look)."""
-        self.deferrals += 1
-        if self.deferrals > MAX_DEFERRALS:
-            return False
-        log.warning("%s: %s; this range goes back in line", self.stream.name, error)
-        return True
 
     def _split(self, after: int, rows: list[dict[str, Any]], top: int | None) -> list[_Range]:
         """The IDs after a full first page, cut into ranges to read side by side."""
@@ -315,13 +308,14 @@ def sync_streams(
     """Bring the warehouse up to date with the portal for these streams. `own_fields`: entity ->
     the custom fields our write-back fills there (a record whose only news is there did not change)."""
     results: list[StreamResult] = []
+    deferrals = Deferrals()  # per stream, the first page's refusals included
     with warehouse.connect() as con:  # one connection for the sync: opening the file costs ~35 ms
         passes = []
         for stream in streams:
             mark = plan_pass(stream, read_bookmark(con, stream.name), full=full, since=since, overlap=overlap)
             if mark.ranges is not None:
                 log.info("%s: resuming the %s pass (%d ranges left)", stream.name, mark.mode, len(mark.ranges))
-            passes.append(_StreamPass(con, stream, mark, progress, parts=workers,
+            passes.append(_StreamPass(con, stream, mark, progress, parts=workers, deferrals=deferrals,
                                       own_fields=(own_fields or {}).get(stream.entity)))
         # The first page and the highest ID of every stream in one request (two commands each).
         fresh = [p for p in passes if not p.started]
@@ -331,7 +325,10 @@ def sync_streams(
             for p in chunk:
                 p.take_first(reply)
         results += [p.finish() for p in passes if not p.ranges]
-        results += _read_ranges(client, [p for p in passes if p.ranges], workers)
+        reads = _RangeReads(client)
+        Scheduler(reads, client.budget, workers=workers, thread_name="b24m-read", deferrals=deferrals).run(
+            queued=[(p, rng) for p in passes for rng in p.ranges])
+        results += reads.finished
         # New statuses may resolve old values, so a statuses pass checks every table.
         checked = list(STREAMS.values()) if any(s.name == "statuses" for s in streams) else streams
         unresolved = check_references(con, [s for s in checked if s.references])
@@ -347,65 +344,50 @@ def sync_streams(
     return results
 
 
-def _read_ranges(client: PortalClient, passes: list[_StreamPass], workers: int) -> list[StreamResult]:
-    """Read every range of every pass, `workers` requests at a time; commit here as answers come.
+_Read = tuple[_StreamPass, _Range]
 
-    A method short of its execution-time budget waits while the others go on. A range the
-    portal refused after the client's retries (429 until its reset, a 503 storm, 5xx) goes back
-    in line, at most MAX_DEFERRALS times per stream. On any other error nothing new starts, the
-    answers under way are committed, then the error is raised.
-    """
-    results: list[StreamResult] = []
-    units: deque[tuple[_StreamPass, _Range]] = deque((p, r) for p in passes for r in p.ranges)
-    running: dict[Future, tuple[_StreamPass, _Range]] = {}
-    failure: BaseException | None = None
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="b24m-read")
 
-    def submit() -> None:
-        while failure is None and units and len(running) < workers:
-            unit = _ready_unit(client, units) or (None if running else units.popleft())
-            if unit is None:
-                return  # all that is left waits for a budget; answers under way come first
-            running[pool.submit(unit[0].read, client, unit[1])] = unit
+class _RangeReads(Jobs[_Read, tuple[BatchRead, _Rows]]):
+    """The ranges of every pass, one request each time: read in workers, committed here.
 
-    try:
-        while running or (units and failure is None):
-            submit()
-            soonest = min((client.budget.wait([p.stream.method]) for p, _ in units), default=None)
-            done, _ = wait(list(running), timeout=soonest if soonest else None, return_when=FIRST_COMPLETED)
-            answers = []
-            for future in done:
-                p, rng = running.pop(future)
-                try:
-                    got, rows = future.result()
-                except RetryError as exc:  # the client's own retries ran out: back in line
-                    got, rows = BatchRead([], False, rng.after, exc), p.prepare([])
-                except Exception as exc:
-                    failure = failure or exc
-                    continue
-                more = p.advance(rng, got, rows)
-                if isinstance(got.error, RetryError):
-                    if not p.defer(got.error):
-                        failure = failure or got.error
-                elif got.error is not None:
-                    failure = failure or got.error
-                if more and got.error is None or isinstance(got.error, RetryError):
-                    units.append((p, rng))
-                answers.append((p, rng, got, rows))
-            submit()  # the next reads go out before this thread spends its time committing
-            for p, rng, got, rows in answers:
-                p.take(rng, got, rows)
-                if not p.ranges:
-                    results.append(p.finish())
-            del answers
-            _release_memory()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    if failure is not None:
-        raise failure
-    return results
+    A range the portal refused after the client's retries keeps the rows that came before the
+    refusal and goes back in line, counted against its stream."""
+
+    def __init__(self, client: PortalClient) -> None:
+        self.client = client
+        self.finished: list[StreamResult] = []
+
+    def methods(self, job: _Read) -> list[str]:
+        return [job[0].stream.method]
+
+    def send(self, job: _Read) -> tuple[BatchRead, _Rows]:
+        p, rng = job
+        return p.read(self.client, rng)
+
+    def settle(self, job: _Read, answer: tuple[BatchRead, _Rows] | None,
+               error: Exception | None) -> Verdict[_Read]:
+        p, rng = job
+        if isinstance(error, RetryError):  # the client's own retries ran out: an empty answer
+            answer = BatchRead([], False, rng.after, error), p.prepare([])  # type: ignore[arg-type]
+        elif error is not None:
+            return Verdict(error=error)
+        assert answer is not None
+        got, rows = answer
+        more = p.advance(rng, got, rows)
+        store = partial(self._commit, p, rng, got, rows)
+        if isinstance(got.error, RetryError):
+            return Verdict(store, again=job, refused=got.error, count=p.stream.name)
+        if got.error is not None:
+            return Verdict(store, error=got.error)
+        return Verdict(store, again=job if more else None)
+
+    def _commit(self, p: _StreamPass, rng: _Range, got: BatchRead, rows: _Rows) -> None:
+        p.take(rng, got, rows)
+        if not p.ranges:
+            self.finished.append(p.finish())
+
+    def stored(self) -> None:
+        _release_memory()
 
 
 try:
@@ -420,15 +402,6 @@ def _release_memory() -> None:
     memory would creep with every answer."""
     if _malloc_trim is not None:
         _malloc_trim(0)
-
-
-def _ready_unit(client: PortalClient, units: deque) -> tuple[_StreamPass, _Range] | None:
-    """The first range whose method may be called now (taken out of the line)."""
-    for index, (p, rng) in enumerate(units):
-        if client.budget.wait([p.stream.method]) == 0:
-            del units[index]
-            return p, rng
-    return None
 
 
 def sync_full(
