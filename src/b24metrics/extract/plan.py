@@ -18,11 +18,11 @@ def plan_pass(
     if interrupted and (not full or mark.mode == "full") and since is None:
         return mark if mark.ranges is not None else replace(mark, ranges=((mark.cursor_id, None),))
     old_since = mark.since if mark else None
-    if stream.incremental_by_id and mark is not None and mark.cursor_id and not full:
+    if stream.cursor == "id" and mark is not None and mark.cursor_id and not full:
         # Go on after the highest ID seen; the row count of this pass starts at 0.
         return Bookmark(stream.name, mark.cursor_id, mode="incremental", since=old_since, ranges=None)
     incremental_since = since or (old_since - overlap if old_since else None)
-    if full or stream.modified_field is None or incremental_since is None or stream.style == "single":
+    if full or stream.cursor != "modified" or incremental_since is None:
         return Bookmark(stream.name, 0, mode="full", since=old_since)
     return Bookmark(stream.name, 0, mode="incremental", pass_since=incremental_since, since=old_since)
 
@@ -30,7 +30,7 @@ def plan_pass(
 def pass_filter(stream: Stream, mark: Bookmark) -> dict[str, Any]:
     """The listing filter of a pass: the stream's own, and its modified date for an incremental one."""
     flt = dict(stream.filter)
-    if mark.mode == "incremental" and stream.modified_field:
+    if mark.mode == "incremental" and stream.cursor == "modified":
         flt[f">={stream.modified_field}"] = mark.pass_since.isoformat(timespec="seconds")
     return flt
 

@@ -78,7 +78,7 @@ def sync_streams(
     # A pass resumed after an interruption may have spent hours: rows it had already passed may
     # have changed since. One incremental pass from the resumed pass's start catches them up.
     resumed = {r.stream for r in results if r.resumed}
-    stale = [s for s in streams if s.name in resumed and s.modified_field and not s.incremental_by_id]
+    stale = [s for s in streams if s.name in resumed and s.cursor == "modified"]
     if stale:
         results += sync_streams(client, warehouse, stale, overlap=overlap, progress=progress, workers=workers,
                                 own_fields=own_fields)
