@@ -146,6 +146,7 @@ class Scheduler(Generic[Job, Answer]):
             raise self._failure
 
     def _waiting(self) -> bool:
+        """Whether any job waits in line, drawing the next from the source into an empty line."""
         if not self._line:
             job = next(self._source, None)
             if job is not None:
@@ -161,7 +162,8 @@ class Scheduler(Generic[Job, Answer]):
             self._running[pool.submit(self.jobs.send, job)] = job
 
     def _next(self) -> Job | None:
-        """The first job in line whose methods may be called now, taken out of the line."""
+        """The first job in line whose methods may be called now, taken out of the line; when
+        none may and nothing is under way, the first in line all the same (the client waits)."""
         if not self._waiting():
             return None
         for index, job in enumerate(self._line):
