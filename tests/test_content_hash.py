@@ -5,7 +5,7 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from b24metrics.extract.runner import content_hash, volatile_keys
+from b24metrics.extract.content_hash import content_hash, volatile_keys
 
 OWN = ("UF_CRM_B24M_GRADE", "UF_CRM_B24M_SCORE", "UF_CRM_B24M_FACTORS")
 VOLATILE = volatile_keys(OWN)

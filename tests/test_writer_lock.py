@@ -9,11 +9,11 @@ import time
 import pytest
 
 from b24metrics.errors import WarehouseBusy
-from b24metrics.warehouse.writer import current_holder, lock_path, writer_lock
+from b24metrics.warehouse.writer_lock import current_holder, lock_path, writer_lock
 
 HOLD = """
 import sys, time
-from b24metrics.warehouse.writer import writer_lock
+from b24metrics.warehouse.writer_lock import writer_lock
 with writer_lock(sys.argv[1], "b24metrics sync --full"):
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))

@@ -13,8 +13,7 @@ from typing import Iterable, Iterator
 
 from b24metrics.config import Settings
 from b24metrics.errors import B24MetricsError, Interrupted
-from b24metrics.extract import STREAMS, Stream, StreamResult, SweepResult, sweep_deletes, sweepable, sync_streams
-from b24metrics.extract.runner import Progress
+from b24metrics.extract import STREAMS, Progress, Stream, StreamResult, SweepResult, sweep_deletes, sweepable, sync_streams
 from b24metrics.kpis import KpiRefresh, refresh_kpis
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact

@@ -29,9 +29,9 @@ def test_a_method_blocked_for_good_stops_the_sync_with_a_clear_error(portals, se
     import pytest
 
     from b24metrics import errors
-    from b24metrics.extract import runner
+    from b24metrics.portal import scheduler
 
-    monkeypatch.setattr(runner, "MAX_DEFERRALS", 2)
+    monkeypatch.setattr(scheduler, "MAX_DEFERRALS", 2)
     portal = portals(seed=42, leads=120, rate=50.0, burst=50, operating_limit=10.0)
     portal.set_method_cost("crm.lead.list", 1000.0)  # blocked for the whole (10-minute) window
     settings = settings_for(portal, portal_settings={"operating_limit": 10.0})

@@ -4,7 +4,8 @@
 import pytest
 
 from b24metrics import pipeline
-from b24metrics.extract import STREAMS, sync_full
+from b24metrics.extract import STREAMS
+from b24metrics.extract.sync import sync_full
 from b24metrics.kpis import refresh_grades
 from b24metrics.kpis.incremental import statements
 from b24metrics.sqlfiles import sql_file

@@ -3,7 +3,8 @@
 import time
 
 from b24metrics import pipeline
-from b24metrics.extract import STREAMS, sync_full
+from b24metrics.extract import STREAMS
+from b24metrics.extract.sync import sync_full
 
 
 def _ids(warehouse, table):

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from b24metrics import pipeline
-from b24metrics.extract import STREAMS, sync_full
+from b24metrics.extract import STREAMS
+from b24metrics.extract.sync import sync_full
 from b24metrics.sandbox import server as sandbox_server
 
 from .conftest import crash_on_answer

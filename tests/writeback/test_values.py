@@ -9,7 +9,7 @@ from hypothesis import example, given, settings, strategies as st
 from b24metrics.config import HYGIENE_MEASURES
 from b24metrics.kpis import find
 from b24metrics.sandbox.userfields import coerce_uf_value
-from b24metrics.writeback.values import SAME_MACRO, number_text, same
+from b24metrics.writeback.plan import SAME_MACRO, number_text, same
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from b24metrics.extract import Stream
 from b24metrics.logsetup import setup_logging
 
 # The one lock every writing command takes (re-exported so that the commands name it once).
-from b24metrics.warehouse.writer import current_holder, writer_lock
+from b24metrics.warehouse import current_holder, writer_lock
 
 __all__ = ["State", "current_holder", "progress", "settings", "state", "writer_lock"]
 

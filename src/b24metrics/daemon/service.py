@@ -1,7 +1,7 @@
 """`b24metrics run`: cycles on an interval, the nightly sweep, health and metrics, a graceful stop.
 
 Between cycles the daemon holds nothing of the warehouse: no connection, no lock. A cycle takes
-the writer lock (warehouse/writer.py) for its whole length and DuckDB's file lock only for each
+the writer lock (warehouse/writer_lock.py) for its whole length and DuckDB's file lock only for each
 of its steps, so `status` and `kpi` wait at most for one step, and a `sync --full` started
 meanwhile is told who is writing. One portal client lives as long as the daemon: its request
 bucket and execution-time budget carry over from cycle to cycle, as the portal's own do.
@@ -29,7 +29,7 @@ from b24metrics.errors import B24MetricsError, ConfigError, Interrupted, Warehou
 from b24metrics.extract import STREAMS
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
-from b24metrics.warehouse.writer import writer_lock
+from b24metrics.warehouse import writer_lock
 
 log = logging.getLogger("b24metrics.daemon")
 

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Kind = Literal["int", "float", "str", "bool", "datetime", "date"]
+# What an incremental pass goes on from: "modified", the rows changed since the last pass (by
+# the stream's modified_field); "id", the rows after the highest ID seen (records that never
+# change once written: call records, history rows); "none", nothing: every pass is full.
+Cursor = Literal["modified", "id", "none"]
+# How the method spells its list parameters: "crm" (order/filter/select), "user" (user.get:
+# sort/order strings, FILTER), "voximplant" (SORT/ORDER/FILTER), or "single" (one call, no
+# paging: a handful of rows).
+Style = Literal["crm", "user", "voximplant", "single"]
 
 
 @dataclass(frozen=True)
@@ -33,24 +41,30 @@ class Stream:
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
     extra_select: tuple[str, ...] = ()  # asked for and kept raw, not typed (custom fields)
-    id_field: str = "ID"              # the keyset cursor
-    modified_field: str | None = None  # incremental passes read `>=` this; None: always a full pass
+    id_field: str = "ID"              # the keyset order
+    cursor: Cursor = "none"
+    modified_field: str | None = None  # a "modified" cursor's field: incremental passes read `>=` it
     # Pages chained per batch. Commands past the last page still run (and cost the portal time),
     # so a table known to be small asks for few.
     pages_per_batch: int = 50
     wrapper: str | None = None        # key holding the rows, for methods that answer {"items": [...]}
     filter: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)  # fixed parameters, e.g. entityTypeId
-    # How the method spells its list parameters: "crm" (order/filter/select), "user" (user.get:
-    # sort/order strings, FILTER), "voximplant" (SORT/ORDER/FILTER), or "single" (one call,
-    # no paging: a handful of rows).
-    style: str = "crm"
-    # Records that never change once written (call records, history rows): incremental passes
-    # go on from the highest ID seen instead of filtering on a date.
-    incremental_by_id: bool = False
+    style: Style = "crm"
     # Values that must name an entry of a crm.status.list dictionary: (column, dictionary).
     # "DEAL_STAGE" means the stages of the row's own pipeline (DEAL_STAGE_<category_id>).
     references: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # A typo here would silently make every pass full, or page a method the wrong way.
+        if self.cursor not in get_args(Cursor):
+            raise ValueError(f"stream {self.name}: cursor {self.cursor!r} is not one of {get_args(Cursor)}")
+        if self.style not in get_args(Style):
+            raise ValueError(f"stream {self.name}: style {self.style!r} is not one of {get_args(Style)}")
+        if (self.cursor == "modified") != (self.modified_field is not None):
+            raise ValueError(f"stream {self.name}: modified_field goes with the cursor \"modified\", and only with it")
+        if self.style == "single" and self.cursor != "none":
+            raise ValueError(f"stream {self.name}: a single call reads the whole table: its cursor is \"none\"")
 
     @property
     def select(self) -> list[str]:
@@ -72,6 +86,7 @@ LEADS = Stream(
     entity="lead",
     primary_key=("id",),
     references=(("status_id", "STATUS"), ("source_id", "SOURCE")),
+    cursor="modified",
     modified_field="DATE_MODIFY",
     columns=_cols(
         "id:ID:int, title:TITLE:str, name:NAME:str, last_name:LAST_NAME:str,"
@@ -92,6 +107,7 @@ COMPANIES = Stream(
     table="companies",
     entity="company",
     primary_key=("id",),
+    cursor="modified",
     modified_field="DATE_MODIFY",
     columns=_cols(
         "id:ID:int, title:TITLE:str, company_type:COMPANY_TYPE:str, industry:INDUSTRY:str,"
@@ -124,6 +140,7 @@ DEALS = Stream(
     entity="deal",
     primary_key=("id",),
     references=(("stage_id", "DEAL_STAGE"), ("source_id", "SOURCE")),
+    cursor="modified",
     modified_field="DATE_MODIFY",
     columns=_cols(
         "id:ID:int, title:TITLE:str, type_id:TYPE_ID:str, category_id:CATEGORY_ID:int,"
@@ -147,6 +164,7 @@ CONTACTS = Stream(
     table="contacts",
     entity="contact",
     primary_key=("id",),
+    cursor="modified",
     modified_field="DATE_MODIFY",
     columns=_cols(
         "id:ID:int, name:NAME:str, last_name:LAST_NAME:str, type_id:TYPE_ID:str, source_id:SOURCE_ID:str,"
@@ -177,6 +195,7 @@ ACTIVITIES = Stream(
     table="activities",
     entity="activity",
     primary_key=("id",),
+    cursor="modified",
     modified_field="LAST_UPDATED",
     columns=_cols(
         "id:ID:int, owner_id:OWNER_ID:int, owner_type_id:OWNER_TYPE_ID:int, type_id:TYPE_ID:int,"
@@ -209,7 +228,7 @@ LEAD_HISTORY = Stream(
     primary_key=("id",),
     params={"entityTypeId": 1},
     wrapper="items",
-    incremental_by_id=True,
+    cursor="id",
     columns=_cols(
         "id:ID:int, type_id:TYPE_ID:int, owner_id:OWNER_ID:int, created_time:CREATED_TIME:datetime,"
         "status_id:STATUS_ID:str, status_semantic_id:STATUS_SEMANTIC_ID:str"
@@ -224,7 +243,7 @@ DEAL_HISTORY = Stream(
     primary_key=("id",),
     params={"entityTypeId": 2},
     wrapper="items",
-    incremental_by_id=True,
+    cursor="id",
     columns=_cols(
         "id:ID:int, type_id:TYPE_ID:int, owner_id:OWNER_ID:int, created_time:CREATED_TIME:datetime,"
         "category_id:CATEGORY_ID:int, stage_id:STAGE_ID:str, stage_semantic_id:STAGE_SEMANTIC_ID:str"
@@ -239,7 +258,7 @@ CALLS = Stream(
     entity="call",
     primary_key=("id",),
     style="voximplant",
-    incremental_by_id=True,
+    cursor="id",
     columns=_cols(
         "id:ID:int, call_id:CALL_ID:str, call_type:CALL_TYPE:int, portal_user_id:PORTAL_USER_ID:int,"
         "portal_number:PORTAL_NUMBER:str, phone_number:PHONE_NUMBER:str, call_duration:CALL_DURATION:int,"

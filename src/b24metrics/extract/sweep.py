@@ -29,7 +29,7 @@ class SweepResult:
 
 
 def sweepable(stream: Stream) -> bool:
-    return stream.primary_key == ("id",) and stream.modified_field is not None
+    return stream.primary_key == ("id",) and stream.cursor == "modified"
 
 
 def sweep_deletes(client: PortalClient, warehouse: Warehouse, stream: Stream) -> SweepResult:

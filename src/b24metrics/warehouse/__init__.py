@@ -13,20 +13,25 @@ from b24metrics.warehouse.load import (
     start_run,
 )
 from b24metrics.warehouse.runs import Run, last_runs
+from b24metrics.warehouse.writer_lock import Holder, current_holder, lock_path, writer_lock
 
 __all__ = [
     "Bookmark",
+    "Holder",
     "Page",
     "Run",
     "Warehouse",
     "atomic",
+    "current_holder",
     "finish_run",
     "last_runs",
     "load_page",
+    "lock_path",
     "mark_synced",
     "missing_tables",
     "read_bookmark",
     "read_bookmarks",
     "save_bookmark",
     "start_run",
+    "writer_lock",
 ]

@@ -24,7 +24,7 @@ from sqlalchemy.pool import NullPool
 
 import b24metrics
 from b24metrics.errors import WarehouseBusy
-from b24metrics.warehouse.writer import busy_text
+from b24metrics.warehouse.writer_lock import busy_text
 
 log = logging.getLogger(__name__)
 

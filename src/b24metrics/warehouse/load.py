@@ -28,7 +28,7 @@ class Page:
     raw: Sequence[tuple[str, str]]                  # (id, the payload as the portal sent it, as JSON)
     quarantine: Sequence[tuple[str, str, str | None, str]] = ()  # (id, field, raw value, error)
     unique: bool = False                            # no key twice in `rows`: no need to deduplicate
-    # content_hash of each raw payload (see extract/runner.py: content_hash), or None
+    # content_hash of each raw payload (see extract/content_hash.py), or None
     hashes: Sequence[int | None] | None = None
 
 

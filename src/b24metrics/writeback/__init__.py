@@ -5,7 +5,7 @@ from b24metrics.writeback.fields import ENTITIES, FieldSpec, FieldsReport, ensur
 from b24metrics.writeback.gate import GateReport, check_gate
 from b24metrics.writeback.push import Change, PushReport
 from b24metrics.writeback.run import WritebackReport, write_back
-from b24metrics.writeback.values import same
+from b24metrics.writeback.plan import same
 
 __all__ = [
     "ENTITIES",

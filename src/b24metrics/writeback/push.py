@@ -16,24 +16,22 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Iterator
+from functools import partial
+from typing import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
 
 from b24metrics import errors
-from b24metrics.portal import PortalClient
+from b24metrics.portal import BatchResponse, Jobs, PortalClient, Scheduler, Verdict
 from b24metrics.warehouse import atomic
 from b24metrics.writeback.fields import ENTITIES
-from b24metrics.writeback.values import same
+from b24metrics.writeback.plan import same
 
 log = logging.getLogger(__name__)
 
 CHUNK = 2_000          # records read from wb_plan at a time
-MAX_DEFERRALS = 30     # batches sent back in line per run before the error stops the run
 
 
 @dataclass(frozen=True)
@@ -204,58 +202,89 @@ def push_plan(
     """Send every record of wb_plan; `workers` batch requests in flight, all through one client
     (one request bucket, one operating budget). On Ctrl-C or SIGTERM nothing new goes out, the
     answers under way are recorded, then the interrupt goes on."""
-    source = _batches(con, records, batch_size)
-    line: deque[list[_Update]] = deque()
-    running: dict[Future, tuple[list[_Update], list[list[int]]]] = {}
-    failure: BaseException | None = None
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="b24m-write")
-
-    def send(batch: list[_Update]):
-        return client.batch(dict(zip(map(_key, batch), map(_command, batch))), halt=False)
-
-    def next_batch() -> list[_Update] | None:
-        return line.popleft() if line else next(source, None)
-
-    def settle(done) -> None:
-        nonlocal failure
-        for future in done:
-            batch, entry_ids = running.pop(future)
-            try:
-                reply = future.result()
-            except errors.RetryError as exc:  # the portal did not take the batch
-                _record_outcomes(con, _all(batch, entry_ids, "deferred", exc), [])
-                failure = failure or _back_in_line(report, line, batch, exc)
-                continue
-            except Exception as exc:
-                _record_outcomes(con, _all(batch, entry_ids, "deferred", exc), [])
-                failure = failure or exc
-                continue
-            failure = failure or _take(con, report, line, batch, entry_ids, reply, max_tries)
-
+    sender = _Sender(client, con, report, max_tries=max_tries, run_id=run_id)
+    # Interrupted: what is under way is answered and recorded, so it is not left in doubt.
+    scheduler = Scheduler(sender, client.budget, workers=workers, thread_name="b24m-write", finish_on_interrupt=True)
     try:
-        while True:
-            while failure is None and len(running) < workers:
-                batch = next_batch()
-                if batch is None:
-                    break
-                entry_ids = _record_sent(con, run_id, batch)
-                running[pool.submit(send, batch)] = (batch, entry_ids)
-                report.updates_sent += len(batch)
-            if not running:
-                break
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            settle(done)
-    except BaseException:
-        # Interrupted: what is under way is answered and recorded, so it is not left in doubt.
-        settle(wait(list(running)).done)
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    if report.rejected:
-        log.warning("%d updates refused by the portal (see writeback_ledger)", len(report.rejected))
-    if failure is not None:
-        raise failure
+        scheduler.run(source=(_Batch(updates) for updates in _batches(con, records, batch_size)))
+    finally:
+        if report.rejected:
+            log.warning("%d updates refused by the portal (see writeback_ledger)", len(report.rejected))
     return report
+
+
+@dataclass
+class _Batch:
+    updates: list[_Update]
+    entry_ids: list[list[int]] = field(default_factory=list)  # its ledger rows, once recorded 'sent'
+
+
+class _Sender(Jobs[_Batch, BatchResponse]):
+    """Update batches: each value in the ledger as 'sent' before its batch goes out, its outcome
+    when the answer comes. Updates the portal did not take go back in line, counted per run."""
+
+    def __init__(self, client: PortalClient, con: duckdb.DuckDBPyConnection, report: PushReport, *,
+                 max_tries: int, run_id: int | None) -> None:
+        self.client, self.con, self.report = client, con, report
+        self.max_tries, self.run_id = max_tries, run_id
+
+    def methods(self, batch: _Batch) -> set[str]:
+        return {f"{ENTITIES[u.entity].method}.update" for u in batch.updates}
+
+    def start(self, batch: _Batch) -> None:
+        batch.entry_ids = _record_sent(self.con, self.run_id, batch.updates)
+        self.report.updates_sent += len(batch.updates)
+
+    def send(self, batch: _Batch) -> BatchResponse:
+        return self.client.batch(dict(zip(map(_key, batch.updates), map(_command, batch.updates))), halt=False)
+
+    def settle(self, batch: _Batch, reply: BatchResponse | None, error: Exception | None) -> Verdict[_Batch]:
+        if error is not None:
+            store = partial(_record_outcomes, self.con, _all(batch.updates, batch.entry_ids, "deferred", error), [])
+            if isinstance(error, errors.RetryError):  # the portal did not take the batch
+                return self._again(batch.updates, error, store)
+            return Verdict(store, error=error)
+        assert reply is not None
+        report = self.report
+        report.requests += 1
+        done: list[dict] = []
+        accepted: list[Change] = []
+        again: list[_Update] = []
+        refusals = [reply.errors.get(_key(u)) for u in batch.updates]
+        # Every command refused alike by a stop-class error: the portal refuses the method (scope,
+        # module off), not these records.
+        method_refused = refusals and all(isinstance(e, errors.StopError) for e in refusals) and \
+            len({(type(e), e.code) for e in refusals}) == 1
+        for update, ids, err in zip(batch.updates, batch.entry_ids, refusals):
+            if err is None:
+                for change, entry_id in zip(update.changes, ids):
+                    done.append({"entry_id": entry_id, "outcome": "applied", "error": None, "error_code": None,
+                                 "tries": None})
+                    accepted.append(change)
+                    key = (change.entity, change.field)
+                    report.applied[key] = report.applied.get(key, 0) + 1
+            elif isinstance(err, errors.RetryError) or method_refused:
+                done += _all([update], [ids], "deferred", err)
+                again.append(update)
+            else:
+                report.rejected[(update.entity, update.entity_id)] = err.description
+                for change, entry_id in zip(update.changes, ids):
+                    tries = update.tries.get(change.field, 0) + 1
+                    permanent = tries >= self.max_tries
+                    report.made_permanent += permanent
+                    done.append({"entry_id": entry_id, "outcome": "permanent" if permanent else "rejected",
+                                 "error": err.description, "error_code": err.code or None, "tries": tries})
+        store = partial(_record_outcomes, self.con, done, [(c.entity, c.entity_id, c.field, c.new) for c in accepted])
+        if method_refused:
+            return Verdict(store, error=refusals[0])
+        if again:
+            return self._again(again, next(e for e in refusals if isinstance(e, errors.RetryError)), store)
+        return Verdict(store)
+
+    def _again(self, updates: list[_Update], error: errors.RetryError,
+               store: Callable[[], None]) -> Verdict[_Batch]:
+        self.report.deferred += 1
+        return Verdict(store, again=_Batch(updates), refused=error, count="write-back")
 
 
 def _all(batch: list[_Update], entry_ids: list[list[int]], outcome: str, exc: BaseException | None) -> list[dict]:
@@ -263,55 +292,6 @@ def _all(batch: list[_Update], entry_ids: list[list[int]], outcome: str, exc: Ba
     code = getattr(exc, "code", None) if exc else None
     return [{"entry_id": e, "outcome": outcome, "error": text, "error_code": code, "tries": None}
             for ids in entry_ids for e in ids]
-
-
-def _back_in_line(report: PushReport, line: deque, batch: list[_Update], exc: BaseException) -> BaseException | None:
-    """Updates the portal did not take go back in line, a few times per run; after that, `exc`
-    is the error that stops the run."""
-    report.deferred += 1
-    if report.deferred > MAX_DEFERRALS:
-        return exc
-    log.warning("%s; %d updates sent again later", exc, len(batch))
-    line.append(batch)
-    return None
-
-
-def _take(con, report: PushReport, line: deque, batch: list[_Update], entry_ids: list[list[int]], reply,
-          max_tries: int) -> BaseException | None:
-    report.requests += 1
-    done: list[dict] = []
-    accepted: list[Change] = []
-    again: list[_Update] = []
-    refusals = [reply.errors.get(_key(u)) for u in batch]
-    # Every command refused alike by a stop-class error: the portal refuses the method (scope,
-    # module off), not these records.
-    method_refused = refusals and all(isinstance(e, errors.StopError) for e in refusals) and \
-        len({(type(e), e.code) for e in refusals}) == 1
-    for update, ids, err in zip(batch, entry_ids, refusals):
-        if err is None:
-            for change, entry_id in zip(update.changes, ids):
-                done.append({"entry_id": entry_id, "outcome": "applied", "error": None, "error_code": None,
-                             "tries": None})
-                accepted.append(change)
-                key = (change.entity, change.field)
-                report.applied[key] = report.applied.get(key, 0) + 1
-        elif isinstance(err, errors.RetryError) or method_refused:
-            done += _all([update], [ids], "deferred", err)
-            again.append(update)
-        else:
-            report.rejected[(update.entity, update.entity_id)] = err.description
-            for change, entry_id in zip(update.changes, ids):
-                tries = update.tries.get(change.field, 0) + 1
-                permanent = tries >= max_tries
-                report.made_permanent += permanent
-                done.append({"entry_id": entry_id, "outcome": "permanent" if permanent else "rejected",
-                             "error": err.description, "error_code": err.code or None, "tries": tries})
-    _record_outcomes(con, done, [(c.entity, c.entity_id, c.field, c.new) for c in accepted])
-    if method_refused:
-        return refusals[0]
-    if again:
-        return _back_in_line(report, line, again, next(e for e in refusals if isinstance(e, errors.RetryError)))
-    return None
 
 
 def resolve_in_doubt(client: PortalClient, con: duckdb.DuckDBPyConnection, report: PushReport) -> None:

@@ -13,7 +13,7 @@ from b24metrics.writeback.fields import FieldsReport, ensure_fields, field_specs
 from b24metrics.writeback.gate import GateReport, check_gate
 from b24metrics.writeback.ledger import prune_ledger
 from b24metrics.writeback.push import PushReport, push_plan, resolve_in_doubt, sample
-from b24metrics.writeback.values import build_plan
+from b24metrics.writeback.plan import build_plan
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 -- reads: kpi_deals, kpi_revenue, win_rate_days()
 -- makes: kpi_lead_cards, kpi_deal_cards, kpi_company_cards
--- What the CRM cards show (the write-back's values): writeback/values.py maps these columns to
+-- What the CRM cards show (the write-back's values): writeback/plan.py maps these columns to
 -- custom fields and formats them; it counts nothing. Views, read when the write-back runs: an
 -- open deal's age counts to that moment, and a channel's win rate moves whenever any of its
 -- deals closes, so as tables they would be rewritten whole at every refresh.
