@@ -15,8 +15,8 @@ def plan_pass(
 ) -> Bookmark:
     """Decide what this pass reads: resume an interrupted pass, or start a full or incremental one."""
     interrupted = mark is not None and not mark.complete and bool(mark.ranges or mark.cursor_id)
-    if interrupted and (not full or mark.mode == "full") and since is None:
-        return mark if mark.ranges is not None else replace(mark, ranges=((mark.cursor_id, None),))
+    if mark is not None and interrupted and (not full or mark.mode == "full") and since is None:
+        return mark if mark.ranges is not None else replace(mark, ranges=((mark.cursor_id or 0, None),))
     old_since = mark.since if mark else None
     if stream.cursor == "id" and mark is not None and mark.cursor_id and not full:
         # Go on after the highest ID seen; the row count of this pass starts at 0.
@@ -31,6 +31,8 @@ def pass_filter(stream: Stream, mark: Bookmark) -> dict[str, Any]:
     """The listing filter of a pass: the stream's own, and its modified date for an incremental one."""
     flt = dict(stream.filter)
     if mark.mode == "incremental" and stream.cursor == "modified":
+        if mark.pass_since is None:
+            raise ValueError(f"{stream.name}: an incremental pass without its date")
         flt[f">={stream.modified_field}"] = mark.pass_since.isoformat(timespec="seconds")
     return flt
 

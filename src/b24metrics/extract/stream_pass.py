@@ -164,7 +164,10 @@ class StreamPass:
 
     def prepare(self, pages: list[ListPage]) -> Rows:
         stream = self.stream
-        typed, raw, bad, hashes = [], [], [], []
+        typed: list[dict[str, Any]] = []
+        raw: list[tuple[str, str]] = []
+        bad: list[tuple[str, str, str | None, str]] = []
+        hashes: list[int | None] = []
         top = 0
         for page in pages:
             for record in page.rows:

@@ -149,7 +149,7 @@ def ensure_fields(
     return report
 
 
-def _stop(err: errors.PortalError, what: str) -> errors.StopError:
+def _stop(err: errors.PortalError, what: str) -> errors.PortalError:
     """Field definitions need a CRM administrator: a refusal is for a person to fix."""
     if isinstance(err, (errors.StopError, errors.RetryError)):
         return err

@@ -253,8 +253,7 @@ class _Sender(Jobs[_Batch, BatchResponse]):
         refusals = [reply.errors.get(_key(u)) for u in batch.updates]
         # Every command refused alike by a stop-class error: the portal refuses the method (scope,
         # module off), not these records.
-        method_refused = refusals and all(isinstance(e, errors.StopError) for e in refusals) and \
-            len({(type(e), e.code) for e in refusals}) == 1
+        method_refused = _refused_alike(refusals)
         for update, ids, err in zip(batch.updates, batch.entry_ids, refusals):
             if err is None:
                 for change, entry_id in zip(update.changes, ids):
@@ -278,7 +277,7 @@ class _Sender(Jobs[_Batch, BatchResponse]):
         if method_refused:
             return Verdict(store, error=refusals[0])
         if again:
-            return self._again(again, next(e for e in refusals if isinstance(e, errors.RetryError)), store)
+            return self._again(again, _first_retry(refusals), store)
         return Verdict(store)
 
     def _again(self, updates: list[_Update], error: errors.RetryError,
@@ -339,3 +338,20 @@ def resolve_in_doubt(client: PortalClient, con: duckdb.DuckDBPyConnection, repor
     _record_outcomes(con, done, seen)  # tries and error_code stay NULL, as a 'sent' row has them
     log.warning("%d values were in doubt after an interrupted write-back: %d held by the portal, the rest "
                 "sent again if still needed", report.in_doubt, report.in_doubt_applied)
+
+
+def _refused_alike(refusals: list[errors.PortalError | None]) -> bool:
+    """Every command of a batch refused by the same stop-class error."""
+    kinds: set[tuple[type, str]] = set()
+    for error in refusals:
+        if not isinstance(error, errors.StopError):
+            return False
+        kinds.add((type(error), error.code))
+    return len(kinds) == 1
+
+
+def _first_retry(refusals: list[errors.PortalError | None]) -> errors.RetryError:
+    for error in refusals:
+        if isinstance(error, errors.RetryError):
+            return error
+    raise ValueError("no command of the batch was refused for now")
