@@ -39,9 +39,13 @@ def test_health_is_503_once_the_last_success_is_older_than_the_limit():
     clock = [1_800_000_000.0]  # the metrics' own clock: the test ages the last success itself
     metrics = DaemonMetrics(interval=1, max_age=0.3, clock=lambda: clock[0])
     assert metrics.health()[0] == 200 and metrics.health()[1]["status"] == "starting"
+    metrics.cycle_started("cycle")
+    running = metrics.registry.get_sample_value("b24metrics_cycle_running")
+    assert running == 1 and metrics.health()[1]["running"] == "cycle"
     metrics.cycle_ended(CycleOutcome("cycle", "ok", 0.1, rows=5, requests=2))
     status, body = metrics.health()
     assert status == 200 and body["status"] == "ok" and body["last_cycle"]["rows"] == 5
+    assert body["running"] is None and metrics.registry.get_sample_value("b24metrics_cycle_running") == 0
     clock[0] += 0.125
     metrics.cycle_ended(CycleOutcome("cycle", "failed", 0.1, error="PortalUnavailable"))
     clock[0] += 0.125  # the success is 0.25 s old: within the limit
