@@ -3,7 +3,6 @@
 import io
 import json
 import logging
-import time
 
 from b24metrics import redact
 from b24metrics.daemon.metrics import CycleOutcome, DaemonMetrics
@@ -37,16 +36,23 @@ def test_json_lines_carry_extra_fields_and_mask_secrets_in_them():
 
 
 def test_health_is_503_once_the_last_success_is_older_than_the_limit():
-    metrics = DaemonMetrics(interval=1, max_age=0.3)
+    clock = [1_800_000_000.0]  # the metrics' own clock: the test ages the last success itself
+    metrics = DaemonMetrics(interval=1, max_age=0.3, clock=lambda: clock[0])
     assert metrics.health()[0] == 200 and metrics.health()[1]["status"] == "starting"
+    metrics.cycle_started("cycle")
+    running = metrics.registry.get_sample_value("b24metrics_cycle_running")
+    assert running == 1 and metrics.health()[1]["running"] == "cycle"
     metrics.cycle_ended(CycleOutcome("cycle", "ok", 0.1, rows=5, requests=2))
     status, body = metrics.health()
     assert status == 200 and body["status"] == "ok" and body["last_cycle"]["rows"] == 5
+    assert body["running"] is None and metrics.registry.get_sample_value("b24metrics_cycle_running") == 0
+    clock[0] += 0.125
     metrics.cycle_ended(CycleOutcome("cycle", "failed", 0.1, error="PortalUnavailable"))
+    clock[0] += 0.125  # the success is 0.25 s old: within the limit
     assert metrics.health() == (200, metrics.health()[1]) and metrics.health()[1]["status"] == "failing"
-    time.sleep(0.35)
+    clock[0] += 0.125  # 0.375 s: past it (the failure, 0.25 s old, does not count)
     status, body = metrics.health()
-    assert status == 503 and body["healthy"] is False and body["last_success"]
+    assert status == 503 and body["healthy"] is False and body["last_success"] == "2027-01-15T08:00:00+00:00"
 
 
 def test_auto_format_is_json_off_a_terminal_and_text_on_one(monkeypatch):

@@ -15,22 +15,31 @@ from .conftest import crash_on_answer
 
 @pytest.fixture
 def in_flight(monkeypatch):
-    """Track how many batch requests the sandbox is handling at the same moment."""
-    seen = {"now": 0, "max": 0}
-    lock = threading.Lock()
+    """Track how many batch requests the sandbox is handling at the same moment.
+
+    The first range batch (the second batch) waits until another one arrives, with 30 s as a
+    safety net only: reading side by side shows on a loaded machine too, where the workers'
+    requests may come further apart than any fixed pause. Every batch also lingers 50 ms, so
+    that more of them meet and a pass that ran more than its workers at once would show."""
+    seen = {"now": 0, "max": 0, "batches": 0}
+    met = threading.Condition()
     execute = sandbox_server.execute
 
     def tracked(portal, method, params):
         if method != "batch":
             return execute(portal, method, params)
-        with lock:
+        with met:
             seen["now"] += 1
+            seen["batches"] += 1
             seen["max"] = max(seen["max"], seen["now"])
+            met.notify_all()
+            if seen["batches"] == 2:  # the first batch reads the first page alone
+                met.wait_for(lambda: seen["max"] >= 2, timeout=30)
         try:
-            time.sleep(0.05)  # long enough for the others to arrive
+            time.sleep(0.05)
             return execute(portal, method, params)
         finally:
-            with lock:
+            with met:
                 seen["now"] -= 1
 
     monkeypatch.setattr(sandbox_server, "execute", tracked)

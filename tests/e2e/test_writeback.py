@@ -223,8 +223,10 @@ def test_a_method_blocked_mid_writeback_waits_and_sends_again(portals, settings_
     settings = settings_for(portal, writeback={**LEADS_ONLY, "workers": 1})
     warehouse = ready(settings)
     # The third request from here (the first update batch after the two field calls) finds
-    # crm.lead.update blocked for 2 s: 429 OPERATION_TIME_LIMIT on each of its commands.
-    portal.on_request(lambda p: p.block_method("crm.lead.update", 2.0), after=2)
+    # crm.lead.update blocked: 429 OPERATION_TIME_LIMIT on each of its commands. For 20 s: the
+    # plan built between those requests cannot outlast it on a loaded machine, and it is over
+    # when the client, told no reset time by a 429, tries again a basket (a minute) later.
+    portal.on_request(lambda p: p.block_method("crm.lead.update", 20.0), after=2)
     push = write(settings, warehouse).push
     assert push.deferred >= 1 and not push.rejected
     assert push.applied_values == 900 and portal.stats.lead_updates_changed == 300

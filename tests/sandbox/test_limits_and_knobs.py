@@ -1,4 +1,4 @@
-"""Leaky bucket, operating limit, fault knobs and counters."""
+"""Leaky bucket, operating limit, fault knobs (the hold of the n-th call too) and counters."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 import httpx
+import pytest
 
 from b24metrics.sandbox import SandboxPortal
 from b24metrics.sandbox.bucket import LeakyBucket
@@ -142,3 +143,47 @@ def test_operating_limit_blocks_one_method(fresh_portal, http):
     assert body["result"]["result_error"]["a"]["error"] == "OPERATION_TIME_LIMIT"
     assert "b" in body["result"]["result"]
     assert second["time"]["operating_reset_at"] >= int(time.time()) + 590
+
+
+def _in_thread(url: str, body: dict) -> tuple[threading.Thread, list[httpx.Response]]:
+    """POST from a thread of its own; the answer lands in the list."""
+    answers: list[httpx.Response] = []
+
+    def post() -> None:
+        with httpx.Client(timeout=60) as client:
+            answers.append(client.post(url, json=body))
+
+    thread = threading.Thread(target=post, daemon=True)
+    thread.start()
+    return thread, answers
+
+
+def test_a_hold_stops_the_nth_call_until_released(fresh_portal, http):
+    url = fresh_portal.webhook_url
+    lead_id = min(fresh_portal.state.leads)
+    hold = fresh_portal.faults.hold(2, "CRM.LEAD.GET", timeout=60)
+    assert http.post(url + "server.time", json={}).status_code == 200  # other methods do not count
+    first = http.post(url + "crm.lead.get", json={"id": lead_id})
+    assert first.status_code == 200 and first.json()["result"]["ID"] == str(lead_id)
+    assert not hold.reached.is_set()
+    held, held_answers = _in_thread(url + "crm.lead.get", {"id": lead_id})
+    assert hold.wait_reached(30)
+    assert fresh_portal.faults.settled(hold, 30)  # nothing else under way: only the held call is left
+    behind, behind_answers = _in_thread(url + "server.time", {})  # a new request waits behind it
+    held.join(0.2)
+    assert held.is_alive() and not held_answers and not behind_answers  # held: no answer, however long
+    assert fresh_portal.stats.method_calls["crm.lead.get"] == 2
+    hold.release()
+    held.join(30)
+    behind.join(30)
+    assert held_answers[0].status_code == 200 and held_answers[0].json()["result"]["ID"] == str(lead_id)
+    assert behind_answers[0].status_code == 200
+    # A hold released before its call came is dropped: the later calls go through.
+    unused = fresh_portal.faults.hold(3, "crm.lead.get", timeout=5)
+    assert http.post(url + "crm.lead.get", json={"id": lead_id}).status_code == 200
+    unused.release()
+    for _ in range(3):
+        assert http.post(url + "crm.lead.get", json={"id": lead_id}).status_code == 200
+    assert not unused.reached.is_set()
+    with pytest.raises(ValueError):
+        fresh_portal.faults.hold(0)

@@ -9,12 +9,25 @@ import pytest
 
 from b24metrics.sandbox import SandboxPortal
 from b24metrics.sandbox.cost import DOCS_COUNTING_PAGE, DOCS_KEYSET_PAGE, DOCS_ROWS, CostModel
+from b24metrics.sandbox.faults import Faults
 
 from .conftest import UNLIMITED
 
 #: round numbers, so the expected seconds are easy to write down
 COST = CostModel(per_call=0.01, per_row_read=0.001, per_row_counted=0.0001, per_row_skipped=0.00005)
 LEADS_ONLY = {"deals": 0, "contacts": 0, "activities": 0, "calls": 0, **UNLIMITED}
+
+
+class Clock:
+    """A clock the test moves by hand: the tests of windows and blocks give it to the portal
+    (its wall clock) or to its faults (their monotonic clock), so that a loaded machine cannot
+    let a window slide or a storm end between two requests."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def leads_portal(leads: int, **knobs) -> SandboxPortal:
@@ -104,47 +117,52 @@ def test_latency_from_cost_makes_counting_pages_slow_and_keyset_pages_fast(rest)
         body = rest(portal, "crm.lead.list", lead_page(0))
         assert time.perf_counter() - started >= 0.4 and body["time"]["processing"] == pytest.approx(0.4)
         assert body["time"]["duration"] >= 0.4
+        # a keyset page costs nothing, so it waits nothing even at 10x: were it priced like the
+        # counting page it would wait 4 s, far beyond what a loaded machine adds to a request
+        portal.latency_from_cost = 10.0
         started = time.perf_counter()
-        rest(portal, "crm.lead.list", lead_page(-1, 0))
-        assert time.perf_counter() - started < 0.3
+        keyset = rest(portal, "crm.lead.list", lead_page(-1, 0))
+        assert time.perf_counter() - started < 2.0 and keyset["time"]["processing"] == 0.0
 
 
 def test_operating_limit_resets_within_seconds_with_a_time_scale(http):
-    # 600 / 1200 = a half-second window: the 10-minute limit, tested in about a second
+    # 600 / 1200 = a half-second window: the 10-minute limit, tested in about a second of the
+    # portal's clock
     with leads_portal(60, cost=CostModel(per_call=300.0, per_row_read=0.0), operating_limit=480.0, time_scale=1200) as portal:
         assert portal.time_scale == 1200 and portal.operating.WINDOW == 0.5
+        portal.clock = clock = Clock(1_800_000_000.25)
         url = portal.webhook_url + "crm.lead.list"
         first = http.post(url, json={"start": -1}).json()["time"]
         assert first["operating"] == 300.0 and first["processing"] == 300.0  # costs stay in portal seconds
+        clock.now += 0.2
         second = http.post(url, json={"start": -1}).json()["time"]
         assert second["operating"] == 600.0
-        assert second["operating_reset_at"] <= time.time() + 0.5
+        assert second["operating_reset_at"] == int(1_800_000_000.25 + 0.5)  # the first call's cost leaves then
         blocked = http.post(url, json={"start": -1})
         assert blocked.status_code == 429 and blocked.json()["error"] == "OPERATION_TIME_LIMIT"
         assert http.post(portal.webhook_url + "server.time", json={}).status_code == 200
         # wait as a client should: until operating_reset_at (a whole second, rounded down) + 1;
-        # the window slides, so the second call's cost leaves it half a window after that call,
-        # which on a slow machine can be later than the reset of the first
-        time.sleep(max(0.0, second["operating_reset_at"] + 1 - time.time()))
+        # the window has slid past both calls by then
+        clock.now = second["operating_reset_at"] + 1
         again = http.post(url, json={"start": -1})
-        again_answered = time.time()
-        assert again.status_code == 200 and again.json()["time"]["operating"] in (300.0, 600.0)
+        assert again.status_code == 200 and again.json()["time"]["operating"] == 300.0
         # a whole window after the last call, every cost has left it
-        time.sleep(max(0.0, again_answered + portal.operating.WINDOW + 0.05 - time.time()))
+        clock.now += portal.operating.WINDOW + 0.05
         alone = http.post(url, json={"start": -1})
         assert alone.status_code == 200 and alone.json()["time"]["operating"] == 300.0
 
 
 def test_a_storm_fails_every_request_until_it_is_over(fresh_portal, http):
     url = fresh_portal.webhook_url
+    fresh_portal.faults = Faults(clock=(clock := Clock(1000.0)))
     fresh_portal.faults.storm(1.0)
-    started = time.monotonic()
     statuses = []
-    while time.monotonic() - started < 0.3:
+    for _ in range(3):
         statuses.append(http.post(url + "server.time", json={}).status_code)
-    assert len(statuses) >= 3 and set(statuses) == {503}
-    assert http.post(url + "batch", json={"cmd": {}}).json()["error"] == "QUERY_LIMIT_EXCEEDED"
-    time.sleep(max(0.0, started + 1.05 - time.monotonic()))
+        clock.now += 0.3
+    assert set(statuses) == {503}
+    assert http.post(url + "batch", json={"cmd": {}}).json()["error"] == "QUERY_LIMIT_EXCEEDED"  # at 0.9 s
+    clock.now = 1001.05
     assert http.post(url + "server.time", json={}).status_code == 200
     # a storm on one method, with its own error
     fresh_portal.faults.storm(0.3, status=500, error="INTERNAL_SERVER_ERROR", description="down",
@@ -152,21 +170,27 @@ def test_a_storm_fails_every_request_until_it_is_over(fresh_portal, http):
     assert http.post(url + "crm.lead.list", json={}).json() == {"error": "INTERNAL_SERVER_ERROR",
                                                                   "error_description": "down"}
     assert http.post(url + "crm.status.list", json={}).status_code == 200
-    time.sleep(0.35)
+    clock.now += 0.35
     assert http.post(url + "crm.lead.list", json={}).status_code == 200
     assert fresh_portal.stats.rejected_503 == 0  # storms never touch the bucket
 
 
-def test_delay_next_makes_a_short_timeout_fire(fresh_portal):
+def test_delay_next_makes_a_short_timeout_fire(fresh_portal, http):
     url = fresh_portal.webhook_url
-    fresh_portal.faults.delay_next(1, 1.0, method="crm.lead.list")
+    delay = 2.0  # five times the short timeout: a loaded machine cannot close that gap
+    fresh_portal.faults.delay_next(1, delay, method="crm.lead.list")
+    # The answers that must not wait are told by their own duration (the portal's, from the
+    # request's arrival): a delayed one lasts at least `delay`, an undelayed one on a loaded
+    # machine far less, and a client timeout short enough to tell them apart would not be.
+    other = http.post(url + "server.time", json={})
+    assert other.status_code == 200 and other.json()["time"]["duration"] < delay  # other methods: no delay
     with httpx.Client(timeout=0.4) as client:
-        assert client.post(url + "server.time", json={}).status_code == 200  # other methods: no delay
         with pytest.raises(httpx.TimeoutException):
             client.post(url + "crm.lead.list", json={})
-        assert client.post(url + "crm.lead.list", json={}).status_code == 200  # only the next one hangs
+    after = http.post(url + "crm.lead.list", json={})
+    assert after.status_code == 200 and after.json()["time"]["duration"] < delay  # only the next one hangs
     # the delayed request is still handled once its wait is over, as on a real portal
-    deadline = time.monotonic() + 2.5
+    deadline = time.monotonic() + 30  # a safety net: the wait is for the count
     while fresh_portal.stats.method_calls["crm.lead.list"] < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert fresh_portal.stats.method_calls["crm.lead.list"] == 2
@@ -175,8 +199,9 @@ def test_delay_next_makes_a_short_timeout_fire(fresh_portal):
 def test_block_method_answers_429_also_inside_a_batch(fresh_portal, http):
     url = fresh_portal.webhook_url
     fresh_portal.set_limits(operating_limit=None)  # blocked whatever the limit
+    fresh_portal.clock = clock = Clock(1_800_000_000.25)  # a block lasts on the portal's clock
     fresh_portal.block_method("CRM.LEAD.LIST", 0.5)
-    until = time.time() + 0.5
+    until = clock.now + 0.5
     blocked = http.post(url + "crm.lead.list", json={})
     assert blocked.status_code == 429
     assert blocked.json() == {"error": "OPERATION_TIME_LIMIT",
@@ -185,8 +210,10 @@ def test_block_method_answers_429_also_inside_a_batch(fresh_portal, http):
     assert body["result"]["result_error"] == {"a": {"error": "OPERATION_TIME_LIMIT", "error_description":
                                                     "Method is blocked due to operation time limit."}}
     assert list(body["result"]["result"]) == ["b"]
-    assert until - 1.1 < fresh_portal.operating.read("crm.lead.list")[1] <= until  # operating_reset_at
-    time.sleep(max(0.0, until + 0.05 - time.time()))
+    assert fresh_portal.operating.read("crm.lead.list")[1] == int(until)  # operating_reset_at
+    clock.now += 0.45
+    assert http.post(url + "crm.lead.list", json={}).status_code == 429
+    clock.now = until + 0.05
     assert http.post(url + "crm.lead.list", json={}).status_code == 200
     fresh_portal.block_method("crm.lead.list", 60)
     fresh_portal.block_method("crm.lead.list", 0)  # lifts the block

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, ProcessCollector, generate_latest
 
@@ -41,9 +42,11 @@ class CycleOutcome:
 
 
 class DaemonMetrics:
-    def __init__(self, interval: float, max_age: float) -> None:
+    def __init__(self, interval: float, max_age: float, *, clock: Callable[[], float] = time.time) -> None:
+        # `clock` (unix seconds) lets a test age the last success without waiting for it
         self.interval, self.max_age = interval, max_age
-        self.started_at = time.time()
+        self._clock = clock
+        self.started_at = clock()
         self._lock = threading.Lock()
         self.last: CycleOutcome | None = None
         self.last_finished_at: float | None = None
@@ -77,7 +80,7 @@ class DaemonMetrics:
         self.running_gauge.set(1)
 
     def cycle_ended(self, c: CycleOutcome) -> None:
-        now = time.time()
+        now = self._clock()
         with self._lock:
             self.running, self.last, self.last_finished_at = None, c, now
             if c.outcome == "ok":
@@ -96,7 +99,7 @@ class DaemonMetrics:
 
     def health(self) -> tuple[int, dict]:
         """503 once the last success (or, before any, the start) is older than max_age."""
-        now = time.time()
+        now = self._clock()
         with self._lock:
             last, success, running = self.last, self.last_success_at, self.running
         since = success if success is not None else self.started_at
