@@ -49,7 +49,7 @@ def test_a_second_writer_is_told_who_holds_the_lock(tmp_path):
 
 
 def test_a_writer_waits_for_the_holder_within_its_bound(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="b24metrics.warehouse.writer")
+    caplog.set_level(logging.INFO, logger="b24metrics.warehouse.writer_lock")
     path = tmp_path / "wh.duckdb"
     proc = _holder(path)
     seen: dict = {}
