@@ -24,6 +24,8 @@ from b24metrics.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("b24metrics.toml")
 CONFIG_ENV = "B24M_CONFIG"
+#: [kpis] keys naming input files: a relative path written in the config file means beside it
+INPUT_FILE_KEYS = ("spend_file", "plan_file")
 
 _WEBHOOK = re.compile(r"^https?://[^/\s]+(?::\d+)?/rest/\d+/[A-Za-z0-9_\-]+/?$")
 # Normalized lead features that grading rules may test (grading/sql/lead_features.sql makes them),
@@ -247,8 +249,14 @@ class KpiSettings(_Section):
         24, ge=0, description="between full rebuilds, a refresh recomputes only the leads and deals loaded "
         "since the last one; 0 rebuilds everything every time",
     )
-    spend_file: Path | None = Field(None, description="marketing spend per month and channel (CSV or TOML)")
-    plan_file: Path | None = Field(None, description="plan targets per period and metric (CSV or TOML)")
+    spend_file: Path | None = Field(
+        None, description="marketing spend per month and channel (CSV or TOML); a relative path in the config "
+        "file is read beside the config file",
+    )
+    plan_file: Path | None = Field(
+        None, description="plan targets per period and metric (CSV or TOML); a relative path in the config "
+        "file is read beside the config file",
+    )
     tracking_numbers: dict[str, str] = Field(
         default_factory=dict, description="portal (tracking) phone number -> channel it advertises"
     )
@@ -318,6 +326,22 @@ def resolve_config_path(path: Path | None) -> Path | None:
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
 
 
+class _TomlFile(TomlConfigSettingsSource):
+    """The config file, its relative input paths made relative to its own directory: a daemon or a
+    cron job started from another directory reads the same files. Environment variables and
+    explicit overrides are other sources and keep their paths as given."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        data = super()._read_file(file_path)
+        kpis = data.get("kpis")
+        if isinstance(kpis, dict) and isinstance(file_path, Path):
+            for key in INPUT_FILE_KEYS:
+                value = kpis.get(key)
+                if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                    kpis[key] = str(file_path.absolute().parent / value)
+        return data
+
+
 def load_settings(path: Path | None = None, *, read_file: bool = True, **overrides: Any) -> Settings:
     """Read settings; any problem becomes one ConfigError line naming the key and the file.
 
@@ -346,7 +370,7 @@ def load_settings(path: Path | None = None, *, read_file: bool = True, **overrid
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
             if path is not None:
-                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+                sources.append(_TomlFile(settings_cls, toml_file=path))
             return tuple(sources)
 
     try:

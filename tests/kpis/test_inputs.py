@@ -1,6 +1,7 @@
 """The input files and maps (kpis/inputs.py): spend, plan, tracking numbers, currency rates.
 Bad rows come back with file, line and reason; the good rows are used."""
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from b24metrics.extract import STREAMS
 from b24metrics.errors import ConfigError
 from b24metrics.kpis.inputs import (
     InputFileError,
+    decode,
     load_inputs,
     normalize_number,
     parse_amount,
@@ -151,6 +153,70 @@ currency = "RUB"
     assert problems == [f"{path}:14: month 'March' is not YYYY-MM; row skipped"]
 
 
+# Excel on a Russian Windows saves "CSV" in Windows-1251, with `;` between cells.
+CP1251_SPEND = "month;channel;amount;currency\r\n2026-03;Яндекс Директ;108 000,00;RUB\r\n2026-03;Реклама;5 000;руб\r\n"
+
+
+def test_a_windows_1251_spend_file_is_read_with_its_cyrillic_channels(tmp_path):
+    path = tmp_path / "spend.csv"
+    path.write_bytes(CP1251_SPEND.encode("cp1251"))
+    rows, problems = read_spend(path)
+    assert [(r.channel, r.amount, r.currency, r.line) for r in rows] == [("Яндекс Директ", 108000.0, "RUB", 2)]
+    # the bad row's reason quotes the cell as it was meant, not as UTF-8 mojibake
+    assert problems == [f"{path}:3: currency 'руб' is not a three-letter code such as RUB; row skipped"]
+
+
+@pytest.mark.parametrize("data, text", [
+    ("канал".encode("utf-8"), "канал"),                  # UTF-8 first: its bytes are cp1251 too, as mojibake
+    (b"\xef\xbb\xbf" + "канал".encode("utf-8"), "канал"),  # the BOM Excel's "CSV UTF-8" writes is dropped
+    ("канал".encode("cp1251"), "канал"),
+    ("plain ascii\tok\r\n".encode(), "plain ascii\tok\r\n"),
+    (b"\xff\xfem\x00o\x00", None),                       # UTF-16: not text we read
+    (b"\x98", None),                                     # the one byte cp1251 leaves undefined
+    (bytes(range(256)), None),
+])
+def test_decode_utf8_with_or_without_bom_then_windows_1251(data, text):
+    assert decode(data) == text
+
+
+def test_a_bom_spend_toml_file_is_read(tmp_path):
+    path = tmp_path / "spend.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + '[[spend]]\nmonth = "2026-03"\nchannel = "Радио"\namount = 7\n'
+                     'currency = "RUB"\n'.encode())
+    rows, problems = read_spend(path)
+    assert problems == [] and [(r.channel, r.amount, r.line) for r in rows] == [("Радио", 7.0, 1)]
+
+
+def test_garbage_bytes_are_an_unreadable_file_named(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputFileError, match=rf"^plan file {re.escape(str(path))} cannot be read: "
+                                             "it is neither UTF-8 nor Windows-1251 text"):
+        read_plan(path)
+
+
+def test_relative_input_paths_in_the_config_file_are_read_beside_it(tmp_path, monkeypatch):
+    """Not from the working directory: a daemon or cron job started elsewhere reads the same
+    files. An absolute path, or a path from the environment, stays as given."""
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config = folder / "b24metrics.toml"
+    config.write_text(f'[portal]\nwebhook_url = "{WEBHOOK}"\n[kpis]\nspend_file = "inputs/spend.csv"\n'
+                      f'plan_file = "{tmp_path / "plan.csv"}"\n', encoding="utf-8")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for key in ("B24M_CONFIG", "B24M_KPIS__SPEND_FILE", "B24M_KPIS__PLAN_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    kpis = load_settings(config).kpis
+    assert (kpis.spend_file, kpis.plan_file) == (folder / "inputs" / "spend.csv", tmp_path / "plan.csv")
+    # a relative config path: still beside the file, not beside the working directory
+    assert load_settings(Path("..") / "etc" / "b24metrics.toml").kpis.spend_file.resolve() == \
+        (folder / "inputs" / "spend.csv").resolve()
+    monkeypatch.setenv("B24M_KPIS__SPEND_FILE", "mine.csv")
+    assert load_settings(config).kpis.spend_file == Path("mine.csv")
+
+
 def test_a_missing_or_headless_file_is_one_clear_error(tmp_path):
     with pytest.raises(InputFileError, match="not found") as missing:
         read_spend(tmp_path / "nope.csv")
@@ -265,9 +331,30 @@ def test_load_inputs_plan_managers_channels_duplicates_and_clock(con, tmp_path):
     assert con.execute("SELECT * FROM input_clock").fetchall() == [(datetime(2026, 3, 11),)]
 
 
-def test_load_inputs_missing_file_stops_with_the_config_key(con, tmp_path):
-    with pytest.raises(InputFileError, match=r"plan file .*nope\.csv not found \(kpis\.plan_file\)"):
-        load_inputs(con, settings(plan_file=str(tmp_path / "nope.csv")))
+def test_load_inputs_a_missing_or_unreadable_file_is_reported_once_not_raised(con, tmp_path, caplog):
+    """The sync, grades and write-back around the refresh go on: the file is one problem (its
+    name, the reason, the config key) and its input table stays empty; the other file is read."""
+    spend = tmp_path / "spend.csv"
+    spend.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xa4\xc3")   # an .xlsx renamed
+    plan = write(tmp_path, "plan.csv", "period,metric,target\n2026-03,leads,10\n")
+    with caplog.at_level("WARNING", logger="b24metrics.kpis.inputs"):
+        problems = load_inputs(con, settings(spend_file=str(spend), plan_file=plan))
+    assert problems == [f"spend file {spend} cannot be read: it is neither UTF-8 nor Windows-1251 text "
+                        "(save it as CSV); input missing: the KPIs that need it are left without it"]
+    assert [r.getMessage() for r in caplog.records] == [f"input: {problems[0]}"]
+    assert con.execute("SELECT count(*) FROM input_spend").fetchall() == [(0,)]
+    assert con.execute("SELECT metric, target FROM input_plan").fetchall() == [("leads", 10.0)]
+
+    problems = load_inputs(con, settings(plan_file=str(tmp_path / "nope.csv")))
+    assert len(problems) == 1 and re.match(r"plan file .*nope\.csv not found \(kpis\.plan_file\); input missing",
+                                           problems[0])
+    assert con.execute("SELECT count(*) FROM input_plan").fetchall() == [(0,)]
+
+
+def test_an_unclosed_quote_is_an_unreadable_file_with_its_line(tmp_path):
+    path = write(tmp_path, "spend.csv", 'month,channel,amount\n2026-03,"WEB,' + "x" * 200_000 + "\n")
+    with pytest.raises(InputFileError, match=rf"spend file {re.escape(path)}:\d+: field larger than field limit"):
+        read_spend(Path(path))
 
 
 def test_rates_without_a_base_currency_are_reported_not_guessed(con):

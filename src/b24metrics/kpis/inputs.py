@@ -1,9 +1,12 @@
 """What the CRM does not hold: marketing spend, plan targets, tracking numbers, currency rates.
 
 The spend file and the plan file are CSV (a header row; `,` or `;` between cells) or TOML
-(`[[spend]]` / `[[plan]]` tables). A bad row is reported with the file, its line and the
-reason, and left out; the good rows are used. A missing or unreadable file is one error
-(InputFileError, a ConfigError: a person has to fix the config or the file).
+(`[[spend]]` / `[[plan]]` tables), in UTF-8 (with or without a BOM) or Windows-1251 (what
+Excel saves as "CSV" on a Russian Windows). A bad row is reported with the file, its line and
+the reason, and left out; the good rows are used. A missing or unreadable file is one
+InputFileError from the readers; `load_inputs` reports it like a bad row and leaves that input
+empty (input missing): a file a person has yet to fix never stops a sync, its grades or the
+write-back.
 
 `load_inputs` puts them into TEMP tables of the connection the KPI refresh runs on, where the
 family SQL files read them:
@@ -34,7 +37,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 import duckdb
 
@@ -188,9 +191,13 @@ def read_rows(path: Path, table: str) -> tuple[list[tuple[int, dict[str, Any]]],
     if not path.is_file():
         raise InputFileError(f"{table} file {path} not found (kpis.{table}_file)")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"{table} file {path} cannot be read: {exc}") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"{table} file {path} cannot be read: {exc.strerror or exc}") from None
+    text = decode(data)
+    if text is None:
+        raise InputFileError(f"{table} file {path} cannot be read: it is neither UTF-8 nor Windows-1251 "
+                             "text (save it as CSV)")
     if path.suffix.lower() == ".toml":
         rows = _toml_rows(path, text, table)
     elif path.suffix.lower() in (".csv", ".txt"):
@@ -204,10 +211,35 @@ def read_rows(path: Path, table: str) -> tuple[list[tuple[int, dict[str, Any]]],
     return rows, remarks
 
 
+ENCODINGS = ("utf-8-sig", "cp1251")
+# C0 control characters other than tab, line feed, carriage return: no CSV or TOML holds them,
+# while an .xlsx or a UTF-16 file renamed .csv is full of them (cp1251 decodes nearly any byte).
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def decode(data: bytes) -> str | None:
+    """The text of a file: UTF-8 (a BOM dropped) when it is strictly that, else Windows-1251;
+    None when it is neither (not text at all)."""
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return None if _BINARY.search(text) else text
+    return None
+
+
 def _csv_rows(path: Path, text: str, table: str) -> list[tuple[int, dict[str, Any]]]:
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _csv_cells(path, reader, table)
+    except csv.Error as exc:   # a quote never closed swallows the file past csv's field size limit
+        raise InputFileError(f"{table} file {path}:{reader.line_num}: {exc}") from None
+
+
+def _csv_cells(path: Path, reader: Any, table: str) -> list[tuple[int, dict[str, Any]]]:
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, Any]]] = []
     for cells in reader:
@@ -413,7 +445,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
     base = rates[0][2] if rates else None
 
     if kpis.spend_file is not None:
-        spend, spend_problems = read_spend(kpis.spend_file, base)
+        spend, spend_problems = _read_or_missing(read_spend, kpis.spend_file, base)
         problems += spend_problems
         rows = []
         for item in spend:
@@ -425,7 +457,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
         _insert(con, "input_spend", rows)
 
     if kpis.plan_file is not None:
-        plans, plan_problems = read_plan(kpis.plan_file, base)
+        plans, plan_problems = _read_or_missing(read_plan, kpis.plan_file, base)
         problems += plan_problems
         ids, by_name = _managers(con)
         plan_rows: list[tuple] = []
@@ -460,6 +492,20 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
     for problem in problems:
         log.warning("input: %s", problem)
     return problems
+
+
+_Row = TypeVar("_Row", Spend, Plan)
+
+
+def _read_or_missing(
+    reader: Callable[[Path, str | None], tuple[list[_Row], list[str]]], path: Path, base: str | None
+) -> tuple[list[_Row], list[str]]:
+    """The file's rows, or none and one problem saying why: an input a person has to fix leaves
+    its KPIs without input, not the refresh (and the sync, grades, write-back around it) failed."""
+    try:
+        return reader(path, base)
+    except InputFileError as exc:
+        return [], [f"{exc}; input missing: the KPIs that need it are left without it"]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
