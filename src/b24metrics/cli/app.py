@@ -87,9 +87,11 @@ def main() -> None:
     except SystemExit:
         raise
     except typer.TyperException as exc:  # a bad option or argument: click's usage error, exit 2
-        # Typer vendors click: its usage errors subclass TyperException, which declares no show().
-        exc.show()  # type: ignore[attr-defined]
-        sys.exit(exc.exit_code)
+        # One line like every other error, not click's usage block. Typer vendors click: its usage
+        # errors subclass TyperException, which declares neither format_message() nor ctx.
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        _fail(getattr(exc, "exit_code", errors.EXIT_CONFIG), f"{exc.format_message()}{hint}")  # type: ignore[attr-defined]
     except Exception as exc:  # the last net: one redacted line, the traceback only for DEBUG
         log.debug("internal error", exc_info=True)
         _fail(errors.EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}")

@@ -20,7 +20,7 @@ def fields_setup(
     """Create the custom fields of the [writeback] mapping on leads, deals and companies where
     they are missing, labelled in Russian and English. A field of that name is reused; one of
     another type is reported and left alone (exit code 3: a person must decide)."""
-    config = settings()
+    config = settings(calls_portal=True)
     specs = field_specs(config.writeback)
     # A field created anew holds no values: the stored payloads forget the old field's.
     stored = config.warehouse.path.exists() and not dry_run
@@ -41,7 +41,7 @@ def writeback(
     values that differ from what the portal holds, 50 updates a batch, every value in
     writeback_ledger. Not after a failed or stale sync, nor while a configured hygiene check
     fails: then exit code 6 and the reason."""
-    config = settings()
+    config = settings(calls_portal=True)
     if dry_run:
         with pipeline.open_client(config) as client:
             # open_warehouse only reads a file already at the newest schema
