@@ -29,6 +29,8 @@ def fields_setup(
         report = ensure_fields(client, pipeline.open_warehouse(config) if stored else None, specs, dry_run=dry_run)
     out.print(render.fields_table(report, specs, dry_run))
     if report.wrong_type:
+        render.error_line(f"{len(report.wrong_type)} fields exist with another type and were left alone: "
+                          + ", ".join(f"{spec.entity} {spec.name} ({kind})" for spec, kind in report.wrong_type))
         raise typer.Exit(EXIT_STOP)
 
 
@@ -54,4 +56,5 @@ def writeback(
                 report = pipeline.writeback(client, warehouse, config, run_id=run.run_id)
     render.print_writeback(report.gate, report.fields, report.push)
     if report.blocked and not dry_run:
+        render.error_line("write-back blocked by the quality gate, nothing written: " + "; ".join(report.gate.reasons))
         raise typer.Exit(EXIT_GATE)
