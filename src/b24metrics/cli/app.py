@@ -87,11 +87,10 @@ def main() -> None:
         raise
     except typer.TyperException as exc:  # a bad option or argument: click's usage error, exit 2
         # One line like every other error, not click's usage block. Typer vendors click: its usage
-        # errors subclass TyperException, which declares neither format_message() nor ctx.
+        # errors subclass TyperException, which declares no ctx.
         ctx = getattr(exc, "ctx", None)
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-        message = exc.format_message()  # type: ignore[attr-defined]
-        _fail(getattr(exc, "exit_code", errors.EXIT_CONFIG), f"{message}{hint}")
+        _fail(exc.exit_code, f"{exc.format_message()}{hint}")
     except Exception as exc:  # the last net: one redacted line, the traceback only for DEBUG
         log.debug("internal error", exc_info=True)
         _fail(errors.EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
