@@ -38,9 +38,25 @@ def test_missing_webhook_names_key_and_env(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text("[warehouse]\npath = 'x.duckdb'\n")
     with pytest.raises(ConfigError) as caught:
-        load_settings(cfg)
+        load_settings(cfg, calls_portal=True)
     assert "portal.webhook_url" in str(caught.value)
     assert "B24M_PORTAL__WEBHOOK_URL" in str(caught.value) and str(cfg) in str(caught.value)
+
+
+def test_only_the_portal_callers_require_the_webhook(tmp_path):
+    """A [portal] section without its webhook is refused with the same line as no section at all,
+    and only when the caller means to call the portal."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[warehouse]\npath = 'x.duckdb'\n")
+    assert load_settings(cfg).portal.webhook_url is None
+    cfg.write_text("[portal]\nrate = 5\n[warehouse]\npath = 'x.duckdb'\n")
+    s = load_settings(cfg)
+    assert (s.portal.webhook_url, s.portal.rate, str(s.warehouse.path)) == (None, 5.0, "x.duckdb")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cfg, calls_portal=True)
+    assert str(caught.value) == (f"config {cfg}: portal.webhook_url: missing (set it in the file or as "
+                                 "B24M_PORTAL__WEBHOOK_URL)")
+    assert load_settings(cfg, calls_portal=True, portal={"webhook_url": URL}).portal.rate == 5.0
 
 
 def test_invalid_value_names_key_never_the_secret(tmp_path):

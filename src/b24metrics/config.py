@@ -52,7 +52,10 @@ MEMORY_SIZE = r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$"  # as DuckDB's memory_li
 
 
 class PortalSettings(_Section):
-    webhook_url: SecretStr = Field(description="inbound webhook URL: https://<portal>/rest/<user>/<secret>/")
+    # Optional here: only the commands that call the portal require it (load_settings(calls_portal=True)).
+    webhook_url: SecretStr | None = Field(
+        None, description="inbound webhook URL: https://<portal>/rest/<user>/<secret>/"
+    )
     rate: float = Field(2.0, gt=0, description="requests per second the portal drains (2; Enterprise 5)")
     burst: int = Field(50, ge=1, description="requests the portal's bucket holds (50; Enterprise 250)")
     timeout: float = Field(30.0, gt=0, description="seconds to wait for one HTTP answer")
@@ -63,8 +66,8 @@ class PortalSettings(_Section):
 
     @field_validator("webhook_url")
     @classmethod
-    def _looks_like_webhook(cls, value: SecretStr) -> SecretStr:
-        if not _WEBHOOK.match(value.get_secret_value()):
+    def _looks_like_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK.match(value.get_secret_value()):
             # The value itself is never repeated: it holds the secret.
             raise ValueError("must look like https://<portal>/rest/<user id>/<secret>/")
         return value
@@ -306,7 +309,7 @@ class Settings(BaseSettings):
         extra="forbid",
     )
 
-    portal: PortalSettings
+    portal: PortalSettings = Field(default_factory=PortalSettings)
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     grading: GradingSettings = Field(default_factory=GradingSettings)
@@ -342,11 +345,15 @@ class _TomlFile(TomlConfigSettingsSource):
         return data
 
 
-def load_settings(path: Path | None = None, *, read_file: bool = True, **overrides: Any) -> Settings:
+def load_settings(
+    path: Path | None = None, *, read_file: bool = True, calls_portal: bool = False, **overrides: Any
+) -> Settings:
     """Read settings; any problem becomes one ConfigError line naming the key and the file.
 
     `overrides` win over the environment, which wins over the file. With read_file=False only
-    an explicit `path` is read (the demo brings its own portal and needs no file).
+    an explicit `path` is read (the demo brings its own portal and needs no file). The webhook
+    is required only with calls_portal=True: a command that reads the warehouse alone runs
+    with nothing but warehouse.path.
     """
     path = resolve_config_path(path) if read_file else path
     where = str(path) if path else f"environment ({CONFIG_ENV} unset, no {DEFAULT_CONFIG_FILE})"
@@ -374,15 +381,18 @@ def load_settings(path: Path | None = None, *, read_file: bool = True, **overrid
             return tuple(sources)
 
     try:
-        return _FromFile(**overrides)
+        loaded = _FromFile(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        message = first["msg"]
-        if first["type"] == "missing":
-            if first["loc"] == ("portal",):
-                first["loc"], key = ("portal", "webhook_url"), "portal.webhook_url"
-            env = "B24M_" + "__".join(str(p).upper() for p in first["loc"])
-            message = f"missing (set it in the file or as {env})"
+        message = _missing(first["loc"]) if first["type"] == "missing" else first["msg"]
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise ConfigError(f"config {where}: {key}: {message}{more}") from None
+    if calls_portal and loaded.portal.webhook_url is None:
+        raise ConfigError(f"config {where}: portal.webhook_url: {_missing(('portal', 'webhook_url'))}")
+    return loaded
+
+
+def _missing(loc: tuple[int | str, ...]) -> str:
+    env = "B24M_" + "__".join(str(p).upper() for p in loc)
+    return f"missing (set it in the file or as {env})"

@@ -144,10 +144,12 @@ EXIT_INTERRUPTED = 130
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "done"),
-    (EXIT_INTERNAL, "an internal error (from `kpi NAME` and `explain` also: no KPI tables yet, or no such "
-                    "lead or deal)"),
-    (EXIT_CONFIG, "configuration missing or invalid (`report` and `export` also when `warehouse.path` holds no "
-                  "warehouse or no KPI tables yet: sync first); a bad option or argument"),
+    (EXIT_INTERNAL, "an internal error: a bug, not something the configuration or the portal did (the line "
+                    "names it; `--log-level DEBUG` logs the traceback)"),
+    (EXIT_CONFIG, "configuration missing or invalid (`portal.webhook_url` only for the commands that call the "
+                  "portal: sync, writeback, fields setup, run); `kpi NAME`, `explain`, `report` and `export` also "
+                  "when `warehouse.path` holds no warehouse or no KPI tables yet: sync first; a bad option or "
+                  "argument, `explain` of a lead or deal the warehouse does not hold among them"),
     (EXIT_STOP, "the portal refused us (wrong webhook, no access), or `fields setup` found a field of another "
                 "type: a person must act"),
     (EXIT_RETRY, "a transient failure persisted (portal unavailable after retries): try again later"),

@@ -44,6 +44,8 @@ class CycleReport:
 def open_client(settings: Settings, *, stop: threading.Event | None = None) -> PortalClient:
     """`stop`: once set, no new request goes out (see PortalClient); the daemon sets it on SIGTERM."""
     p = settings.portal
+    # Settings for the portal are loaded with calls_portal=True, which refuses a missing webhook.
+    assert p.webhook_url is not None, "settings loaded without calls_portal=True"
     return PortalClient(
         p.webhook_url.get_secret_value(),
         rate=p.rate, burst=p.burst, timeout=p.timeout, max_retries=p.max_retries,

@@ -98,3 +98,68 @@ def test_kpi_command_lists_cuts_and_refuses_unknown_cuts_with_exit_2(portals, tm
     assert again.returncode == 0 and "refreshed for 0 leads and 0 deals" in again.stdout
     full = run_cli(["kpi", "--full"], env)
     assert full.returncode == 0 and "rebuilt (full refresh asked for)" in full.stdout
+
+
+def _env_without_webhook(tmp_path) -> dict:
+    """Only warehouse.path: no B24M_ key of the test's own environment, no config file (cwd)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("B24M_")}
+    return {**env, "B24M_WAREHOUSE__PATH": str(tmp_path / "wh.duckdb")}
+
+
+def _cli(args, env, cwd):
+    return subprocess.run([sys.executable, "-m", "b24metrics", *args], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=cwd)
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_read_only_commands_run_without_the_webhook_and_portal_commands_refuse_with_one_line(portals, tmp_path):
+    import json
+
+    portal = portals(seed=8, leads=60, rate=50.0, burst=50)
+    bare = _env_without_webhook(tmp_path)
+    synced = _cli(["sync"], {**bare, "B24M_PORTAL__WEBHOOK_URL": portal.webhook_url, "B24M_PORTAL__RATE": "50"},
+                  tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    m1 = json.loads(_cli(["kpi", "M1", "--period", "all", "--format", "json"], bare, tmp_path).stdout)
+    assert sum(r["leads"] for r in m1) == 60
+    for args, shows in [(["status"], "Last runs"), (["kpi", "S1", "--period", "year"], "S1"),
+                        (["kpi"], "leads graded"), (["explain", "lead", "1"], "grade (M2)"),
+                        (["report", "--out", str(tmp_path / "r.html")], "Report written"),
+                        (["export", "--out", str(tmp_path / "bi"), "--format", "csv"], "tables as csv")]:
+        run = _cli(args, bare, tmp_path)
+        assert run.returncode == 0 and shows in run.stdout, (args, run.stderr)
+    for args in (["sync"], ["writeback"], ["writeback", "--dry-run"], ["fields", "setup", "--dry-run"], ["run"]):
+        run = _cli(args, bare, tmp_path)
+        assert run.returncode == 2 and "Traceback" not in run.stderr, (args, run.stderr)
+        assert _error_lines(run.stderr) == [
+            "error: config environment (B24M_CONFIG unset, no b24metrics.toml): portal.webhook_url: missing "
+            "(set it in the file or as B24M_PORTAL__WEBHOOK_URL)"], (args, run.stderr)
+
+
+def test_kpi_and_explain_errors_exit_2_with_one_line(portals, tmp_path):
+    bare = _env_without_webhook(tmp_path)
+    # no warehouse yet: no KPI tables, which is the `report` case: sync first
+    for args in (["kpi", "M1"], ["explain", "lead", "1"]):
+        run = _cli(args, bare, tmp_path)
+        assert run.returncode == 2 and "Traceback" not in run.stderr, (args, run.stderr)
+        (line,) = _error_lines(run.stderr)
+        assert "no KPI tables" in line and "run `b24metrics sync` first" in line
+    backwards = _cli(["kpi", "M1", "--since", "2024-03-01", "--until", "2024-01-01"], bare, tmp_path)
+    assert backwards.returncode == 2 and "No rows" not in backwards.stdout
+    assert _error_lines(backwards.stderr) == [line for line in backwards.stderr.splitlines() if line.strip()]
+    assert "--since must be before --until" in backwards.stderr
+    portal = portals(seed=8, leads=30, rate=50.0, burst=50)
+    synced = _cli(["sync"], {**bare, "B24M_PORTAL__WEBHOOK_URL": portal.webhook_url, "B24M_PORTAL__RATE": "50"},
+                  tmp_path)
+    assert synced.returncode == 0, synced.stderr
+    for entity in ("lead", "deal"):
+        missing = _cli(["explain", entity, "987654"], bare, tmp_path)
+        assert missing.returncode == 2 and "Traceback" not in missing.stderr, missing.stderr
+        (line,) = _error_lines(missing.stderr)
+        assert f"no live {entity} 987654" in line
+    assert _cli(["explain", "lead", "1"], bare, tmp_path).returncode == 0

@@ -8,15 +8,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from b24metrics import __version__, errors
 from b24metrics.cli import demo, kpi, report, service, sync, writeback
 from b24metrics.cli.context import state
-from b24metrics.cli.render import out
+from b24metrics.cli.render import error_line, out
 from b24metrics.logsetup import setup_logging
-from b24metrics.redact import redact
 
 log = logging.getLogger("b24metrics")
 
@@ -70,6 +67,8 @@ def main() -> None:
     try:
         # Outside standalone mode click returns a typer.Exit's code instead of raising it.
         code = app(standalone_mode=False)
+        if code == errors.EXIT_INTERRUPTED:  # Typer turns a KeyboardInterrupt into this code, silently
+            _fail(errors.EXIT_INTERRUPTED, "interrupted")
         if isinstance(code, int) and code:
             sys.exit(code)
     except errors.ConfigError as exc:
@@ -87,15 +86,16 @@ def main() -> None:
     except SystemExit:
         raise
     except typer.TyperException as exc:  # a bad option or argument: click's usage error, exit 2
-        # Typer vendors click: its usage errors subclass TyperException, which declares no show().
-        exc.show()  # type: ignore[attr-defined]
-        sys.exit(exc.exit_code)
+        # One line like every other error, not click's usage block. Typer vendors click: its usage
+        # errors subclass TyperException, which declares no ctx.
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        _fail(exc.exit_code, f"{exc.format_message()}{hint}")
     except Exception as exc:  # the last net: one redacted line, the traceback only for DEBUG
         log.debug("internal error", exc_info=True)
         _fail(errors.EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
 
 
 def _fail(code: int, message: str) -> None:
-    Console(stderr=True).print(Text("error: ", style="bold red") + Text(redact(message)), highlight=False,
-                               soft_wrap=True)
+    error_line(message)
     sys.exit(code)

@@ -32,9 +32,11 @@ class State:
 state = State()
 
 
-def settings() -> Settings:
-    """The settings of --config (else $B24M_CONFIG, ./b24metrics.toml), logging set up by them."""
-    loaded = load_settings(state.config)
+def settings(*, calls_portal: bool) -> Settings:
+    """The settings of --config (else $B24M_CONFIG, ./b24metrics.toml), logging set up by them.
+    Every command says whether it calls the portal: only those require the webhook, so that the
+    commands that read the warehouse alone run with nothing but warehouse.path."""
+    loaded = load_settings(state.config, calls_portal=calls_portal)
     setup_logging(state.log_level or loaded.log_level)
     return loaded
 

@@ -36,7 +36,7 @@ def demo(
     workdir.mkdir(parents=True, exist_ok=True)
     with SandboxPortal(seed=seed, leads=leads) as portal:
         settings = load_settings(
-            state.config, read_file=False,
+            state.config, read_file=False, calls_portal=True,
             portal={"webhook_url": portal.webhook_url},
             warehouse={"path": str(workdir / "b24metrics.duckdb")},
             # spend, plan and tracking numbers made up for the sandbox, so that every report

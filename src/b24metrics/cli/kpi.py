@@ -12,9 +12,10 @@ from b24metrics import pipeline
 from b24metrics.cli import render
 from b24metrics.cli.context import settings, writer_lock
 from b24metrics.cli.render import out
+from b24metrics.errors import NotSynced
 from b24metrics.kpis import cut, find, grades_by_source, refresh_kpis
 from b24metrics.kpis.explain import explain_deal, explain_lead
-from b24metrics.warehouse import missing_tables
+from b24metrics.warehouse import Warehouse, missing_tables
 
 KPI_FORMATS = ("table", "csv", "json")
 
@@ -40,7 +41,9 @@ def kpi(
     if name == "list":
         out.print(render.catalogue_table())
         return
-    config = settings()
+    if since and until and since >= until:
+        raise typer.BadParameter("--since must be before --until", param_hint="--since/--until")
+    config = settings(calls_portal=False)
     warehouse = pipeline.open_warehouse(config)
     if name is None or refresh:
         with writer_lock(config.warehouse.path, "b24metrics kpi --refresh", wait=config.warehouse.writer_wait):
@@ -58,7 +61,7 @@ def kpi(
     except KeyError:
         raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them", param_hint="NAME") from None
     with warehouse.connect(read_only=True) as con:
-        _require_kpi_table(con, chosen.table)
+        _require_kpi_table(con, warehouse, chosen.table)
         try:
             result = cut(con, chosen, period=period, by=by, since=since, until=until)
         except ValueError as exc:
@@ -74,18 +77,18 @@ def explain(
     values, and the history, activities and deals they came from. Reads only."""
     if entity not in ("lead", "deal"):
         raise typer.BadParameter("lead or deal", param_hint="ENTITY")
-    warehouse = pipeline.open_warehouse(settings())
+    warehouse = pipeline.open_warehouse(settings(calls_portal=False))
     with warehouse.connect(read_only=True) as con:
-        _require_kpi_table(con, "kpi_leads")
+        _require_kpi_table(con, warehouse, "kpi_leads")
         sections = (explain_lead if entity == "lead" else explain_deal)(con, record_id)
     if not sections:
-        out.print(f"No live {entity} {record_id} in the warehouse (deleted, or not synced yet).")
-        raise typer.Exit(1)
+        raise typer.BadParameter(f"no live {entity} {record_id} in {warehouse.path}: deleted, or not synced yet",
+                                 param_hint="RECORD_ID")
     for section in sections:
         out.print(render.explain_table(section))
 
 
-def _require_kpi_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def _require_kpi_table(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, table: str) -> None:
     if missing_tables(con, [table]):
-        out.print("No KPI tables yet: run `b24metrics sync` or `b24metrics kpi --refresh`.")
-        raise typer.Exit(1)
+        raise NotSynced(f"no KPI tables in {warehouse.path} yet: run `b24metrics sync` first "
+                        "(or `b24metrics kpi --refresh`)")

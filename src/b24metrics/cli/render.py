@@ -12,17 +12,26 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from b24metrics.config import LeadFields
 from b24metrics.extract import StreamResult
 from b24metrics.kpis import Cut, catalogue
 from b24metrics.kpis.explain import Section
+from b24metrics.redact import redact
 from b24metrics.report import Exported
 from b24metrics.warehouse import Run
 from b24metrics.writeback import ENTITIES, FieldSpec, FieldsReport, GateReport, PushReport
 
 # Piped output (logs, CI, cron mail) gets room for whole tables instead of the default 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def error_line(message: str) -> None:
+    """The one line a failing command leaves on stderr, whatever its exit code (redacted: it may
+    quote the portal). The console is made here, not once, so that it writes to the stderr of now."""
+    Console(stderr=True).print(Text("error: ", style="bold red") + Text(redact(message)), highlight=False,
+                               soft_wrap=True)
 
 
 def cell(value: object) -> str:

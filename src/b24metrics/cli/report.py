@@ -38,7 +38,7 @@ def report(
     Headline figures against the previous period and a year before, leads by channel, grade
     mix, funnel and bottleneck, speed to lead, deal cycle, CPL/CAC/ROMI, plan vs actual,
     telephony, managers, CRM hygiene. Every figure comes from the KPI tables. Reads only."""
-    config = settings()
+    config = settings(calls_portal=False)
     period = period or config.report.period
     lang = lang or config.report.lang
     if period not in REPORT_PERIODS:
@@ -65,7 +65,7 @@ def export(
     grades) as one file per table, for BI tools; never the raw payloads or our bookkeeping. Reads only."""
     if fmt not in EXPORT_FORMATS:
         raise typer.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
-    config = settings()
+    config = settings(calls_portal=False)
     warehouse = pipeline.warehouse_of(config)
     began = time.monotonic()
     files = export_warehouse(warehouse, out_dir, fmt, memory_limit=config.kpis.memory_limit)

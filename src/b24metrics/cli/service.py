@@ -16,6 +16,6 @@ def run() -> None:
     way finish and commit, then exits 0."""
     from b24metrics.daemon import run_daemon
 
-    config = settings()
+    config = settings(calls_portal=True)
     setup_logging(state.log_level or config.log_level, config.daemon.log_format)
     raise typer.Exit(run_daemon(config))

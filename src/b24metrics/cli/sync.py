@@ -33,7 +33,7 @@ def sync(
     then only what changed. Each page commits with its bookmark: an interrupted sync resumes
     where it stopped. One writer at a time: while the daemon runs a cycle, this waits (--wait)
     or exits 5 naming the cycle."""
-    config = settings()
+    config = settings(calls_portal=True)
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
     try:
@@ -58,7 +58,7 @@ def sync(
 
 def status() -> None:
     """Show where each stream stands (bookmarks) and the last runs. Reads only."""
-    config = settings()
+    config = settings(calls_portal=False)
     warehouse = pipeline.warehouse_of(config)
     if warehouse.revision() is None:
         out.print(f"No warehouse at {warehouse.path} yet: run `b24metrics sync`.")

@@ -20,7 +20,7 @@ def fields_setup(
     """Create the custom fields of the [writeback] mapping on leads, deals and companies where
     they are missing, labelled in Russian and English. A field of that name is reused; one of
     another type is reported and left alone (exit code 3: a person must decide)."""
-    config = settings()
+    config = settings(calls_portal=True)
     specs = field_specs(config.writeback)
     # A field created anew holds no values: the stored payloads forget the old field's.
     stored = config.warehouse.path.exists() and not dry_run
@@ -29,6 +29,8 @@ def fields_setup(
         report = ensure_fields(client, pipeline.open_warehouse(config) if stored else None, specs, dry_run=dry_run)
     out.print(render.fields_table(report, specs, dry_run))
     if report.wrong_type:
+        render.error_line(f"{len(report.wrong_type)} fields exist with another type and were left alone: "
+                          + ", ".join(f"{spec.entity} {spec.name} ({kind})" for spec, kind in report.wrong_type))
         raise typer.Exit(EXIT_STOP)
 
 
@@ -41,7 +43,7 @@ def writeback(
     values that differ from what the portal holds, 50 updates a batch, every value in
     writeback_ledger. Not after a failed or stale sync, nor while a configured hygiene check
     fails: then exit code 6 and the reason."""
-    config = settings()
+    config = settings(calls_portal=True)
     if dry_run:
         with pipeline.open_client(config) as client:
             # open_warehouse only reads a file already at the newest schema
@@ -54,4 +56,5 @@ def writeback(
                 report = pipeline.writeback(client, warehouse, config, run_id=run.run_id)
     render.print_writeback(report.gate, report.fields, report.push)
     if report.blocked and not dry_run:
+        render.error_line("write-back blocked by the quality gate, nothing written: " + "; ".join(report.gate.reasons))
         raise typer.Exit(EXIT_GATE)
