@@ -366,6 +366,10 @@ _PLAIN_HTTP = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST", "
                "PACKET_LENGTH_TOO_LONG")
 
 
+_NO_SUCH_HOST = ("name or service not known", "nodename nor servname", "getaddrinfo failed",
+                 "temporary failure in name resolution", "no address associated")
+
+
 def _causes(exc: BaseException) -> list[BaseException]:
     """The exception and what it was raised from (httpx wraps httpcore, which wraps the OS error)."""
     chain: list[BaseException] = []
@@ -382,10 +386,13 @@ def _transport_failure(exc: httpx.TransportError, where: str, method: str) -> er
     Only host:port and fixed phrases go into the text: an OS or httpx message may quote the URL.
     """
     chain = _causes(exc)
+    # The OS error is looked for both as a cause and in the text: httpcore passes its words on,
+    # and a chain may be cut (a mocked transport's is).
+    text = " ".join(str(e) for e in chain).lower()
     tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
-    if tls is not None and isinstance(exc, httpx.ConnectError):
-        reason = (getattr(tls, "reason", None) or "").upper()
-        if reason in _PLAIN_HTTP or any(r in str(tls).upper().replace(" ", "_") for r in _PLAIN_HTTP):
+    if isinstance(exc, httpx.ConnectError) and (tls is not None or "[ssl" in text):
+        said = f"{getattr(tls, 'reason', None) or ''} {text}".upper().replace(" ", "_")
+        if any(reason in said for reason in _PLAIN_HTTP):
             return errors.WrongPortal(
                 f"{where}: the portal does not speak https on this port (TLS handshake answered in plain "
                 "HTTP); check portal.webhook_url", code="NOT_HTTPS", method=method,
@@ -395,11 +402,11 @@ def _transport_failure(exc: httpx.TransportError, where: str, method: str) -> er
     if isinstance(exc, httpx.TimeoutException):
         return errors.PortalTimeout(f"{where}: timed out waiting for the answer ({type(exc).__name__})",
                                     code="TIMEOUT", method=method)
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(exc).lower():
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
         what = "connection refused (nothing listens on that port)"
-    elif any(isinstance(e, socket.gaierror) for e in chain):
+    elif any(isinstance(e, socket.gaierror) for e in chain) or any(w in text for w in _NO_SUCH_HOST):
         what = "host name not found"
-    elif any(isinstance(e, ConnectionResetError) for e in chain) or "reset" in str(exc).lower():
+    elif any(isinstance(e, ConnectionResetError) for e in chain) or "reset" in text:
         what = "connection reset"
     elif isinstance(exc, httpx.RemoteProtocolError):
         what = "connection closed without an answer"
