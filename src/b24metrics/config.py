@@ -63,6 +63,10 @@ class PortalSettings(_Section):
     operating_limit: float = Field(
         480.0, gt=0, description="seconds of execution time a method may spend in 10 minutes (429 past it)"
     )
+    give_up_after_seconds: float = Field(
+        120.0, gt=0, description="seconds requests may keep failing (refused, timed out, 5xx) with no answer "
+        "between before the run gives up with exit code 4",
+    )
 
     @field_validator("webhook_url")
     @classmethod

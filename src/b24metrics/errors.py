@@ -6,6 +6,7 @@
     │   ├── OperationTimeLimit    429 OPERATION_TIME_LIMIT (wait until reset_at)
     │   ├── PortalUnavailable     5xx
     │   ├── PortalTimeout         timeouts and broken connections
+    │   ├── PortalUnreachable     all of these for portal.give_up_after_seconds: the client gave up
     │   └── WarehouseBusy         another process holds the warehouse file
     ├── SkipError         skip this one item, record it, go on with the rest
     │   ├── RecordRejected        the portal refused one write (or one sub-command)
@@ -16,6 +17,7 @@
     │   ├── MethodNotFound        404
     │   ├── InvalidRequest        400 and other refusals of the request itself
     │   ├── PortalProtocolError   the portal answered something we cannot read
+    │   │   └── WrongPortal           what answered cannot be a Bitrix24 portal (501, a 404 page, HTML, no TLS)
     │   └── ConfigError           missing or invalid configuration
     │       └── NotSynced             no warehouse or no KPI tables yet: sync first
     └── Interrupted       a stop was asked for (SIGTERM): what was committed stands, nothing new starts
@@ -87,6 +89,12 @@ class PortalTimeout(PortalError, RetryError):
     """No answer in time, or the connection broke."""
 
 
+class PortalUnreachable(PortalError, RetryError):
+    """Requests kept failing (refused, timed out, 5xx) for portal.give_up_after_seconds with no
+    answer in between, so the client stopped retrying. Still transient, but nothing sends the
+    refused work again in this run: a dead portal ends it in bounded time."""
+
+
 class WarehouseBusy(RetryError):
     """Another process holds the warehouse file for writing."""
 
@@ -117,6 +125,11 @@ class InvalidRequest(PortalError, StopError):
 
 class PortalProtocolError(PortalError, StopError):
     """The portal answered something that does not follow the protocol."""
+
+
+class WrongPortal(PortalProtocolError):
+    """What answers at the webhook URL cannot be a Bitrix24 portal: HTTP 501, a 404 or an HTML page
+    instead of Bitrix24's JSON, a plain-HTTP port behind an https URL. Retrying will not help."""
 
 
 class ConfigError(StopError):
@@ -150,9 +163,10 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
                   "portal: sync, writeback, fields setup, run); `kpi NAME`, `explain`, `report` and `export` also "
                   "when `warehouse.path` holds no warehouse or no KPI tables yet: sync first; a bad option or "
                   "argument, `explain` of a lead or deal the warehouse does not hold among them"),
-    (EXIT_STOP, "the portal refused us (wrong webhook, no access), or `fields setup` found a field of another "
-                "type: a person must act"),
-    (EXIT_RETRY, "a transient failure persisted (portal unavailable after retries): try again later"),
+    (EXIT_STOP, "the portal refused us (wrong webhook, no access), the webhook URL leads to no Bitrix24 portal, "
+                "or `fields setup` found a field of another type: a person must act"),
+    (EXIT_RETRY, "a transient failure persisted (portal unavailable after retries, or unreachable for "
+                 "`portal.give_up_after_seconds`): try again later"),
     (EXIT_BUSY, "the warehouse is busy: another sync or a daemon cycle is writing it (the line names its pid "
                 "and start time), or a reader waited `warehouse.busy_timeout` for it; nothing was done: run "
                 "it again later, or with `--wait`"),

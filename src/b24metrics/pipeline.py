@@ -49,7 +49,7 @@ def open_client(settings: Settings, *, stop: threading.Event | None = None) -> P
     return PortalClient(
         p.webhook_url.get_secret_value(),
         rate=p.rate, burst=p.burst, timeout=p.timeout, max_retries=p.max_retries,
-        operating_limit=p.operating_limit, stop=stop,
+        operating_limit=p.operating_limit, give_up_after=p.give_up_after_seconds, stop=stop,
     )
 
 

@@ -9,6 +9,8 @@ import json
 import logging
 import random
 import re
+import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -92,13 +94,17 @@ class PortalClient:
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         operating_limit: float = 480.0,
+        give_up_after: float = 120.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         stop: threading.Event | None = None,
     ) -> None:
         self._base = webhook_url.rstrip("/") + "/"
         register_secret(self._secret_of(self._base))
         self.display_url = redact(self._base)
+        # host:port only: the path holds the secret.
+        self.where = _where(httpx.URL(self._base))
         # Cooperative cancellation for the daemon: once `stop` is set no new request goes out and
         # no wait (pacing, backoff, budget) goes on; the answers already under way still arrive,
         # so their callers commit them. Every page and every write-back batch passes through
@@ -110,6 +116,15 @@ class PortalClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.give_up_after = give_up_after
+        self._clock = clock
+        # Since when every request has failed (refused, timed out, 5xx) with no answer between;
+        # shared by all threads, since a dead portal fails them all alike.
+        self._failing_since: float | None = None
+        self._last_failure = 0.0
+        # Past this long without any failure the client was idle (between two daemon cycles),
+        # not failing: the next failure starts the count afresh.
+        self._idle_gap = give_up_after + timeout + 1.25 * max_backoff
         self.stats = ClientStats()
         self._lock = threading.Lock()
         self._http = httpx.Client(
@@ -221,22 +236,55 @@ class PortalClient:
     def _request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         attempt = 0
         while True:
+            failure: errors.PortalError
             try:
-                return self._send_once(method, params)
-            except errors.RetryError as exc:
-                if isinstance(exc, errors.OperationTimeLimit) or attempt >= self.max_retries:
+                body = self._send_once(method, params)
+            except (errors.PortalTimeout, errors.PortalUnavailable) as exc:
+                self._give_up_if_down_too_long(exc)
+                failure = exc
+            except errors.PortalError as exc:
+                self._portal_answered()  # a Bitrix24 error answer: the portal is there
+                if not isinstance(exc, errors.RetryError):
                     raise
-                attempt += 1
-                pause = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-                pause *= 1 + random.random() * 0.25
-                if isinstance(exc, errors.RateLimited):
-                    self.bucket.saturate()
-                    pause = max(pause, 1.0 / self.bucket.rate)
-                with self._lock:
-                    self.stats.retries += 1
-                    self.stats.waited += pause
-                log.warning("%s; retry %d of %d in %.1f s", exc, attempt, self.max_retries, pause)
-                self._sleep(pause)
+                failure = exc
+            else:
+                self._portal_answered()
+                return body
+            if isinstance(failure, errors.OperationTimeLimit) or attempt >= self.max_retries:
+                raise failure
+            attempt += 1
+            pause = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+            pause *= 1 + random.random() * 0.25
+            if isinstance(failure, errors.RateLimited):
+                self.bucket.saturate()
+                pause = max(pause, 1.0 / self.bucket.rate)
+            with self._lock:
+                self.stats.retries += 1
+                self.stats.waited += pause
+            log.warning("%s; retry %d of %d in %.1f s", failure, attempt, self.max_retries, pause)
+            self._sleep(pause)
+
+    def _portal_answered(self) -> None:
+        with self._lock:
+            self._failing_since = None
+
+    def _give_up_if_down_too_long(self, exc: errors.PortalError) -> None:
+        """Count one more failure of the portal; raise PortalUnreachable once failures have gone
+        on for give_up_after seconds with no answer between. Per-request retries cover short
+        blips; this bounds a dead or vanished portal, whose requests the callers would otherwise
+        send again and again."""
+        now = self._clock()
+        with self._lock:
+            if self._failing_since is None or now - self._last_failure > self._idle_gap:
+                self._failing_since = now
+            self._last_failure = now
+            down_for = now - self._failing_since
+        if down_for >= self.give_up_after:
+            raise errors.PortalUnreachable(
+                f"{exc.description}; no usable answer for {down_for:.0f} s, gave up "
+                f"(portal.give_up_after_seconds = {self.give_up_after:g})",
+                code="UNREACHABLE", method=exc.method, http_status=exc.http_status,
+            ) from None
 
     def _send_once(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         self.checkpoint()
@@ -252,36 +300,44 @@ class PortalClient:
                 location = response.headers["location"]
                 log.warning("portal moved: %s answered %d", method, response.status_code)
                 response = self._http.post(location, json=params)
-        except httpx.TimeoutException as exc:
-            raise errors.PortalTimeout(
-                f"no answer in time ({type(exc).__name__})", code="TIMEOUT", method=method
-            ) from None
         except httpx.TransportError as exc:
-            raise errors.PortalTimeout(
-                f"connection failed: {redact(str(exc)) or type(exc).__name__}",
-                code="CONNECTION", method=method,
-            ) from None
+            raise _transport_failure(exc, self.where, method) from None
         log.debug("%s -> HTTP %d", method, response.status_code)
         return self._parse(method, response)
 
     def _parse(self, method: str, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
+        where = _where(response.url)
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
-        if isinstance(body, dict) and body.get("error") is not None and "result" not in body:
+        bitrix_error = isinstance(body, dict) and body.get("error") is not None and "result" not in body
+        # Answers no Bitrix24 portal gives: a server that does not take POST (501, 405), a page
+        # missing (404) other than Bitrix24's own JSON ERROR_METHOD_NOT_FOUND, a web page.
+        if status == 501 or (status in (404, 405) and not bitrix_error) or (status < 400 and not isinstance(body, dict)):
+            what = f"HTTP {status} {response.reason_phrase}".rstrip()
+            if _is_html(response):
+                what += ", an HTML page"
+            elif not isinstance(body, dict):
+                what += f" ({response.headers.get('content-type', 'no content type')})"
+            raise errors.WrongPortal(
+                f"{where} answered {what}, not Bitrix24's JSON: no Bitrix24 portal at this URL; check "
+                "portal.webhook_url", code="WRONG_URL", method=method, http_status=status,
+            )
+        if bitrix_error:
             err = error_from_body(body, method=method, http_status=status)
             self._note(err)
             if isinstance(err, errors.OperationTimeLimit):
                 err.reset_at = self.budget.blocked(method, None)
             raise err
         if status >= 500:
-            raise errors.PortalUnavailable(f"HTTP {status}", code=f"HTTP_{status}", method=method, http_status=status)
+            raise errors.PortalUnavailable(f"{where} answered HTTP {status}", code=f"HTTP_{status}", method=method,
+                                           http_status=status)
         if status >= 400 or not isinstance(body, dict):
             cls = errors.AuthFailed if status == 401 else errors.PortalProtocolError
             raise cls(
-                f"unexpected answer ({response.headers.get('content-type', 'no content type')})",
+                f"{where}: unexpected answer ({response.headers.get('content-type', 'no content type')})",
                 code=f"HTTP_{status}", method=method, http_status=status,
             )
         return body
@@ -292,6 +348,73 @@ class PortalClient:
                 self.stats.rate_limited += 1
             elif isinstance(err, errors.OperationTimeLimit):
                 self.stats.time_limited += 1
+
+
+def _where(url: httpx.URL) -> str:
+    """host:port of a URL, the port spelled out even when it is the scheme's default."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return f"{host}:{port}"
+
+
+def _is_html(response: httpx.Response) -> bool:
+    return "html" in response.headers.get("content-type", "") or response.content.lstrip()[:1] == b"<"
+
+
+# OpenSSL's reasons for a TLS handshake answered in plain HTTP (their wording varies by version).
+_PLAIN_HTTP = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST", "UNKNOWN_PROTOCOL",
+               "PACKET_LENGTH_TOO_LONG")
+
+
+_NO_SUCH_HOST = ("name or service not known", "nodename nor servname", "getaddrinfo failed",
+                 "temporary failure in name resolution", "no address associated")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it was raised from (httpx wraps httpcore, which wraps the OS error)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _transport_failure(exc: httpx.TransportError, where: str, method: str) -> errors.PortalError:
+    """The error for a request that got no HTTP answer, saying in words what happened.
+
+    Only host:port and fixed phrases go into the text: an OS or httpx message may quote the URL.
+    """
+    chain = _causes(exc)
+    # The OS error is looked for both as a cause and in the text: httpcore passes its words on,
+    # and a chain may be cut (a mocked transport's is).
+    text = " ".join(str(e) for e in chain).lower()
+    tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+    if isinstance(exc, httpx.ConnectError) and (tls is not None or "[ssl" in text):
+        said = f"{getattr(tls, 'reason', None) or ''} {text}".upper().replace(" ", "_")
+        if any(reason in said for reason in _PLAIN_HTTP):
+            return errors.WrongPortal(
+                f"{where}: the portal does not speak https on this port (TLS handshake answered in plain "
+                "HTTP); check portal.webhook_url", code="NOT_HTTPS", method=method,
+            )
+    if isinstance(exc, httpx.ConnectTimeout):
+        return errors.PortalTimeout(f"{where}: connecting timed out", code="TIMEOUT", method=method)
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.PortalTimeout(f"{where}: timed out waiting for the answer ({type(exc).__name__})",
+                                    code="TIMEOUT", method=method)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
+        what = "connection refused (nothing listens on that port)"
+    elif any(isinstance(e, socket.gaierror) for e in chain) or any(w in text for w in _NO_SUCH_HOST):
+        what = "host name not found"
+    elif any(isinstance(e, ConnectionResetError) for e in chain) or "reset" in text:
+        what = "connection reset"
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        what = "connection closed without an answer"
+    elif tls is not None:
+        what = f"TLS failed ({redact(type(tls).__name__)}: {redact(getattr(tls, 'reason', None) or 'no reason given')})"
+    else:
+        what = f"connection failed ({type(exc).__name__})"
+    return errors.PortalTimeout(f"{where}: {what}", code="CONNECTION", method=method)
 
 
 def _as_map(value: Any) -> dict[str, Any]:

@@ -9,7 +9,8 @@ thread, the only one that touches the warehouse:
   nothing else is under way the first in line goes anyway, and the client waits for the budget;
 - a job the portal refused for now after the client's own retries (429 until its reset, a 503
   storm, 5xx) goes back in line, at most MAX_DEFERRALS times per count (a stream, a run); after
-  that its error stops the run: about half an hour of refusals wants a person to look;
+  that its error stops the run: about half an hour of refusals wants a person to look. A portal
+  the client gave up on (PortalUnreachable) stops the run at once;
 - on any other error nothing new goes out, the answers under way are stored, then it is raised;
 - on an interrupt of the calling thread (Ctrl-C, an error while storing) nothing new goes out
   either, and the answers under way are stored first only with `finish_on_interrupt`: a value
@@ -28,7 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable, Collection, Generic, Iterable, Iterator, TypeVar
 
-from b24metrics.errors import RetryError
+from b24metrics.errors import PortalUnreachable, RetryError
 from b24metrics.portal.budget import OperatingBudget
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,10 @@ class Deferrals:
         self._seen: Counter[str] = Counter()
 
     def allow(self, count: str, error: BaseException) -> bool:
-        """One more refusal for `count`; False once it has met more than MAX_DEFERRALS."""
+        """One more refusal for `count`; False once it has met more than MAX_DEFERRALS, and at
+        once for a portal the client gave up on (it already waited give_up_after_seconds)."""
+        if isinstance(error, PortalUnreachable):
+            return False
         self._seen[count] += 1
         if self._seen[count] > MAX_DEFERRALS:
             return False
