@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from b24metrics.config import Settings
-from b24metrics.errors import B24MetricsError, Interrupted
+from b24metrics.errors import B24MetricsError, ConfigError, Interrupted
 from b24metrics.extract import STREAMS, Progress, Stream, StreamResult, SweepResult, sweep_deletes, sweepable, sync_streams
 from b24metrics.kpis import KpiRefresh, refresh_kpis
 from b24metrics.portal import PortalClient
@@ -44,8 +44,8 @@ class CycleReport:
 def open_client(settings: Settings, *, stop: threading.Event | None = None) -> PortalClient:
     """`stop`: once set, no new request goes out (see PortalClient); the daemon sets it on SIGTERM."""
     p = settings.portal
-    # Settings for the portal are loaded with calls_portal=True, which refuses a missing webhook.
-    assert p.webhook_url is not None, "settings loaded without calls_portal=True"
+    if p.webhook_url is None:  # load_settings(calls_portal=True) refuses this earlier, with the file named
+        raise ConfigError("portal.webhook_url: missing (set it in the file or as B24M_PORTAL__WEBHOOK_URL)")
     return PortalClient(
         p.webhook_url.get_secret_value(),
         rate=p.rate, burst=p.burst, timeout=p.timeout, max_retries=p.max_retries,
