@@ -1,8 +1,9 @@
 # b24metrics in a container: the daemon (`b24metrics run`) by default. The warehouse lives on
 # the /data volume; config comes from a file mounted at /config/b24metrics.toml (optional: it is
 # read when present) and from B24M_* environment variables, the webhook preferably from the
-# environment. `docker run ... b24metrics demo --dir /data` runs the demo against the built-in
-# sandbox portal instead. Not built on the machine this was written on (no Docker engine there).
+# environment. `docker run -v b24m-demo:/demo ... b24metrics demo --dir /demo` runs the demo
+# against the built-in sandbox portal on a volume of its own (it refuses a directory holding a
+# warehouse it did not make). Not built on the machine this was written on (no Docker engine there).
 FROM python:3.11-slim
 
 WORKDIR /app

@@ -2,6 +2,7 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -55,6 +56,26 @@ def test_demo_runs_the_whole_cycle(tmp_path):
     assert (tmp_path / "b24metrics.duckdb").is_file()
     report = tmp_path / "b24metrics-report.html"
     assert f"Report: {report}" in out and report.stat().st_size > 50_000
+
+
+def test_demo_refuses_a_directory_holding_a_real_warehouse(tmp_path):
+    real = tmp_path / "b24metrics.duckdb"
+    con = duckdb.connect(str(real))
+    con.execute("CREATE TABLE leads AS SELECT 1 AS id, 'a real lead' AS title")
+    con.close()
+    before = real.read_bytes()
+    run = _run("demo", "--dir", str(tmp_path), "--leads", "20")
+    assert run.returncode == 2, run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "b24metrics.duckdb, which no demo made" in lines[0], run.stderr
+    assert real.read_bytes() == before                      # untouched byte for byte
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b24metrics.duckdb"]  # nothing written beside it
+
+
+def test_demo_reuses_a_directory_of_its_own(tmp_path):
+    for _ in range(2):
+        run = _run("demo", "--dir", str(tmp_path), "--leads", "20", "--seed", "6")
+        assert run.returncode == 0, run.stderr
 
 
 def test_sandbox_command_serves_a_portal_any_client_can_use():

@@ -14,6 +14,7 @@ from b24metrics.cli import render
 from b24metrics.cli.context import progress, state
 from b24metrics.cli.render import out
 from b24metrics.config import LeadFields, load_settings
+from b24metrics.errors import ConfigError
 from b24metrics.kpis import grades_by_source
 from b24metrics.logsetup import setup_logging
 from b24metrics.portal import PortalClient
@@ -33,7 +34,7 @@ def demo(
     from b24metrics.sandbox.inputs import write_inputs
 
     workdir = directory or Path(tempfile.mkdtemp(prefix="b24metrics-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    claim_demo_dir(workdir)
     with SandboxPortal(seed=seed, leads=leads) as portal:
         settings = load_settings(
             state.config, read_file=False, calls_portal=True,
@@ -71,6 +72,24 @@ def demo(
     written = write_report(warehouse, settings, report_path(settings), until=SANDBOX_ANCHOR.date(),
                            period=settings.report.period, lang=settings.report.lang)
     out.print(f"Report: {written.path}", soft_wrap=True)
+
+
+#: Left in a directory the demo writes into: the demo's own, which a later demo may reuse.
+DEMO_MARK = ".b24metrics-demo"
+
+
+def claim_demo_dir(workdir: Path) -> None:
+    """Make `workdir` the demo's, or refuse it: a directory that holds a warehouse the demo did
+    not make (a real portal's, say) is never written into, not even the report beside it."""
+    if workdir.exists() and not workdir.is_dir():
+        raise ConfigError(f"demo --dir {workdir}: not a directory")
+    if workdir.is_dir() and not (workdir / DEMO_MARK).is_file():
+        foreign = sorted(p.name for p in workdir.iterdir() if p.name.endswith((".duckdb", ".duckdb.wal")))
+        if foreign:
+            raise ConfigError(f"demo --dir {workdir}: it holds {', '.join(foreign)}, which no demo made; "
+                              "the demo writes sandbox data only into a new directory or one of its own")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / DEMO_MARK).write_text("made by `b24metrics demo`: sandbox data, not a real portal's\n")
 
 
 def _first_leads(client: PortalClient, names: LeadFields, count: int = 5) -> list[dict[str, Any]]:
