@@ -72,7 +72,10 @@ def test_kill_9_at_random_points_loses_and_duplicates_nothing(portals, tmp_path)
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute("SELECT id, title, date_modify FROM leads WHERE NOT deleted").fetchall()
     dupes = con.execute("SELECT count(*) - count(DISTINCT id) FROM leads").fetchall()[0][0]
+    runs = dict(con.execute("SELECT status, count(*) FROM sync_runs GROUP BY status").fetchall())
     con.close()
+    # Each killed run was left 'running'; the next writer closed it as interrupted.
+    assert runs.get("running", 0) == 0 and runs["interrupted"] >= 10, runs
     with portal.state.lock:
         portal_rows = {i: (l["TITLE"], datetime.fromisoformat(l["DATE_MODIFY"])) for i, l in portal.state.leads.items()}
     ours = {i: (title, modified) for i, title, modified in rows}

@@ -148,7 +148,13 @@ def read_bookmarks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def start_run(warehouse: Warehouse, kind: str) -> int:
+    """A new sync_runs row, 'running'. Runs are started only under the writer lock, one writer at
+    a time: a run still 'running' now was left by a process that died (kill -9, power loss)
+    before it could close it, and is closed here as interrupted."""
     with warehouse.transaction() as con:
+        con.execute("UPDATE sync_runs SET status = 'interrupted', finished_at = now(), "
+                    "error = coalesce(error, 'its process ended before it closed the run') "
+                    "WHERE status = 'running'")
         return con.execute(
             "INSERT INTO sync_runs (kind, started_at, status) VALUES (?, now(), 'running') RETURNING run_id",
             [kind],
