@@ -58,6 +58,12 @@ def test_demo_runs_the_whole_cycle(tmp_path):
     assert f"Report: {report}" in out and report.stat().st_size > 50_000
 
 
+def test_an_unknown_log_level_is_one_line_exit_2(tmp_path):
+    run = _run("--log-level", "LOUD", "status")
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0 and "'LOUD' is not one of DEBUG, INFO, WARNING, ERROR" in run.stderr
+
+
 def test_demo_refuses_a_directory_holding_a_real_warehouse(tmp_path):
     real = tmp_path / "b24metrics.duckdb"
     con = duckdb.connect(str(real))

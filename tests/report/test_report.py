@@ -266,6 +266,23 @@ def test_missing_warehouse_or_kpi_tables_is_one_line_not_a_traceback(tmp_path):
     assert len(bare.stderr.strip().splitlines()) == 1 and "canarysecret" not in bare.stderr + bare.stdout
 
 
+def test_export_command_keeps_an_earlier_export_unless_forced(data, tmp_path):
+    env = {"B24M_WAREHOUSE__PATH": str(data.settings.warehouse.path)}
+    out = tmp_path / "bi"
+    first = _cli("export", "--format", "csv", "--out", str(out), env=env)
+    assert first.returncode == 0, first.stderr
+    leads = out / "leads.csv"
+    leads.write_text("edited by hand")
+    again = _cli("export", "--format", "csv", "--out", str(out), env=env)
+    assert again.returncode == 2 and "holds files of an earlier export" in again.stderr and "--force" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1 and leads.read_text() == "edited by hand"
+    forced = _cli("export", "--format", "csv", "--out", str(out), "--force", env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert leads.read_text() != "edited by hand"
+    onto_file = _cli("export", "--format", "csv", "--out", str(leads), env=env)
+    assert onto_file.returncode == 2 and "is a file, not a directory" in onto_file.stderr
+
+
 def test_report_command_and_the_daemon_step_write_the_report(data, tmp_path, caplog):
     env = {"B24M_PORTAL__WEBHOOK_URL": "http://127.0.0.1:9/rest/1/canarysecret/",
            "B24M_WAREHOUSE__PATH": str(data.settings.warehouse.path)}

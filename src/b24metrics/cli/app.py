@@ -12,6 +12,8 @@ import typer
 from b24metrics import __version__, errors
 from b24metrics.cli import demo, kpi, report, service, sync, writeback
 from b24metrics.cli.context import state
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 from b24metrics.cli.render import error_line, out
 from b24metrics.logsetup import setup_logging
 
@@ -59,6 +61,8 @@ def _main(
     log_level: Optional[str] = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
+    if log_level and log_level.upper() not in LOG_LEVELS:
+        raise typer.BadParameter(f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level")
     state.config, state.log_level = config, log_level.upper() if log_level else None
     setup_logging(state.log_level or "INFO")
 

@@ -15,7 +15,7 @@ from b24metrics.cli.context import settings
 from b24metrics.cli.render import out
 from b24metrics.report import FORMATS as EXPORT_FORMATS
 from b24metrics.report import export as export_warehouse
-from b24metrics.report import report_path, write_report
+from b24metrics.report import is_export_file, report_path, write_report
 from b24metrics.report.fmt import LANGS
 from b24metrics.report.window import REPORT_PERIODS
 
@@ -59,12 +59,20 @@ def report(
 def export(
     out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the files (created if missing)."),
     fmt: str = typer.Option("parquet", "--format", help="csv or parquet."),
+    force: bool = typer.Option(False, "--force", help="Replace the files of an earlier export in --out."),
 ) -> None:
     """Write every KPI table and view and the normalized CRM tables (leads, deals, contacts,
     companies, activities, calls, users, statuses, deal_categories, lead and deal history, lead
     grades) as one file per table, for BI tools; never the raw payloads or our bookkeeping. Reads only."""
     if fmt not in EXPORT_FORMATS:
         raise typer.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise typer.BadParameter(f"{out_dir} is a file, not a directory", param_hint="--out")
+    earlier = sorted(p.name for p in out_dir.glob(f"*.{fmt}") if is_export_file(p)) if out_dir.is_dir() else []
+    if earlier and not force:
+        shown = ", ".join(earlier[:3]) + (f" and {len(earlier) - 3} more" if len(earlier) > 3 else "")
+        raise typer.BadParameter(f"{out_dir} holds files of an earlier export ({shown}); --force replaces them",
+                                 param_hint="--out")
     config = settings(calls_portal=False)
     warehouse = pipeline.warehouse_of(config)
     began = time.monotonic()

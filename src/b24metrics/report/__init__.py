@@ -7,6 +7,6 @@ Reads the KPI layer only (kpis.cut over the KPI tables), never the portal: no HT
 """
 
 from b24metrics.report.build import ReportResult, report_path, write_report
-from b24metrics.report.export import FORMATS, Exported, export
+from b24metrics.report.export import FORMATS, Exported, export, is_export_file
 
-__all__ = ["FORMATS", "Exported", "ReportResult", "export", "report_path", "write_report"]
+__all__ = ["FORMATS", "Exported", "ReportResult", "export", "is_export_file", "report_path", "write_report"]

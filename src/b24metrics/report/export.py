@@ -43,6 +43,11 @@ def export_tables(con) -> list[str]:
     return kpis + [name for name in NORMALIZED if name in present]
 
 
+def is_export_file(path: Path) -> bool:
+    """Whether a file's name is one that export() writes (a KPI table or a normalized one)."""
+    return path.suffix.lstrip(".") in FORMATS and (path.stem.startswith("kpi_") or path.stem in NORMALIZED)
+
+
 def export(warehouse: Warehouse, out: Path, fmt: str, *, memory_limit: str | None = None) -> list[Exported]:
     """Write each table to out/<table>.<fmt>; a file is replaced whole, never left half written.
     `memory_limit`: what DuckDB may hold meanwhile (kpis.memory_limit; the sync's 64MB runs out
@@ -76,4 +81,4 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-__all__ = ["FORMATS", "NORMALIZED", "Exported", "export", "export_tables"]
+__all__ = ["FORMATS", "NORMALIZED", "Exported", "export", "export_tables", "is_export_file"]
