@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -29,6 +30,9 @@ def test_every_command_explains_itself_without_type_noise(command):
     run = CliRunner().invoke(app, [*command.split(), "--help"])
     assert run.exit_code == 0 and "Usage" in run.output and len(run.output.splitlines()) > 5, run.output
     assert "<bool>" not in run.output
+    # options name what they take (DATE, SECONDS, STREAM), not Python's types (<datetime>, <float range>)
+    options = [line for line in run.output.splitlines() if line.lstrip().startswith("-")]
+    assert not [line for line in options if re.search(r"<[a-z][^>]*>", line)], options
     if command == "fields setup":
         assert "[writeback] mapping" in " ".join(run.output.split())
 

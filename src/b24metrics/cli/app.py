@@ -56,9 +56,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     config: Optional[Path] = typer.Option(
-        None, "--config", "-c", help="TOML config file (default: $B24M_CONFIG, then ./b24metrics.toml)."
+        None, "--config", "-c", help="TOML config file (default: $B24M_CONFIG, then ./b24metrics.toml).", metavar="FILE"
     ),
-    log_level: Optional[str] = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
+    log_level: Optional[str] = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING or ERROR.", metavar="LEVEL"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     if log_level and log_level.upper() not in LOG_LEVELS:

@@ -23,9 +23,9 @@ from b24metrics.report import report_path, write_report
 
 
 def demo(
-    directory: Optional[Path] = typer.Option(None, "--dir", help="Where to put the DuckDB file (default: a temp dir)."),
-    leads: int = typer.Option(500, "--leads", min=0, help="Leads on the sandbox portal."),
-    seed: int = typer.Option(42, "--seed", help="Seed of the sandbox data (same seed, same portal)."),
+    directory: Optional[Path] = typer.Option(None, "--dir", help="Where to put the DuckDB file (default: a temp dir).", metavar="DIR"),
+    leads: int = typer.Option(500, "--leads", min=0, help="Leads on the sandbox portal.", metavar="N"),
+    seed: int = typer.Option(42, "--seed", help="Seed of the sandbox data (same seed, same portal).", metavar="N"),
 ) -> None:
     """Run the whole cycle on a sandbox portal started in-process: sync, grade, write back,
     then write the HTML report and print its path."""
@@ -102,12 +102,12 @@ def _first_leads(client: PortalClient, names: LeadFields, count: int = 5) -> lis
 
 
 def sandbox(
-    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any free port)."),
-    seed: int = typer.Option(42, "--seed", help="Seed of the generated data."),
-    leads: int = typer.Option(500, "--leads", min=0, help="Number of leads."),
-    token: Optional[str] = typer.Option(None, "--token", help="Webhook secret (default: random)."),
-    rate: float = typer.Option(2.0, "--rate", help="Requests per second the bucket drains."),
-    burst: int = typer.Option(50, "--burst", help="Requests the bucket holds."),
+    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any free port).", metavar="PORT"),
+    seed: int = typer.Option(42, "--seed", help="Seed of the generated data.", metavar="N"),
+    leads: int = typer.Option(500, "--leads", min=0, help="Number of leads.", metavar="N"),
+    token: Optional[str] = typer.Option(None, "--token", help="Webhook secret (default: random).", metavar="SECRET"),
+    rate: float = typer.Option(2.0, "--rate", help="Requests per second the bucket drains.", metavar="PER_SECOND"),
+    burst: int = typer.Option(50, "--burst", help="Requests the bucket holds.", metavar="N"),
 ) -> None:
     """Serve a sandbox Bitrix24 portal on 127.0.0.1 until Ctrl-C; prints the webhook URL."""
     from b24metrics.sandbox import SandboxPortal

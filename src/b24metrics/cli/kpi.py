@@ -23,13 +23,13 @@ KPI_FORMATS = ("table", "csv", "json")
 def kpi(
     name: Optional[str] = typer.Argument(
         None, help="A KPI by name or code (leads_by_channel, M1, s1 ...); `list` lists them all. "
-                   "Without it: rebuild the KPI tables and show the lead grade mix."),
-    period: str = typer.Option("month", "--period", help="day, week (ISO), month, quarter, year or all."),
+                   "Without it: rebuild the KPI tables and show the lead grade mix.", metavar="KPI"),
+    period: str = typer.Option("month", "--period", help="day, week (ISO), month, quarter, year or all.", metavar="PERIOD"),
     by: Optional[str] = typer.Option(None, "--by", help="Cut by one dimension: channel, manager, pipeline ... "
-                                                        "(`kpi list` shows what each KPI offers)."),
-    since: Optional[datetime] = typer.Option(None, "--since", help="First period to show (its start date)."),
-    until: Optional[datetime] = typer.Option(None, "--until", help="Show periods that start before this date."),
-    fmt: str = typer.Option("table", "--format", help="table, csv or json."),
+                                                        "(`kpi list` shows what each KPI offers).", metavar="DIMENSION"),
+    since: Optional[datetime] = typer.Option(None, "--since", help="First period to show (its start date).", metavar="DATE"),
+    until: Optional[datetime] = typer.Option(None, "--until", help="Show periods that start before this date.", metavar="DATE"),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json.", metavar="FORMAT"),
     refresh: bool = typer.Option(False, "--refresh", help="Bring the KPI tables up to date first (sync does it too)."),
     full: bool = typer.Option(False, "--full", help="With --refresh (or without NAME): rebuild every KPI table, "
                                                     "not only the leads and deals synced since the last refresh."),
@@ -70,8 +70,8 @@ def kpi(
 
 
 def explain(
-    entity: str = typer.Argument(..., help="lead or deal"),
-    record_id: int = typer.Argument(..., help="its ID on the portal"),
+    entity: str = typer.Argument(..., help="lead or deal", metavar="ENTITY"),
+    record_id: int = typer.Argument(..., help="its ID on the portal", metavar="ID"),
 ) -> None:
     """Show why a lead or deal has its numbers: its grade with every rule that fired, its KPI
     values, and the history, activities and deals they came from. Reads only."""

@@ -22,17 +22,17 @@ from b24metrics.report.window import REPORT_PERIODS
 
 def report(
     period: Optional[str] = typer.Option(
-        None, "--period", help="day, week (ISO), month, quarter or year (default: report.period, month)."),
+        None, "--period", help="day, week (ISO), month, quarter or year (default: report.period, month).", metavar="PERIOD"),
     since: Optional[datetime] = typer.Option(
         None, "--since", help="First period shown (its start date; default: 12 months, 13 weeks, 31 days, "
-                              "8 quarters or 5 years up to the last whole period)."),
+                              "8 quarters or 5 years up to the last whole period).", metavar="DATE"),
     until: Optional[datetime] = typer.Option(
-        None, "--until", help="Show periods that start before this date (default: up to the one under way)."),
+        None, "--until", help="Show periods that start before this date (default: up to the one under way).", metavar="DATE"),
     out_file: Optional[Path] = typer.Option(
         None, "--out", "-o", help="The HTML file (default: report.path, else b24metrics-report.html beside "
-                                  "the warehouse)."),
+                                  "the warehouse).", metavar="FILE"),
     lang: Optional[str] = typer.Option(None, "--lang", help="ru or en: labels and number formats (default: "
-                                                            "report.lang, ru)."),
+                                                            "report.lang, ru).", metavar="LANG"),
 ) -> None:
     """Write the report: one HTML file with inline SVG charts that opens without a network.
     Headline figures against the previous period and a year before, leads by channel, grade
@@ -57,8 +57,8 @@ def report(
 
 
 def export(
-    out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the files (created if missing)."),
-    fmt: str = typer.Option("parquet", "--format", help="csv or parquet."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Directory for the files (created if missing).", metavar="DIR"),
+    fmt: str = typer.Option("parquet", "--format", help="csv or parquet.", metavar="FORMAT"),
     force: bool = typer.Option(False, "--force", help="Replace the files of an earlier export in --out."),
 ) -> None:
     """Write every KPI table and view and the normalized CRM tables (leads, deals, contacts,

@@ -19,15 +19,15 @@ def sync(
     full: bool = typer.Option(False, "--full", help="Read everything again, not only what changed."),
     entity: Optional[list[str]] = typer.Option(
         None, "--entity", "-e", help="Only these streams (repeatable): " + ", ".join(STREAMS) + ". A run of some "
-        "streams (kind 'partial sync') leaves the data as old as the last full sync for the write-back quality gate."),
+        "streams (kind 'partial sync') leaves the data as old as the last full sync for the write-back quality gate.", metavar="STREAM"),
     since: Optional[datetime] = typer.Option(
         None, "--since", help="Read records modified since this date or time (portal records keep their own time "
-        "zone; a value without one is UTC)."),
+        "zone; a value without one is UTC).", metavar="DATE"),
     sweep: bool = typer.Option(
         False, "--sweep", help="Then read all IDs (IDs only) to find records deleted on the portal."),
     wait: Optional[float] = typer.Option(
         None, "--wait", min=0, help="Seconds to wait while another sync or a daemon cycle writes the warehouse "
-        "(default: warehouse.writer_wait, 0). Still busy after that: exit code 5, nothing done."),
+        "(default: warehouse.writer_wait, 0). Still busy after that: exit code 5, nothing done.", metavar="SECONDS"),
 ) -> None:
     """Bring the warehouse up to date: a full keyset pass the first time (or with --full),
     then only what changed. Each page commits with its bookmark: an interrupted sync resumes
