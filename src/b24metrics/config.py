@@ -389,14 +389,15 @@ def load_settings(
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        message = _missing(first["loc"]) if first["type"] == "missing" else first["msg"]
+        message = missing_message(first["loc"]) if first["type"] == "missing" else first["msg"]
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise ConfigError(f"config {where}: {key}: {message}{more}") from None
     if calls_portal and loaded.portal.webhook_url is None:
-        raise ConfigError(f"config {where}: portal.webhook_url: {_missing(('portal', 'webhook_url'))}")
+        raise ConfigError(f"config {where}: portal.webhook_url: {missing_message(('portal', 'webhook_url'))}")
     return loaded
 
 
-def _missing(loc: tuple[int | str, ...]) -> str:
+def missing_message(loc: tuple[int | str, ...]) -> str:
+    """What a missing setting's line says: where to set it."""
     env = "B24M_" + "__".join(str(p).upper() for p in loc)
     return f"missing (set it in the file or as {env})"

@@ -36,6 +36,9 @@ class B24MetricsError(Exception):
 class RetryError(B24MetricsError):
     """Transient: the same call may succeed later."""
 
+    #: whether work refused with this error goes back in line within the same run
+    send_again_in_run = True
+
 
 class SkipError(B24MetricsError):
     """One item failed; record it and go on with the others."""
@@ -93,6 +96,8 @@ class PortalUnreachable(PortalError, RetryError):
     """Requests kept failing (refused, timed out, 5xx) for portal.give_up_after_seconds with no
     answer in between, so the client stopped retrying. Still transient, but nothing sends the
     refused work again in this run: a dead portal ends it in bounded time."""
+
+    send_again_in_run = False
 
 
 class WarehouseBusy(RetryError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from b24metrics.config import Settings
+from b24metrics.config import Settings, missing_message
 from b24metrics.errors import B24MetricsError, ConfigError, Interrupted
 from b24metrics.extract import STREAMS, Progress, Stream, StreamResult, SweepResult, sweep_deletes, sweepable, sync_streams
 from b24metrics.kpis import KpiRefresh, refresh_kpis
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class CycleReport:
-    run_id: int | None = None
+    run_id: int                 # its sync_runs row
     streams: list[StreamResult] = field(default_factory=list)
     swept: list[SweepResult] = field(default_factory=list)
     graded: int = 0
@@ -45,7 +45,7 @@ def open_client(settings: Settings, *, stop: threading.Event | None = None) -> P
     """`stop`: once set, no new request goes out (see PortalClient); the daemon sets it on SIGTERM."""
     p = settings.portal
     if p.webhook_url is None:  # load_settings(calls_portal=True) refuses this earlier, with the file named
-        raise ConfigError("portal.webhook_url: missing (set it in the file or as B24M_PORTAL__WEBHOOK_URL)")
+        raise ConfigError(f"portal.webhook_url: {missing_message(('portal', 'webhook_url'))}")
     return PortalClient(
         p.webhook_url.get_secret_value(),
         rate=p.rate, burst=p.burst, timeout=p.timeout, max_retries=p.max_retries,
@@ -126,7 +126,7 @@ def sync_and_refresh(
     client.checkpoint()  # a stop asked for during the sync: no KPI refresh
     refreshed = refresh_kpis(warehouse, settings)
     report.graded = refreshed.graded
-    if sync_kind(streams) == "sync" and report.run_id is not None:
+    if sync_kind(streams) == "sync":
         mark_synced(warehouse, report.run_id)
     return refreshed
 
@@ -152,8 +152,7 @@ def writeback(
 def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Iterator[CycleReport]:
     """A sync_runs row that ends as ok, failed or interrupted, with rows and requests."""
     began, before = time.monotonic(), client.stats.copy()
-    run_id = start_run(warehouse, kind)
-    report = CycleReport(run_id=run_id)
+    report = CycleReport(run_id=start_run(warehouse, kind))
 
     def close(status: str, error: str | None = None) -> None:
         spent = client.stats.since(before)
@@ -161,10 +160,10 @@ def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Itera
         report.retries, report.time_limited = spent.retries, spent.time_limited
         report.seconds = time.monotonic() - began
         try:
-            finish_run(warehouse, run_id, status=status, rows=sum(s.rows for s in report.streams),
+            finish_run(warehouse, report.run_id, status=status, rows=sum(s.rows for s in report.streams),
                        requests=report.requests, error=error)
         except B24MetricsError as exc:  # the warehouse itself may be what failed
-            log.error("could not record the end of run %s: %s", run_id, exc)
+            log.error("could not record the end of run %s: %s", report.run_id, exc)
 
     try:
         yield report

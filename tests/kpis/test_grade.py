@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from b24metrics.config import Condition, GradeRule, GradingSettings
-from b24metrics.kpis import grades_by_source, refresh_grades
+from b24metrics.grading import grades_by_source
+from b24metrics.kpis import refresh_grades
 from b24metrics.warehouse import Warehouse
 
 BANDS = [("EMPLOYEES_1", "менее 50"), ("EMPLOYEES_2", "50-250"), ("EMPLOYEES_3", "250-500"),

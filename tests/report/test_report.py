@@ -296,14 +296,14 @@ def test_report_command_and_the_daemon_step_write_the_report(data, tmp_path, cap
 
     settings = data.settings.model_copy(update={"report": data.settings.report.model_copy(
         update={"enabled": True, "path": tmp_path / "daemon" / "report.html"})})
-    cycle = pipeline.CycleReport()
+    cycle = pipeline.CycleReport(run_id=1)
     pipeline.report_step(data.warehouse, settings, cycle)
     assert cycle.report_file == tmp_path / "daemon" / "report.html" and cycle.report_file.stat().st_size > 50_000
     # a report that cannot be written is logged; the cycle it ends is not failed for it
     (tmp_path / "blocked").write_text("a file where the report's directory should be")
     blocked = settings.model_copy(update={"report": settings.report.model_copy(
         update={"path": tmp_path / "blocked" / "report.html"})})
-    again = pipeline.CycleReport()
+    again = pipeline.CycleReport(run_id=2)
     pipeline.report_step(data.warehouse, blocked, again)
     assert again.report_file is None and "no report written" in caplog.text
 

@@ -15,7 +15,7 @@ from b24metrics.cli.context import progress, state
 from b24metrics.cli.render import out
 from b24metrics.config import LeadFields, load_settings
 from b24metrics.errors import ConfigError
-from b24metrics.kpis import grades_by_source
+from b24metrics.grading import grades_by_source
 from b24metrics.logsetup import setup_logging
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact

@@ -13,7 +13,8 @@ from b24metrics.cli import render
 from b24metrics.cli.context import settings, writer_lock
 from b24metrics.cli.render import out
 from b24metrics.errors import NotSynced
-from b24metrics.kpis import cut, find, grades_by_source, refresh_kpis
+from b24metrics.grading import grades_by_source
+from b24metrics.kpis import cut, find, refresh_kpis
 from b24metrics.kpis.explain import explain_deal, explain_lead
 from b24metrics.warehouse import Warehouse, missing_tables
 

@@ -9,8 +9,8 @@ thread, the only one that touches the warehouse:
   nothing else is under way the first in line goes anyway, and the client waits for the budget;
 - a job the portal refused for now after the client's own retries (429 until its reset, a 503
   storm, 5xx) goes back in line, at most MAX_DEFERRALS times per count (a stream, a run); after
-  that its error stops the run: about half an hour of refusals wants a person to look. A portal
-  the client gave up on (PortalUnreachable) stops the run at once;
+  that its error stops the run: about half an hour of refusals wants a person to look. An error
+  whose class says so (`send_again_in_run`: a portal the client gave up on) stops it at once;
 - on any other error nothing new goes out, the answers under way are stored, then it is raised;
 - on an interrupt of the calling thread (Ctrl-C, an error while storing) nothing new goes out
   either, and the answers under way are stored first only with `finish_on_interrupt`: a value
@@ -29,7 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable, Collection, Generic, Iterable, Iterator, TypeVar
 
-from b24metrics.errors import PortalUnreachable, RetryError
+from b24metrics.errors import RetryError
 from b24metrics.portal.budget import OperatingBudget
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,9 @@ class Deferrals:
 
     def allow(self, count: str, error: BaseException) -> bool:
         """One more refusal for `count`; False once it has met more than MAX_DEFERRALS, and at
-        once for a portal the client gave up on (it already waited give_up_after_seconds)."""
-        if isinstance(error, PortalUnreachable):
+        once for an error whose class says it is not sent again in this run (a portal the client
+        gave up on has already been waited for give_up_after_seconds)."""
+        if not getattr(error, "send_again_in_run", True):
             return False
         self._seen[count] += 1
         if self._seen[count] > MAX_DEFERRALS:

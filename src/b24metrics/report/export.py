@@ -35,17 +35,23 @@ class Exported:
     rows: int
 
 
+def _exported(table: str) -> bool:
+    """Whether export() writes this table: a KPI table or view (not our bookkeeping) or a
+    normalized CRM table."""
+    return (table.startswith("kpi_") and table not in INTERNAL) or table in NORMALIZED
+
+
 def export_tables(con) -> list[str]:
     """The KPI tables and views that exist, then the normalized tables, in a stable order."""
     present = {name for (name,) in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-    kpis = sorted(name for name in present if name.startswith("kpi_") and name not in INTERNAL)
+    kpis = sorted(name for name in present if name.startswith("kpi_") and _exported(name))
     return kpis + [name for name in NORMALIZED if name in present]
 
 
 def is_export_file(path: Path) -> bool:
-    """Whether a file's name is one that export() writes (a KPI table or a normalized one)."""
-    return path.suffix.lstrip(".") in FORMATS and (path.stem.startswith("kpi_") or path.stem in NORMALIZED)
+    """Whether a file's name is one that export() writes."""
+    return path.suffix.lstrip(".") in FORMATS and _exported(path.stem)
 
 
 def export(warehouse: Warehouse, out: Path, fmt: str, *, memory_limit: str | None = None) -> list[Exported]:
