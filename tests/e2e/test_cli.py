@@ -62,6 +62,20 @@ def test_demo_runs_the_whole_cycle(tmp_path):
     assert f"Report: {report}" in out and report.stat().st_size > 50_000
 
 
+def test_crm_text_with_brackets_prints_as_written():
+    from b24metrics.cli.render import cards_table, out
+    from b24metrics.config import LeadFields
+
+    with out.capture() as printed:
+        out.print(cards_table([{"ID": 7, "TITLE": "Заявка [site] [/x]"}], LeadFields()))
+    assert "Заявка [site] [/x]" in printed.get()
+
+
+def test_no_command_shows_the_help_not_an_error():
+    run = _run()
+    assert run.stderr.startswith("Usage:") and "Commands:" in run.stderr
+
+
 def test_an_unknown_log_level_is_one_line_exit_2(tmp_path):
     run = _run("--log-level", "LOUD", "status")
     assert run.returncode == 2

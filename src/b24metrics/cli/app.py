@@ -90,6 +90,9 @@ def main() -> None:
     except SystemExit:
         raise
     except typer.TyperException as exc:  # a bad option or argument: click's usage error, exit 2
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `b24metrics` or `fields` alone: the help itself
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)
         # One line like every other error, not click's usage block. Typer vendors click: its usage
         # errors subclass TyperException, which declares no ctx.
         ctx = getattr(exc, "ctx", None)

@@ -15,6 +15,7 @@ from b24metrics.cli.context import progress, state
 from b24metrics.cli.render import out
 from b24metrics.config import LeadFields, load_settings
 from b24metrics.errors import ConfigError
+from b24metrics.warehouse import writer_lock
 from b24metrics.grading import grades_by_source
 from b24metrics.logsetup import setup_logging
 from b24metrics.portal import PortalClient
@@ -48,7 +49,8 @@ def demo(
         setup_logging(state.log_level or settings.log_level)
         out.print(f"Sandbox portal on {redact(portal.webhook_url)} ({leads} leads, seed {seed})")
         warehouse = pipeline.open_warehouse(settings)
-        with pipeline.open_client(settings) as client:
+        # Runs start under the writer lock (another demo on the same --dir waits or exits 5).
+        with writer_lock(settings.warehouse.path, "b24metrics demo"), pipeline.open_client(settings) as client:
             with progress() as advance:
                 report = pipeline.run_cycle(client, warehouse, settings, progress=advance)
             # A second cycle with nothing changed on the portal: the diff must send nothing.

@@ -24,7 +24,9 @@ from b24metrics.warehouse import Run
 from b24metrics.writeback import ENTITIES, FieldSpec, FieldsReport, GateReport, PushReport
 
 # Piped output (logs, CI, cron mail) gets room for whole tables instead of the default 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 160)
+# No markup: titles, channels, managers and refusal reasons come from the CRM, and "[site]" in
+# one would be eaten ("[/x]" would even raise); our own colour goes in as style.
+out = Console(width=None if sys.stdout.isatty() else 160, markup=False)
 
 
 def error_line(message: str) -> None:
@@ -158,10 +160,10 @@ def fields_table(fields: FieldsReport, specs: Iterable[FieldSpec], dry_run: bool
     table = Table(title="Custom fields" + (" (dry run)" if dry_run else ""))
     for name in ("entity", "field", "type", "label (ru / en)", "status"):
         table.add_column(name, overflow="fold")
-    status = {id(s): "exists, reused" for s in fields.existing}
+    status: dict[int, str | Text] = {id(s): "exists, reused" for s in fields.existing}
     status.update({id(s): "created" for s in fields.created})
     status.update({id(s): "would be created" for s in fields.planned})
-    status.update({id(s): f"[red]exists as {kind}: not touched, its values not written[/red]"
+    status.update({id(s): Text(f"exists as {kind}: not touched, its values not written", style="red")
                    for s, kind in fields.wrong_type})
     for s in specs:
         table.add_row(s.entity, s.name, s.user_type, f"{s.label_ru} / {s.label_en}", status.get(id(s), ""))
@@ -186,7 +188,7 @@ def print_writeback(gate: GateReport | None, fields: FieldsReport | None, push: 
         for check in gate.checks:
             out.print(f"quality gate: {check}", style="dim")
         for reason in gate.reasons:
-            out.print(f"[red]Write-back {'would be ' if dry else ''}blocked:[/red] {reason}")
+            out.print(Text(f"Write-back {'would be ' if dry else ''}blocked:", style="red"), reason)
         if gate.reasons and not dry:
             return
     if fields is not None:
@@ -195,8 +197,8 @@ def print_writeback(gate: GateReport | None, fields: FieldsReport | None, push: 
         for spec in fields.planned:
             out.print(f"Would create {spec.entity} field {spec.name} ({spec.user_type})")
         for spec, kind in fields.wrong_type:
-            out.print(f"[red]{spec.entity} field {spec.name} exists as {kind}, not {spec.user_type}: "
-                      f"not touched, not written[/red]")
+            out.print(f"{spec.entity} field {spec.name} exists as {kind}, not {spec.user_type}: "
+                      "not touched, not written", style="red")
     if push is None:
         return
     if push.in_doubt:

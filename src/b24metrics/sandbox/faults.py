@@ -183,7 +183,7 @@ class Faults:
     def handling(self) -> Iterator[None]:
         """Around the handling of one HTTP request: while a call is held, a new request waits."""
         with self._flight:
-            self._flight.wait_for(lambda: not any(not rule.released.is_set() for rule in self._frozen), 300)
+            self._flight.wait_for(lambda: all(rule.released.is_set() for rule in self._frozen), 300)
             self._handling += 1
         try:
             yield
@@ -246,6 +246,8 @@ class Faults:
             self._delays.clear()
             self._rejections.clear()
             holds, self._holds = self._holds, []
+        with self._flight:
+            holds += self._frozen  # reached and waiting: let them and the requests behind them go
         for rule in holds:
             rule.release()
 
