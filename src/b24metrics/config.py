@@ -29,18 +29,32 @@ INPUT_FILE_KEYS = ("spend_file", "plan_file")
 
 _WEBHOOK = re.compile(r"^https?://[^/\s]+(?::\d+)?/rest/\d+/[A-Za-z0-9_\-]+/?$")
 # Normalized lead features that grading rules may test (grading/sql/lead_features.sql makes them),
-# plus any custom field of the lead by its UF_CRM_ name.
-FEATURES = (
-    "has_company",
-    "company_employees_min",
-    "company_revenue",
-    "company_industry",
-    "has_phone",
-    "has_email",
-    "source_id",
-    "status_semantic",
-    "opportunity",
-)
+# plus any custom field of the lead by its UF_CRM_ name. Each with the kind of value it holds:
+# "bool", "number", "text", or the closed set of texts it takes.
+FEATURE_KINDS: dict[str, str | tuple[str, ...]] = {
+    "has_company": "bool",
+    "company_match": ("linked", "title", "domain", "phone"),
+    "company_title": "text",
+    "legal_form": ("organisation", "sole_trader"),
+    "client_type": ("organisation", "sole_trader", "private_person"),
+    "company_employees_min": "number",
+    "company_revenue": "number",
+    "company_size_known": "bool",
+    "company_industry": "text",
+    "returning_client": "bool",
+    "post": "text",
+    "email_domain": "text",
+    "free_email": "bool",
+    "has_phone": "bool",
+    "has_email": "bool",
+    "utm_source": "text",
+    "utm_medium": "text",
+    "utm_campaign": "text",
+    "source_id": "text",
+    "status_semantic": ("P", "S", "F"),
+    "opportunity": "number",
+}
+FEATURES = tuple(FEATURE_KINDS)
 _UF_NAME = re.compile(r"^UF_CRM_[A-Z0-9_]{1,43}$")
 
 
@@ -105,11 +119,51 @@ class Condition(_Section):
             raise ValueError(f"unknown field; use one of {', '.join(FEATURES)} or a UF_CRM_ name")
         return name
 
+    def value_problem(self) -> str | None:
+        """Why this condition's value does not suit its field and operator, or None."""
+        if self.op in ("is_null", "not_null"):
+            return None if self.value is None else f"{self.op} takes no value (remove value = {self.value!r})"
+        values = self.value if isinstance(self.value, list) else [self.value]
+        if self.op != "in" and isinstance(self.value, list):
+            return f"a list of values needs op = \"in\", not {self.op!r}"
+        if not values or any(v is None for v in values):
+            return f"{self.op!r} needs a value"
+        if any(isinstance(v, (dict, list)) for v in values):
+            return "a value must be a number, a text or true/false"
+        kind = FEATURE_KINDS.get(self.field)
+        ordering = self.op in (">", ">=", "<", "<=")
+        if kind == "number" or (kind is None and ordering):
+            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
+            if bad and (kind == "number" or not all(isinstance(v, str) for v in values)):
+                return f"{self.field} {self.op} needs a number, not {bad[0]!r}"
+        elif kind == "bool":
+            if ordering:
+                return f"{self.field} is true or false: use = or !=, not {self.op!r}"
+            if any(not isinstance(v, bool) for v in values):
+                return f"{self.field} needs true or false, not {next(v for v in values if not isinstance(v, bool))!r}"
+        elif kind is not None:   # text, or a closed set of texts
+            if any(not isinstance(v, str) for v in values):
+                return f"{self.field} needs a text, not {next(v for v in values if not isinstance(v, str))!r}"
+            if isinstance(kind, tuple):
+                unknown = [v for v in values if v not in kind]
+                if unknown:
+                    return f"{self.field} is one of {', '.join(kind)}, not {unknown[0]!r}"
+        return None
+
 
 class GradeRule(_Section):
     label: str = Field(min_length=1)
     points: int
     when: list[Condition] = Field(default_factory=list, description="all must hold; empty = always")
+
+    @model_validator(mode="after")
+    def _values_fit_their_fields(self) -> "GradeRule":
+        # A wrong value would otherwise surface as a conversion error deep in the refresh's SQL.
+        for cond in self.when:
+            problem = cond.value_problem()
+            if problem:
+                raise ValueError(f"rule {self.label!r}: {problem}")
+        return self
 
 
 def _rule(label: str, points: int, *conds: tuple[str, str, Any]) -> GradeRule:
@@ -120,16 +174,24 @@ def _rule(label: str, points: int, *conds: tuple[str, str, Any]) -> GradeRule:
     )
 
 
-# B2B segments: A = large business (1,000+ staff or revenue above 100 mln RUB), B = medium,
-# C = small regional business, D = a private person or sole trader.
+# B2B segments (seed 000): A = large business (1,000+ staff or revenue above 100 mln RUB),
+# B = medium business, C = small regional business, D = a private person or sole trader.
+# Size comes from a company the CRM knew before the lead (linked, or matched by title, domain or
+# phone); an organisation it does not know yet is "size unknown": C-level points, never D.
+# Employee thresholds are mapped onto the portal's own EMPLOYEES bands (grading/bands.py).
+_ORG = ("client_type", "=", "organisation")
 DEFAULT_RULES = [
-    _rule("no company: private person or sole trader", 0, ("has_company", "=", False)),
-    _rule("company 1000+ employees", 60, ("company_employees_min", ">=", 1000)),
-    _rule("company revenue above 100 mln", 60, ("company_revenue", ">=", 100_000_000)),
-    _rule("company 250-999 employees", 40, ("company_employees_min", ">=", 250), ("company_employees_min", "<", 1000)),
-    _rule("company 50-249 employees", 25, ("company_employees_min", ">=", 50), ("company_employees_min", "<", 250)),
-    _rule("company under 50 employees", 15, ("company_employees_min", "<", 50)),
-    _rule("company revenue 10-100 mln", 15, ("company_revenue", ">=", 10_000_000), ("company_revenue", "<", 100_000_000)),
+    _rule("private person: no company named", 0, ("client_type", "=", "private_person")),
+    _rule("sole trader (ИП)", 0, ("client_type", "=", "sole_trader")),
+    _rule("organisation, size unknown", 20, _ORG, ("company_size_known", "=", False)),
+    _rule("large business: 1000+ employees", 60, _ORG, ("company_employees_min", ">=", 1000)),
+    _rule("large business: revenue above 100 mln", 60, _ORG, ("company_revenue", ">=", 100_000_000)),
+    _rule("medium business: 250-999 employees", 40, _ORG, ("company_employees_min", ">=", 250),
+          ("company_employees_min", "<", 1000)),
+    _rule("small business: under 250 employees", 20, _ORG, ("company_employees_min", "<", 250)),
+    _rule("revenue 10-100 mln", 15, _ORG, ("company_revenue", ">=", 10_000_000), ("company_revenue", "<", 100_000_000)),
+    _rule("returning client", 15, ("returning_client", "=", True)),
+    _rule("corporate e-mail", 5, ("free_email", "=", False)),
     _rule("phone given", 5, ("has_phone", "=", True)),
     _rule("e-mail given", 5, ("has_email", "=", True)),
 ]

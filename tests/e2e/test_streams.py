@@ -20,6 +20,7 @@ def test_every_stream_equals_the_portal(portals, settings_for):
     st = portal.state
     expected = {
         "statuses": len(st.statuses), "deal_categories": len(st.categories), "users": len(st.users),
+        "lead_userfields": len(st.lead_userfields),
         "companies": len(st.companies), "contacts": len(st.contacts), "leads": len(st.leads),
         "deals": len(st.deals), "activities": len(st.activities), "lead_history": len(st.stage_history[1]),
         # The portal shows a deal's history in its current pipeline only (as Bitrix24 does):

@@ -41,25 +41,26 @@ def test_default_rules_by_hand(warehouse):
         leads=[
             (1, 10, True, True, "WEB", None),     # 60 + 5 + 5 = 70 -> A
             (2, 11, False, False, "WEB", None),   # 40 + 15 = 55 -> B
-            (3, 12, True, False, None, None),     # 25 + 5 = 30 -> C
-            (4, 13, False, False, "WEB", None),   # 60 + 15 = 75 -> A (revenue alone makes A)
-            (5, 14, True, False, "WEB", None),    # 15 + 5 = 20 -> C (the threshold itself)
+            (3, 12, True, False, None, None),     # 20 + 5 = 25 -> C
+            (4, 13, False, False, "WEB", None),   # 60 + 20 = 80 -> A (revenue alone makes A)
+            (5, 14, True, False, "WEB", None),    # 20 + 5 = 25 -> C
             (6, None, True, True, "WEB", None),   # 0 + 5 + 5 = 10 -> D
-            (7, 15, False, False, "WEB", None),   # a company of unknown size: no rule -> D
+            (7, 15, False, False, "WEB", None),   # an organisation of unknown size: 20 -> C
         ],
     )
     assert refresh_grades(warehouse, GradingSettings()) == 7
     g = _grades(warehouse)
-    assert g[1] == (70, "A", "company 1000+ employees: +60; phone given: +5; e-mail given: +5")
-    assert g[2] == (55, "B", "company 250-999 employees: +40; company revenue 10-100 mln: +15")
-    assert g[3][:2] == (30, "C")
-    assert g[4] == (75, "A", "company revenue above 100 mln: +60; company under 50 employees: +15")
-    assert g[5][:2] == (20, "C")
-    assert g[6] == (10, "D", "no company: private person or sole trader: +0; phone given: +5; e-mail given: +5")
-    assert g[7] == (0, "D", "no rule matched")
+    assert g[1] == (70, "A", "large business: 1000+ employees: +60; phone given: +5; e-mail given: +5")
+    assert g[2] == (55, "B", "medium business: 250-999 employees: +40; revenue 10-100 mln: +15")
+    assert g[3][:2] == (25, "C")
+    assert g[4] == (80, "A", "large business: revenue above 100 mln: +60; small business: under 250 employees: +20")
+    assert g[5][:2] == (25, "C")
+    assert g[6] == (10, "D", "private person: no company named: +0; phone given: +5; e-mail given: +5")
+    # a company of unknown size is an organisation all the same: C, not D
+    assert g[7] == (20, "C", "organisation, size unknown: +20")
 
     mix = {r["source"]: r for r in grades_by_source(warehouse)}
-    assert mix["Веб-сайт"]["leads"] == 6 and mix["Веб-сайт"]["a"] == 2 and mix["Веб-сайт"]["d"] == 2
+    assert mix["Веб-сайт"]["leads"] == 6 and mix["Веб-сайт"]["a"] == 2 and mix["Веб-сайт"]["d"] == 1
     assert mix["(no source)"]["c"] == 1
     assert mix["Веб-сайт"]["target_share_pct"] == round(100 * 3 / 6, 1)
 

@@ -8,7 +8,7 @@ from tests.kpis.scenario import Scenario
 def _rules(points_for_medium: int) -> list[dict]:
     rules = [r.model_dump() for r in DEFAULT_RULES]
     for rule in rules:
-        if rule["label"] == "company 50-249 employees":
+        if rule["label"] == "medium business: 250-999 employees":
             rule["points"] = points_for_medium
     return rules
 
@@ -19,29 +19,29 @@ def test_one_changed_rule_changes_exactly_the_grades_it_should():
         medium = s.company(created="2026-01-10 10:00", employees="EMPLOYEES_2")  # 50-250
         large = s.company(created="2026-01-10 10:00", employees="EMPLOYEES_3")   # 250-500
         leads = {
-            "small": s.lead(created="2026-02-01 10:00", company=small),    # 15 + phone 5 = 20: C
-            "medium": s.lead(created="2026-02-01 10:00", company=medium),  # 25 + 5 = 30: C
+            "small": s.lead(created="2026-02-01 10:00", company=small),    # 20 + phone 5 = 25: C
+            "medium": s.lead(created="2026-02-01 10:00", company=medium),  # 20 + 5 = 25: C
             "large": s.lead(created="2026-02-01 10:00", company=large),    # 40 + 5 = 45: B
             "person": s.lead(created="2026-02-01 10:00"),                   # 0 + 5 = 5: D
         }
         s.sync()
         before = dict(s.sql("SELECT lead_id, grade || ' ' || score FROM lead_grades"))
-        assert before == {leads["small"]: "C 20", leads["medium"]: "C 30", leads["large"]: "B 45",
+        assert before == {leads["small"]: "C 25", leads["medium"]: "C 25", leads["large"]: "B 45",
                           leads["person"]: "D 5"}
 
-        s.sync(grading={"rules": _rules(40)})  # medium companies now worth 40: 40 + 5 = 45, B
+        s.sync(grading={"rules": _rules(55)})  # medium business now worth 55: 55 + 5 = 60, A
         after = dict(s.sql("SELECT lead_id, grade || ' ' || score FROM lead_grades"))
         changed = {i for i in after if after[i] != before[i]}
-        assert changed == {leads["medium"]} and after[leads["medium"]] == "B 45"
+        assert changed == {leads["large"]} and after[leads["large"]] == "A 60"
 
         history = s.sql("SELECT lead_id, old_grade, new_grade, old_score, new_score, factors "
                         "FROM lead_grade_history ORDER BY changed_at, lead_id")
         # every lead once when first graded, then only the one that changed, with its reasons
         assert [row[:5] for row in history[:4]] == sorted(
-            [(leads["small"], None, "C", None, 20), (leads["medium"], None, "C", None, 30),
+            [(leads["small"], None, "C", None, 25), (leads["medium"], None, "C", None, 25),
              (leads["large"], None, "B", None, 45), (leads["person"], None, "D", None, 5)])
-        assert history[4:] == [(leads["medium"], "C", "B", 30, 45,
-                                "company 50-249 employees: +40; phone given: +5")]
+        assert history[4:] == [(leads["large"], "B", "A", 45, 60,
+                                "medium business: 250-999 employees: +55; phone given: +5")]
 
 
 def test_explain_shows_the_rules_that_fired_and_the_rows_behind_the_figures():
@@ -63,7 +63,7 @@ def test_explain_shows_the_rules_that_fired_and_the_rows_behind_the_figures():
             missing = explain_lead(con, 999)
     assert lead_view["grade (M2)"] == [{"grade": "A", "score": 65}]  # 60 for 1000+ staff, 5 for the phone
     assert lead_view["every rule that fired, with its points"] == [
-        {"rule": "company 1000+ employees: +60"}, {"rule": "phone given: +5"}]
+        {"rule": "large business: 1000+ employees: +60"}, {"rule": "phone given: +5"}]
     # every KPI table that keeps a row for the lead, titled with the KPIs that read it
     speed = lead_view["kpi_speed_to_lead: S1 speed_to_lead"]
     assert speed[0]["speed_minutes"] == 7  # the outgoing call 7 minutes later

@@ -24,4 +24,6 @@ def test_a_rule_on_each_feature_compiles_into_sql_that_runs(warehouse):
         prepare_features(con, GradingSettings(rules=rules))
         sql, params = compile_grading(GradingSettings(rules=rules))
         rows = con.execute(sql, params).fetchall()
-    assert [row[:2] for row in rows] == [(1, 4)]   # has_company, has_phone, has_email, opportunity
+    # never NULL: has_company, client_type, company_size_known, returning_client, has_phone,
+    # has_email; and opportunity, given
+    assert [row[:2] for row in rows] == [(1, 7)]

@@ -56,6 +56,7 @@ def kpi(
             out.print(f"{done.graded} leads graded; KPI tables {how} in {sum(done.seconds.values()):.1f} s "
                       f"(periods in {done.zone})")
             render.input_problems(done.problems)
+            render.grading_notes(done.grading_stopped, done.one_grade)
             return
     try:
         chosen = find(name)

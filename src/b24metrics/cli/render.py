@@ -95,6 +95,14 @@ def input_problems(problems: list[str]) -> None:
         out.print(f"... and {len(problems) - 20} more bad input rows", style="yellow")
 
 
+def grading_notes(stopped: list[str], one_grade: dict[str, Any] | None) -> None:
+    """Why the leads were not graded (one line each), or that the rules do not separate them."""
+    for problem in stopped:
+        out.print(f"leads not graded: {problem}; the last grades stand and are not written back", style="red")
+    if one_grade:
+        out.print(f"warning: {one_grade['message']}", style="yellow")
+
+
 def catalogue_table() -> Table:
     table = Table(title="KPI catalogue")
     for column in ("code", "name", "what it counts", "cut by"):

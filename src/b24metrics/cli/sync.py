@@ -54,6 +54,7 @@ def sync(
               f"{sum(r.unresolved for r in report.streams)} naming an unknown status or source, {report.seconds:.1f} s")
     out.print(f"KPI tables rebuilt in {sum(kpis.seconds.values()):.1f} s; {kpis.graded} leads graded")
     render.input_problems(kpis.problems)
+    render.grading_notes(kpis.grading_stopped, kpis.one_grade)
 
 
 def status() -> None:

@@ -17,6 +17,7 @@ ARROW = {
     "bool": pa.bool_(),
     "datetime": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
+    "values": pa.string(),
 }
 
 
@@ -30,6 +31,8 @@ def coerce_value(kind: str, value: Any) -> Any:
         return None
     if kind == "str":
         return value if isinstance(value, str) else str(value)
+    if kind == "values":
+        return _multifield(value)
     if kind == "int":
         if isinstance(value, bool):
             raise ValueError("a flag where a number belongs")
@@ -58,6 +61,19 @@ def coerce_value(kind: str, value: Any) -> Any:
         # Bitrix24 writes a date as that day's UTC midnight in the portal's offset.
         return datetime.fromisoformat(text).astimezone(timezone.utc).date()
     raise AssertionError(kind)
+
+
+def _multifield(value: Any) -> str | None:
+    """[{"VALUE": "a@b.ru", "VALUE_TYPE": "WORK"}, ...] -> "a@b.ru, ..." (a bare string stays)."""
+    if isinstance(value, str):
+        return value.strip() or None
+    items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+    texts = []
+    for item in items:
+        text = item.get("VALUE") if isinstance(item, dict) else item
+        if isinstance(text, (str, int)) and str(text).strip():
+            texts.append(str(text).strip().replace(",", " "))
+    return ", ".join(texts) or None
 
 
 def coerce_record(

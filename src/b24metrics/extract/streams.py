@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-Kind = Literal["int", "float", "str", "bool", "datetime", "date"]
+# "values": a multifield (PHONE, EMAIL, WEB: a list of {"VALUE": ...}) kept as its values
+# joined by ", ", so that SQL can match e-mail domains and phone numbers without the raw payload.
+Kind = Literal["int", "float", "str", "bool", "datetime", "date", "values"]
 # What an incremental pass goes on from: "modified", the rows changed since the last pass (by
 # the stream's modified_field); "id", the rows after the highest ID seen (records that never
 # change once written: call records, history rows); "none", nothing: every pass is full.
@@ -95,7 +97,10 @@ LEADS = Stream(
         "currency_id:CURRENCY_ID:str, has_phone:HAS_PHONE:bool, has_email:HAS_EMAIL:bool,"
         "utm_source:UTM_SOURCE:str, utm_medium:UTM_MEDIUM:str, utm_campaign:UTM_CAMPAIGN:str,"
         "date_create:DATE_CREATE:datetime, date_modify:DATE_MODIFY:datetime,"
-        "moved_time:MOVED_TIME:datetime, date_closed:DATE_CLOSED:datetime"
+        "moved_time:MOVED_TIME:datetime, date_closed:DATE_CLOSED:datetime,"
+        # What the person gave when the lead arrived: the grade's lead-time facts (grading/).
+        "company_title:COMPANY_TITLE:str, post:POST:str, contact_id:CONTACT_ID:int,"
+        "is_return_customer:IS_RETURN_CUSTOMER:bool, emails:EMAIL:values, phones:PHONE:values"
     ),
     # Custom fields are kept in the raw payload: grading rules and the write-back diff read them.
     extra_select=("UF_*",),
@@ -113,7 +118,7 @@ COMPANIES = Stream(
         "id:ID:int, title:TITLE:str, company_type:COMPANY_TYPE:str, industry:INDUSTRY:str,"
         "employees:EMPLOYEES:str, revenue:REVENUE:float, currency_id:CURRENCY_ID:str,"
         "assigned_by_id:ASSIGNED_BY_ID:int, date_create:DATE_CREATE:datetime,"
-        "date_modify:DATE_MODIFY:datetime"
+        "date_modify:DATE_MODIFY:datetime, emails:EMAIL:values, phones:PHONE:values, web:WEB:values"
     ),
     extra_select=("UF_*",),
 )
@@ -171,7 +176,8 @@ CONTACTS = Stream(
         "company_id:COMPANY_ID:int, lead_id:LEAD_ID:int, assigned_by_id:ASSIGNED_BY_ID:int,"
         "has_phone:HAS_PHONE:bool, has_email:HAS_EMAIL:bool, utm_source:UTM_SOURCE:str,"
         "utm_medium:UTM_MEDIUM:str, utm_campaign:UTM_CAMPAIGN:str,"
-        "date_create:DATE_CREATE:datetime, date_modify:DATE_MODIFY:datetime"
+        "date_create:DATE_CREATE:datetime, date_modify:DATE_MODIFY:datetime,"
+        "emails:EMAIL:values, phones:PHONE:values"
     ),
     extra_select=("UF_*",),
 )
@@ -269,8 +275,21 @@ CALLS = Stream(
     ),
 )
 
+# The lead custom fields' definitions (type, multiple, enumeration items in the raw payload):
+# grading checks its rules against them and compares enumeration values by label or ID.
+# One call: userfield.list answers with every definition at once.
+LEAD_USERFIELDS = Stream(
+    name="lead_userfields",
+    method="crm.lead.userfield.list",
+    table="lead_userfields",
+    entity="lead_userfield",
+    primary_key=("id",),
+    style="single",
+    columns=_cols("id:ID:int, field_name:FIELD_NAME:str, user_type_id:USER_TYPE_ID:str, multiple:MULTIPLE:bool"),
+)
+
 STREAMS: dict[str, Stream] = {
     s.name: s
-    for s in (STATUSES, DEAL_CATEGORIES, USERS, COMPANIES, CONTACTS, LEADS, DEALS, ACTIVITIES,
+    for s in (STATUSES, DEAL_CATEGORIES, LEAD_USERFIELDS, USERS, COMPANIES, CONTACTS, LEADS, DEALS, ACTIVITIES,
               LEAD_HISTORY, DEAL_HISTORY, CALLS)
 }

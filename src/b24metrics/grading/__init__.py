@@ -6,7 +6,11 @@ kpi_leads carries each lead's grade. Grading reads the warehouse and the macro
 in_scope_lead(id) its caller defines (kpis/incremental.py), and imports nothing from kpis.
 """
 
+from b24metrics.grading.bands import band_mapping, portal_band_mapping
+from b24metrics.grading.checks import check_rule_fields, one_grade_share
+from b24metrics.grading.facts import legal_form
 from b24metrics.grading.grades import grade_leads, grades_by_source
 from b24metrics.grading.rules import NO_RULE, compile_grading
 
-__all__ = ["NO_RULE", "compile_grading", "grade_leads", "grades_by_source"]
+__all__ = ["NO_RULE", "band_mapping", "check_rule_fields", "compile_grading", "grade_leads", "grades_by_source",
+           "legal_form", "one_grade_share", "portal_band_mapping"]

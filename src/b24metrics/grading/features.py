@@ -4,25 +4,21 @@ sql/lead_features.sql as the TEMP view lead_features for the leads in scope."""
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
 from b24metrics.config import GradingSettings
+from b24metrics.grading.bands import define_bands
+from b24metrics.grading.facts import define_macros
 from b24metrics.grading.rules import reads_payload
 from b24metrics.sqlfiles import sql_file
 
 #: what prepare_features defines for sql/lead_features.sql before running it
-DEFINES = ("band_overrides", "lead_payloads")
+DEFINES = ("lead_payloads",)
 
 
 def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> None:
     """Make the view lead_features on `con`; the caller unregisters band_overrides when done."""
-    overrides = pa.table(
-        {
-            "band": pa.array(list(settings.employee_bands), pa.string()),
-            "min_employees": pa.array(list(settings.employee_bands.values()), pa.int32()),
-        }
-    )
-    con.register("band_overrides", overrides)
+    define_bands(con, settings)
+    define_macros(con)
     con.execute(
         "CREATE OR REPLACE TEMP VIEW lead_payloads AS SELECT id, payload FROM raw_records WHERE entity = 'lead'"
         + ("" if reads_payload(settings) else " AND false")

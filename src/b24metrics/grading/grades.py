@@ -8,6 +8,8 @@ from typing import Any
 import duckdb
 
 from b24metrics.config import GradingSettings
+from b24metrics.grading.bands import map_thresholds, read_bands
+from b24metrics.grading.checks import read_field_definitions
 from b24metrics.grading.features import prepare_features
 from b24metrics.grading.rules import compile_grading
 from b24metrics.sqlfiles import sql_file
@@ -17,9 +19,11 @@ from b24metrics.warehouse import Warehouse
 def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> int:
     """Recompute lead_grades for the live leads in scope (the macro in_scope_lead(id), which
     the caller defines: kpis/incremental.py); return how many leads have a grade. A lead whose
-    grade is new or changed gets a lead_grade_history row with the factors behind it."""
-    sql, params = compile_grading(settings)
+    grade is new or changed gets a lead_grade_history row with the factors behind it.
+    Employee thresholds are moved onto the portal's size bands (bands.py) and custom fields are
+    compared as the portal defines them; the caller checks the rules first (checks.py)."""
     prepare_features(con, settings)
+    sql, params = compile_grading(map_thresholds(settings, read_bands(con)), read_field_definitions(con))
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_grades AS {sql}", params)
     con.execute(
         """INSERT INTO lead_grade_history

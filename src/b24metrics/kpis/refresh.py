@@ -9,14 +9,14 @@ import logging
 import re
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 
 from b24metrics.config import GradingSettings, Settings
-from b24metrics.grading import grade_leads
+from b24metrics.grading import check_rule_fields, grade_leads, one_grade_share
 from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
 from b24metrics.kpis.inputs import load_inputs
@@ -110,6 +110,10 @@ class KpiRefresh:
     problems: list[str]              # bad rows of the input files (file, line, reason)
     reason: str = ""                 # why everything was rebuilt ("": only the items in scope were)
     scope: tuple[int, int] = (0, 0)  # leads and deals recomputed by an incremental refresh
+    # Why the leads were not graded this time (a rule reads a custom field the portal lacks or
+    # cannot compare): the last grades stand and the write-back gate holds back. Empty: graded.
+    grading_stopped: list[str] = field(default_factory=list)
+    one_grade: dict[str, Any] | None = None  # checks.one_grade_share: the rules do not separate
 
     @property
     def full(self) -> bool:
@@ -153,7 +157,17 @@ def refresh_kpis(
             defer_vacuum()
         timings["scope"] = time.perf_counter() - began
         began = time.perf_counter()
-        graded = grade_leads(con, settings.grading)
+        stopped = check_rule_fields(con, settings.grading)
+        one_grade = None
+        if stopped:
+            for problem in stopped:
+                log.error("leads not graded: %s", problem)
+            graded = con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]
+        else:
+            graded = grade_leads(con, settings.grading)
+            one_grade = one_grade_share(con)
+            if one_grade:
+                log.warning("%s", one_grade["message"])
         timings["grades"] = time.perf_counter() - began
         for name, group in steps:
             began = time.perf_counter()
@@ -161,10 +175,12 @@ def refresh_kpis(
                 for statement in incremental.statements(sql_file("b24metrics.kpis", file), incremental=reason is None):
                     con.execute(statement)
             timings[name] = time.perf_counter() - began
-        incremental.save_state(con, mark, current, full=reason is not None)
+        # Leads left ungraded are regraded by the next refresh: a fingerprint no refresh computes.
+        incremental.save_state(con, mark, "grading stopped" if stopped else current, full=reason is not None)
     if reason is None:
         log.info("KPI tables refreshed in %.2f s for %d leads and %d deals (portal time zone %s)",
                  sum(timings.values()), *scope, zone)
     else:
         log.info("KPI tables rebuilt in %.2f s: %s (portal time zone %s)", sum(timings.values()), reason, zone)
-    return KpiRefresh(graded, timings, zone, problems, reason=reason or "", scope=scope)
+    return KpiRefresh(graded, timings, zone, problems, reason=reason or "", scope=scope,
+                      grading_stopped=stopped, one_grade=one_grade)

@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 
-from b24metrics.config import QualityGate
+from b24metrics.config import GradingSettings, QualityGate
+from b24metrics.grading import check_rule_fields
 from b24metrics.kpis import cut, find
 from b24metrics.warehouse import missing_tables
 
@@ -31,10 +32,17 @@ class GateReport:
         return not self.reasons
 
 
-def check_gate(con: duckdb.DuckDBPyConnection, gate: QualityGate, *, now: datetime | None = None) -> GateReport:
+def check_gate(
+    con: duckdb.DuckDBPyConnection, gate: QualityGate, *, now: datetime | None = None,
+    grading: GradingSettings | None = None,
+) -> GateReport:
+    """`grading`: also hold back when a grading rule reads a custom field the portal lacks (the
+    refresh left the leads ungraded: the grades would be stale)."""
     now = now or datetime.now(timezone.utc)
     report = GateReport()
     _check_sync(con, gate, now, report)
+    if grading is not None:
+        report.reasons.extend(f"grades held back: {p}" for p in check_rule_fields(con, grading))
     if gate.hygiene_max:
         _check_hygiene(con, gate, now, report)
     return report

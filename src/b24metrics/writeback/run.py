@@ -46,7 +46,7 @@ def write_back(
     wb = settings.writeback
     report = WritebackReport(push=PushReport(dry_run=dry_run))
     with warehouse.connect(read_only=True) as con:
-        report.gate = check_gate(con, wb.quality_gate, now=now)
+        report.gate = check_gate(con, wb.quality_gate, now=now, grading=settings.grading)
     if report.blocked and not dry_run:
         log.warning("write-back skipped: %s", "; ".join(report.gate.reasons))
         return report

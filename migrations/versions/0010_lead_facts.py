@@ -1,0 +1,43 @@
+"""What a lead says when it arrives, for the grade (grading/sql/lead_features.sql): the company
+title, position, contact, returning-client flag, e-mails and phones of leads; e-mails, phones and
+sites of companies and contacts (to match a lead's company by domain or phone); and the lead
+custom fields' definitions (rules are checked against them).
+
+Rows already loaded lack the new columns until they are read again: the watermark of those
+streams is cleared, so that the next sync reads them whole (the first sync's cost, once).
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-07
+"""
+
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+COLUMNS = {
+    "leads": ["company_title VARCHAR", "post VARCHAR", "contact_id BIGINT", "is_return_customer BOOLEAN",
+              "emails VARCHAR", "phones VARCHAR"],
+    "companies": ["emails VARCHAR", "phones VARCHAR", "web VARCHAR"],
+    "contacts": ["emails VARCHAR", "phones VARCHAR"],
+}
+
+
+def upgrade() -> None:
+    for table, columns in COLUMNS.items():
+        for column in columns:
+            op.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+    op.execute("""CREATE TABLE IF NOT EXISTS lead_userfields (
+        id BIGINT PRIMARY KEY, field_name VARCHAR, user_type_id VARCHAR, multiple BOOLEAN,
+        deleted BOOLEAN NOT NULL DEFAULT false)""")
+    op.execute("UPDATE sync_state SET since = NULL WHERE stream IN ('leads', 'companies', 'contacts')")
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE lead_userfields")
+    for table, columns in COLUMNS.items():
+        for column in columns:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column.split()[0]}")
