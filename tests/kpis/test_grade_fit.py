@@ -199,3 +199,29 @@ def test_a_custom_enumeration_is_compared_by_label_or_id_and_a_multiple_field_by
         g = dict(con.execute("SELECT lead_id, factors FROM lead_grades").fetchall())
     assert g == {1: "over 1000 staff (by label): +50; VIP: +30", 2: "small (by ID): +20; not VIP: +1",
                  3: "not VIP: +1"}
+
+
+def test_a_changed_company_regrades_the_leads_matched_to_it_by_title_in_an_incremental_refresh():
+    from b24metrics import pipeline
+    from b24metrics.extract import STREAMS
+    from b24metrics.kpis.refresh import refresh_kpis
+    from tests.kpis.scenario import Scenario
+
+    with Scenario() as s:
+        company = s.company(created="2026-01-10 10:00", title="ООО «Ромашка»", employees="EMPLOYEES_2")  # 50-250
+        named = s.lead(created="2026-02-01 10:00", COMPANY_TITLE="Ромашка, ООО")   # no link: matched by title
+        others = [s.lead(created="2026-02-01 11:00") for _ in range(8)]
+        s.sync()
+        assert dict(s.sql("SELECT lead_id, grade || ' ' || score FROM lead_grades"))[named] == "C 25"
+        with s.state.lock:   # the company grows; the portal bumps its DATE_MODIFY
+            s.state.companies[company].update(EMPLOYEES="EMPLOYEES_5", DATE_MODIFY=s.portal.format_time(s.portal.clock()))
+        settings = s.settings()
+        with pipeline.open_client(settings) as client:
+            pipeline.sync(client, s.warehouse, list(STREAMS.values()), settings)
+        done = refresh_kpis(s.warehouse, settings)
+        assert not done.full and done.scope[0] == 1   # only the matched lead, though nothing links it
+        grades = dict(s.sql("SELECT lead_id, grade || ' ' || score FROM lead_grades"))
+        assert grades[named] == "A 65" and all(grades[i] == "D 5" for i in others)
+        assert s.sql("SELECT factors FROM lead_grades WHERE lead_id = ?", [named]) == [
+            ("large business: 1000+ employees: +60; phone given: +5",)]
+

@@ -15,10 +15,16 @@ from b24metrics.sqlfiles import sql_file
 DEFINES = ("lead_payloads",)
 
 
+def define_match_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """The views company_keys and client_keys (sql/match_keys.sql) and the macros they call."""
+    define_macros(con)
+    con.execute(sql_file("b24metrics.grading", "match_keys.sql"))
+
+
 def prepare_features(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> None:
     """Make the view lead_features on `con`; the caller unregisters band_overrides when done."""
     define_bands(con, settings)
-    define_macros(con)
+    define_match_keys(con)
     con.execute(
         "CREATE OR REPLACE TEMP VIEW lead_payloads AS SELECT id, payload FROM raw_records WHERE entity = 'lead'"
         + ("" if reads_payload(settings) else " AND false")

@@ -1,79 +1,45 @@
--- reads: employee_bands, lead_payloads, in_scope_lead(), legal_form(), norm_title(), free_mail()
--- makes: company_keys, client_keys, lead_features
+-- reads: employee_bands, company_keys, client_keys, lead_payloads, in_scope_lead(), legal_form(), norm_title(), free_mail()
+-- makes: lead_base, lead_keys, lead_matches, lead_features
 -- Normalized features of every live lead in scope (in_scope_lead: kpis/incremental.py): what
 -- grading rules may test (config.FEATURES). Facts known when the lead arrived: what the lead
 -- says (company title and its legal form, position, e-mail domain, phone, UTM) and what the CRM
 -- held before it (a company linked or matched by title, corporate domain or phone, created
 -- before the lead; a won deal of that client before the lead). A company created at the lead's
 -- conversion does not count: it would restate the outcome instead of predicting it.
--- Expects the view employee_bands (employee_bands.sql), a relation `lead_payloads(id,
--- payload)`: the raw payloads when a rule reads a custom field, else empty (joining a million
--- payloads for nothing costs a second), and the macros of grading/facts.py.
+-- Expects the views employee_bands (employee_bands.sql), company_keys and client_keys
+-- (match_keys.sql), a relation `lead_payloads(id, payload)`: the raw payloads when a rule reads
+-- a custom field, else empty (joining a million payloads for nothing costs a second), and the
+-- macros of grading/facts.py.
 
--- What identifies a company besides its ID: its normalised title, the domains of its own
--- e-mails and site and of its contacts' work e-mails (free providers say nothing), and the last
--- ten digits of its own and its contacts' phones; with when the CRM first knew it.
-CREATE OR REPLACE TEMP VIEW company_keys AS
-WITH live AS (SELECT * FROM companies WHERE NOT deleted),
-own AS (
-    SELECT id AS company_id, 'title' AS kind, norm_title(title) AS key, date_create AS known_since FROM live
-    UNION ALL
-    SELECT id, 'domain', lower(trim(split_part(e.unnest, '@', 2))), date_create
-    FROM live, unnest(string_split(emails, ', ')) AS e
-    UNION ALL
-    SELECT id, 'domain', regexp_extract(lower(trim(w.unnest)), '^(?:[a-z]+://)?(?:www\.)?([^/:?#\s]+)', 1), date_create
-    FROM live, unnest(string_split(web, ', ')) AS w
-    UNION ALL
-    SELECT id, 'phone', right(regexp_replace(p.unnest, '[^0-9]', '', 'g'), 10), date_create
-    FROM live, unnest(string_split(phones, ', ')) AS p
-    UNION ALL
-    SELECT k.company_id, 'domain', lower(trim(split_part(e.unnest, '@', 2))), greatest(c.date_create, k.date_create)
-    FROM contacts k JOIN live c ON c.id = k.company_id, unnest(string_split(k.emails, ', ')) AS e
-    WHERE NOT k.deleted
-    UNION ALL
-    SELECT k.company_id, 'phone', right(regexp_replace(p.unnest, '[^0-9]', '', 'g'), 10), greatest(c.date_create, k.date_create)
-    FROM contacts k JOIN live c ON c.id = k.company_id, unnest(string_split(k.phones, ', ')) AS p
-    WHERE NOT k.deleted
-)
-SELECT company_id, kind, key, min(known_since) AS known_since
-FROM own
-WHERE key IS NOT NULL AND key <> ''
-  AND NOT (kind = 'domain' AND (free_mail(key) OR NOT contains(key, '.')))
-  AND NOT (kind = 'phone' AND length(key) < 7)
-GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE lead_base AS
+SELECT l.*,
+       -- NULL dates (hand-made rows) do not rule a company out
+       coalesce(l.date_create, TIMESTAMPTZ '9999-12-31') AS arrived,
+       nullif(trim(l.company_title), '') AS named_company,
+       list_filter(list_transform(string_split(coalesce(l.emails, ''), ', '),
+                                  lambda e: lower(trim(split_part(e, '@', 2)))), lambda d: d <> '') AS domains,
+       list_filter(list_transform(string_split(coalesce(l.emails, ''), ', '), lambda e: lower(trim(e))),
+                   lambda e: contains(e, '@')) AS addresses,
+       list_filter(list_transform(string_split(coalesce(l.phones, ''), ', '),
+                                  lambda p: right(regexp_replace(p, '[^0-9]', '', 'g'), 10)), lambda p: length(p) >= 7) AS phone_keys
+FROM leads l
+WHERE NOT l.deleted AND in_scope_lead(l.id);
 
--- A private person is known by an e-mail address or a phone: the contacts who bought before.
-CREATE OR REPLACE TEMP VIEW client_keys AS
-SELECT k.id AS contact_id, 'email' AS kind, lower(trim(e.unnest)) AS key, k.date_create AS known_since
-FROM contacts k, unnest(string_split(k.emails, ', ')) AS e WHERE NOT k.deleted AND contains(e.unnest, '@')
+-- What the lead may be matched by: to a company (title, domain, phone; rank: which wins) or to
+-- a contact (e-mail, phone).
+CREATE OR REPLACE TEMP VIEW lead_keys AS
+SELECT id AS lead_id, arrived, 'title' AS kind, norm_title(named_company) AS key, 2 AS rank FROM lead_base
 UNION ALL
-SELECT k.id, 'phone', right(regexp_replace(p.unnest, '[^0-9]', '', 'g'), 10), k.date_create
-FROM contacts k, unnest(string_split(k.phones, ', ')) AS p
-WHERE NOT k.deleted AND length(regexp_replace(p.unnest, '[^0-9]', '', 'g')) >= 7;
+SELECT id, arrived, 'domain', d.unnest, 3 FROM lead_base, unnest(domains) AS d
+UNION ALL
+SELECT id, arrived, 'phone', p.unnest, 4 FROM lead_base, unnest(phone_keys) AS p
+UNION ALL
+SELECT id, arrived, 'email', a.unnest, NULL FROM lead_base, unnest(addresses) AS a;
 
-CREATE OR REPLACE TEMP VIEW lead_features AS
-WITH lead_base AS (
-    SELECT l.*,
-           -- NULL dates (hand-made rows) do not rule a company out
-           coalesce(l.date_create, TIMESTAMPTZ '9999-12-31') AS arrived,
-           nullif(trim(l.company_title), '') AS named_company,
-           list_filter(list_transform(string_split(coalesce(l.emails, ''), ', '),
-                                      lambda e: lower(trim(split_part(e, '@', 2)))), lambda d: d <> '') AS domains,
-           list_filter(list_transform(string_split(coalesce(l.emails, ''), ', '), lambda e: lower(trim(e))),
-                       lambda e: contains(e, '@')) AS addresses,
-           list_filter(list_transform(string_split(coalesce(l.phones, ''), ', '),
-                                      lambda p: right(regexp_replace(p, '[^0-9]', '', 'g'), 10)), lambda p: length(p) >= 7) AS phone_keys
-    FROM leads l
-    WHERE NOT l.deleted AND in_scope_lead(l.id)
-),
-lead_keys AS (
-    SELECT id AS lead_id, arrived, 'title' AS kind, norm_title(named_company) AS key, 2 AS rank FROM lead_base
-    UNION ALL
-    SELECT id, arrived, 'domain', d.unnest, 3 FROM lead_base, unnest(domains) AS d
-    UNION ALL
-    SELECT id, arrived, 'phone', p.unnest, 4 FROM lead_base, unnest(phone_keys) AS p
-),
-matches AS (
+-- The company the lead is matched to (linked, else by title, domain or phone: the first of
+-- those, then the lowest ID), and the contacts the CRM knew it as.
+CREATE OR REPLACE TEMP TABLE lead_matches AS
+WITH matches AS (
     SELECT b.id AS lead_id, c.id AS company_id, 'linked' AS how, 1 AS rank
     FROM lead_base b JOIN companies c ON c.id = b.company_id AND NOT c.deleted
     WHERE coalesce(c.date_create < b.arrived, true)
@@ -92,25 +58,25 @@ contacts_before AS (
     FROM lead_base b JOIN contacts k ON k.id = b.contact_id AND NOT k.deleted
     WHERE coalesce(k.date_create < b.arrived, true)
     UNION
-    SELECT b.id, ck.contact_id
-    FROM lead_base b, unnest(b.addresses) AS a JOIN client_keys ck ON ck.kind = 'email' AND ck.key = a.unnest
-    WHERE coalesce(ck.known_since < b.arrived, true)
-    UNION
-    SELECT b.id, ck.contact_id
-    FROM lead_base b, unnest(b.phone_keys) AS p JOIN client_keys ck ON ck.kind = 'phone' AND ck.key = p.unnest
-    WHERE coalesce(ck.known_since < b.arrived, true)
-),
+    SELECT k.lead_id, ck.contact_id
+    FROM lead_keys k JOIN client_keys ck ON ck.kind = k.kind AND ck.key = k.key
+    WHERE k.kind IN ('email', 'phone') AND coalesce(ck.known_since < k.arrived, true)
+)
+SELECT lead_id, 'company' AS kind, company_id AS id, how FROM best
+UNION ALL
+SELECT lead_id, 'contact', contact_id, NULL FROM contacts_before;
+
+CREATE OR REPLACE TEMP VIEW lead_features AS
+WITH best AS (SELECT lead_id, id AS company_id, how FROM lead_matches WHERE kind = 'company'),
 wins AS (
     SELECT company_id, contact_id,
            coalesce(moved_time, CAST(closedate AS TIMESTAMPTZ), date_modify, date_create) AS won_at
     FROM deals WHERE NOT deleted AND stage_semantic_id = 'S'
 ),
 returners AS (
-    SELECT m.lead_id FROM best m JOIN lead_base b ON b.id = m.lead_id
-    JOIN wins w ON w.company_id = m.company_id AND w.won_at < b.arrived
-    UNION
-    SELECT k.lead_id FROM contacts_before k JOIN lead_base b ON b.id = k.lead_id
-    JOIN wins w ON w.contact_id = k.contact_id AND w.won_at < b.arrived
+    SELECT m.lead_id FROM lead_matches m JOIN lead_base b ON b.id = m.lead_id
+    JOIN wins w ON (m.kind = 'company' AND w.company_id = m.id OR m.kind = 'contact' AND w.contact_id = m.id)
+                   AND w.won_at < b.arrived
 )
 SELECT l.id AS lead_id,
        l.source_id,

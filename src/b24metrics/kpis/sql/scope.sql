@@ -1,6 +1,6 @@
--- reads: kpi_since
+-- reads: kpi_since, company_keys, client_keys
 -- reads from the last refresh: kpi_leads, kpi_deals, kpi_call_base
--- makes: synced, scope_leads, scope_deals, scope_calls, scope_clients
+-- makes: synced, changed_keys, scope_leads, scope_deals, scope_calls, scope_clients
 -- The leads and deals whose per-item KPI rows may have changed since the last refresh: those
 -- that changed since (every page the sync loads stamps its raw payloads with changed_at, unless
 -- only DATE_MODIFY moved: see load.py), and those their new rows touch. kpi_since is the last refresh's mark (incremental.py).
@@ -13,6 +13,23 @@ SELECT entity, TRY_CAST(id AS BIGINT) AS id
 FROM raw_records
 WHERE changed_at > getvariable('kpi_since')
   AND entity IN ('lead', 'deal', 'company', 'contact', 'lead_history', 'deal_history', 'activity', 'call');
+
+-- What identifies the companies and contacts that changed, or whose deals did: the leads once
+-- matched by these (lead_match_keys, kept by grading) are graded again.
+CREATE OR REPLACE TEMP TABLE changed_keys AS
+WITH changed AS (
+    SELECT entity, id FROM synced WHERE entity IN ('company', 'contact')
+    UNION
+    SELECT 'company', company_id FROM contacts WHERE id IN (SELECT id FROM synced WHERE entity = 'contact')
+    UNION
+    SELECT unnest(['company', 'contact']), unnest([company_id, contact_id])
+    FROM deals WHERE id IN (SELECT id FROM synced WHERE entity = 'deal')
+)
+SELECT entity AS kind, CAST(id AS VARCHAR) AS key FROM changed WHERE id > 0
+UNION
+SELECT kind, key FROM company_keys WHERE company_id IN (SELECT id FROM changed WHERE entity = 'company')
+UNION
+SELECT kind, key FROM client_keys WHERE contact_id IN (SELECT id FROM changed WHERE entity = 'contact');
 
 CREATE OR REPLACE TEMP TABLE scope_leads AS
 SELECT DISTINCT id FROM (
@@ -33,6 +50,8 @@ SELECT DISTINCT id FROM (
     SELECT lead_id FROM kpi_deals WHERE deal_id IN (SELECT id FROM synced WHERE entity = 'deal')
     UNION ALL     -- the grade reads the lead's company
     SELECT id FROM leads WHERE company_id IN (SELECT id FROM synced WHERE entity = 'company')
+    UNION ALL     -- and the companies and clients it was matched to, or could be now
+    SELECT k.lead_id FROM lead_match_keys k JOIN changed_keys c ON c.kind = k.kind AND c.key = k.key
 )
 WHERE id > 0;
 
