@@ -7,8 +7,10 @@ kpi_leads carries each lead's grade. Grading reads the warehouse and the macro
 in_scope_lead(id) its caller defines (kpis/incremental.py), and imports nothing from kpis.
 """
 
+from b24metrics.grading.backtest import Backtest, backtest, define_outcomes
 from b24metrics.grading.engagement import score_engagement
 from b24metrics.grading.grades import grade_leads, grades_by_source
 from b24metrics.grading.rules import NO_RULE, compile_grading
 
-__all__ = ["NO_RULE", "compile_grading", "grade_leads", "grades_by_source", "score_engagement"]
+__all__ = ["NO_RULE", "Backtest", "backtest", "compile_grading", "define_outcomes", "grade_leads", "grades_by_source",
+           "score_engagement"]

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import duckdb
 
 from b24metrics.config import GradingSettings, Settings
-from b24metrics.grading import grade_leads, score_engagement
+from b24metrics.grading import define_outcomes, grade_leads, score_engagement
 from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
 from b24metrics.kpis.inputs import load_inputs
@@ -155,6 +155,7 @@ def refresh_kpis(
         began = time.perf_counter()
         graded = grade_leads(con, settings.grading)
         score_engagement(con, settings.grading.engagement)
+        define_outcomes(con)
         timings["grades"] = time.perf_counter() - began
         for name, group in steps:
             began = time.perf_counter()
