@@ -64,3 +64,20 @@ def test_a_longer_half_life_in_the_config_rescores_every_lead():
         s.sync(grading={"engagement": {"half_life_days": 28, "meeting": 40}})
         # 40 points, 14 days of a 28-day half-life: 40 / sqrt(2) = 28.3
         assert s.sql("SELECT engagement, points FROM lead_engagement_scores") == [(28, 40)]
+
+
+def test_explain_shows_how_the_engagement_was_counted_and_the_grade_at_entry():
+    from b24metrics.kpis.explain import explain_lead
+
+    with Scenario() as s:
+        lead = s.lead(created="2026-03-01 10:00", status="JUNK", DATE_CLOSED=s.at("2026-03-08 10:00"))
+        s.activity(owner=("lead", lead), at="2026-03-01 12:00", type_id=4, direction=1)   # e-mail: 10
+        s.sync()
+        with s.warehouse.connect(read_only=True) as con:
+            view = {x.title.split(":")[0]: x.rows for x in explain_lead(con, lead)}
+    (engaged,) = view["engagement (M2)"]
+    # 10 points, 7 days of a 14-day half-life: 10 / sqrt(2) = 7.07
+    assert (engaged["engagement"], engaged["points"], engaged["days_since_touch"], engaged["emails"]) == (7, 10, 7, 1)
+    (entry,) = view["grade at entry (the first graded state"]
+    assert (entry["grade"], entry["open_at_grading"]) == ("D", False)
+    assert view["kpi_lead_engagement"][0]["engagement"] == 7
