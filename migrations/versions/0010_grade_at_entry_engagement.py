@@ -24,7 +24,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute(
-        """CREATE TABLE lead_grade_at_entry (
+        """CREATE TABLE IF NOT EXISTS lead_grade_at_entry (
             lead_id BIGINT PRIMARY KEY,
             grade VARCHAR NOT NULL,
             score INTEGER NOT NULL,
@@ -34,8 +34,9 @@ def upgrade() -> None:
         )"""
     )
     # Leads graded before this version: their first history row is their first graded state.
+    # (IF NOT EXISTS, OR IGNORE: a warehouse put back to an older revision runs this again.)
     op.execute(
-        """INSERT INTO lead_grade_at_entry
+        """INSERT OR IGNORE INTO lead_grade_at_entry
            SELECT h.lead_id, arg_min(h.new_grade, h.changed_at), arg_min(h.new_score, h.changed_at),
                   arg_min(h.factors, h.changed_at), min(h.changed_at),
                   -- open then: still open, or closed after it was graded
@@ -45,7 +46,7 @@ def upgrade() -> None:
            GROUP BY h.lead_id"""
     )
     op.execute(
-        """CREATE TABLE lead_engagement (
+        """CREATE TABLE IF NOT EXISTS lead_engagement (
             lead_id BIGINT PRIMARY KEY,
             answered_calls INTEGER NOT NULL,
             repeat_calls INTEGER NOT NULL,
