@@ -69,3 +69,24 @@ def test_a_second_writer_gets_a_clear_message_not_a_traceback(warehouse):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_grade_at_entry_of_leads_graded_before_it_is_their_first_history_row(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    with wh._sa_connection() as conn:
+        command.upgrade(wh._alembic(conn), "0009")
+        conn.commit()
+    with wh.connect() as con:
+        con.execute("INSERT INTO leads (id, status_semantic_id, date_closed) VALUES "
+                    "(1, 'P', NULL), (2, 'F', '2026-03-01 00:00+00'), (3, 'S', '2026-01-01 00:00+00')")
+        con.execute("""INSERT INTO lead_grade_history VALUES
+            (1, '2026-02-01 00:00+00', NULL, 'C', NULL, 30, 'first'),
+            (1, '2026-02-05 00:00+00', 'C', 'B', 30, 45, 'second'),
+            (2, '2026-02-01 00:00+00', NULL, 'D', NULL, 5, 'closed after'),
+            (3, '2026-02-01 00:00+00', NULL, 'A', NULL, 70, 'closed before')""")
+    assert wh.migrate() is True
+    with wh.connect() as con:
+        rows = con.execute("SELECT lead_id, grade, score, factors, open_at_grading FROM lead_grade_at_entry "
+                           "ORDER BY lead_id").fetchall()
+    # still open; junked after it was graded; converted before: graded from history
+    assert rows == [(1, "C", 30, "first", True), (2, "D", 5, "closed after", True), (3, "A", 70, "closed before", False)]

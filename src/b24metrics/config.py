@@ -197,6 +197,22 @@ DEFAULT_RULES = [
 ]
 
 
+class EngagementSettings(_Section):
+    """What a lead did, in points, decaying with the time since its last touch (grading/engagement.py)."""
+
+    half_life_days: float = Field(
+        14, gt=0, description="days after which a lead's engagement is worth half: it halves again every as many days "
+        "since its last touch (a closed lead's counts to its closing)",
+    )
+    answered_call: int = Field(20, ge=0, description="points per answered inbound call (incoming or callback)")
+    repeat_call: int = Field(10, ge=0, description="points per inbound call after the lead's first, answered or not")
+    email: int = Field(10, ge=0, description="points per inbound e-mail")
+    meeting: int = Field(25, ge=0, description="points per completed meeting")
+    repeat_request: int = Field(
+        15, ge=0, description="points per request through an incoming channel (form, chat, call) after the first",
+    )
+
+
 class GradingSettings(_Section):
     rules: list[GradeRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
     thresholds: dict[Literal["A", "B", "C"], int] = Field(
@@ -207,6 +223,7 @@ class GradingSettings(_Section):
         default_factory=dict,
         description="EMPLOYEES band code -> lowest head count; unset bands are read from their names",
     )
+    engagement: EngagementSettings = Field(default_factory=EngagementSettings)
 
 
 def _uf_or_off(name: str) -> str:
@@ -219,8 +236,9 @@ class LeadFields(_Section):
     grade: str = Field("UF_CRM_B24M_GRADE", description="fit grade A-D")
     score: str = Field("UF_CRM_B24M_SCORE", description="score 0-100")
     factors: str = Field("UF_CRM_B24M_FACTORS", description="the rules that gave the score, as text")
+    engagement: str = Field("UF_CRM_B24M_ENGAGEMENT", description="engagement 0-100: what the lead did, decayed")
 
-    _check = field_validator("grade", "score", "factors")(_uf_or_off)
+    _check = field_validator("grade", "score", "factors", "engagement")(_uf_or_off)
 
 
 class DealFields(_Section):

@@ -32,7 +32,7 @@ def _snapshot(warehouse) -> dict[str, list[tuple]]:
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'kpi\\_%' ESCAPE '\\' "
             "AND table_name <> 'kpi_state' ORDER BY 1").fetchall()]
-        tables.append("lead_grades")
+        tables += ["lead_grades", "lead_engagement"]
         shot = {}
         for table in tables:
             # when a grade was computed differs; what it is must not

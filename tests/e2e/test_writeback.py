@@ -19,6 +19,7 @@ CLI = [sys.executable, "-m", "b24metrics"]
 LEADS_ONLY = {"deal_fields": {"origin_grade": "", "cycle_days": "", "channel_win_rate": ""},
               "company_fields": {"ltv": "", "purchases": ""}}
 GRADE, SCORE, FACTORS = "UF_CRM_B24M_GRADE", "UF_CRM_B24M_SCORE", "UF_CRM_B24M_FACTORS"
+ENGAGEMENT = "UF_CRM_B24M_ENGAGEMENT"
 
 
 def ready(settings, **sync):
@@ -75,9 +76,10 @@ def test_three_of_500_refused_the_rest_applied_then_retried_then_permanent(porta
     first = write(settings, warehouse).push
     assert first.updates_sent == 500 and first.requests == 10 and first.deferred == 0
     assert sorted(i for _, i in first.rejected) == refused and set(first.rejected.values()) == {"Access denied"}
-    assert first.applied_values == 497 * 3 and portal.stats.lead_updates_changed == 497
+    # four values per lead: grade, score, factors, engagement
+    assert first.applied_values == 497 * 4 and portal.stats.lead_updates_changed == 497
     rows = ledger(warehouse, "outcome <> 'applied'")
-    assert [(r[1], r[3], r[4], r[5]) for r in rows] == [(i, "rejected", "Access denied", 1) for i in refused for _ in range(3)]
+    assert [(r[1], r[3], r[4], r[5]) for r in rows] == [(i, "rejected", "Access denied", 1) for i in refused for _ in range(4)]
     leads = {int(lead["ID"]): lead for lead in portal_leads(portal)}
     assert all(leads[i][GRADE] for i in ids if i not in refused)
     assert not any(leads[i][GRADE] for i in refused)
@@ -85,10 +87,10 @@ def test_three_of_500_refused_the_rest_applied_then_retried_then_permanent(porta
     second = write(settings, warehouse).push  # the next cycle: only the refused ones again
     assert second.updates_sent == 3 and second.requests == 1 and len(second.rejected) == 3
     third = write(settings, warehouse).push
-    assert third.updates_sent == 3 and third.made_permanent == 9
+    assert third.updates_sent == 3 and third.made_permanent == 12
     assert {(r[3], r[5]) for r in ledger(warehouse, "outcome = 'permanent'")} == {("permanent", 3)}
     fourth = write(settings, warehouse).push
-    assert fourth.updates_sent == 0 and sum(fourth.permanent.values()) == 9
+    assert fourth.updates_sent == 0 and sum(fourth.permanent.values()) == 12
     assert portal.stats.lead_update_calls == 500 + 3 + 3
 
 
@@ -111,12 +113,12 @@ def test_fields_setup_is_idempotent_and_leaves_a_wrong_type_alone(portals, setti
     before = definitions()
     dry = setup("--dry-run")
     assert dry.returncode == 3, dry.stderr  # a wrong type is for a person to decide
-    assert dry.stdout.count("would be created") == 6 and "exists as string" in dry.stdout
+    assert dry.stdout.count("would be created") == 7 and "exists as string" in dry.stdout
     assert definitions() == before
     first = setup()
-    assert first.returncode == 3 and first.stdout.count("created") == 6 and "exists, reused" in first.stdout
+    assert first.returncode == 3 and first.stdout.count("created") == 7 and "exists, reused" in first.stdout
     after_first = definitions()
-    assert len(after_first) == len(before) + 6
+    assert len(after_first) == len(before) + 7
     second = setup()
     assert second.returncode == 3 and "created" not in second.stdout.replace("would be created", "")
     assert definitions() == after_first  # nothing added, nothing changed
@@ -229,7 +231,7 @@ def test_a_method_blocked_mid_writeback_waits_and_sends_again(portals, settings_
     portal.on_request(lambda p: p.block_method("crm.lead.update", 20.0), after=2)
     push = write(settings, warehouse).push
     assert push.deferred >= 1 and not push.rejected
-    assert push.applied_values == 900 and portal.stats.lead_updates_changed == 300
+    assert push.applied_values == 1200 and portal.stats.lead_updates_changed == 300
     assert {r[3] for r in ledger(warehouse)} == {"applied", "deferred"}
 
 
@@ -291,3 +293,28 @@ def test_the_gate_blocks_on_a_failing_hygiene_threshold(portals, settings_for):
     passed = cycle(lenient, warehouse)
     assert passed.gate.passed and any("no_source_share" in c for c in passed.gate.checks)
     assert passed.push.applied_values > 0
+
+
+def test_the_engagement_field_joins_the_writeback_then_idle_cycles_send_nothing(portals, settings_for):
+    portal = portals(seed=33, leads=150, rate=50.0, burst=50)
+    without = settings_for(portal, writeback={**LEADS_ONLY, "lead_fields": {"engagement": ""}})
+    warehouse = pipeline.open_warehouse(without)
+    first = cycle(without, warehouse)
+    assert first.push.updates_sent == 150
+    assert not any(d["FIELD_NAME"] == ENGAGEMENT for d in portal.state.lead_userfields)
+
+    settings = settings_for(portal, writeback=LEADS_ONLY)     # the new field, as an upgrade brings it
+    joined = cycle(settings, warehouse)
+    assert any(d["FIELD_NAME"] == ENGAGEMENT for d in portal.state.lead_userfields)
+    # only the new field's values go out: the grades the portal holds are left alone
+    assert joined.push.updates_sent == 150 and joined.push.applied_values == 150
+    with warehouse.connect(read_only=True) as con:
+        wanted = dict(con.execute("SELECT lead_id, engagement FROM kpi_lead_cards").fetchall())
+    held = {int(lead["ID"]): lead[ENGAGEMENT] for lead in portal_leads(portal)}
+    assert held == {i: str(int(v)) for i, v in wanted.items()}
+    assert sum(1 for v in wanted.values() if v > 0) >= 10, "the sandbox's leads did something"
+    sent = updates(portal)
+    for _ in range(10):
+        idle = cycle(settings, warehouse)
+        assert idle.push.values == 0 and idle.push.updates_sent == 0
+    assert updates(portal) == sent

@@ -13,7 +13,7 @@ import re
 
 import duckdb
 
-from b24metrics.grading import bands, facts, features
+from b24metrics.grading import bands, engagement, facts, features
 from b24metrics.kpis import incremental, inputs, refresh
 from b24metrics.sqlfiles import header, sql_file, sql_names
 
@@ -21,7 +21,8 @@ PACKAGES = ("b24metrics.kpis", "b24metrics.grading")
 #: the modules that define names on the refresh's connection for the SQL files
 DEFINERS = {"b24metrics.kpis.refresh": refresh.DEFINES, "b24metrics.kpis.incremental": incremental.DEFINES,
             "b24metrics.kpis.inputs": tuple(inputs.INPUT_TABLES), "b24metrics.grading.features": features.DEFINES,
-            "b24metrics.grading.bands": bands.DEFINES, "b24metrics.grading.facts": facts.DEFINES}
+            "b24metrics.grading.bands": bands.DEFINES, "b24metrics.grading.facts": facts.DEFINES,
+            "b24metrics.grading.engagement": engagement.DEFINES}
 
 _NOISE = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
 _VARIABLE = re.compile(r"getvariable\(\s*'(\w+)'\s*\)", re.I)

@@ -34,8 +34,8 @@ NOW = datetime(2026, 10, 20, 12, 0)   # the portal's wall clock: October is unde
 UNTIL = date(2026, 11, 1)
 EVIL_CHANNEL = '<script>alert("channel")</script>'
 EVIL_NAME = "<img src=x onerror=alert(1)>"
-SECTION_IDS = ["headline", "channels", "grades", "funnel", "speed", "cycle", "money", "plan", "telephony",
-               "managers", "hygiene"]
+SECTION_IDS = ["headline", "channels", "grades", "engagement", "grade_proof", "funnel", "speed", "cycle", "money",
+               "plan", "telephony", "managers", "hygiene"]
 
 
 @dataclass
@@ -160,7 +160,7 @@ def test_every_figure_in_the_report_equals_the_kpi_cut(data, lang):
             key = (kpi.name, figure["pk"], figure.get("by"))
             if key not in indexes:
                 rows = cut(con, kpi, period=figure["pk"], by=figure.get("by")).rows
-                indexes[key] = {(r["period"].isoformat(), None if figure.get("by") is None else str(r[figure["by"]]),
+                indexes[key] = {(r["period"].isoformat() if r["period"] else "", None if figure.get("by") is None else str(r[figure["by"]]),
                                  r.get("currency") if kpi.per_currency else None): r for r in rows}
             row = indexes[key].get((figure["p"], figure.get("k"), figure.get("cur")))
             expected = None if row is None else row[figure["m"]]
@@ -177,7 +177,8 @@ def test_every_figure_in_the_report_equals_the_kpi_cut(data, lang):
     shown = {f["kpi"] for f in parsed.figures}
     for name in ("leads_by_channel", "lead_grades", "stage_conversion", "speed_to_lead", "deal_cycle",
                  "spend_return", "plan_leads", "plan_revenue", "calls_by_channel", "calls_to_sales",
-                 "manager_performance", "manager_revenue", "data_discipline", "revenue", "win_loss"):
+                 "manager_performance", "manager_revenue", "data_discipline", "revenue", "win_loss",
+                 "lead_engagement", "grade_lift"):
         assert name in shown, f"no figure of {name} in the report"
     assert printed > 300 and len(parsed.figures) > 600
 
@@ -326,6 +327,7 @@ def test_a_section_without_data_says_why(tmp_path):
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     t = text_for("ru")
     assert result.empty == {"channels": t("simple_mode"), "grades": t("simple_mode"), "speed": t("simple_mode"),
+                            "engagement": t("simple_mode"), "grade_proof": t("simple_mode"),
                             "money": t("money.no_file"), "plan": t("plan.no_file"),
                             "telephony": t("telephony.none", headline="Сентябрь 2026")}
     for why in result.empty.values():

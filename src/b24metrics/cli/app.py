@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from b24metrics import __version__, errors
-from b24metrics.cli import demo, kpi, report, service, sync, writeback
+from b24metrics.cli import demo, grade, kpi, report, service, sync, writeback
 from b24metrics.cli.context import state
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -38,6 +38,7 @@ app.command()(sync.sync)
 app.command()(sync.status)
 app.command()(kpi.kpi)
 app.command()(kpi.explain)
+app.add_typer(grade.app, name="grade")
 fields_app.command("setup")(writeback.fields_setup)
 app.add_typer(fields_app, name="fields")
 app.command()(writeback.writeback)

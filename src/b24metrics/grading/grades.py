@@ -1,5 +1,5 @@
-"""Lead grades A–D (M2): recomputed into lead_grades, with a history row for each change, and
-read back per channel."""
+"""Lead grades A–D (M2): recomputed into lead_grades, with a history row for each change and
+the first graded state kept in lead_grade_at_entry, and read back per channel."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> in
            SELECT n.lead_id, now(), o.grade, n.grade, o.score, n.score, n.factors
            FROM new_grades n LEFT JOIN lead_grades o ON o.lead_id = n.lead_id
            WHERE o.grade IS DISTINCT FROM n.grade"""
+    )
+    # A lead's first graded state is kept apart and never updated: the proof of the grade
+    # (backtest.py) measures what was known when the lead arrived.
+    con.execute(
+        """INSERT OR IGNORE INTO lead_grade_at_entry
+           SELECT n.lead_id, n.grade, n.score, n.factors, now(), coalesce(l.status_semantic_id, 'P') NOT IN ('S', 'F')
+           FROM new_grades n JOIN leads l ON l.id = n.lead_id
+           WHERE n.lead_id NOT IN (SELECT lead_id FROM lead_grade_at_entry)"""
     )
     # Only what changed is written: a million unchanged grades cost a second to rewrite.
     # computed_at is therefore when the lead's grade last changed.

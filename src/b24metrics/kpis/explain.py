@@ -1,5 +1,6 @@
-"""Why a lead or deal has the numbers it has: the rule factors behind its grade, the warehouse
-rows its figures came from, and its rows in every KPI table, with the KPIs that count them."""
+"""Why a lead or deal has the numbers it has: the rule factors behind its grade, its engagement
+and grade at entry, the warehouse rows its figures came from, and its rows in every KPI table,
+with the KPIs that count them."""
 
 from __future__ import annotations
 
@@ -28,6 +29,13 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int) -> list[Section]:
     return [
         Section("grade (M2)", [{"grade": g["grade"], "score": g["score"]} for g in grade]),
         Section("every rule that fired, with its points", [{"rule": rule} for rule in fired]),
+        Section("engagement (M2): what the lead did, points halved every half-life since its last touch",
+                fetch_dicts(con, "SELECT engagement, points, last_touch_at, closed_at, days_since_touch, half_life_days, "
+                                 "answered_calls, repeat_calls, emails, meetings, repeat_requests "
+                                 "FROM lead_engagement_scores WHERE lead_id = ?", [lead_id])),
+        Section("grade at entry (the first graded state: what the proof of the grade counts)", fetch_dicts(
+            con, "SELECT grade, score, factors, graded_at, open_at_grading FROM lead_grade_at_entry WHERE lead_id = ?",
+            [lead_id])),
         Section("grade history", fetch_dicts(
             con, "SELECT changed_at, old_grade, new_grade, old_score, new_score, factors FROM lead_grade_history "
                  "WHERE lead_id = ? ORDER BY changed_at", [lead_id])),

@@ -73,7 +73,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, s
     digest = hashlib.sha256(VERSION.encode())
     for name in sql_files:
         digest.update(sql_file("b24metrics.kpis", name).encode())
-    for name in ("employee_bands.sql", "lead_features.sql"):
+    for name in ("employee_bands.sql", "lead_features.sql", "engagement.sql"):
         digest.update(sql_file("b24metrics.grading", name).encode())
     grading_sql, params = compile_grading(settings.grading)
     digest.update(grading_sql.encode())

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 import duckdb
 
 from b24metrics.config import GradingSettings, Settings
-from b24metrics.grading import check_rule_fields, grade_leads, one_grade_share
+from b24metrics.grading import check_rule_fields, grade_leads, one_grade_share, define_outcomes, score_engagement
 from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
 from b24metrics.kpis.inputs import load_inputs
@@ -168,6 +168,8 @@ def refresh_kpis(
             one_grade = one_grade_share(con)
             if one_grade:
                 log.warning("%s", one_grade["message"])
+        score_engagement(con, settings.grading.engagement)
+        define_outcomes(con)
         timings["grades"] = time.perf_counter() - began
         for name, group in steps:
             began = time.perf_counter()

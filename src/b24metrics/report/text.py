@@ -53,6 +53,25 @@ TEXT: dict[str, dict[str, str]] = {
         "series.median_days": "сделка → выигрыш, медиана", "series.mean_days": "сделка → выигрыш, среднее",
         "series.median_lead_days": "лид → выигрыш, медиана",
         "col.period": "Период", "col.won": "Выиграно",
+        # engagement and the proof of the grade
+        "engagement": "Вовлечённость лидов по каналам",
+        "engagement.lead": "{headline}: средняя вовлечённость (0–100 на сегодня: звонки, письма, встречи и повторные "
+                           "обращения лида, со спадом от последнего касания) и доля лидов, проявивших активность.",
+        "engagement.none": "{headline}: лидов нет.",
+        "col.mean_engagement": "Средняя вовлечённость", "col.touched_share": "Проявили активность",
+        "col.hot": "Вовлечённость 50+",
+        "grade_proof": "Грейд на входе и результат",
+        "grade_proof.lead": "Все завершённые лиды (конвертированы или в браке, открытых сделок нет) по грейду, "
+                            "который лид получил при поступлении: доля дошедших до сделки и до успешной сделки, "
+                            "с 95-процентным интервалом Уилсона.",
+        "grade_proof.none": "Завершённых лидов с грейдом на входе пока нет.",
+        "grade_proof.separates": "Грейд разделяет исходы на этом портале: интервалы A и D не пересекаются; "
+                                 "лиды A выигрываются в {lift} раза чаще лидов D.",
+        "grade_proof.overlap": "Грейд пока не разделяет исходы уверенно: интервалы A и D пересекаются.",
+        "grade_proof.too_few": "Мало завершённых лидов, чтобы судить: A — {a}, D — {d} (нужно хотя бы {n} в каждом).",
+        "col.grade_at_entry": "Грейд на входе", "col.settled": "Завершённых лидов", "col.deal_rate": "Лид → сделка",
+        "col.won_rate": "Лид → успешная сделка", "col.interval": "95 % интервал",
+        "col.revenue_per_lead": "Выручка на лид", "col.days_to_won": "Дней до выигрыша, медиана",
         # money
         "money": "Стоимость лида, CAC и ROMI по каналам",
         "money.lead": "{headline}: расходы из файла расходов против лидов, новых клиентов и выручки канала.",
@@ -149,6 +168,23 @@ TEXT: dict[str, dict[str, str]] = {
         "series.median_days": "deal to won, median", "series.mean_days": "deal to won, mean",
         "series.median_lead_days": "lead to won, median",
         "col.period": "Period", "col.won": "Won",
+        "engagement": "Lead engagement by channel",
+        "engagement.lead": "Leads created in {headline}: mean engagement (0-100 as of today: the lead's calls, "
+                           "e-mails, meetings and repeat requests, decaying since its last touch) and the share of "
+                           "leads that did anything.",
+        "engagement.none": "No leads in {headline}.",
+        "col.mean_engagement": "Mean engagement", "col.touched_share": "Did anything", "col.hot": "Engagement 50+",
+        "grade_proof": "Grade at entry against outcome",
+        "grade_proof.lead": "Every settled lead (converted or junk, no deal open) by the grade it had when it "
+                            "arrived: the share that reached a deal and a won deal, with 95% Wilson intervals.",
+        "grade_proof.none": "No settled leads with a grade at entry yet.",
+        "grade_proof.separates": "The grade separates outcomes on this portal: A's and D's intervals do not "
+                                 "overlap; A leads are won {lift} times as often as D leads.",
+        "grade_proof.overlap": "The grade does not clearly separate outcomes yet: A's and D's intervals overlap.",
+        "grade_proof.too_few": "Too few settled leads to tell: A {a}, D {d} (at least {n} in each needed).",
+        "col.grade_at_entry": "Grade at entry", "col.settled": "Settled leads", "col.deal_rate": "Lead to deal",
+        "col.won_rate": "Lead to won", "col.interval": "95% interval",
+        "col.revenue_per_lead": "Revenue per lead", "col.days_to_won": "Days to won, median",
         "money": "Cost per lead, CAC and ROMI by channel",
         "money.lead": "Spend from the spend file against the channel's leads, new clients and revenue, {headline}.",
         "money.no_file": "No spend file is configured (kpis.spend_file): without spend there is no cost per lead, "

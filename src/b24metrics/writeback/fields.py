@@ -49,6 +49,7 @@ _CATALOGUE: dict[tuple[str, str], tuple[str, int | None, str, str]] = {
     # PRECISION 2 as the first release created it: existing portals keep their field.
     ("lead", "score"): ("double", 2, "Скоринг лида, 0–100", "Lead score, 0–100"),
     ("lead", "factors"): ("string", None, "Почему такой грейд", "Why this grade"),
+    ("lead", "engagement"): ("integer", None, "Вовлечённость лида, 0–100", "Lead engagement, 0–100"),
     ("deal", "origin_grade"): ("string", None, "Грейд исходного лида", "Grade of the lead it came from"),
     ("deal", "cycle_days"): ("double", 1, "Цикл сделки, дней (открытая: возраст)", "Deal cycle, days (open: age)"),
     # Whole percent: a channel's rate moves with every deal it closes, and each move rewrites

@@ -2,7 +2,7 @@
 
 from b24metrics.kpis.catalogue import DIMENSIONS, Kpi, Measure
 
-SQL = ["marketing.sql"]
+SQL = ["marketing.sql", "lead_quality.sql"]
 
 LEAD_DIMS = ("channel", "utm_source", "utm_medium", "utm_campaign", "manager", "grade")
 LOSS_DIMS = ("channel", "utm_source", "utm_medium", "utm_campaign", "manager", "stage")
@@ -23,6 +23,24 @@ def _running(aggregate: str) -> str:
 def _pct(part: str, whole: str = "count(*)") -> str:
     """part / whole in percent, one decimal; NULL when there is nothing to divide by."""
     return f"round(100.0 * {part} / nullif({whole}, 0), 1)"
+
+
+def _wilson(successes: str, trials: str, sign: int) -> str:
+    """The lower (sign -1) or upper (+1) end of the 95% Wilson interval of successes / trials,
+    in percent; grading/backtest.py's wilson() is the same formula (a test holds them equal)."""
+    z2 = 1.959964 ** 2
+    p = f"(1.0 * {successes} / nullif({trials}, 0))"
+    half = f"1.959964 * sqrt({p} * (1 - {p}) / {trials} + {z2} / (4.0 * {trials} * {trials}))"
+    op = "+" if sign > 0 else "-"
+    return f"round(100.0 * (({p} + {z2} / (2.0 * {trials})) {op} {half}) / (1 + {z2} / {trials}), 1)"
+
+
+def _rate(where: str) -> str:
+    """Leads won / leads, among the rows where `where` holds."""
+    return f"1.0 * {_count(f'won AND {where}')} / nullif({_count(where)}, 0)"
+
+
+A, D = "grade = 'A'", "grade = 'D'"
 
 
 def _lead_kpi(code: str, name: str, title: str, title_ru: str, definition: str, *measures: Measure) -> Kpi:
@@ -60,6 +78,38 @@ KPIS = [
         Measure("c", "count(*) FILTER (WHERE grade = 'C')", title="C"),
         Measure("d", "count(*) FILTER (WHERE grade = 'D')", title="D"),
         Measure("mean_score", "round(avg(score), 1)", title="mean score"),
+    ),
+    Kpi(
+        code="M2", name="lead_engagement", family="marketing", title="Lead engagement", title_ru="Вовлечённость лидов",
+        definition="engagement 0-100 of the leads created in the period, as of today (what they did, decayed "
+                   "since their last touch); share of leads that did anything",
+        table="kpi_lead_engagement", date="created_at", dims=LEAD_DIMS, needs_leads=True, measures=(
+            Measure("mean_engagement", "round(avg(engagement), 1)", title="mean engagement"),
+            Measure("touched_share", _pct(_count("touched")), "%", title="leads that did anything"),
+            Measure("hot", _count("engagement >= 50"), title="engagement 50+"),
+            Measure("leads", "count(*)", title="leads"),
+        ),
+    ),
+    Kpi(
+        code="M2", name="grade_lift", family="marketing", title="Grade at entry against outcome",
+        title_ru="Грейд на входе и результат",
+        definition="settled leads (converted or junk, no deal open) by their grade at entry: lead to deal and lead "
+                   "to won with 95% Wilson intervals, revenue per lead, median days to won; A's won rate over D's",
+        table="kpi_grade_outcomes", date="created_at", dims=LEAD_DIMS, needs_leads=True, measures=(
+            Measure("won_rate", _pct(_count("won")), "%", title="lead to won"),
+            Measure("won_low", _wilson(_count("won"), "count(*)", -1), "%", title="lead to won, 95% from"),
+            Measure("won_high", _wilson(_count("won"), "count(*)", 1), "%", title="lead to won, 95% to"),
+            Measure("deal_rate", _pct(_count("deal")), "%", title="lead to deal"),
+            Measure("deal_low", _wilson(_count("deal"), "count(*)", -1), "%", title="lead to deal, 95% from"),
+            Measure("deal_high", _wilson(_count("deal"), "count(*)", 1), "%", title="lead to deal, 95% to"),
+            Measure("leads", "count(*)", title="settled leads"),
+            Measure("revenue_per_lead", "round(sum(revenue) / count(*), 2)",
+                    title="revenue per lead (in the currency most won deals are in)"),
+            Measure("median_cycle_days", "round(median(cycle_days) FILTER (WHERE won), 1)", "days",
+                    title="lead to won, median days"),
+            Measure("lift", f"round(({_rate(A)}) / nullif({_rate(D)}, 0), 2)",
+                    title="A's won rate over D's"),
+        ),
     ),
     _lead_kpi(
         "M3", "qualification_rates", "Qualification rates (SAL, SQL, junk)", "Квалификация лидов (SAL, SQL, брак)",

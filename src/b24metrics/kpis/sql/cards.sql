@@ -1,15 +1,18 @@
--- reads: kpi_deals, kpi_revenue, win_rate_days()
+-- reads: kpi_deals, kpi_revenue, lead_engagement_scores, win_rate_days()
 -- makes: kpi_lead_cards, kpi_deal_cards, kpi_company_cards
 -- What the CRM cards show (the write-back's values): writeback/plan.py maps these columns to
 -- custom fields and formats them; it counts nothing. Views, read when the write-back runs: an
 -- open deal's age counts to that moment, and a channel's win rate moves whenever any of its
 -- deals closes, so as tables they would be rewritten whole at every refresh.
 
--- kpi_lead_cards: per live lead, its grade A-D, score and the rules that fired (M2).
+-- kpi_lead_cards: per live lead, its grade A-D, score and the rules that fired, and its
+-- engagement 0-100 as of today (M2).
 CREATE OR REPLACE VIEW kpi_lead_cards AS
-SELECT g.lead_id, g.grade, CAST(g.score AS DOUBLE) AS score, g.factors
+SELECT g.lead_id, g.grade, CAST(g.score AS DOUBLE) AS score, g.factors,
+       CAST(coalesce(e.engagement, 0) AS DOUBLE) AS engagement
 FROM lead_grades g
-JOIN leads l ON l.id = g.lead_id AND NOT l.deleted;
+JOIN leads l ON l.id = g.lead_id AND NOT l.deleted
+LEFT JOIN lead_engagement_scores e ON e.lead_id = g.lead_id;
 
 -- kpi_deal_cards: per live deal, the grade of the lead it came from; its cycle in days (won:
 -- creation to won, S3's cycle_days; lost: creation to its loss, on the portal's wall clock;
