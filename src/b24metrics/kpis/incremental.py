@@ -10,8 +10,8 @@ rows and inserts them again; the aggregate tables are rebuilt whole.
 
 Anything else a per-item row depends on goes into a fingerprint: the SQL, the grading rules,
 the KPI settings, the time zone, the dictionaries and user names, and how many rows of each
-entity are marked deleted (a sweep changes no payload). A changed fingerprint, a missing
-table, a first refresh or an old full one rebuild everything.
+entity are marked deleted (a sweep changes no payload), and which companies are the portal's
+own. A changed fingerprint, a missing table, a first refresh or an old full one rebuild everything.
 """
 
 from __future__ import annotations
@@ -86,6 +86,9 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, s
         digest.update(str(content.fetchall()[0][0]).encode())
     counts = " UNION ALL ".join(f"SELECT count(*) FILTER (WHERE deleted) FROM {t}" for t in DELETABLE)
     digest.update(repr(con.execute(counts).fetchall()).encode())
+    # The portal's own companies are no clients: one marked or unmarked changes its deals' rows.
+    own = con.execute("SELECT string_agg(CAST(id AS VARCHAR), ',' ORDER BY id) FROM companies WHERE is_my_company")
+    digest.update(str(own.fetchall()[0][0]).encode())
     return digest.hexdigest()
 
 
