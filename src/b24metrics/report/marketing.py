@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from b24metrics.kpis.cuts import Cut
 from b24metrics.kpis.families.funnel import TOO_FEW
+from b24metrics.kpis.lead_stages import stages_used
 from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
@@ -186,7 +187,20 @@ def funnel(g: Gather) -> Section:
     if g.settings.kpis.funnel.reading == "history":
         section.remarks.append(g.t("funnel.history"))
     section.remarks.append(g.t("funnel.minimum", n=g.settings.kpis.funnel.min_items))
+    if any(entity == "lead" for entity, _, _ in stages.values()):
+        section.remarks.append(_lead_stages(g))
     return section
+
+
+def _lead_stages(g: Gather) -> str:
+    """Which lead statuses the SAL and SQL rates (M3) count, and whether the config chose them."""
+    used = {u.kind: u for u in stages_used(g.con, g.settings.kpis.lead_stages)}
+
+    def listed(kind: str) -> str:
+        how = g.t("lead_stages.configured" if used[kind].configured else "lead_stages.inferred")
+        return f"{', '.join(used[kind].statuses) or g.t('no_data')} ({how})"
+
+    return g.t("lead_stages", accepted=listed("accepted"), qualified=listed("qualified"))
 
 
 def speed(g: Gather) -> Section:

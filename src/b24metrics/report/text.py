@@ -42,6 +42,9 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.history": "Запись дошла до этапа, если история этапов показывает её в нём; «перепрыгнули» — "
                           "записи, попавшие дальше, минуя этап.",
         "funnel.minimum": "Узкое место ищется среди этапов, где записей не меньше {n}; у остальных — «мало данных».",
+        "lead_stages": "Квалификация лидов: SAL (принят в работу) — {accepted}; SQL (квалифицирован) — "
+                       "{qualified}. Сконвертированный лид считается и тем и другим.",
+        "lead_stages.inferred": "по умолчанию", "lead_stages.configured": "из настройки kpis.lead_stages",
         # speed
         "speed": "Скорость реакции на лид по менеджерам",
         "speed.lead": "{headline}: минуты от создания лида до первого звонка, письма или встречи; "
@@ -145,6 +148,9 @@ TEXT: dict[str, dict[str, str]] = {
                           "records that got further without it.",
         "funnel.minimum": "The bottleneck is sought among stages with at least {n} records; the others say too few "
                           "to tell.",
+        "lead_stages": "Lead qualification: SAL (accepted into work): {accepted}; SQL (qualified): "
+                       "{qualified}. A converted lead counts as both.",
+        "lead_stages.inferred": "inferred", "lead_stages.configured": "set in kpis.lead_stages",
         "speed": "Speed to lead by manager",
         "speed.lead": "Minutes from a lead's creation to the first call, e-mail or meeting, {headline}; "
                       "log scale. SLA: {sla}.",
