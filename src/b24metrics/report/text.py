@@ -216,7 +216,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 #: labels the KPI SQL writes in place of a missing value, as a Russian reader would say them
 PLACEHOLDERS = {
-    "ru": {"(no source)": "(без источника)", "(untracked number)": "(номер без канала)", "(outgoing)": "(исходящие)",
+    "ru": {"(no source)": "(без источника)", "(no channel)": "(без канала)", "(outgoing)": "(исходящие)",
            "(unknown)": "(номер неизвестен)",  # a call's tracking number when the portal gave none
            "(nobody)": "(никто)", "(none)": "(нет)", "(all channels)": "(все каналы)",
            "(all managers)": "(все менеджеры)"},
