@@ -89,6 +89,8 @@ def volume():
                 steps.append(("JUNK", at.replace("10:00", "14:00")))
             lead = s.lead(created=at, status=status)
             path(s, "lead", lead, *steps)
+        april = s.lead(created="2026-04-02 10:00", status="PROCESSED")      # April: one lead, waiting
+        path(s, "lead", april, ("NEW", "2026-04-02 10:00"), ("PROCESSED", "2026-04-02 11:00"))
         s.sync()
         yield s
 
@@ -125,3 +127,11 @@ def test_a_lower_minimum_names_the_small_stage_and_rebuilds_nothing(volume):
         assert got["Leads: В работе"] == (False, None)
     finally:
         refresh_kpis(volume.warehouse, volume.settings())
+
+
+def test_a_stage_nobody_left_has_an_interval_from_zero(volume):
+    """"Обработан" in April: one lead, still in it; 0 of 1 went on. Wilson: 0 .. z²/(1 + z²) = 79.3 %."""
+    april = keyed(volume.rows("stage_conversion", period="month", by="stage"), "stage", "2026-04-01")
+    row = april["Leads: Обработан"]
+    assert (row["reached"], row["conversion"], row["conversion_low"], row["conversion_high"]) == (1, 0.0, 0.0, 79.3)
+    assert str(row["conversion_low"]) == "0.0"        # not "-0.0"

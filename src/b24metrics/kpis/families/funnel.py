@@ -19,8 +19,12 @@ def wilson(sign: str) -> str:
     the lower, '+' for the upper. Unlike p +- z*se it stays within 0-100 % and is honest for few
     items, which is where a stage's share misleads most."""
     n, p, z2 = f"nullif({ITEMS}, 0)", f"({CONVERSION})", Z * Z
-    return (f"round(100.0 * ({p} + {z2} / (2 * {n}) {sign} {Z} * sqrt({p} * (1 - {p}) / {n} + {z2} / (4 * {n} * {n})))"
-            f" / (1 + {z2} / {n}), 1)")
+    bound = (f"round(100.0 * ({p} + {z2} / (2 * {n}) {sign} {Z} * sqrt({p} * (1 - {p}) / {n} + {z2} / (4 * {n} * {n})))"
+             f" / (1 + {z2} / {n}), 1)")
+    # at 0 % (or 100 %) the bound is exactly 0 (100): rounding error must not print "-0"; greatest
+    # and least skip a NULL, so a stage without items is left out first
+    clamped = f"{'greatest' if sign == '-' else 'least'}({bound}, {0.0 if sign == '-' else 100.0}) + 0.0"
+    return f"CASE WHEN {ITEMS} > 0 THEN {clamped} END"
 
 
 # The worst conversion of its pipeline among the stages with enough items: a stage below the
