@@ -187,7 +187,7 @@ def funnel(g: Gather) -> Section:
     if g.settings.kpis.funnel.reading == "history":
         section.remarks.append(g.t("funnel.history"))
     section.remarks.append(g.t("funnel.minimum", n=g.settings.kpis.funnel.min_items))
-    if any(entity == "lead" for entity, _, _ in stages.values()):
+    if any(stages.get(r["stage"], ("deal",))[0] == "lead" for r in rows):
         section.remarks.append(_lead_stages(g))
     return section
 
