@@ -24,7 +24,8 @@ KPI_FORMATS = ("table", "csv", "json")
 
 def kpi(
     name: Optional[str] = typer.Argument(
-        None, help="A KPI by name or code (leads_by_channel, M1, s1 ...); `list` lists them all. "
+        None, help="A KPI by name or code (leads_by_channel, M1, s1 ...); `list` lists them all and the lead "
+                   "statuses that count as SAL and SQL. "
                    "Without it: rebuild the KPI tables and show the lead grade mix.", metavar="KPI"),
     period: str = typer.Option("month", "--period", help="day, week (ISO), month, quarter, year or all.", metavar="PERIOD"),
     by: Optional[str] = typer.Option(None, "--by", help="Cut by one dimension: channel, manager, pipeline ... "
