@@ -42,6 +42,24 @@ def test_the_kpi_calls_table_of_an_older_refresh_makes_way_for_the_view(tmp_path
     assert wh.migrate() is True and "kpi_calls" in _tables(wh)
 
 
+def test_companies_synced_before_the_own_company_flag_are_read_again_in_full(tmp_path):
+    """The flag was not asked for before 0010: the companies' watermark goes, the next pass is full."""
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    with wh._sa_connection() as conn:
+        command.upgrade(wh._alembic(conn), "0009")
+        conn.commit()
+    with wh.connect() as con:
+        con.execute("INSERT INTO sync_state (stream, complete, since) VALUES "
+                    "('companies', true, TIMESTAMPTZ '2026-12-01 00:00:00+00'), "
+                    "('leads', true, TIMESTAMPTZ '2026-12-01 00:00:00+00')")
+    assert wh.migrate() is True
+    with wh.connect() as con:
+        assert con.execute("SELECT stream, since IS NULL FROM sync_state ORDER BY stream").fetchall() == [
+            ("companies", True), ("leads", False)]
+        assert con.execute("SELECT count(*) FROM information_schema.columns "
+                           "WHERE table_name = 'companies' AND column_name = 'is_my_company'").fetchall() == [(1,)]
+
+
 def test_upsert_replaces_by_key_and_keeps_the_last_duplicate(warehouse):
     schema = pa.schema([("id", pa.int64()), ("title", pa.string())])
     with warehouse.connect() as con:

@@ -319,6 +319,28 @@ class SyncSettings(_Section):
     )
 
 
+class FunnelSettings(_Section):
+    reading: Literal["history", "cumulative"] = Field(
+        "history", description='F1: "history" counts a stage as reached when the stage history shows the '
+        'item in it (a jump past a stage skips it); "cumulative" counts every stage up to the furthest one reached',
+    )
+    min_items: int = Field(
+        20, ge=1, description="F1: a stage needs this many items before it can be named the bottleneck; "
+        "below it the stage says too few to tell",
+    )
+
+
+class LeadStageSettings(_Section):
+    accepted: list[str] = Field(
+        default_factory=list, description="M3: lead statuses (ID or name) that mean accepted into work (SAL); "
+        "empty: any status but the first and the failures",
+    )
+    qualified: list[str] = Field(
+        default_factory=list, description="M3: lead statuses (ID or name) that mean qualified (SQL); "
+        "empty: converted to a deal or contact",
+    )
+
+
 class KpiSettings(_Section):
     timezone: str = Field(
         "portal", description='periods begin at midnight here: "portal" (the offset the portal writes its '
@@ -354,6 +376,8 @@ class KpiSettings(_Section):
     rejection_field: str | None = Field(
         None, pattern=r"^UF_CRM_\w+$", description="a custom field holding the rejection reason, if the portal has one"
     )
+    funnel: FunnelSettings = Field(default_factory=FunnelSettings)
+    lead_stages: LeadStageSettings = Field(default_factory=LeadStageSettings)
 
 
 class DaemonSettings(_Section):

@@ -133,6 +133,9 @@ def test_kpi_command_lists_cuts_and_refuses_unknown_cuts_with_exit_2(portals, tm
     assert run_cli(["sync"], env).returncode == 0
     listed = run_cli(["kpi", "list"], env)
     assert listed.returncode == 0 and "leads_by_channel" in listed.stdout
+    # which lead statuses M3 counts, by the portal's names (the inference: not the first, no failure)
+    assert "SAL (accepted into work):" in listed.stdout and "IN_PROCESS" in listed.stdout
+    assert "SQL (qualified):" in listed.stdout and "JUNK" not in listed.stdout
     as_json = run_cli(["kpi", "M1", "--period", "year", "--format", "json"], env)
     rows = json.loads(as_json.stdout)
     assert sum(r["leads"] for r in rows) == 300

@@ -14,13 +14,22 @@ def s():
         yield scenario
 
 
+@pytest.fixture
+def cumulative():
+    """The cumulative reading of the funnel, every stage judged however few items it has
+    (test_funnel_history_oracle.py has the history reading and the minimum)."""
+    with Scenario(kpis={"funnel": {"reading": "cumulative", "min_items": 1}}) as scenario:
+        yield scenario
+
+
 def manager(rows: dict, user: int) -> dict:
     return next(v for k, v in rows.items() if k.endswith(f"#{user}"))
 
 
 # -- F1 stage conversion
 
-def test_stage_conversion_and_bottleneck(s):
+def test_stage_conversion_and_bottleneck(cumulative):
+    s = cumulative
     # general pipeline: NEW 10, PREPARATION 20, PREPAYMENT_INVOICE 30, EXECUTING 40, FINAL_INVOICE 50, WON 60
     # d1, created 00:30 local on March 1st (February in UTC): every stage, won
     d1 = s.deal(created="2026-03-01 00:30", stage="WON")

@@ -105,8 +105,8 @@ def keyed(rows, key, period):
 
 def test_calls_per_channel(s):
     march = keyed(s.rows("calls_by_channel", period="month", by="channel"), "channel", "2026-03-01")
-    yandex, advert, untracked = march["Яндекс Директ"], march["Реклама"], march["(untracked number)"]
-    assert set(march) == {"Яндекс Директ", "Реклама", "(untracked number)"}
+    yandex, advert, untracked = march["Яндекс Директ"], march["Реклама"], march["(no channel)"]
+    assert set(march) == {"Яндекс Директ", "Реклама", "(no channel)"}
     # 12 + 1 + 8 + 19 answered, 10 missed; no outgoing call, no callback
     assert (yandex["calls"], yandex["answered"], yandex["missed"], yandex["answered_pct"]) == (50, 40, 10, 80.0)
     # talk time of the answered: (12 * 120 + 1 * 60 + 8 * 60 + 19 * 60) / 40 = 3120 / 40

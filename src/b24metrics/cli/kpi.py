@@ -16,6 +16,7 @@ from b24metrics.errors import NotSynced
 from b24metrics.grading import grades_by_source
 from b24metrics.kpis import cut, find, refresh_kpis
 from b24metrics.kpis.explain import explain_deal, explain_lead
+from b24metrics.kpis.lead_stages import stages_used
 from b24metrics.warehouse import Warehouse, missing_tables
 
 KPI_FORMATS = ("table", "csv", "json")
@@ -23,7 +24,8 @@ KPI_FORMATS = ("table", "csv", "json")
 
 def kpi(
     name: Optional[str] = typer.Argument(
-        None, help="A KPI by name or code (leads_by_channel, M1, s1 ...); `list` lists them all. "
+        None, help="A KPI by name or code (leads_by_channel, M1, s1 ...); `list` lists them all and the lead "
+                   "statuses that count as SAL and SQL. "
                    "Without it: rebuild the KPI tables and show the lead grade mix.", metavar="KPI"),
     period: str = typer.Option("month", "--period", help="day, week (ISO), month, quarter, year or all.", metavar="PERIOD"),
     by: Optional[str] = typer.Option(None, "--by", help="Cut by one dimension: channel, manager, pipeline ... "
@@ -41,6 +43,8 @@ def kpi(
         raise typer.BadParameter(f"one of {', '.join(KPI_FORMATS)}", param_hint="--format")
     if name == "list":
         out.print(render.catalogue_table())
+        for line in _lead_stages_used():
+            out.print(line)
         return
     if since and until and since >= until:
         raise typer.BadParameter("--since must be before --until", param_hint="--since/--until")
@@ -88,6 +92,17 @@ def explain(
                                  param_hint="RECORD_ID")
     for section in sections:
         out.print(render.explain_table(section))
+
+
+def _lead_stages_used() -> list[str]:
+    """Which lead statuses M3 counts as accepted (SAL) and qualified (SQL): the portal's status
+    names when a synced warehouse is there, else the configured IDs and the rule inferred."""
+    config = settings(calls_portal=False)
+    warehouse = pipeline.warehouse_of(config)
+    if not warehouse.path.exists():
+        return [used.text for used in stages_used(None, config.kpis.lead_stages)]
+    with warehouse.connect(read_only=True) as con:
+        return [used.text for used in stages_used(con, config.kpis.lead_stages)]
 
 
 def _require_kpi_table(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, table: str) -> None:

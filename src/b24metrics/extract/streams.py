@@ -118,7 +118,8 @@ COMPANIES = Stream(
         "id:ID:int, title:TITLE:str, company_type:COMPANY_TYPE:str, industry:INDUSTRY:str,"
         "employees:EMPLOYEES:str, revenue:REVENUE:float, currency_id:CURRENCY_ID:str,"
         "assigned_by_id:ASSIGNED_BY_ID:int, date_create:DATE_CREATE:datetime,"
-        "date_modify:DATE_MODIFY:datetime, emails:EMAIL:values, phones:PHONE:values, web:WEB:values"
+        "date_modify:DATE_MODIFY:datetime, emails:EMAIL:values, phones:PHONE:values, web:WEB:values,"
+        " is_my_company:IS_MY_COMPANY:bool"
     ),
     extra_select=("UF_*",),
 )

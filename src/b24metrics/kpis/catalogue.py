@@ -18,6 +18,7 @@ DIMENSIONS = {
     "stage": "status or stage", "tracking_number": "the portal number a call came to",
     "currency": "currency of the amount", "company": "company", "contact": "contact",
     "reason": "rejection reason (the configured kpis.rejection_field)",
+    "direction": "incoming or outgoing call",
 }
 
 

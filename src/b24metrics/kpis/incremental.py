@@ -10,8 +10,8 @@ rows and inserts them again; the aggregate tables are rebuilt whole.
 
 Anything else a per-item row depends on goes into a fingerprint: the SQL, the grading rules,
 the KPI settings, the time zone, the dictionaries and user names, and how many rows of each
-entity are marked deleted (a sweep changes no payload). A changed fingerprint, a missing
-table, a first refresh or an old full one rebuild everything.
+entity are marked deleted (a sweep changes no payload), and which companies are the portal's
+own. A changed fingerprint, a missing table, a first refresh or an old full one rebuild everything.
 """
 
 from __future__ import annotations
@@ -79,13 +79,17 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, s
     digest.update(grading_sql.encode())
     digest.update(repr(params).encode())
     digest.update(settings.grading.model_dump_json().encode())
-    digest.update(settings.kpis.model_dump_json(exclude={"memory_limit", "full_refresh_hours", "win_rate_days"}).encode())
+    digest.update(settings.kpis.model_dump_json(exclude={
+        "memory_limit": True, "full_refresh_hours": True, "win_rate_days": True, "funnel": {"min_items"}}).encode())
     digest.update(zone.encode())
     for table in CONTENT_TABLES:
         content = con.execute(f"SELECT md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY CAST(t AS VARCHAR))) FROM {table} t")
         digest.update(str(content.fetchall()[0][0]).encode())
     counts = " UNION ALL ".join(f"SELECT count(*) FILTER (WHERE deleted) FROM {t}" for t in DELETABLE)
     digest.update(repr(con.execute(counts).fetchall()).encode())
+    # The portal's own companies are no clients: one marked or unmarked changes its deals' rows.
+    own = con.execute("SELECT string_agg(CAST(id AS VARCHAR), ',' ORDER BY id) FROM companies WHERE is_my_company")
+    digest.update(str(own.fetchall()[0][0]).encode())
     return digest.hexdigest()
 
 

@@ -18,6 +18,7 @@ family SQL files read them:
     input_rates(currency, rate DOUBLE, base_currency)
     input_clock(now_local TIMESTAMP)     -- a fixed "now" for the plan forecast (tests); else empty
     input_rejection_field(field)         -- kpis.rejection_field, when set (marketing.sql, M6)
+    input_lead_stages(kind, status_id)   -- [kpis.lead_stages]: accepted / qualified statuses (M3)
 
 (INPUT_TABLES below holds their columns; the SQL files list the ones they read in their headers.)
 
@@ -43,6 +44,7 @@ import duckdb
 
 from b24metrics.config import KpiSettings, Settings
 from b24metrics.errors import ConfigError
+from b24metrics.kpis import lead_stages
 
 log = logging.getLogger(__name__)
 
@@ -423,6 +425,7 @@ INPUT_TABLES = {
     "input_rates": "currency VARCHAR, rate DOUBLE, base_currency VARCHAR",
     "input_clock": "now_local TIMESTAMP",
     "input_rejection_field": "field VARCHAR",
+    "input_lead_stages": "kind VARCHAR, status_id VARCHAR",
 }
 
 
@@ -489,6 +492,10 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
         _insert(con, "input_clock", [(now,)])
     if kpis.rejection_field:
         _insert(con, "input_rejection_field", [(kpis.rejection_field,)])
+    stages, stage_problems = lead_stages.resolve(con, kpis.lead_stages)
+    problems += stage_problems
+    if stages:
+        _insert(con, "input_lead_stages", stages)
     for problem in problems:
         log.warning("input: %s", problem)
     return problems

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 FACTS = ["facts_leads.sql", "facts_deals.sql"]
 #: what the refresh itself defines on its connection for the SQL files (see b24metrics/sqlfiles.py)
-DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()")
+DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()", "funnel_reading")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
@@ -139,6 +139,9 @@ def refresh_kpis(
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
         # A view reads it when queried, by whoever: a macro kept in the warehouse, not a variable.
         con.execute(f"CREATE OR REPLACE MACRO win_rate_days() AS {int(settings.kpis.win_rate_days)}")
+        con.execute("SET VARIABLE funnel_reading = ?", [settings.kpis.funnel.reading])
+        # Read by the stage conversion's cut (F1), not by the tables: changing it rebuilds nothing.
+        con.execute(f"CREATE OR REPLACE MACRO funnel_min_items() AS {int(settings.kpis.funnel.min_items)}")
         problems = load_inputs(con, settings, now=now)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from b24metrics.kpis.cuts import Cut
+from b24metrics.kpis.families.funnel import TOO_FEW
+from b24metrics.kpis.lead_stages import stages_used
 from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
@@ -165,20 +167,40 @@ def funnel(g: Gather) -> Section:
         entity, pipeline, name = stages.get(r["stage"], ("deal", "", r["stage"]))
         group = g.t("pipeline.leads") if entity == "lead" else g.label(pipeline)
         bottleneck = r["bottleneck"] is True
+        verdict = g.t("bottleneck") if bottleneck else g.t("too_few") if r["verdict"] == TOO_FEW else ""
         conversion = g.cell(result, r, "conversion")
         note = f"→ {conversion.text(g.loc)}" if conversion.value is not None else ""
+        if r["skipped"]:
+            note = f"{note}  {g.t('funnel.skipped', n=r['skipped'])}".strip()
         groups.setdefault(group, []).append(HRow(
             name, [Bar([seg(g, g.cell(result, r, "reached"), "bottleneck" if bottleneck else "stage", name)],
                        note=note)], flag=f"{note}  ⚠ {g.t('bottleneck')}" if bottleneck else ""))
         table.append([Markup("<b>{}</b> · {}").format(group, name) if bottleneck else f"{group} · {name}",
                       g.cell(result, r, "reached"), g.cell(result, r, "went_on"), conversion,
-                      g.cell(result, r, "waiting"), g.t("bottleneck") if bottleneck else ""])
+                      g.cell(result, r, "skipped"), g.cell(result, r, "waiting"), verdict])
     section.chart = Markup("").join(titled(group, charts.hbars(hrows, g.loc, label=group, note_width=170))
                                     for group, hrows in groups.items())
     section.legend = [("stage", g.t("col.reached")), ("bottleneck", g.t("bottleneck"))]
     section.tables.append(Table([g.t("col.stage"), g.t("col.reached"), g.t("col.went_on"), g.t("col.conversion"),
-                                 g.t("col.waiting"), ""], table, [False, True, True, True, True, False]))
+                                 g.t("col.skipped"), g.t("col.waiting"), ""], table,
+                                [False, True, True, True, True, True, False]))
+    if g.settings.kpis.funnel.reading == "history":
+        section.remarks.append(g.t("funnel.history"))
+    section.remarks.append(g.t("funnel.minimum", n=g.settings.kpis.funnel.min_items))
+    if any(stages.get(r["stage"], ("deal",))[0] == "lead" for r in rows):
+        section.remarks.append(_lead_stages(g))
     return section
+
+
+def _lead_stages(g: Gather) -> str:
+    """Which lead statuses the SAL and SQL rates (M3) count, and whether the config chose them."""
+    used = {u.kind: u for u in stages_used(g.con, g.settings.kpis.lead_stages)}
+
+    def listed(kind: str) -> str:
+        how = g.t("lead_stages.configured" if used[kind].configured else "lead_stages.inferred")
+        return f"{', '.join(used[kind].statuses) or g.t('no_data')} ({how})"
+
+    return g.t("lead_stages", accepted=listed("accepted"), qualified=listed("qualified"))
 
 
 def speed(g: Gather) -> Section:

@@ -38,6 +38,13 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.none": "{headline}: нет лидов и сделок с историей этапов, созданных в этом периоде.",
         "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше",
         "col.conversion": "Конверсия", "col.waiting": "Сейчас на этапе", "pipeline.leads": "Лиды",
+        "col.skipped": "Перепрыгнули", "funnel.skipped": "мимо: {n}", "too_few": "мало данных",
+        "funnel.history": "Запись дошла до этапа, если история этапов показывает её в нём; «перепрыгнули» — "
+                          "записи, попавшие дальше, минуя этап.",
+        "funnel.minimum": "Узкое место ищется среди этапов, где записей не меньше {n}; у остальных — «мало данных».",
+        "lead_stages": "Квалификация лидов: SAL (принят в работу) — {accepted}; SQL (квалифицирован) — "
+                       "{qualified}. Сконвертированный лид считается и тем и другим.",
+        "lead_stages.inferred": "по умолчанию", "lead_stages.configured": "из настройки kpis.lead_stages",
         # speed
         "speed": "Скорость реакции на лид по менеджерам",
         "speed.lead": "{headline}: минуты от создания лида до первого звонка, письма или встречи; "
@@ -155,6 +162,14 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.none": "No leads or deals created in {headline} with a stage history.",
         "bottleneck": "bottleneck", "col.stage": "Stage", "col.reached": "Reached", "col.went_on": "Went on",
         "col.conversion": "Conversion", "col.waiting": "In it now", "pipeline.leads": "Leads",
+        "col.skipped": "Skipped", "funnel.skipped": "skipped: {n}", "too_few": "too few to tell",
+        "funnel.history": "A stage is reached when the stage history shows the record in it; skipped are the "
+                          "records that got further without it.",
+        "funnel.minimum": "The bottleneck is sought among stages with at least {n} records; the others say too few "
+                          "to tell.",
+        "lead_stages": "Lead qualification: SAL (accepted into work): {accepted}; SQL (qualified): "
+                       "{qualified}. A converted lead counts as both.",
+        "lead_stages.inferred": "inferred", "lead_stages.configured": "set in kpis.lead_stages",
         "speed": "Speed to lead by manager",
         "speed.lead": "Minutes from a lead's creation to the first call, e-mail or meeting, {headline}; "
                       "log scale. SLA: {sla}.",
@@ -237,7 +252,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 #: labels the KPI SQL writes in place of a missing value, as a Russian reader would say them
 PLACEHOLDERS = {
-    "ru": {"(no source)": "(без источника)", "(untracked number)": "(номер без канала)", "(outgoing)": "(исходящие)",
+    "ru": {"(no source)": "(без источника)", "(no channel)": "(без канала)", "(outgoing)": "(исходящие)",
            "(unknown)": "(номер неизвестен)",  # a call's tracking number when the portal gave none
            "(nobody)": "(никто)", "(none)": "(нет)", "(all channels)": "(все каналы)",
            "(all managers)": "(все менеджеры)"},

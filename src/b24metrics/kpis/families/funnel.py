@@ -1,27 +1,61 @@
 """Funnel: stage conversion and the bottleneck, win and loss, communications to close (F1-F3)."""
 
 from b24metrics.kpis.catalogue import Kpi, Measure
-from b24metrics.kpis.families.speed import DEAL_DIMS, top_of_pipeline
+from b24metrics.kpis.families.speed import DEAL_DIMS
 
 SQL = ["funnel.sql"]
 
-CONVERSION = "count(*) FILTER (WHERE went_on) / nullif(count(went_on), 0)"
+WENT_ON = "count(*) FILTER (WHERE went_on)"
+ITEMS = "count(went_on)"   # items that reached a stage with a stage after it
+CONVERSION = f"{WENT_ON} / nullif({ITEMS}, 0)"
+# Enough items to judge a stage: kpis.funnel.min_items, a macro the refresh keeps in the warehouse.
+ENOUGH = f"{ITEMS} >= funnel_min_items()"
+ONE_STAGE = "count(DISTINCT stage) = 1"
+Z = 1.96   # 95 %
+
+
+def wilson(sign: str) -> str:
+    """A bound of the Wilson score interval (95 %) of the conversion, in percent: `sign` '-' for
+    the lower, '+' for the upper. Unlike p +- z*se it stays within 0-100 % and is honest for few
+    items, which is where a stage's share misleads most."""
+    n, p, z2 = f"nullif({ITEMS}, 0)", f"({CONVERSION})", Z * Z
+    bound = (f"round(100.0 * ({p} + {z2} / (2 * {n}) {sign} {Z} * sqrt({p} * (1 - {p}) / {n} + {z2} / (4 * {n} * {n})))"
+             f" / (1 + {z2} / {n}), 1)")
+    # at 0 % (or 100 %) the bound is exactly 0 (100): rounding error must not print "-0"; greatest
+    # and least skip a NULL, so a stage without items is left out first
+    clamped = f"{'greatest' if sign == '-' else 'least'}({bound}, {0.0 if sign == '-' else 100.0}) + 0.0"
+    return f"CASE WHEN {ITEMS} > 0 THEN {clamped} END"
+
+
+# The worst conversion of its pipeline among the stages with enough items: a stage below the
+# minimum is never the bottleneck (NULL: too few to tell), and does not hide a worse-looking one.
+BOTTLENECK = (f"CASE WHEN {ONE_STAGE} AND {ENOUGH} THEN "
+              f"{CONVERSION} = min(CASE WHEN {ENOUGH} THEN {CONVERSION} END) OVER (PARTITION BY period, min(pipeline)) "
+              f"END")
+TOO_FEW = "too few to tell"
 
 KPIS = [
     Kpi(
         code="F1", name="stage_conversion", family="funnel",
         title="Stage conversion", title_ru="Конверсия этапов воронки",
-        definition="of the leads and deals created in the period that reached a stage, the share that went on "
-                   "to a later stage of the pipeline; the stage with the worst share is the bottleneck",
+        definition="of the leads and deals created in the period that reached a stage (by stage history; a "
+                   "jump past a stage skips it), the share that went on to a later stage, with its 95% interval; "
+                   "the worst share among stages with enough items is the bottleneck",
         table="kpi_stage_funnel", date="created_at", tables=("kpi_stages",),
         dims=("stage", "pipeline", "channel", "utm_source", "utm_medium", "utm_campaign", "manager"),
         measures=(
             Measure("conversion", f"round(100.0 * {CONVERSION}, 1)", "%", title="went on to a later stage"),
-            Measure("reached", "count(*)", title="reached the stage"),
-            Measure("went_on", "count(*) FILTER (WHERE went_on)", title="went on to a later stage"),
+            Measure("reached", "count(*) FILTER (WHERE reached)", title="reached the stage"),
+            Measure("went_on", WENT_ON, title="went on to a later stage"),
+            Measure("skipped", "count(*) FILTER (WHERE skipped)", title="jumped past the stage (never in it)"),
             Measure("waiting", "count(*) FILTER (WHERE waiting)", title="in the stage now"),
-            Measure("bottleneck", top_of_pipeline(CONVERSION, "min"),
-                    title="the worst conversion of its pipeline (cut by stage)"),
+            Measure("conversion_low", wilson("-"), "%", title="conversion, lower bound of its 95% interval"),
+            Measure("conversion_high", wilson("+"), "%", title="conversion, upper bound of its 95% interval"),
+            Measure("bottleneck", BOTTLENECK,
+                    title="the worst conversion of its pipeline among stages with enough items (cut by stage)"),
+            Measure("verdict", f"CASE WHEN {ONE_STAGE} AND {ITEMS} > 0 THEN CASE WHEN NOT {ENOUGH} THEN "
+                               f"'{TOO_FEW}' WHEN {BOTTLENECK} THEN 'bottleneck' END END",
+                    title="bottleneck, or too few items to tell (kpis.funnel.min_items; cut by stage)"),
         ),
     ),
     Kpi(

@@ -113,15 +113,16 @@ KPIS = [
     ),
     _lead_kpi(
         "M3", "qualification_rates", "Qualification rates (SAL, SQL, junk)", "Квалификация лидов (SAL, SQL, брак)",
-        "leads accepted into work / leads (SAL); of those, converted to a deal or contact (SQL); "
-        "leads in a final negative status / leads (junk)",
+        "leads accepted into work / leads (SAL); of those, qualified (SQL: converted to a deal or contact, or "
+        "the statuses of kpis.lead_stages); leads in a final negative status / leads (junk)",
         Measure("sal_rate", _pct(_count("accepted")), "%", title="SAL rate"),
-        # accepted AND converted: the SQL stage is a part of the SAL stage, never above 100%
-        Measure("sql_rate", _pct(_count("accepted AND converted"), _count("accepted")), "%", title="SQL rate"),
+        # accepted AND qualified: the SQL stage is a part of the SAL stage, never above 100%
+        Measure("sql_rate", _pct(_count("accepted AND qualified"), _count("accepted")), "%", title="SQL rate"),
         Measure("junk_rate", _pct(_count("junk")), "%", title="junk rate"),
         Measure("leads", "count(*)", title="leads"),
         Measure("accepted", _count("accepted"), title="accepted (SAL)"),
-        Measure("converted", _count("accepted AND converted"), title="converted (SQL)"),
+        Measure("converted", _count("accepted AND converted"), title="converted to a deal or contact"),
+        Measure("qualified", _count("accepted AND qualified"), title="qualified (SQL)"),
         Measure("junk", _count("junk"), title="junk"),
     ),
     _lead_kpi(

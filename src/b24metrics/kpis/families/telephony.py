@@ -1,9 +1,10 @@
 """Telephony and call tracking: calls per channel, calls to sales (T1-T2).
 
 A tracking number is the portal number an incoming call came to (PORTAL_NUMBER); the config's
-[kpis.tracking_numbers] maps each to the channel it is advertised in. Only incoming calls are
-counted here: an outgoing call is placed on any free line and tells nothing about a channel
-(R3 counts the calls a manager makes).
+[kpis.tracking_numbers] maps each to the channel it is advertised in; a number it does not name
+(the main line) is "(no channel)". Only incoming calls are counted here: an outgoing call is
+placed on any free line and tells nothing about a channel (R3 counts the calls a manager makes);
+T1 cut by direction alone shows both, incoming beside outgoing.
 """
 
 from b24metrics.kpis.catalogue import Kpi, Measure
@@ -16,11 +17,14 @@ KPIS = [
     Kpi(
         code="T1", name="calls_by_channel", family="telephony",
         title="Calls per channel", title_ru="Звонки по каналам",
-        definition="incoming calls per channel of the tracking number they came to: answered (code 200), "
-                   "missed, mean talk time of the answered ones",
-        table="kpi_calls", date="started_at", where="incoming AND per_call", dims=CALL_DIMS,
+        definition="incoming calls per channel of the tracking number they came to ('(no channel)': a number "
+                   "the tracking map does not name): answered (code 200), missed, mean talk time of the answered "
+                   "ones; cut by direction, outgoing calls too",
+        table="kpi_calls", date="started_at", where="per_call", dims=CALL_DIMS + ("direction",),
+        # incoming only, but where the cut is by direction itself
+        where_by=tuple((dim, "incoming") for dim in (None, *CALL_DIMS)),
         measures=(
-            Measure("calls", "count(*)", title="incoming calls"),
+            Measure("calls", "count(*)", title="incoming calls (by direction: calls)"),
             Measure("answered", "count(*) FILTER (WHERE answered)", title="answered"),
             Measure("missed", "count(*) FILTER (WHERE NOT answered)", title="missed"),
             Measure("answered_pct", "round(100.0 * count(*) FILTER (WHERE answered) / count(*), 1)", "%",

@@ -37,7 +37,8 @@ FROM kpi_deals d
 JOIN deals x ON x.id = d.deal_id AND NOT x.deleted
 LEFT JOIN rates r ON r.channel = d.channel;
 
--- kpi_company_cards: per live company, its purchases (won deals) and its lifetime value, never
+-- kpi_company_cards: per live client company (never one of the portal's own, IS_MY_COMPANY: no
+-- "0 purchases" in the card of the company that sells), its purchases (won deals) and its lifetime value, never
 -- summed across currencies unconverted: in the base currency when every one of its deals
 -- converts (kpis.currency_rates), else in the one currency they all share, else NULL, and
 -- ltv_mixed says why.
@@ -58,4 +59,4 @@ SELECT c.id AS company_id,
        b.purchases IS NOT NULL AND b.currencies > 1 AND b.converted < b.purchases AS ltv_mixed
 FROM companies c
 LEFT JOIN bought b ON b.company_id = c.id
-WHERE NOT c.deleted;
+WHERE NOT c.deleted AND NOT coalesce(c.is_my_company, false);

@@ -49,7 +49,8 @@ SELECT d.id AS deal_id,
        coalesce(mn.manager, '#' || d.assigned_by_id, '(nobody)') AS manager,
        d.assigned_by_id AS manager_id,
        nullif(d.lead_id, 0) AS lead_id,
-       -- a deleted company or contact is nobody's client any more: the deal keeps its money
+       -- a deleted company or contact is nobody's client any more: the deal keeps its money;
+       -- nor is one of the portal's own companies (IS_MY_COMPANY, joined as no company below)
        CASE WHEN NOT coalesce(co.deleted, true) THEN nullif(d.company_id, 0) END AS company_id,
        CASE WHEN NOT coalesce(ct.deleted, true) THEN nullif(d.contact_id, 0) END AS contact_id,
        -- the one definition of a client for R1, M5, R2, T2: the company, else the contact, else
@@ -71,7 +72,7 @@ LEFT JOIN statuses st ON st.status_id = d.stage_id AND NOT st.deleted
       AND st.entity_id = CASE WHEN coalesce(d.category_id, 0) = 0 THEN 'DEAL_STAGE' ELSE 'DEAL_STAGE_' || d.category_id END
 LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = d.source_id AND NOT src.deleted
 LEFT JOIN manager_names mn ON mn.manager_id = d.assigned_by_id
-LEFT JOIN companies co ON co.id = d.company_id
+LEFT JOIN companies co ON co.id = d.company_id AND NOT coalesce(co.is_my_company, false)
 LEFT JOIN contacts ct ON ct.id = d.contact_id
 LEFT JOIN closing c ON c.deal_id = d.id
 LEFT JOIN reopened r ON r.deal_id = d.id

@@ -1,4 +1,4 @@
--- reads: local_time(), in_scope_lead()
+-- reads: local_time(), in_scope_lead(), input_lead_stages
 -- makes: manager_names, kpi_leads
 -- kpi_leads: one row per live lead with what the lead KPIs count and cut by.
 -- Times are the portal's local wall clock (local_time(), a macro set up from the config),
@@ -21,6 +21,19 @@ moved AS (                        -- first time the lead left its initial status
     FROM lead_history
     WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status) AND in_scope_lead(owner_id)
     GROUP BY 1
+),
+listed AS (                       -- leads once in a status [kpis.lead_stages] names (history or now)
+    SELECT lead_id, bool_or(kind = 'accepted') AS accepted, bool_or(kind = 'qualified') AS qualified
+    FROM (SELECT owner_id AS lead_id, status_id FROM lead_history WHERE in_scope_lead(owner_id)
+          UNION ALL
+          SELECT id, status_id FROM leads WHERE in_scope_lead(id)) v
+    JOIN input_lead_stages s USING (status_id)
+    GROUP BY 1
+),
+configured AS (                   -- which of the two lists are set: an empty one keeps the inference
+    SELECT count(*) FILTER (WHERE kind = 'accepted') > 0 AS accepted,
+           count(*) FILTER (WHERE kind = 'qualified') > 0 AS qualified
+    FROM input_lead_stages
 ),
 worked AS (                       -- leads that were once in a working status: neither the first nor a failure
     SELECT DISTINCT owner_id AS lead_id
@@ -49,13 +62,21 @@ SELECT l.id AS lead_id,
        l.status_id,
        coalesce(st.name, l.status_id) AS status,
        l.status_semantic_id AS semantic,
-       -- accepted into work (SAL): it was once in a working status (not the first one, not a
-       -- failure), or is in one now, or was converted; a lead junked straight from the first
-       -- status was never accepted
-       (w.lead_id IS NOT NULL OR coalesce(d.deals, 0) > 0 OR l.status_semantic_id = 'S'
-        OR (l.status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
-            AND coalesce(l.status_semantic_id, 'P') <> 'F')) AS accepted,
+       -- accepted into work (SAL): with [kpis.lead_stages] accepted, it was once in one of those
+       -- statuses; else once in a working status (not the first one, not a failure), or in one
+       -- now. Either way a qualified or converted lead was accepted; a lead junked straight from
+       -- the first status never was
+       (CASE WHEN (SELECT accepted FROM configured) THEN coalesce(ls.accepted, false)
+             ELSE w.lead_id IS NOT NULL
+                  OR (l.status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
+                      AND coalesce(l.status_semantic_id, 'P') <> 'F') END
+        OR (coalesce(ls.qualified, false) AND (SELECT qualified FROM configured))
+        OR coalesce(d.deals, 0) > 0 OR l.status_semantic_id = 'S') AS accepted,
        l.status_semantic_id = 'S' OR coalesce(d.deals, 0) > 0 AS converted,
+       -- qualified (SQL): with [kpis.lead_stages] qualified, once in one of those statuses; a
+       -- converted lead is qualified either way
+       ((coalesce(ls.qualified, false) AND (SELECT qualified FROM configured))
+        OR l.status_semantic_id = 'S' OR coalesce(d.deals, 0) > 0) AS qualified,
        l.status_semantic_id = 'F' AS junk,
        coalesce(d.deals, 0) AS deals,
        coalesce(d.won_deals, 0) > 0 AS won,
@@ -71,6 +92,7 @@ LEFT JOIN statuses st ON st.entity_id = 'STATUS' AND st.status_id = l.status_id 
 LEFT JOIN manager_names mn ON mn.manager_id = l.assigned_by_id
 LEFT JOIN moved m ON m.lead_id = l.id
 LEFT JOIN worked w ON w.lead_id = l.id
+LEFT JOIN listed ls ON ls.lead_id = l.id
 LEFT JOIN deal_of d ON d.lead_id = l.id
 LEFT JOIN lead_grades g ON g.lead_id = l.id
 LEFT JOIN touched t ON t.lead_id = l.id

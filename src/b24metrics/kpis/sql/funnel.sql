@@ -1,17 +1,26 @@
 -- reads: kpi_leads, kpi_deals, kpi_stages, history_pkey(), local_time(), in_scope_lead(), in_scope_deal()
+-- reads: funnel_reading
 -- makes: kpi_stage_funnel, kpi_close_communications
 -- Funnel family (F1 stage conversion, F2 win and loss, F3 communications to close).
 -- kpi_stages and history_pkey() come from speed.sql. F2 reads kpi_deals directly: won and lost
 -- by the deal's current stage semantics, counted at its current closing, so a reopened deal
 -- counts once, by the state it is in now.
 
--- kpi_stage_funnel: one row per item and pipeline stage it reached. "Reached" is cumulative:
--- an item reached every process or success stage up to the furthest one it has ever been in
--- (a manager who drags a card from "new" straight to "won" skips stages the deal still passed),
--- so each stage counts once per item however often a reopened item came back to it. Failure
--- stages are not steps of the funnel: an item lost at a stage simply went no further. A deal
--- moved to another pipeline is in each pipeline's funnel with the stages it reached there: the
--- rows of its old pipeline (when they were synced before the move) stop where it left.
+-- kpi_stage_funnel: one row per item and pipeline stage up to the furthest one it has been in.
+-- "Reached" follows kpis.funnel.reading (the session variable funnel_reading):
+--   history     a stage is reached when the stage history (or the item's current stage) shows
+--               the item in it. A stage the item jumped past (it was never in it, but in a
+--               later one) is skipped: its row says so, and it counts in neither the stage's
+--               items nor its conversion, so a stage nobody uses reads as unused, not as 100 %.
+--   cumulative  an item reached every process or success stage up to the furthest one (a
+--               manager who drags a card from "new" straight to "won" skips stages the deal
+--               still passed); nothing is skipped.
+-- Either way each stage counts once per item however often a reopened item came back to it,
+-- and went_on says the item was later in a further stage. Failure stages are not steps of the
+-- funnel: an item lost at a stage simply went no further, and an item that only ever sat in a
+-- failure stage entered the pipeline at its first stage. A deal moved to another pipeline is in
+-- each pipeline's funnel with the stages it reached there: the rows of its old pipeline (when
+-- they were synced before the move) stop where it left.
 -- Items are keyed by (item_id, pkey): pkey -1 is a lead, else a deal's pipeline.
 CREATE OR REPLACE TABLE kpi_stage_funnel AS  -- per item: CASE entity WHEN 'lead' THEN in_scope_lead(item_id) ELSE in_scope_deal(item_id) END
 WITH visits AS (
@@ -28,7 +37,10 @@ first_stage AS (
 ),
 furthest AS (
     -- an item that only ever sat in a failure stage still entered the pipeline at its start
-    SELECT v.item_id, v.pkey, coalesce(max(st.sort) FILTER (WHERE st.semantic <> 'F'), min(f.sort)) AS sort
+    SELECT v.item_id, v.pkey, coalesce(max(st.sort) FILTER (WHERE st.semantic <> 'F'), min(f.sort)) AS sort,
+           -- the stages it was in (history reading): a short list per item, not a second join
+           CASE WHEN getvariable('funnel_reading') = 'history'
+                THEN list(DISTINCT st.stage_id) FILTER (WHERE st.semantic <> 'F') END AS seen
     FROM visits v
     JOIN kpi_stages st ON st.pkey = v.pkey AND st.stage_id = v.stage_id
     JOIN first_stage f ON f.pkey = v.pkey
@@ -44,19 +56,25 @@ items AS (   -- live items only: deleted ones and recurring-deal templates are n
     FROM kpi_deals WHERE in_scope_deal(deal_id)
 ),
 described AS (
-    SELECT f.pkey, f.sort AS furthest,
+    SELECT f.pkey, f.sort AS furthest, f.seen,
            -- still in this pipeline now, so it may yet go on from where it is
            (i.pkey_now = f.pkey AND i.semantic_now = 'P') AS open_here, i.*
     FROM furthest f JOIN items i ON i.item_id = f.item_id AND i.is_lead = (f.pkey = -1)
 )
-SELECT CAST(CASE WHEN d.is_lead THEN 'lead' ELSE 'deal' END AS ENUM('lead', 'deal')) AS entity,
-       d.item_id, st.pipeline, st.stage,
+SELECT entity, item_id, pipeline, stage, reached, NOT reached AS skipped,
        -- nothing follows a success stage: its conversion is undefined, not zero
-       CASE WHEN st.semantic = 'S' THEN NULL ELSE st.sort < d.furthest END AS went_on,
-       (d.open_here AND d.stage_now = st.stage_id) AS waiting,
-       d.created_at, d.channel, d.utm_source, d.utm_medium, d.utm_campaign, d.manager
-FROM described d
-JOIN kpi_stages st ON st.pkey = d.pkey AND st.semantic <> 'F' AND st.sort <= d.furthest;
+       CASE WHEN reached AND semantic <> 'S' THEN sort < furthest END AS went_on,
+       waiting, created_at, channel, utm_source, utm_medium, utm_campaign, manager
+FROM (
+    SELECT CAST(CASE WHEN d.is_lead THEN 'lead' ELSE 'deal' END AS ENUM('lead', 'deal')) AS entity,
+           d.item_id, st.pipeline, st.stage, st.semantic, st.sort, d.furthest,
+           -- no list: cumulative reading, or an item only ever in a failure stage (its first stage)
+           coalesce(len(d.seen) = 0 OR list_contains(d.seen, st.stage_id), true) AS reached,
+           (d.open_here AND d.stage_now = st.stage_id) AS waiting,
+           d.created_at, d.channel, d.utm_source, d.utm_medium, d.utm_campaign, d.manager
+    FROM described d
+    JOIN kpi_stages st ON st.pkey = d.pkey AND st.semantic <> 'F' AND st.sort <= d.furthest
+);
 
 
 -- kpi_close_communications: one row per won deal with the calls, e-mails and meetings it took

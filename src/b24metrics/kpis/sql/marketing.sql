@@ -42,7 +42,8 @@ SELECT l.*, coalesce(r.reason, '(none)') AS reason
 FROM lost l
 LEFT JOIN reason r USING (kind, record_id);
 
--- kpi_contact_base: one row per live contact and per live company by its creation, plus one
+-- kpi_contact_base: one row per live contact and per live client company (the portal's own
+-- companies, IS_MY_COMPANY, are no clients) by its creation, plus one
 -- empty row per local day from the first of them to today. The empty days give every period a
 -- row: without them a month with no new contacts would be missing from the cut, and the next
 -- month's previous-period join would find nothing where the base was in fact unchanged.
@@ -52,7 +53,8 @@ CREATE OR REPLACE TABLE kpi_contact_base AS  -- per item: kind IS NULL OR in_sco
 WITH everyone AS (
     SELECT 'contact' AS kind, id AS record_id, date_create FROM contacts WHERE NOT deleted AND date_create IS NOT NULL
     UNION ALL
-    SELECT 'company', id, date_create FROM companies WHERE NOT deleted AND date_create IS NOT NULL
+    SELECT 'company', id, date_create FROM companies
+    WHERE NOT deleted AND NOT coalesce(is_my_company, false) AND date_create IS NOT NULL
 ),
 born AS (
     SELECT kind, record_id, local_time(date_create) AS created_at

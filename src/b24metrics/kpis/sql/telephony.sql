@@ -15,8 +15,9 @@ CREATE OR REPLACE TEMP MACRO phone_key(n) AS CASE
 -- kpi_calls: every call, and what came of it. Only incoming calls (CALL_TYPE 2, or 3 =
 -- redirected) answer an advert, so only they take the channel of the number they came to and
 -- only they are credited with sales; an outgoing call or a callback (4: the portal dials the
--- client) goes out on whatever line is free. Missed = any failed code but 200; NULL is no
--- answer either.
+-- client) goes out on whatever line is free. An incoming call on a number the tracking map does
+-- not name (the main line, a SIP line) is counted under '(no channel)'. Missed = any failed code
+-- but 200; NULL is no answer either.
 -- Sales, first touch: a lead belongs to the first incoming call bound to it; a won deal to the
 -- first incoming call bound to its lead, to itself, or - on a portal without leads - to its
 -- contact or company before the deal was opened. A client is the deal's company, else its
@@ -35,9 +36,10 @@ WITH line AS (            -- a portal has a handful of numbers: normalize each o
 SELECT c.id AS call_id,
        local_time(c.call_start_date) AS started_at,
        coalesce(c.call_type IN (2, 3), false) AS incoming,
+       CASE WHEN coalesce(c.call_type IN (2, 3), false) THEN 'incoming' ELSE 'outgoing' END AS direction,
        coalesce(n.number, '(unknown)') AS tracking_number,
        CASE WHEN NOT coalesce(c.call_type IN (2, 3), false) THEN '(outgoing)'
-            ELSE coalesce(t.channel, '(untracked number)') END AS channel,
+            ELSE coalesce(t.channel, '(no channel)') END AS channel,
        coalesce(m.manager, '#' || c.portal_user_id, '(nobody)') AS manager,
        c.portal_user_id AS manager_id,
        coalesce(c.call_failed_code = '200', false) AS answered,
