@@ -292,6 +292,15 @@ class DaemonSettings(_Section):
     )
 
 
+class HygieneThresholds(_Section):
+    """Shares (%) of a manager's records with a gap above which the report marks them red."""
+
+    no_source_share: float = Field(10.0, ge=0, le=100, description="leads without a source")
+    no_amount_share: float = Field(10.0, ge=0, le=100, description="open or won deals without an amount")
+    no_activity_share: float = Field(20.0, ge=0, le=100, description="leads and deals with no activity at all")
+    overdue_share: float = Field(25.0, ge=0, le=100, description="open activities past their deadline")
+
+
 class ReportSettings(_Section):
     enabled: bool = Field(True, description="the daemon writes the HTML report after every cycle")
     path: Path | None = Field(
@@ -302,6 +311,10 @@ class ReportSettings(_Section):
     period: Literal["day", "week", "month", "quarter", "year"] = Field(
         "month", description="the report's periods: its trends step by them, its headline is the last whole one",
     )
+    top_channels: int = Field(
+        8, ge=1, le=11, description="channel charts draw this many channels by leads, the rest as one \"other\"",
+    )
+    hygiene: HygieneThresholds = Field(default_factory=HygieneThresholds)
 
 
 class Settings(BaseSettings):
