@@ -34,7 +34,7 @@ NOW = datetime(2026, 10, 20, 12, 0)   # the portal's wall clock: October is unde
 UNTIL = date(2026, 11, 1)
 EVIL_CHANNEL = '<script>alert("channel")</script>'
 EVIL_NAME = "<img src=x onerror=alert(1)>"
-SECTION_IDS = ["headline", "channels", "grades", "funnel", "speed", "cycle", "money", "plan", "telephony",
+SECTION_IDS = ["headline", "channels", "grades", "funnel", "rejections", "speed", "cycle", "money", "plan", "telephony",
                "managers", "hygiene"]
 
 
@@ -327,7 +327,8 @@ def test_a_section_without_data_says_why(tmp_path):
     t = text_for("ru")
     assert result.empty == {"channels": t("simple_mode"), "grades": t("simple_mode"), "speed": t("simple_mode"),
                             "money": t("money.no_file"), "plan": t("plan.no_file"),
-                            "telephony": t("telephony.none", headline="Сентябрь 2026")}
+                            "telephony": t("telephony.none", headline="Сентябрь 2026"),
+                            "rejections": t("rejections.none", headline="Сентябрь 2026")}
     for why in result.empty.values():
         assert f'<p class="note">{why}</p>' in html
     assert t("simple_mode") in html.split('id="headline"')[1].split("</section>")[0]  # lead cards left out

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 #: the sections in the order a marketing head reads them: results, where leads come from and
 #: how good they are, how they move through the funnel and how fast, money, plan, people, data
-SECTIONS = [marketing.headline, marketing.channels, marketing.grades, marketing.funnel, marketing.speed,
+SECTIONS = [marketing.headline, marketing.channels, marketing.grades, marketing.funnel, marketing.rejections,
+            marketing.speed,
             marketing.cycle, sales.money, sales.plan, sales.telephony, sales.managers, sales.hygiene]
 
 

@@ -243,6 +243,34 @@ def funnel(g: Gather) -> Section:
     return section
 
 
+def rejections(g: Gather) -> Section:
+    """Why leads and deals created in the headline period were lost: by the configured reason
+    field (its labels, never the IDs the portal stores), else by the final status or stage."""
+    by = "reason" if g.settings.kpis.rejection_field else "stage"
+    headline = g.headline_label()
+    section = Section("rejections", g.t("rejections"), g.t(f"rejections.lead.{by}", headline=headline,
+                                                          field=g.settings.kpis.rejection_field or ""))
+    parts, table = [], []
+    for name in ("lead_rejections", "deal_rejections"):
+        result = g.cut(name, by=by)
+        rows = sorted(g.rows_in(result, g.window.headline), key=lambda r: (-(r["lost"] or 0), str(r[by])))
+        if result.note or not rows:
+            continue
+        title = g.t(f"rejections.{name}")
+        parts.append(titled(title, charts.hbars(
+            [HRow(g.label(r[by]), [Bar([seg(g, g.cell(result, r, "lost"), "c-other", g.label(r[by]))],
+                                       note=g.cell(result, r, "share").text(g.loc))]) for r in rows],
+            g.loc, label=title)))
+        table += [[title, g.label(r[by]), g.cell(result, r, "lost"), g.cell(result, r, "share")] for r in rows]
+    if not parts:
+        section.note = g.t("rejections.none", headline=headline)
+        return section
+    section.chart = Markup("").join(parts)
+    section.tables.append(Table([g.t("col.kind"), g.t(f"col.{by}"), g.t("col.lost"), g.t("col.share")], table,
+                                [False, False, True, True]))
+    return section
+
+
 def speed(g: Gather) -> Section:
     sla = g.settings.kpis.speed_sla_minutes
     sla_text = g.loc.number(sla, "min")

@@ -20,6 +20,15 @@ NOTES: dict[str, dict[str, str]] = {
         "hygiene.lead.thresholds": "{headline}: записи с пробелами у каждого менеджера — сколько и какая доля. "
                                    "Красным — доля выше порога (report.hygiene): {bounds}.",
         "hygiene.past": "выше порога", "hygiene.within": "в пределах порога",
+        "rejections": "Причины отказа",
+        "rejections.lead.reason": "{headline}: почему проиграны лиды и сделки, созданные в этом периоде, — по полю "
+                                  "причины отказа ({field}), его значениями, справа — доля проигранных.",
+        "rejections.lead.stage": "{headline}: на каком статусе или этапе проиграны лиды и сделки, созданные в этом "
+                                 "периоде; справа — доля проигранных. Поле причины отказа не задано "
+                                 "(kpis.rejection_field).",
+        "rejections.none": "{headline}: проигранных лидов и сделок нет.",
+        "rejections.lead_rejections": "Лиды", "rejections.deal_rejections": "Сделки",
+        "col.kind": "Что", "col.reason": "Причина",
     },
     "en": {
         "to_date": "{period} to date",
@@ -36,5 +45,14 @@ NOTES: dict[str, dict[str, str]] = {
         "hygiene.lead.thresholds": "Records with gaps per manager, {headline}: how many and what share. Red: a share "
                                    "above its bound (report.hygiene): {bounds}.",
         "hygiene.past": "above the bound", "hygiene.within": "within the bound",
+        "rejections": "Rejection reasons",
+        "rejections.lead.reason": "Why leads and deals created in {headline} were lost, by the rejection reason field "
+                                  "({field}) as the portal names its values; right: the share of the losses.",
+        "rejections.lead.stage": "The status or stage at which leads and deals created in {headline} were lost; "
+                                 "right: the share of the losses. No rejection reason field is set "
+                                 "(kpis.rejection_field).",
+        "rejections.none": "No lost leads or deals created in {headline}.",
+        "rejections.lead_rejections": "Leads", "rejections.deal_rejections": "Deals",
+        "col.kind": "Of", "col.reason": "Reason",
     },
 }
