@@ -209,7 +209,8 @@ PLACEHOLDERS = {
     "ru": {"(no source)": "(без источника)", "(untracked number)": "(номер без канала)", "(outgoing)": "(исходящие)",
            "(unknown)": "(номер неизвестен)",  # a call's tracking number when the portal gave none
            "(nobody)": "(никто)", "(none)": "(нет)", "(all channels)": "(все каналы)",
-           "(all managers)": "(все менеджеры)", "(other)": "(другие)"},
+           "(all managers)": "(все менеджеры)", "(other)": "(другие)",
+           "yes": "да", "no": "нет"},  # a boolean custom field without labels of its own (kpis/sql/labels.sql)
     "en": {},
 }
 
