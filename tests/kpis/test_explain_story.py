@@ -38,7 +38,9 @@ def test_a_lead_created_after_local_midnight_shows_its_local_date_everywhere(s):
     assert _said(view)[0].startswith(f"Lead {lead} came in 2026-03-01 00:30 (portal time) from \"Звонок\"")
     history = view["status history (accepted, speed when no contact)"]
     assert [h["created_time"] for h in history] == [datetime(2026, 3, 1, 0, 30), datetime(2026, 3, 1, 0, 45)]
+    assert [h["status"] for h in history] == ["Не обработан", "В работе"]      # names beside the codes
     (call,) = view["activities (speed to lead: the first outgoing call or e-mail, or a meeting)"]
+    assert call["kind"] == "outgoing call"
     assert (call["start_time"], call["created"]) == (datetime(2026, 3, 1, 0, 40), datetime(2026, 3, 1, 0, 40))
     (facts,) = view[next(t for t in view if t.startswith("kpi_leads:"))]
     assert facts["created_at"] == datetime(2026, 3, 1, 0, 30)     # the KPI row agrees with the history
@@ -59,6 +61,9 @@ def test_a_reopened_deal_says_its_first_win_was_superseded(s):
     assert said[0] == f"Deal {deal} was created 2026-03-02 10:00 (portal time)."
     assert said[1].startswith("It was won 2026-03-05 11:00 (\"Сделка успешна\"), then reopened 2026-03-06 09:00")
     assert "that first win is superseded and counts nowhere" in said[1]
+    history = _views(s, "deal", deal)["stage history (won/lost, closing time, cycle)"]
+    assert [(h["pipeline"], h["stage"], h["stage_id"]) for h in history][:2] == [
+        ("Общая", "Новая", "NEW"), ("Общая", "Сделка успешна", "WON")]
     assert said[2].startswith("It was won again 2026-03-20 12:00 in \"Общая\" at \"Сделка успешна\", "
                               "18.1 days after it was created")
 

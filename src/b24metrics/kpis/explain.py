@@ -18,6 +18,12 @@ from b24metrics.kpis.explain_story import deal_story, lead_story
 from b24metrics.kpis.refresh import set_local_time
 
 
+#: an activity's type and direction in words beside their codes (crm.enum.activitytype, .activitydirection)
+ACTIVITY_KIND = ("concat_ws(' ', CASE direction WHEN 1 THEN 'incoming' WHEN 2 THEN 'outgoing' END, "
+                 "CASE type_id WHEN 1 THEN 'meeting' WHEN 2 THEN 'call' WHEN 3 THEN 'task' WHEN 4 THEN 'e-mail' "
+                 "WHEN 6 THEN 'activity' ELSE 'type ' || type_id END)")
+
+
 @dataclass
 class Section:
     title: str
@@ -44,11 +50,13 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int, zone: str = "port
             con, "SELECT local_time(changed_at) AS changed_at, old_grade, new_grade, old_score, new_score, factors FROM lead_grade_history "
                  "WHERE lead_id = ? ORDER BY changed_at", [lead_id])),
         Section("status history (accepted, speed when no contact)", fetch_dicts(
-            con, "SELECT id, local_time(created_time) AS created_time, status_id, status_semantic_id FROM lead_history WHERE owner_id = ? "
-                 "ORDER BY created_time, id", [lead_id])),
+            con, "SELECT h.id, local_time(h.created_time) AS created_time, coalesce(s.name, h.status_id) AS status, "
+                 "h.status_id, h.status_semantic_id FROM lead_history h "
+                 "LEFT JOIN statuses s ON s.entity_id = 'STATUS' AND s.status_id = h.status_id AND NOT s.deleted "
+                 "WHERE h.owner_id = ? ORDER BY h.created_time, h.id", [lead_id])),
         Section("activities (speed to lead: the first outgoing call or e-mail, or a meeting)", fetch_dicts(
-            con, "SELECT id, type_id, direction, local_time(start_time) AS start_time, local_time(created) AS created, "
-                 "completed, subject FROM activities "
+            con, f"SELECT id, {ACTIVITY_KIND} AS kind, type_id, direction, local_time(start_time) AS start_time, "
+                 "local_time(created) AS created, completed, subject FROM activities "
                  "WHERE owner_type_id = 1 AND owner_id = ? AND NOT deleted ORDER BY coalesce(start_time, created)",
             [lead_id])),
         Section("deals from this lead (conversion, M4)", fetch_dicts(
@@ -64,8 +72,13 @@ def explain_deal(con: duckdb.DuckDBPyConnection, deal_id: int, zone: str = "port
     set_local_time(con, zone)
     told = deal_story(con, deal_id)
     history = Section("stage history (won/lost, closing time, cycle)", fetch_dicts(
-        con, "SELECT id, local_time(created_time) AS created_time, category_id, stage_id, stage_semantic_id "
-             "FROM deal_history WHERE owner_id = ? ORDER BY created_time, id", [deal_id]))
+        con, "SELECT h.id, local_time(h.created_time) AS created_time, "
+             "coalesce(c.name, CASE WHEN coalesce(h.category_id, 0) = 0 THEN 'General' END, '#' || h.category_id) "
+             "AS pipeline, coalesce(s.name, h.stage_id) AS stage, h.category_id, h.stage_id, h.stage_semantic_id "
+             "FROM deal_history h LEFT JOIN deal_categories c ON c.id = h.category_id AND NOT c.deleted "
+             "LEFT JOIN statuses s ON s.status_id = h.stage_id AND NOT s.deleted AND s.entity_id = CASE "
+             "WHEN coalesce(h.category_id, 0) = 0 THEN 'DEAL_STAGE' ELSE 'DEAL_STAGE_' || h.category_id END "
+             "WHERE h.owner_id = ? ORDER BY h.created_time, h.id", [deal_id]))
     facts = fetch_dicts(con, "SELECT * FROM kpi_deals WHERE deal_id = ?", [deal_id])
     if not facts:
         return [story(told), history] if told else []
@@ -74,7 +87,8 @@ def explain_deal(con: duckdb.DuckDBPyConnection, deal_id: int, zone: str = "port
         story(told),
         history,
         Section("activities (communications to close, F3)", fetch_dicts(
-            con, "SELECT id, type_id, direction, local_time(start_time) AS start_time, completed, subject FROM activities "
+            con, f"SELECT id, {ACTIVITY_KIND} AS kind, type_id, direction, local_time(start_time) AS start_time, "
+                 "completed, subject FROM activities "
                  "WHERE owner_type_id = 2 AND owner_id = ? AND NOT deleted ORDER BY coalesce(start_time, created)",
             [deal_id])),
         Section("the lead it came from (grade of origin)", fetch_dicts(
