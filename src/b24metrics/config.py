@@ -293,12 +293,16 @@ class DaemonSettings(_Section):
 
 
 class HygieneThresholds(_Section):
-    """Shares (%) of a manager's records with a gap above which the report marks them red."""
+    """Shares (%) of a manager's records with a gap, and the count of overdue activities, above
+    which the report marks them red."""
 
     no_source_share: float = Field(10.0, ge=0, le=100, description="leads without a source")
     no_amount_share: float = Field(10.0, ge=0, le=100, description="open or won deals without an amount")
     no_activity_share: float = Field(20.0, ge=0, le=100, description="leads and deals with no activity at all")
-    overdue_share: float = Field(25.0, ge=0, le=100, description="open activities past their deadline")
+    overdue_activities: int = Field(
+        5, ge=0, description="open activities past their deadline: a count, not a share (of a period that has "
+        "ended every activity still open is past its deadline)",
+    )
 
 
 class ReportSettings(_Section):

@@ -104,6 +104,11 @@ def test_hygiene_is_red_only_past_its_bound_and_channels_past_the_top_gather_as_
             s.lead(created=f"2026-10-0{i + 1} 10:00", source=source, manager=5)
         for i in range(10):
             s.lead(created=f"2026-10-{i + 10} 10:00", source=None if i == 0 else "ADVERTISING", manager=6)
+        # open activities due in October: all of them overdue now; 2 of manager 5's, 7 of manager 6's
+        for responsible, count in ((5, 2), (6, 7)):
+            for i in range(count):
+                s.activity(owner=("lead", 1), at="2026-10-01 09:00", deadline=f"2026-10-{i + 2:02d} 18:00",
+                           completed=False, responsible=responsible)
         s.sync()
         settings = s.settings(report={"top_channels": 2, "hygiene": {"no_source_share": 20.0}})
         write_report(s.warehouse, settings, tmp_path / "r.html", now=NOW)
@@ -115,10 +120,15 @@ def test_hygiene_is_red_only_past_its_bound_and_channels_past_the_top_gather_as_
         other = page.evaluate("""Array.from(document.querySelectorAll('#channels rect.c-other'))
             .map(r => r.querySelector('title').textContent)""")
         lead = page.evaluate("document.querySelector('#hygiene p.lead').textContent")
+        overdue = page.evaluate("""Array.from(document.querySelectorAll('#hygiene rect[data-m="overdue_activities"]'))
+            .map(r => [r.dataset.k, r.dataset.v, r.getAttribute('class')])""")
     by_manager = {k.rsplit(" #", 1)[-1]: (v, css, fill) for k, v, css, fill in cells}
     assert by_manager["5"][:2] == ("25.0", "heat heat-past") and by_manager["5"][2] == "rgb(250, 82, 82)"
     assert by_manager["6"][:2] == ("10.0", "heat heat-ok")     # 10 % is within a 20 % bound: not red
-    assert "лиды без источника 20\u00a0%" in lead
+    assert "лиды без источника 20\u00a0%" in lead and "просроченные дела больше 5 у менеджера" in lead
+    # overdue by its count (the share of a past month's open activities is 100 % for everyone)
+    assert {k.rsplit(" #", 1)[-1]: (v, css) for k, v, css in overdue} == {
+        "5": ("2", "heat heat-ok"), "6": ("7", "heat heat-past")}
     # 9 ADVERTISING, 2 without source, then CALL, WEB, EMAIL with 1 each: two keep a colour
     assert legend == ["Реклама", "(без источника)", "другие (3)"]
     assert len(other) == 1 and other[0].startswith("(другие): 3 (октябрь 2026)")

@@ -337,6 +337,7 @@ class HeatCell:
     seg: Seg
     count: str
     past: bool
+    share: bool = True         # the mark is a share (printed beside the count), else the count itself
 
 
 def threshold_grid(rows: list[str], cols: list[str], cells: list[list[HeatCell]], loc: Locale, *, label: str,
@@ -356,6 +357,7 @@ def threshold_grid(rows: list[str], cols: list[str], cells: list[list[HeatCell]]
             cx = label_width + 8 + cell_w * j
             parts.append(_mark("rect", Seg(seg.value, f"heat heat-{level}", seg.cell, seg.title),
                                x=cx + 1, y=y, width=cell_w - 2, height=cell_h))
-            text = f"{cell.count} · {loc.number(seg.value, '%')}" if seg.number is not None else cell.count
+            text = f"{cell.count} · {loc.number(seg.value, '%')}" if cell.share and seg.number is not None \
+                else cell.count
             parts.append(_text(cx + cell_w / 2, y + 16, text, "heat-text" + (" past" if cell.past else ""), "middle"))
     return _svg(head + len(rows) * (cell_h + 2) + 6, parts, label)

@@ -20,6 +20,7 @@ NOTES: dict[str, dict[str, str]] = {
         "hygiene.lead.thresholds": "{headline}: записи с пробелами у каждого менеджера — сколько и какая доля. "
                                    "Красным — доля выше порога (report.hygiene): {bounds}.",
         "hygiene.past": "выше порога", "hygiene.within": "в пределах порога",
+        "hygiene.count_bound": "больше {count} у менеджера",
         "rejections": "Причины отказа",
         "rejections.lead.reason": "{headline}: почему проиграны лиды и сделки, созданные в этом периоде, — по полю "
                                   "причины отказа ({field}), его значениями, справа — доля проигранных.",
@@ -45,6 +46,7 @@ NOTES: dict[str, dict[str, str]] = {
         "hygiene.lead.thresholds": "Records with gaps per manager, {headline}: how many and what share. Red: a share "
                                    "above its bound (report.hygiene): {bounds}.",
         "hygiene.past": "above the bound", "hygiene.within": "within the bound",
+        "hygiene.count_bound": "more than {count} per manager",
         "rejections": "Rejection reasons",
         "rejections.lead.reason": "Why leads and deals created in {headline} were lost, by the rejection reason field "
                                   "({field}) as the portal names its values; right: the share of the losses.",
