@@ -1,7 +1,7 @@
 """What a lead says when it arrives, for the grade (grading/sql/lead_features.sql): the company
 title, position, contact, returning-client flag, e-mails and phones of leads; e-mails, phones and
-sites of companies and contacts (to match a lead's company by domain or phone); and the lead
-custom fields' definitions (rules are checked against them); what each graded lead was matched by.
+sites of companies and contacts (to match a lead's company by domain or phone); what each graded
+lead was matched by.
 
 Rows already loaded lack the new columns until they are read again: the watermark of those
 streams is cleared, so that the next sync reads them whole (the first sync's cost, once).
@@ -30,9 +30,6 @@ def upgrade() -> None:
     for table, columns in COLUMNS.items():
         for column in columns:
             op.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
-    op.execute("""CREATE TABLE IF NOT EXISTS lead_userfields (
-        id BIGINT PRIMARY KEY, field_name VARCHAR, user_type_id VARCHAR, multiple BOOLEAN,
-        deleted BOOLEAN NOT NULL DEFAULT false)""")
     # What each graded lead was matched by (grading/grades.py): a change to a company, contact or
     # deal regrades the leads matched to it, not only those linked to it (kpis/sql/scope.sql).
     op.execute("CREATE TABLE IF NOT EXISTS lead_match_keys (lead_id BIGINT, kind VARCHAR, key VARCHAR)")
@@ -41,7 +38,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE lead_match_keys")
-    op.execute("DROP TABLE lead_userfields")
     for table, columns in COLUMNS.items():
         for column in columns:
             op.execute(f"ALTER TABLE {table} DROP COLUMN {column.split()[0]}")

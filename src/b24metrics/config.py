@@ -396,6 +396,19 @@ class DaemonSettings(_Section):
     )
 
 
+class HygieneThresholds(_Section):
+    """Shares (%) of a manager's records with a gap, and the count of overdue activities, above
+    which the report marks them red."""
+
+    no_source_share: float = Field(10.0, ge=0, le=100, description="leads without a source")
+    no_amount_share: float = Field(10.0, ge=0, le=100, description="open or won deals without an amount")
+    no_activity_share: float = Field(20.0, ge=0, le=100, description="leads and deals with no activity at all")
+    overdue_activities: int = Field(
+        5, ge=0, description="open activities past their deadline: a count, not a share (of a period that has "
+        "ended every activity still open is past its deadline)",
+    )
+
+
 class ReportSettings(_Section):
     enabled: bool = Field(True, description="the daemon writes the HTML report after every cycle")
     path: Path | None = Field(
@@ -406,6 +419,10 @@ class ReportSettings(_Section):
     period: Literal["day", "week", "month", "quarter", "year"] = Field(
         "month", description="the report's periods: its trends step by them, its headline is the last whole one",
     )
+    top_channels: int = Field(
+        8, ge=1, le=11, description="channel charts draw this many channels by leads, the rest as one \"other\"",
+    )
+    hygiene: HygieneThresholds = Field(default_factory=HygieneThresholds)
 
 
 class Settings(BaseSettings):

@@ -172,18 +172,18 @@ def test_a_custom_enumeration_is_compared_by_label_or_id_and_a_multiple_field_by
     import json
 
     definitions = [
-        {"ID": "1", "FIELD_NAME": "UF_CRM_SIZE", "USER_TYPE_ID": "enumeration", "MULTIPLE": "N",
+        {"ID": "1", "ENTITY_ID": "CRM_LEAD", "FIELD_NAME": "UF_CRM_SIZE", "USER_TYPE_ID": "enumeration", "MULTIPLE": "N",
          "LIST": [{"ID": "1801", "VALUE": "до 100"}, {"ID": "1802", "VALUE": "свыше 1000"}]},
-        {"ID": "2", "FIELD_NAME": "UF_CRM_TAGS", "USER_TYPE_ID": "string", "MULTIPLE": "Y"},
+        {"ID": "2", "ENTITY_ID": "CRM_LEAD", "FIELD_NAME": "UF_CRM_TAGS", "USER_TYPE_ID": "string", "MULTIPLE": "Y"},
     ]
     payloads = {1: {"UF_CRM_SIZE": "1802", "UF_CRM_TAGS": ["vip", "b2b"]},
                 2: {"UF_CRM_SIZE": "1801", "UF_CRM_TAGS": ["b2c"]},
                 3: {"UF_CRM_SIZE": None, "UF_CRM_TAGS": None}}
     with warehouse.transaction() as con:
-        con.execute("INSERT INTO sync_state (stream, complete) VALUES ('lead_userfields', true)")
+        con.execute("INSERT INTO sync_state (stream, complete) VALUES ('lead_fields', true)")
         for d in definitions:
             con.execute("INSERT INTO raw_records (entity, id, payload, synced_at) "
-                        "VALUES ('lead_userfield', ?, ?, TIMESTAMPTZ '2026-02-01 10:00:00+00')", [d["ID"], json.dumps(d)])
+                        "VALUES ('userfield', ?, ?, TIMESTAMPTZ '2026-02-01 10:00:00+00')", [d["ID"], json.dumps(d)])
         for lid, payload in payloads.items():
             con.execute("INSERT INTO leads (id) VALUES (?)", [lid])
             con.execute("INSERT INTO raw_records (entity, id, payload, synced_at) VALUES ('lead', ?, ?, now())",

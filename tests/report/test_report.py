@@ -34,8 +34,8 @@ NOW = datetime(2026, 10, 20, 12, 0)   # the portal's wall clock: October is unde
 UNTIL = date(2026, 11, 1)
 EVIL_CHANNEL = '<script>alert("channel")</script>'
 EVIL_NAME = "<img src=x onerror=alert(1)>"
-SECTION_IDS = ["headline", "channels", "grades", "engagement", "grade_proof", "funnel", "speed", "cycle", "money",
-               "plan", "telephony", "managers", "hygiene"]
+SECTION_IDS = ["headline", "channels", "grades", "engagement", "grade_proof", "funnel", "rejections", "speed", "cycle",
+               "money", "plan", "telephony", "managers", "hygiene"]
 
 
 @dataclass
@@ -329,7 +329,8 @@ def test_a_section_without_data_says_why(tmp_path):
     assert result.empty == {"channels": t("simple_mode"), "grades": t("simple_mode"), "speed": t("simple_mode"),
                             "engagement": t("simple_mode"), "grade_proof": t("simple_mode"),
                             "money": t("money.no_file"), "plan": t("plan.no_file"),
-                            "telephony": t("telephony.none", headline="Сентябрь 2026")}
+                            "telephony": t("telephony.none", headline="Сентябрь 2026"),
+                            "rejections": t("rejections.none", headline="Сентябрь 2026")}
     for why in result.empty.values():
         assert f'<p class="note">{why}</p>' in html
     assert t("simple_mode") in html.split('id="headline"')[1].split("</section>")[0]  # lead cards left out

@@ -79,14 +79,16 @@ def explain(
     entity: str = typer.Argument(..., help="lead or deal", metavar="ENTITY"),
     record_id: int = typer.Argument(..., help="its ID on the portal", metavar="ID"),
 ) -> None:
-    """Show why a lead or deal has its numbers: its grade with every rule that fired, its KPI
-    values, and the history, activities and deals they came from. Reads only."""
+    """Show why a lead or deal has its numbers: what happened to it in words, its grade with
+    every rule that fired, its KPI values, and the history, activities and deals they came
+    from, all in portal time (kpis.timezone). Reads only."""
     if entity not in ("lead", "deal"):
         raise typer.BadParameter("lead or deal", param_hint="ENTITY")
-    warehouse = pipeline.open_warehouse(settings(calls_portal=False))
+    config = settings(calls_portal=False)
+    warehouse = pipeline.open_warehouse(config)
     with warehouse.connect(read_only=True) as con:
         _require_kpi_table(con, warehouse, "kpi_leads")
-        sections = (explain_lead if entity == "lead" else explain_deal)(con, record_id)
+        sections = (explain_lead if entity == "lead" else explain_deal)(con, record_id, config.kpis.timezone)
     if not sections:
         raise typer.BadParameter(f"no live {entity} {record_id} in {warehouse.path}: deleted, or not synced yet",
                                  param_hint="RECORD_ID")

@@ -227,6 +227,32 @@ DEAL_CATEGORIES = Stream(
     columns=_cols("id:id:int, name:name:str, sort:sort:int, is_default:isDefault:bool"),
 )
 
+# Custom field definitions: a field's type and, for an enumeration, its items (LIST: item ID and
+# text, kept in the raw payload), so that the KPIs show "Дорого" where the portal stores 1801.
+# One call per entity; a portal has tens of fields, not pages of them. Field IDs are one
+# sequence across entities: both land in one table.
+LEAD_FIELDS = Stream(
+    name="lead_fields",
+    method="crm.lead.userfield.list",
+    table="userfields",
+    entity="userfield",
+    primary_key=("id",),
+    style="single",
+    columns=_cols(
+        "id:ID:int, entity_id:ENTITY_ID:str, field_name:FIELD_NAME:str, user_type_id:USER_TYPE_ID:str,"
+        "multiple:MULTIPLE:bool"
+    ),
+)
+DEAL_FIELDS = Stream(
+    name="deal_fields",
+    method="crm.deal.userfield.list",
+    table="userfields",
+    entity="userfield",
+    primary_key=("id",),
+    style="single",
+    columns=LEAD_FIELDS.columns,
+)
+
 LEAD_HISTORY = Stream(
     name="lead_history",
     method="crm.stagehistory.list",
@@ -276,21 +302,8 @@ CALLS = Stream(
     ),
 )
 
-# The lead custom fields' definitions (type, multiple, enumeration items in the raw payload):
-# grading checks its rules against them and compares enumeration values by label or ID.
-# One call: userfield.list answers with every definition at once.
-LEAD_USERFIELDS = Stream(
-    name="lead_userfields",
-    method="crm.lead.userfield.list",
-    table="lead_userfields",
-    entity="lead_userfield",
-    primary_key=("id",),
-    style="single",
-    columns=_cols("id:ID:int, field_name:FIELD_NAME:str, user_type_id:USER_TYPE_ID:str, multiple:MULTIPLE:bool"),
-)
-
 STREAMS: dict[str, Stream] = {
     s.name: s
-    for s in (STATUSES, DEAL_CATEGORIES, LEAD_USERFIELDS, USERS, COMPANIES, CONTACTS, LEADS, DEALS, ACTIVITIES,
-              LEAD_HISTORY, DEAL_HISTORY, CALLS)
+    for s in (STATUSES, DEAL_CATEGORIES, LEAD_FIELDS, DEAL_FIELDS, USERS, COMPANIES, CONTACTS, LEADS, DEALS,
+              ACTIVITIES, LEAD_HISTORY, DEAL_HISTORY, CALLS)
 }

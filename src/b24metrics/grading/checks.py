@@ -3,7 +3,7 @@
 A rule may name a custom field that the portal does not have (misspelt, or deleted last week),
 or compare it with a value its type cannot hold. Graded anyway, every lead would silently lose
 that rule's points. So before the refresh grades, every UF_CRM_ field a rule reads is looked up
-in the lead field definitions the last sync brought (stream lead_userfields); a problem stops
+in the lead field definitions the last sync brought (stream lead_fields); a problem stops
 grading with one line naming the rule and the field, and the write-back gate holds back.
 
 A rule set that puts nearly every lead into one grade separates nothing: one_grade_share()
@@ -49,14 +49,16 @@ class FieldDef:
 def read_field_definitions(con: duckdb.DuckDBPyConnection) -> dict[str, FieldDef] | None:
     """The lead custom fields the last sync saw, by name; None when no sync has read them yet."""
     synced = con.execute(
-        "SELECT count(*) FROM sync_state WHERE stream = 'lead_userfields' AND complete").fetchall()[0][0]
+        "SELECT count(*) FROM sync_state WHERE stream = 'lead_fields' AND complete").fetchall()[0][0]
     if not synced:
         return None
     # One call reads every definition, so the rows of its last load are the portal's fields now;
     # an older row is a field deleted since.
     rows = con.execute(
-        """SELECT payload FROM raw_records WHERE entity = 'lead_userfield'
-           AND synced_at = (SELECT max(synced_at) FROM raw_records WHERE entity = 'lead_userfield')"""
+        """WITH lead_fields AS (
+               SELECT payload, synced_at FROM raw_records
+               WHERE entity = 'userfield' AND json_extract_string(payload, '$.ENTITY_ID') = 'CRM_LEAD')
+           SELECT payload FROM lead_fields WHERE synced_at = (SELECT max(synced_at) FROM lead_fields)"""
     ).fetchall()
     found: dict[str, FieldDef] = {}
     for (payload,) in rows:

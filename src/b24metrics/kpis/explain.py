@@ -1,6 +1,10 @@
 """Why a lead or deal has the numbers it has: the rule factors behind its grade, its engagement
 and grade at entry, the warehouse rows its figures came from, and its rows in every KPI table,
-with the KPIs that count them."""
+with the KPIs that count them.
+
+Every time is the portal's wall clock (kpis.timezone), as in the KPI tables: the warehouse's
+instants go through local_time(), so a lead created at 00:30 shows that day, not the UTC one
+before it. The first section says in words what happened (explain_story.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,14 @@ import duckdb
 
 from b24metrics.kpis.catalogue import Kpi, catalogue
 from b24metrics.kpis.cuts import fetch_dicts
+from b24metrics.kpis.explain_story import deal_story, lead_story
+from b24metrics.kpis.refresh import set_local_time
+
+
+#: an activity's type and direction in words beside their codes (crm.enum.activitytype, .activitydirection)
+ACTIVITY_KIND = ("concat_ws(' ', CASE direction WHEN 1 THEN 'incoming' WHEN 2 THEN 'outgoing' END, "
+                 "CASE type_id WHEN 1 THEN 'meeting' WHEN 2 THEN 'call' WHEN 3 THEN 'task' WHEN 4 THEN 'e-mail' "
+                 "WHEN 6 THEN 'activity' ELSE 'type ' || type_id END)")
 
 
 @dataclass
@@ -19,14 +31,20 @@ class Section:
     rows: list[dict[str, Any]]
 
 
-def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int) -> list[Section]:
-    """Empty when the warehouse has no such live lead."""
+def story(lines: list[str]) -> Section:
+    return Section("what happened (portal time)", [{"what happened": line} for line in lines])
+
+
+def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int, zone: str = "portal") -> list[Section]:
+    """Empty when the warehouse has no such live lead. `zone`: kpis.timezone."""
+    set_local_time(con, zone)
     facts = fetch_dicts(con, "SELECT * FROM kpi_leads WHERE lead_id = ?", [lead_id])
     if not facts:
         return []
     grade = fetch_dicts(con, "SELECT grade, score, factors FROM lead_grades WHERE lead_id = ?", [lead_id])
     fired = grade[0]["factors"].split("; ") if grade else []
     return [
+        story(lead_story(con, lead_id)),
         Section("grade (M2)", [{"grade": g["grade"], "score": g["score"]} for g in grade]),
         Section("every rule that fired, with its points", [{"rule": rule} for rule in fired]),
         Section("engagement (M2): what the lead did, points halved every half-life since its last touch",
@@ -37,13 +55,16 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int) -> list[Section]:
             con, "SELECT grade, score, factors, graded_at, open_at_grading FROM lead_grade_at_entry WHERE lead_id = ?",
             [lead_id])),
         Section("grade history", fetch_dicts(
-            con, "SELECT changed_at, old_grade, new_grade, old_score, new_score, factors FROM lead_grade_history "
+            con, "SELECT local_time(changed_at) AS changed_at, old_grade, new_grade, old_score, new_score, factors FROM lead_grade_history "
                  "WHERE lead_id = ? ORDER BY changed_at", [lead_id])),
         Section("status history (accepted, speed when no contact)", fetch_dicts(
-            con, "SELECT id, created_time, status_id, status_semantic_id FROM lead_history WHERE owner_id = ? "
-                 "ORDER BY created_time, id", [lead_id])),
+            con, "SELECT h.id, local_time(h.created_time) AS created_time, coalesce(s.name, h.status_id) AS status, "
+                 "h.status_id, h.status_semantic_id FROM lead_history h "
+                 "LEFT JOIN statuses s ON s.entity_id = 'STATUS' AND s.status_id = h.status_id AND NOT s.deleted "
+                 "WHERE h.owner_id = ? ORDER BY h.created_time, h.id", [lead_id])),
         Section("activities (speed to lead: the first outgoing call or e-mail, or a meeting)", fetch_dicts(
-            con, "SELECT id, type_id, direction, start_time, created, completed, subject FROM activities "
+            con, f"SELECT id, {ACTIVITY_KIND} AS kind, type_id, direction, local_time(start_time) AS start_time, "
+                 "local_time(created) AS created, completed, subject FROM activities "
                  "WHERE owner_type_id = 1 AND owner_id = ? AND NOT deleted ORDER BY coalesce(start_time, created)",
             [lead_id])),
         Section("deals from this lead (conversion, M4)", fetch_dicts(
@@ -53,17 +74,29 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int) -> list[Section]:
     ]
 
 
-def explain_deal(con: duckdb.DuckDBPyConnection, deal_id: int) -> list[Section]:
+def explain_deal(con: duckdb.DuckDBPyConnection, deal_id: int, zone: str = "portal") -> list[Section]:
+    """Empty when the warehouse has no such live deal; a recurring template, which no KPI table
+    holds, gets its story and history."""
+    set_local_time(con, zone)
+    told = deal_story(con, deal_id)
+    history = Section("stage history (won/lost, closing time, cycle)", fetch_dicts(
+        con, "SELECT h.id, local_time(h.created_time) AS created_time, "
+             "coalesce(c.name, CASE WHEN coalesce(h.category_id, 0) = 0 THEN 'General' END, '#' || h.category_id) "
+             "AS pipeline, coalesce(s.name, h.stage_id) AS stage, h.category_id, h.stage_id, h.stage_semantic_id "
+             "FROM deal_history h LEFT JOIN deal_categories c ON c.id = h.category_id AND NOT c.deleted "
+             "LEFT JOIN statuses s ON s.status_id = h.stage_id AND NOT s.deleted AND s.entity_id = CASE "
+             "WHEN coalesce(h.category_id, 0) = 0 THEN 'DEAL_STAGE' ELSE 'DEAL_STAGE_' || h.category_id END "
+             "WHERE h.owner_id = ? ORDER BY h.created_time, h.id", [deal_id]))
     facts = fetch_dicts(con, "SELECT * FROM kpi_deals WHERE deal_id = ?", [deal_id])
     if not facts:
-        return []
+        return [story(told), history] if told else []
     lead_id = facts[0].get("lead_id")
     return [
-        Section("stage history (won/lost, closing time, cycle)", fetch_dicts(
-            con, "SELECT id, created_time, category_id, stage_id, stage_semantic_id FROM deal_history "
-                 "WHERE owner_id = ? ORDER BY created_time, id", [deal_id])),
+        story(told),
+        history,
         Section("activities (communications to close, F3)", fetch_dicts(
-            con, "SELECT id, type_id, direction, start_time, completed, subject FROM activities "
+            con, f"SELECT id, {ACTIVITY_KIND} AS kind, type_id, direction, local_time(start_time) AS start_time, "
+                 "completed, subject FROM activities "
                  "WHERE owner_type_id = 2 AND owner_id = ? AND NOT deleted ORDER BY coalesce(start_time, created)",
             [deal_id])),
         Section("the lead it came from (grade of origin)", fetch_dicts(

@@ -85,6 +85,12 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, s
     for table in CONTENT_TABLES:
         content = con.execute(f"SELECT md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY CAST(t AS VARCHAR))) FROM {table} t")
         digest.update(str(content.fetchall()[0][0]).encode())
+    # The definition of the field a KPI labels (labels.sql): an enumeration item renamed on the
+    # portal renames a reason. Only that field: the write-back adding its own fields changes nothing.
+    fields = con.execute("SELECT md5(string_agg(id || ':' || CAST(payload AS VARCHAR), '|' ORDER BY id)) "
+                         "FROM raw_records WHERE entity = 'userfield' AND json_extract_string(payload, '$.FIELD_NAME') = ?",
+                         [settings.kpis.rejection_field or ""])
+    digest.update(str(fields.fetchall()[0][0]).encode())
     counts = " UNION ALL ".join(f"SELECT count(*) FILTER (WHERE deleted) FROM {t}" for t in DELETABLE)
     digest.update(repr(con.execute(counts).fetchall()).encode())
     # The portal's own companies are no clients: one marked or unmarked changes its deals' rows.

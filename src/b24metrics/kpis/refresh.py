@@ -25,7 +25,7 @@ from b24metrics.warehouse import Warehouse, atomic
 
 log = logging.getLogger(__name__)
 
-FACTS = ["facts_leads.sql", "facts_deals.sql"]
+FACTS = ["facts_leads.sql", "facts_deals.sql", "labels.sql"]
 #: what the refresh itself defines on its connection for the SQL files (see b24metrics/sqlfiles.py)
 DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()", "funnel_reading")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")

@@ -6,7 +6,7 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: the sections in the order a marketing head reads them: results, where leads come from and
 #: how good they are, how they move through the funnel and how fast, money, plan, people, data
 SECTIONS = [marketing.headline, marketing.channels, marketing.grades, lead_quality.engagement,
-            lead_quality.grade_proof, marketing.funnel, marketing.speed,
+            lead_quality.grade_proof, marketing.funnel, marketing.rejections, marketing.speed,
             marketing.cycle, sales.money, sales.plan, sales.telephony, sales.managers, sales.hygiene]
 
 
@@ -79,7 +79,7 @@ def write_report(warehouse: Warehouse, settings: Settings, out: Path, *, period:
         con.execute(f"SET memory_limit = '{settings.kpis.memory_limit}'")
         zone = set_local_time(con, settings.kpis.timezone)
         local_now = now or con.execute("SELECT local_time(now())").fetchall()[0][0]
-        window = make_window(period, local_now.date(), since=since, until=until)
+        window = replace(make_window(period, local_now.date(), since=since, until=until), now=local_now)
         g = Gather(con, settings, window, loc)
         sections = [build(g) for build in SECTIONS]
     first, last = window.periods[0], window.periods[-1]

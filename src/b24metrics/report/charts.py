@@ -328,3 +328,36 @@ def heatmap(rows: list[str], cols: list[str], cells: list[list[Seg]], loc: Local
                                x=cx + 1, y=y, width=cell_w - 2, height=cell_h))
             parts.append(_text(cx + cell_w / 2, y + 16, loc.number(v, "%"), "heat-text", "middle"))
     return _svg(head + len(rows) * (cell_h + 2) + 6, parts, label)
+
+
+@dataclass
+class HeatCell:
+    """A grid cell: its share as a mark, the count beside it, and whether it is past its bound."""
+
+    seg: Seg
+    count: str
+    past: bool
+    share: bool = True         # the mark is a share (printed beside the count), else the count itself
+
+
+def threshold_grid(rows: list[str], cols: list[str], cells: list[list[HeatCell]], loc: Locale, *, label: str,
+                   label_width: int = 230) -> Markup:
+    """A grid of counts and shares: red past the column's bound, pale within it, grey when empty."""
+    cell_w = min(170.0, (WIDTH - label_width - 10) / max(len(cols), 1))
+    cell_h, head = 24, 34
+    parts: list[Markup] = []
+    for j, name in enumerate(cols):
+        parts.append(_text(label_width + 8 + cell_w * (j + 0.5), 14, name, "tick", "middle"))
+    for i, name in enumerate(rows):
+        y = head + i * (cell_h + 2)
+        parts.append(_label(label_width, y + 16, name))
+        for j, cell in enumerate(cells[i]):
+            seg = cell.seg
+            level = "hn" if seg.number is None else "past" if cell.past else "ok"
+            cx = label_width + 8 + cell_w * j
+            parts.append(_mark("rect", Seg(seg.value, f"heat heat-{level}", seg.cell, seg.title),
+                               x=cx + 1, y=y, width=cell_w - 2, height=cell_h))
+            text = f"{cell.count} · {loc.number(seg.value, '%')}" if cell.share and seg.number is not None \
+                else cell.count
+            parts.append(_text(cx + cell_w / 2, y + 16, text, "heat-text" + (" past" if cell.past else ""), "middle"))
+    return _svg(head + len(rows) * (cell_h + 2) + 6, parts, label)

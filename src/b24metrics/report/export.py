@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 FORMATS = ("csv", "parquet")
 #: the CRM as synced: one row per record (deleted ones flagged `deleted`), typed columns
 NORMALIZED = ("leads", "deals", "contacts", "companies", "activities", "calls", "users", "statuses",
-              "deal_categories", "lead_history", "deal_history", "lead_grades", "lead_grade_history")
+              "deal_categories", "lead_history", "deal_history", "lead_grades", "lead_grade_history", "userfields")
 #: KPI tables that are the refresh's own bookkeeping, not a figure
 INTERNAL = {"kpi_state"}
 _OPTIONS = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet, COMPRESSION zstd"}

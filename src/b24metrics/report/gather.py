@@ -15,6 +15,7 @@ from b24metrics.kpis.catalogue import find
 from b24metrics.kpis.cuts import Cut, cut
 from b24metrics.report.fmt import Locale
 from b24metrics.report.model import cells_of
+from b24metrics.report.palette import ChannelPalette, channel_palette
 from b24metrics.report.text import label_for, text_for
 from b24metrics.report.window import Window, make_window
 
@@ -45,6 +46,17 @@ class Gather:
             self._cuts[(name, kind, by)] = cut(self.con, find(name), period=kind, by=by,
                                                since=window.since, until=window.until)
         return self._cuts[(name, kind, by)]
+
+    def channels(self) -> ChannelPalette:
+        """The report's one channel palette: the top channels by leads over the window
+        (report.top_channels) each with its colour, the rest "other"."""
+        if not hasattr(self, "_palette"):
+            totals: dict[str, float] = {}
+            result = self.cut("leads_by_channel", by="channel")
+            for r in result.rows:
+                totals[r["channel"]] = totals.get(r["channel"], 0) + (r["leads"] or 0)
+            self._palette = channel_palette(totals, self.settings.report.top_channels)
+        return self._palette
 
     # -- picking rows -----------------------------------------------------------------------
 

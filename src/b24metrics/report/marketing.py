@@ -13,9 +13,8 @@ from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
 from b24metrics.report.model import Card, Cell, Section, Table, titled
+from b24metrics.report.palette import OTHER, OTHER_CSS
 from b24metrics.report.window import shift, year_before
-
-PALETTE = 12  # colour classes c0..c11 in the page's CSS
 
 #: (KPI, measure, 1 when up is good / -1 when down is)
 CARDS = [
@@ -62,13 +61,15 @@ def headline(g: Gather) -> Section:
     section = Section("headline", g.t("headline"), g.t("headline.lead", headline=g.headline_label(), prev=prev,
                                                          yoy=yoy))
     running = [w.running(p) for p in w.periods]
+    current = w.current
     for name, measure, better in CARDS:
         result = g.cut(name)
         if result.note:
             if g.t("simple_mode") not in section.remarks:
                 section.remarks.append(g.t("simple_mode"))
             continue
-        currencies = _currencies(result, w.headline) if result.kpi.per_currency else [None]
+        currencies = _currencies(result, w.headline, g.settings.kpis.base_currency) if result.kpi.per_currency \
+            else [None]
         for currency in currencies:
             keys = {"currency": currency} if currency is not None else {}
             row = g.row_at(result, w.headline, **keys)
@@ -79,18 +80,71 @@ def headline(g: Gather) -> Section:
                 cell = g.cell(result, g.row_at(result, period, **keys), measure, period=period, currency=currency)
                 points.append(seg(g, cell, "spark-dot" + (" running" if is_running else "")))
             title = g.t(f"card.{measure}", currency=currency or "")
-            section.cards.append(Card(
+            card = Card(
                 title, now_cell, prev_cell, yoy_cell,
                 prev_change=g.loc.change(now_cell.value, prev_cell.value, now_cell.unit),
                 yoy_change=g.loc.change(now_cell.value, yoy_cell.value, now_cell.unit), better=better,
-                spark=charts.sparkline(points, label=title)))
+                spark=charts.sparkline(points, label=title),
+                why=blank_reason(g, name, row, now_cell, w.headline))
+            if current is not None:
+                to_date = g.cell(result, g.row_at(result, current, **keys), measure, period=current, currency=currency)
+                card.to_date = to_date
+                card.to_date_label = g.t("to_date", period=g.loc.period(w.kind, current))
+                card.forecast = forecast_text(g, measure, to_date, w.elapsed(current))
+            section.cards.append(card)
+    if current is not None:
+        section.remarks.append(g.t("to_date.remark", period=g.loc.period(w.kind, current),
+                                   share=g.loc.number(round(100 * w.elapsed(current)), "%")))
     return section
 
 
-def _currencies(result: Cut, headline) -> list[str | None]:
-    """A money card per currency the headline period has; with none, one card saying so."""
+#: measures that add up over a period, so that the figure so far divided by the share of the
+#: period gone is a forecast; a median or a share is not forecast that way
+ADDITIVE = {"leads", "won", "revenue", "new_clients"}
+#: below this share of the period gone, a forecast from its first hours would be noise
+FORECAST_AFTER = 0.1
+
+
+def forecast_text(g: Gather, measure: str, to_date: Cell, elapsed: float) -> str:
+    if measure not in ADDITIVE:
+        return ""
+    if elapsed < FORECAST_AFTER:
+        return g.t("forecast.early")
+    value = to_date.value or 0
+    return g.t("forecast", value=g.loc.number(round(float(value) / elapsed, 2 if to_date.unit == "money" else 0),
+                                              to_date.unit, to_date.currency))
+
+
+#: what a blank headline figure lacks: the records its KPI counts (in the headline period)
+COUNTS = {"leads_by_channel": "leads", "lead_grades": "leads", "lead_to_won": "leads", "speed_to_lead": "leads",
+          "win_loss": "closed", "revenue": "won", "revenue_converted": "won", "deal_cycle": "won"}
+
+
+def blank_reason(g: Gather, name: str, row: dict | None, cell: Cell, period) -> str:
+    """Why a card shows a dash: no record in the period at all, or records but nothing to
+    compute this measure from (no lead answered, no deal closed)."""
+    if cell.value is not None:
+        return ""
+    headline = g.loc.period(g.window.kind, period)
+    if row is None:
+        return g.t(f"why.none.{COUNTS.get(name, 'records')}", headline=headline)
+    return g.t("why.null", headline=headline)
+
+
+def _currencies(result: Cut, headline, base: str | None = None) -> list[str | None]:
+    """A money card per currency the headline period has, the base currency first; with none,
+    one card in the base currency saying so. Without kpis.base_currency the base is the currency
+    the portal sells in most often over the window (a portal's own base is not synced)."""
     present = sorted({r["currency"] for r in result.rows if r["period"] == headline})
-    return present or sorted({r["currency"] for r in result.rows})[:1] or [None]
+    if base is None:
+        seen: dict[str, tuple[int, float]] = {}
+        for r in result.rows:
+            periods, total = seen.get(r["currency"], (0, 0.0))
+            seen[r["currency"]] = (periods + 1, total + float(r.get(result.kpi.main.name) or 0))
+        base = max(sorted(seen), key=lambda c: seen[c]) if seen else None
+    if base is None:
+        return present or [None]
+    return [base] + [c for c in present if c != base]
 
 
 def channels(g: Gather) -> Section:
@@ -100,23 +154,31 @@ def channels(g: Gather) -> Section:
     if result.note or not result.rows:
         section.note = _note(result, g) or g.t("channels.none")
         return section
-    # Most leads first, so that the big channels sit at the bottom of each column and lead the legend.
-    totals: dict[str, float] = {}
-    for r in result.rows:
-        totals[r["channel"]] = totals.get(r["channel"], 0) + (r["leads"] or 0)
-    order = sorted(totals, key=lambda c: (-totals[c], str(c)))
-    css = {c: f"c{i % PALETTE}" for i, c in enumerate(order)}
+    # Most leads first, so that the big channels sit at the bottom of each column and lead the
+    # legend; past report.top_channels the rest stack as one grey "other" on top.
+    palette = g.channels()
+    order = list(palette.top) + list(palette.rest)
     stacks = []
     for period in w.periods:
-        stack = []
+        stack, other, names = [], 0, []
         for channel in order:
             row = g.row_at(result, period, channel=channel)
-            if row is not None:
-                stack.append(seg(g, g.cell(result, row, "leads"), css[channel], g.label(channel)))
+            if row is None:
+                continue
+            if palette.is_other(channel):
+                other += row["leads"] or 0
+                names.append(f"{g.label(channel)}: {g.cell(result, row, 'leads').text(g.loc)}")
+            else:
+                stack.append(seg(g, g.cell(result, row, "leads"), palette.css(channel), g.label(channel)))
+        if other:
+            stack.append(Seg(other, OTHER_CSS, None, f"{g.label(OTHER)}: {g.loc.number(other)} "
+                                                    f"({g.loc.period(w.kind, period)}) — {'; '.join(names)}"))
         stacks.append(stack)
     section.chart = charts.columns([g.loc.short_period(w.kind, p) for p in w.periods], stacks, g.loc,
                                    label=section.title, running=[w.running(p) for p in w.periods])
-    section.legend = [(css[c], g.label(c)) for c in order]
+    section.legend = [(palette.css(c), g.label(c)) for c in palette.top]
+    if palette.rest:
+        section.legend.append((OTHER_CSS, g.t("channels.other", count=len(palette.rest))))
     rows = []
     for channel in order:
         row = g.row_at(result, w.headline, channel=channel)
@@ -201,6 +263,34 @@ def _lead_stages(g: Gather) -> str:
         return f"{', '.join(used[kind].statuses) or g.t('no_data')} ({how})"
 
     return g.t("lead_stages", accepted=listed("accepted"), qualified=listed("qualified"))
+
+
+def rejections(g: Gather) -> Section:
+    """Why leads and deals created in the headline period were lost: by the configured reason
+    field (its labels, never the IDs the portal stores), else by the final status or stage."""
+    by = "reason" if g.settings.kpis.rejection_field else "stage"
+    headline = g.headline_label()
+    section = Section("rejections", g.t("rejections"), g.t(f"rejections.lead.{by}", headline=headline,
+                                                          field=g.settings.kpis.rejection_field or ""))
+    parts, table = [], []
+    for name in ("lead_rejections", "deal_rejections"):
+        result = g.cut(name, by=by)
+        rows = sorted(g.rows_in(result, g.window.headline), key=lambda r: (-(r["lost"] or 0), str(r[by])))
+        if result.note or not rows:
+            continue
+        title = g.t(f"rejections.{name}")
+        parts.append(titled(title, charts.hbars(
+            [HRow(g.label(r[by]), [Bar([seg(g, g.cell(result, r, "lost"), "c-other", g.label(r[by]))],
+                                       note=g.cell(result, r, "share").text(g.loc))]) for r in rows],
+            g.loc, label=title)))
+        table += [[title, g.label(r[by]), g.cell(result, r, "lost"), g.cell(result, r, "share")] for r in rows]
+    if not parts:
+        section.note = g.t("rejections.none", headline=headline)
+        return section
+    section.chart = Markup("").join(parts)
+    section.tables.append(Table([g.t("col.kind"), g.t(f"col.{by}"), g.t("col.lost"), g.t("col.share")], table,
+                                [False, False, True, True]))
+    return section
 
 
 def speed(g: Gather) -> Section:

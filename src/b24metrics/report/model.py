@@ -91,6 +91,10 @@ class Card:
     yoy_change: tuple[str, int]
     better: int                # 1 when up is good, -1 when down is good (minutes to answer)
     spark: Markup
+    why: str = ""              # why the value is blank, when it is: a dash alone reads as a bug
+    to_date: Cell | None = None  # the period under way so far, beside the whole one
+    to_date_label: str = ""    # "ноябрь 2026 на сегодня"
+    forecast: str = ""         # the period under way at its pace, or why there is none yet
 
 
 @dataclass

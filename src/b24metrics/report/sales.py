@@ -8,7 +8,7 @@ from markupsafe import Markup
 from b24metrics.kpis.catalogue import find
 from b24metrics.kpis.inputs import PLAN_METRICS
 from b24metrics.report import charts
-from b24metrics.report.charts import Bar, HRow
+from b24metrics.report.charts import Bar, HeatCell, HRow
 from b24metrics.report.gather import Gather
 from b24metrics.report.marketing import breakdown, seg
 from b24metrics.report.model import Section, Table, titled
@@ -193,19 +193,45 @@ HYGIENE = (("no_source_share", "leads_no_source", "col.no_source"),
            ("no_amount_share", "deals_no_amount", "col.no_amount"),
            ("no_activity_share", "items_no_activity", "col.no_activity"),
            ("overdue_share", "overdue_activities", "col.overdue_share"))
+#: the measure each column's bound (report.hygiene) is on. Overdue activities by their count:
+#: open activities are dated by their deadline, so of a period that has ended every one still
+#: open is past it, and its share is 100 % by construction.
+BOUND_ON = {"no_source_share": "no_source_share", "no_amount_share": "no_amount_share",
+            "no_activity_share": "no_activity_share", "overdue_share": "overdue_activities"}
 
 
 def hygiene(g: Gather) -> Section:
+    """Counts and shares of each manager's records with a gap; red only past the column's bound
+    (report.hygiene): a team where every open task is a day late is not a wall of red by itself."""
     section, result, rows = breakdown(g, "hygiene", "data_discipline", "manager")
+    bounds = g.settings.report.hygiene
+    section.lead = g.t("hygiene.lead.thresholds", headline=g.headline_label(), bounds=", ".join(
+        f"{g.t(col).lower()} {_bound_text(g, BOUND_ON[share], getattr(bounds, BOUND_ON[share]))}"
+        for share, _, col in HYGIENE))
     if section.note:
         return section
     rows.sort(key=lambda r: str(r["manager"]))
-    cells = [[seg(g, g.cell(result, r, share), "heat", g.t(col)) for share, _, col in HYGIENE] for r in rows]
-    section.chart = charts.heatmap([g.label(r["manager"]) for r in rows], [g.t(col) for _, _, col in HYGIENE],
-                                   cells, g.loc, label=section.title)
+    cells = []
+    for r in rows:
+        line = []
+        for share, count, col in HYGIENE:
+            bound_on = BOUND_ON[share]
+            shown = g.cell(result, r, bound_on)
+            past = shown.value is not None and shown.value > getattr(bounds, bound_on)
+            counted = g.cell(result, r, count).text(g.loc)
+            line.append(HeatCell(seg(g, shown, "heat", g.t(col)), count=counted, past=past,
+                                 share=bound_on == share))
+        cells.append(line)
+    section.chart = charts.threshold_grid([g.label(r["manager"]) for r in rows], [g.t(col) for _, _, col in HYGIENE],
+                                          cells, g.loc, label=section.title)
+    section.legend = [("heat-ok", g.t("hygiene.within")), ("heat-past", g.t("hygiene.past"))]
     section.tables.append(Table(
         [g.t("col.manager")] + [g.t(col) for _, _, col in HYGIENE],
-        [[g.label(r["manager"])] + [g.cell(result, r, count) for _, count, _ in HYGIENE] for r in rows],
+        [[g.label(r["manager"])] + [[g.cell(result, r, count), g.cell(result, r, share)] for share, count, _ in HYGIENE]
+         for r in rows],
         [False] + [True] * 4))
     return section
 
+
+def _bound_text(g: Gather, measure: str, bound: float) -> str:
+    return g.loc.number(bound, "%") if measure.endswith("_share") else g.t("hygiene.count_bound", count=int(bound))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from b24metrics.report.text_notes import NOTES
+
 TEXT: dict[str, dict[str, str]] = {
     "ru": {
         "title": "Маркетинг и продажи",
@@ -249,13 +251,17 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+for _lang, _notes in NOTES.items():
+    TEXT[_lang].update(_notes)
+
 
 #: labels the KPI SQL writes in place of a missing value, as a Russian reader would say them
 PLACEHOLDERS = {
     "ru": {"(no source)": "(без источника)", "(no channel)": "(без канала)", "(outgoing)": "(исходящие)",
            "(unknown)": "(номер неизвестен)",  # a call's tracking number when the portal gave none
            "(nobody)": "(никто)", "(none)": "(нет)", "(all channels)": "(все каналы)",
-           "(all managers)": "(все менеджеры)"},
+           "(all managers)": "(все менеджеры)", "(other)": "(другие)",
+           "yes": "да", "no": "нет"},  # a boolean custom field without labels of its own (kpis/sql/labels.sql)
     "en": {},
 }
 

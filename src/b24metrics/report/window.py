@@ -10,7 +10,7 @@ whole ones would mislead. A period still under way is shown in the trends, marke
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from b24metrics.kpis.inputs import _add_months
 
@@ -66,10 +66,26 @@ class Window:
     periods: tuple[date, ...]
     headline: date          # the last period that has ended by `today` (else the last one)
     today: date             # the portal's local date when the report was made
+    now: datetime | None = None  # the portal's wall clock then (the pace of the period under way)
 
     def running(self, start: date) -> bool:
         """Is the period still under way?"""
         return shift(self.kind, start, 1) > self.today
+
+    @property
+    def current(self) -> date | None:
+        """The period under way, when the window shows it after the headline ("to date")."""
+        last = self.periods[-1]
+        return last if last > self.headline and self.running(last) and last <= self.today else None
+
+    def elapsed(self, start: date) -> float:
+        """The share of a period gone by `now` (by `today`'s start without it), 0 to 1: a
+        forecast at the current pace is the figure so far divided by it, as kpi_plan's is."""
+        end = shift(self.kind, start, 1)
+        moment = self.now or datetime.combine(self.today, datetime.min.time())
+        began = datetime.combine(start, datetime.min.time())
+        whole = (datetime.combine(end, datetime.min.time()) - began).total_seconds()
+        return min(1.0, max(0.0, (moment.replace(tzinfo=None) - began).total_seconds() / whole))
 
 
 def make_window(kind: str, today: date, *, since: date | None = None, until: date | None = None,

@@ -1,9 +1,11 @@
--- reads: kpi_leads, kpi_deals, input_rejection_field, local_time(), in_scope_lead(), in_scope_deal(), in_scope_client()
+-- reads: kpi_leads, kpi_deals, input_rejection_field, field_labels, local_time(), in_scope_lead(), in_scope_deal(),
+-- reads: in_scope_client()
 -- makes: kpi_rejections, kpi_contact_base
 -- Marketing tables beyond kpi_leads and kpi_deals: rejections (M6) and the contact base (M7).
 -- M3 and M4 read kpi_leads as it is. The rejection reason field (settings.kpis.rejection_field,
 -- a UF_CRM_ name) is the one row of input_rejection_field (kpis/inputs.py); empty means no
--- field, and every loss has the reason "(none)".
+-- field, and every loss has the reason "(none)". `reason` is the label a person reads,
+-- `reason_id` the value the portal stores (an enumeration's item IDs: "1801").
 
 -- kpi_rejections: one row per live lost lead (final negative status) and per live lost deal
 -- (a stage of semantics F in the pipeline it is in now), dated by creation so that a cohort's
@@ -27,18 +29,36 @@ lost AS (
 -- Only the lost records' payloads, and none at all when no field is configured: raw_records is
 -- the widest table of the warehouse. One IN per kind, not a join on (kind, id): the join reads
 -- every lead's and deal's payload to find a few thousand (measured 4x slower).
-reason AS (
-    SELECT r.entity AS kind, CAST(r.id AS BIGINT) AS record_id,
-           nullif(trim(json_extract_string(r.payload, '$.' || s.field)), '') AS reason
+raw_reason AS (
+    SELECT r.entity AS kind, CAST(r.id AS BIGINT) AS record_id, json_extract(r.payload, '$.' || s.field) AS value
     FROM raw_records r JOIN setting s ON s.field IS NOT NULL
     WHERE r.entity = 'lead' AND r.id IN (SELECT CAST(record_id AS VARCHAR) FROM lost WHERE kind = 'lead')
     UNION ALL
-    SELECT r.entity, CAST(r.id AS BIGINT),
-           nullif(trim(json_extract_string(r.payload, '$.' || s.field)), '')
+    SELECT r.entity, CAST(r.id AS BIGINT), json_extract(r.payload, '$.' || s.field)
     FROM raw_records r JOIN setting s ON s.field IS NOT NULL
     WHERE r.entity = 'deal' AND r.id IN (SELECT CAST(record_id AS VARCHAR) FROM lost WHERE kind = 'deal')
+),
+codes AS (                -- a multiple field holds an array: each of its values, in its order
+    SELECT kind, record_id,
+           CASE WHEN json_type(value) = 'ARRAY' THEN json_extract_string(value, '$[*]')
+                ELSE [json_extract_string(value, '$')] END AS codes
+    FROM raw_reason
+),
+each_code AS (
+    SELECT kind, record_id, unnest(codes) AS code, generate_subscripts(codes, 1) AS pos FROM codes
+),
+-- The reason as a person reads it (an enumeration's item text, a status name, a user's name:
+-- field_labels), and the values as stored beside it for exports and BI tools.
+reason AS (
+    SELECT c.kind, c.record_id,
+           string_agg(coalesce(fl.label, nullif(trim(c.code), '')), ', ' ORDER BY c.pos) AS reason,
+           string_agg(nullif(trim(c.code), ''), ', ' ORDER BY c.pos) AS reason_id
+    FROM each_code c
+    CROSS JOIN setting s
+    LEFT JOIN field_labels fl ON fl.entity = c.kind AND fl.field = s.field AND fl.code = trim(c.code)
+    GROUP BY c.kind, c.record_id
 )
-SELECT l.*, coalesce(r.reason, '(none)') AS reason
+SELECT l.*, coalesce(r.reason, '(none)') AS reason, r.reason_id
 FROM lost l
 LEFT JOIN reason r USING (kind, record_id);
 
