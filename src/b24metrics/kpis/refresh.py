@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 FACTS = ["facts_leads.sql", "facts_deals.sql"]
 #: what the refresh itself defines on its connection for the SQL files (see b24metrics/sqlfiles.py)
-DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()")
+DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()", "attribution_window_days",
+           "attribution_model()")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
@@ -135,6 +136,9 @@ def refresh_kpis(
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
         # A view reads it when queried, by whoever: a macro kept in the warehouse, not a variable.
         con.execute(f"CREATE OR REPLACE MACRO win_rate_days() AS {int(settings.kpis.win_rate_days)}")
+        con.execute("SET VARIABLE attribution_window_days = ?", [settings.kpis.attribution_window_days])
+        # the model an attribution cut shows unless its connection picks one (families/attribution.py)
+        con.execute(f"CREATE OR REPLACE MACRO attribution_model() AS '{settings.kpis.attribution_model}'")
         problems = load_inputs(con, settings, now=now)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)

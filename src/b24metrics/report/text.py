@@ -204,7 +204,9 @@ PLACEHOLDERS = {
     "ru": {"(no source)": "(без источника)", "(untracked number)": "(номер без канала)", "(outgoing)": "(исходящие)",
            "(unknown)": "(номер неизвестен)",  # a call's tracking number when the portal gave none
            "(nobody)": "(никто)", "(none)": "(нет)", "(all channels)": "(все каналы)",
-           "(all managers)": "(все менеджеры)"},
+           "(all managers)": "(все менеджеры)",
+           "(no call)": "(без звонка)",        # a lead that never called a tracking number
+           "(not split)": "(не разнесено)"},   # spend that names no campaign or number
     "en": {},
 }
 
