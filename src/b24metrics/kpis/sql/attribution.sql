@@ -1,6 +1,7 @@
 -- reads: kpi_leads, kpi_revenue, kpi_call_base, kpi_call_leads, kpi_call_sales
 -- reads: input_spend_rows, input_rates, input_clock, local_time(), attribution_window_days
--- makes: att_rates, att_leads, att_credit, kpi_attribution_curve, kpi_attribution, kpi_attribution_age
+-- makes: att_rates, att_credit, kpi_attribution_curve, kpi_attribution_money, kpi_attribution_days
+-- makes: kpi_attribution, kpi_attribution_age
 -- Cohort attribution (M5, which channel pays): revenue, won deals and new clients traced back to
 -- the lead they came from, credited to the day that lead was created (its cohort) and to its
 -- channel, UTM source / medium / campaign and tracking number, within
@@ -25,34 +26,34 @@ FROM input_rates r CROSS JOIN base b WHERE r.rate > 0 GROUP BY 1
 UNION ALL
 SELECT base, 1.0, base FROM base WHERE base IS NOT NULL AND base NOT IN (SELECT upper(trim(currency)) FROM input_rates);
 
--- Each live lead with what it is credited by: its first incoming call's number, if it called.
-CREATE OR REPLACE TEMP TABLE att_leads AS
-SELECT l.lead_id, l.created_at, l.channel, l.utm_source, l.utm_medium, l.utm_campaign,
-       coalesce(b.tracking_number, '(no call)') AS tracking_number
-FROM kpi_leads l
-LEFT JOIN kpi_call_leads cl ON cl.lead_id = l.lead_id
-LEFT JOIN kpi_call_base b ON b.call_id = cl.call_id;
-
--- Every won deal credited under each model. "deal": to its lead (the lead's day and channel),
--- or, without a live lead (a repeat sale, a deal made by hand), to its own source and creation
--- day and the number of the first call credited with it. "first": to whatever brought the
--- client its first won deal (kpi_revenue.new_client), so a returning client's later deals go to
--- the channel that acquired the client. Deals won more than the window after their cohort's
--- day, and deals without a closing time, are not credited; a deal won before its lead was
--- created counts at age 0.
+-- Every won deal credited under each model. "deal": to its lead (the lead's day, channel, UTM
+-- and the number of its first incoming call), or, without a live lead (a repeat sale, a deal
+-- made by hand), to its own source and creation day and the number of the first call credited
+-- with it. "first": to whatever brought the client its first won deal (kpi_revenue.new_client),
+-- so a returning client's later deals go to the channel that acquired the client. Deals won
+-- more than the window after their cohort's day, and deals without a closing time, are not
+-- credited; a deal won before its lead was created counts at age 0.
 CREATE OR REPLACE TEMP TABLE att_credit AS
-WITH own AS (
+WITH origin AS (          -- the leads of won deals only: a join would otherwise hash a million
+    SELECT l.lead_id, l.created_at, l.channel, l.utm_source, l.utm_medium, l.utm_campaign,
+           b.tracking_number
+    FROM kpi_leads l
+    LEFT JOIN kpi_call_leads cl ON cl.lead_id = l.lead_id
+    LEFT JOIN kpi_call_base b ON b.call_id = cl.call_id
+    WHERE l.lead_id IN (SELECT lead_id FROM kpi_revenue WHERE lead_id IS NOT NULL)
+),
+own AS (
     SELECT r.deal_id, r.client, r.closed_at, r.new_client, r.amount, upper(r.currency) AS currency,
            coalesce(l.created_at, r.created_at) AS cohort_at,
            CASE WHEN l.lead_id IS NOT NULL THEN l.channel ELSE r.channel END AS channel,
            CASE WHEN l.lead_id IS NOT NULL THEN l.utm_source ELSE r.utm_source END AS utm_source,
            CASE WHEN l.lead_id IS NOT NULL THEN l.utm_medium ELSE r.utm_medium END AS utm_medium,
            CASE WHEN l.lead_id IS NOT NULL THEN l.utm_campaign ELSE r.utm_campaign END AS utm_campaign,
-           coalesce(l.tracking_number, cb.tracking_number, '(no call)') AS tracking_number
+           coalesce(l.tracking_number, CASE WHEN l.lead_id IS NULL THEN cb.tracking_number END, '(no call)')
+               AS tracking_number
     FROM kpi_revenue r
-    LEFT JOIN att_leads l ON l.lead_id = r.lead_id
-    LEFT JOIN (SELECT deal_id, min(call_id) AS call_id FROM kpi_call_sales GROUP BY 1) cs
-           ON cs.deal_id = r.deal_id AND l.lead_id IS NULL
+    LEFT JOIN origin l ON l.lead_id = r.lead_id
+    LEFT JOIN (SELECT deal_id, min(call_id) AS call_id FROM kpi_call_sales GROUP BY 1) cs ON cs.deal_id = r.deal_id
     LEFT JOIN kpi_call_base cb ON cb.call_id = cs.call_id
     WHERE r.closed_at IS NOT NULL
 ),
@@ -102,79 +103,98 @@ ages AS (
 SELECT a.model, CAST(a.age AS INTEGER) AS age_days,
        sum(coalesce(p.won, 0)) OVER (PARTITION BY a.model ORDER BY a.age) / t.won_deals AS share,
        t.learnt_from, e.last_day AS learnt_until,
-       (SELECT count(*) FROM att_leads l WHERE CAST(l.created_at AS DATE) <= e.last_day) AS leads,
+       (SELECT count(*) FROM kpi_leads l WHERE CAST(l.created_at AS DATE) <= e.last_day) AS leads,
        t.won_deals
 FROM ages a
 JOIN totals t ON t.model = a.model
 CROSS JOIN edge e
 LEFT JOIN per_age p ON p.model = a.model AND p.age = a.age;
 
--- kpi_attribution: per cohort day and channel, UTM source / medium / campaign, tracking number:
--- the leads created that day and the spend of that day (model NULL: the same under either
--- model), and per model the won deals, new clients and revenue credited to it. A spend row of a
--- week or a month is spread evenly over its days; one that names no campaign (or no number)
--- sits under '(not split)' there, so a campaign's or a number's cost comes from its own spend
--- only. Money is in base_currency; a row in a currency without a rate holds NULL and names the
--- currency (spend_unconverted, revenue_unconverted). Ripeness: age_days is the cohort day's age
--- now; share_first / share_deal the curve of each model at that age (1 once the window has
--- passed); projected_* = credited to date / the share of its model, a projection to the
--- window's end at the curve.
-CREATE OR REPLACE TABLE kpi_attribution AS
-WITH clock AS (
-    SELECT CAST(coalesce((SELECT max(now_local) FROM input_clock), local_time(now())) AS DATE) AS today,
-           getvariable('attribution_window_days') AS window_days
-),
-leads AS (
-    SELECT NULL AS model, CAST(created_at AS DATE) AS cohort_day, channel, utm_source, utm_medium, utm_campaign,
-           tracking_number, count(*) AS leads, 0.0 AS spend, NULL AS spend_unconverted,
-           0 AS won_deals, 0 AS new_clients, 0.0 AS revenue, NULL AS revenue_unconverted
-    FROM att_leads GROUP BY ALL
-),
-spend AS (
+-- kpi_attribution_money: per cohort day and channel, UTM source / medium / campaign, tracking
+-- number: the spend of that day (model NULL: the same under either model) and per model the won
+-- deals, new clients and revenue credited to it. A spend row of a week or a month is spread
+-- evenly over its days; one that names no campaign (or no number) sits under '(not split)'
+-- there, so a campaign's or a number's cost comes from its own spend only. Money is in
+-- base_currency; a row in a currency without a rate holds NULL and names the currency
+-- (spend_unconverted, revenue_unconverted).
+CREATE OR REPLACE TABLE kpi_attribution_money AS
+WITH spend AS (
     SELECT NULL AS model, CAST(d.day AS DATE) AS cohort_day, s.channel, '(not split)' AS utm_source,
            '(not split)' AS utm_medium, coalesce(s.campaign, '(not split)') AS utm_campaign,
            coalesce(s.number, '(not split)') AS tracking_number, 0 AS leads,
            sum(s.amount * r.rate / (date_diff('day', s.period_start, s.period_end) + 1)) AS spend,
            CASE WHEN r.rate IS NULL THEN upper(s.currency) END AS spend_unconverted,
-           0, 0, 0.0, NULL
+           0 AS won_deals, 0 AS new_clients, 0.0 AS revenue, NULL AS revenue_unconverted
     FROM input_spend_rows s
     CROSS JOIN LATERAL (SELECT unnest(generate_series(CAST(s.period_start AS TIMESTAMP),
                                                       CAST(s.period_end AS TIMESTAMP), INTERVAL 1 DAY)) AS day) d
     LEFT JOIN att_rates r ON r.currency = upper(s.currency)
     GROUP BY ALL
+)
+SELECT * FROM spend
+UNION ALL
+SELECT model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number,
+       0, 0.0, NULL, count(*), count(*) FILTER (WHERE new_client), sum(amount_base), unconverted
+FROM att_credit
+GROUP BY model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number, unconverted;
+
+-- kpi_attribution_days: every cohort day from the first lead, deal or spend to now (or the last
+-- spend day): its age now, whether the window has passed (mature), and the ripeness curve of each
+-- model at that age (1 once mature): the share of its eventual wins expected by now; and the
+-- currency every money figure of the cohort view is in.
+CREATE OR REPLACE TABLE kpi_attribution_days AS
+WITH clock AS (
+    SELECT CAST(coalesce((SELECT max(now_local) FROM input_clock), local_time(now())) AS DATE) AS today,
+           getvariable('attribution_window_days') AS window_days
 ),
-won AS (
-    SELECT model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number,
-           0, 0.0, NULL, count(*), count(*) FILTER (WHERE new_client), sum(amount_base), unconverted
-    FROM att_credit GROUP BY model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign,
-                             tracking_number, unconverted
+span AS (
+    SELECT least((SELECT CAST(min(created_at) AS DATE) FROM kpi_leads),
+                 (SELECT min(cohort_day) FROM kpi_attribution_money)) AS first_day,
+           greatest(k.today, (SELECT max(cohort_day) FROM kpi_attribution_money)) AS last_day
+    FROM clock k
 ),
-cells AS (
-    SELECT * FROM leads UNION ALL SELECT * FROM spend UNION ALL SELECT * FROM won
+days AS (
+    SELECT CAST(unnest(generate_series(CAST(first_day AS TIMESTAMP), CAST(last_day AS TIMESTAMP), INTERVAL 1 DAY))
+                AS DATE) AS cohort_day
+    FROM span WHERE first_day IS NOT NULL
 ),
 curve AS (
     SELECT age_days, max(share) FILTER (WHERE model = 'first') AS share_first,
            max(share) FILTER (WHERE model = 'deal') AS share_deal
     FROM kpi_attribution_curve GROUP BY 1
-),
-aged AS (
-    SELECT c.*, greatest(0, date_diff('day', c.cohort_day, k.today)) AS age_days,
-           greatest(0, date_diff('day', c.cohort_day, k.today)) >= k.window_days AS mature
-    FROM cells c CROSS JOIN clock k
-),
-shared AS (
-    SELECT a.*, (SELECT max(base) FROM att_rates) AS base_currency,
-           CASE WHEN a.mature THEN 1.0 ELSE cv.share_first END AS share_first,
-           CASE WHEN a.mature THEN 1.0 ELSE cv.share_deal END AS share_deal
-    FROM aged a LEFT JOIN curve cv ON cv.age_days = a.age_days
 )
-SELECT model, cohort_day, channel, utm_source, utm_medium, utm_campaign, tracking_number, base_currency,
-       leads, spend, spend_unconverted, won_deals, new_clients, revenue, revenue_unconverted,
-       age_days, mature, share_first, share_deal,
-       won_deals / nullif(CASE model WHEN 'first' THEN share_first ELSE share_deal END, 0) AS projected_won,
-       new_clients / nullif(CASE model WHEN 'first' THEN share_first ELSE share_deal END, 0) AS projected_clients,
-       revenue / nullif(CASE model WHEN 'first' THEN share_first ELSE share_deal END, 0) AS projected_revenue
-FROM shared;
+SELECT d.cohort_day, a.age_days, a.age_days >= k.window_days AS mature,
+       (SELECT max(base) FROM att_rates) AS base_currency,     -- of every money figure
+       CASE WHEN a.age_days >= k.window_days THEN 1.0 ELSE cv.share_first END AS share_first,
+       CASE WHEN a.age_days >= k.window_days THEN 1.0 ELSE cv.share_deal END AS share_deal
+FROM days d CROSS JOIN clock k
+CROSS JOIN LATERAL (SELECT greatest(0, date_diff('day', d.cohort_day, k.today)) AS age_days) a
+LEFT JOIN curve cv ON cv.age_days = a.age_days;
+
+-- kpi_attribution (a view, so that a refresh rewrites no row per lead): each live lead as a row
+-- of its cohort day (leads = 1, model NULL: the same under either model), with its channel, UTM
+-- and the number of its first incoming call, beside the rows of kpi_attribution_money; each row
+-- with its day's age and ripeness, and projected_* = what its model's credit has to date / the
+-- share of its model's wins expected by that age: a projection to the window's end at the curve.
+CREATE OR REPLACE VIEW kpi_attribution AS
+WITH cells AS (
+    SELECT NULL AS model, CAST(l.created_at AS DATE) AS cohort_day, l.channel, l.utm_source, l.utm_medium,
+           l.utm_campaign, coalesce(b.tracking_number, '(no call)') AS tracking_number, 1 AS leads,
+           0.0 AS spend, NULL AS spend_unconverted, 0 AS won_deals, 0 AS new_clients, 0.0 AS revenue,
+           NULL AS revenue_unconverted
+    FROM kpi_leads l
+    LEFT JOIN kpi_call_leads cl ON cl.lead_id = l.lead_id
+    LEFT JOIN kpi_call_base b ON b.call_id = cl.call_id
+    UNION ALL
+    SELECT * FROM kpi_attribution_money
+)
+SELECT c.*, d.age_days, d.mature, d.share_first, d.share_deal,
+       d.base_currency,
+       c.won_deals / nullif(CASE c.model WHEN 'first' THEN d.share_first ELSE d.share_deal END, 0) AS projected_won,
+       c.new_clients / nullif(CASE c.model WHEN 'first' THEN d.share_first ELSE d.share_deal END, 0)
+           AS projected_clients,
+       c.revenue / nullif(CASE c.model WHEN 'first' THEN d.share_first ELSE d.share_deal END, 0) AS projected_revenue
+FROM cells c JOIN kpi_attribution_days d ON d.cohort_day = c.cohort_day;
 
 -- kpi_attribution_age: the payback view of the same cohorts, by month. Per cohort month and
 -- channel, UTM campaign and tracking number (spend that names none under '(not split)'): for
@@ -190,8 +210,8 @@ WITH clock AS (
 money AS (
     SELECT m.model, CAST(date_trunc('month', a.cohort_day) AS DATE) AS cohort_month, a.channel, a.utm_campaign,
            a.tracking_number, 1 AS age_month, a.spend, 0.0 AS revenue, a.spend_unconverted AS unconverted
-    FROM kpi_attribution a CROSS JOIN (VALUES ('first'), ('deal')) m(model)
-    WHERE a.model IS NULL AND (a.spend > 0 OR a.spend_unconverted IS NOT NULL)
+    FROM kpi_attribution_money a CROSS JOIN (VALUES ('first'), ('deal')) m(model)
+    WHERE a.model IS NULL
     UNION ALL
     SELECT model, CAST(date_trunc('month', cohort_at) AS DATE), channel, utm_campaign, tracking_number,
            CAST(date_diff('month', date_trunc('month', cohort_at), date_trunc('month', closed_at)) AS INTEGER) + 1,
