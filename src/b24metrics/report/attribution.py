@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from b24metrics.kpis.catalogue import find
 from b24metrics.kpis.cuts import Cut, cut
-from b24metrics.kpis.families.attribution import use_model
+from b24metrics.kpis.families.attribution import PAYBACK_AGES, use_model
 from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
@@ -30,8 +30,6 @@ from b24metrics.report.window import shift
 NOT_SPLIT = "(not split)"
 #: the paid channels drawn in the payback chart, most spend first
 CHART_CHANNELS = 4
-#: months of age the payback chart shows (families/attribution.py: cum_revenue_m1 ...)
-CHART_AGES = 7
 COLUMNS = ("spend", "leads", "cpl", "new_clients", "cac", "revenue", "romi", "projected_romi", "ripeness")
 
 
@@ -77,6 +75,7 @@ def cohorts(g: Gather) -> Section:
     payback = _payback_chart(g, whole, [r["channel"] for r in paid])
     if payback is not None:
         parts.append(payback)
+        section.legend += [("c2", g.t("cohorts.cum_revenue")), ("c3", g.t("cohorts.spend_line"))]
     section.chart = Markup("").join(parts)
 
     section.tables += _table(g, result, rows, "col.channel", "channel", whole, currency)
@@ -97,12 +96,28 @@ def _tone(value: Any, css: str) -> str:
     return "bad" if value is not None and value < 0 else css
 
 
+#: the money figures a currency without a rate leaves blank, and which currencies say why
+BLANKED_BY = {"spend": "unconverted_spend", "cpl": "unconverted_spend", "cac": "unconverted_spend",
+              "revenue": "unconverted_revenue", "projected_revenue": "unconverted_revenue",
+              "ltv": "unconverted_revenue", "romi": "unconverted", "projected_romi": "unconverted",
+              "ltv_cac": "unconverted", "payback_months": "unconverted"}
+#: figures that exist only where there is spend of its own
+COSTS = {"cpl", "cac", "romi", "projected_romi", "ltv_cac", "payback_months"}
+
+
+def _why_blank(g: Gather, row: dict[str, Any], measure: str) -> str | None:
+    """Why a money figure is missing, when a currency without a rate is the reason."""
+    currencies = row.get(BLANKED_BY.get(measure, ""))
+    if measure in COSTS and not row.get("spend") and not row.get("unconverted_spend"):
+        return None     # no spend of its own: no cost, whatever the currency of its revenue
+    if row.get(measure) is None and currencies:
+        return g.t("cohorts.no_rate", currencies=currencies)
+    return None
+
+
 def _text(g: Gather, result: Cut, row: dict[str, Any], measure: str) -> str:
-    """A figure as printed, or why it is missing: a currency without a rate, no spend of its own."""
-    value = row.get(measure)
-    if value is None and row.get("unconverted") and measure not in ("leads", "new_clients", "ripeness"):
-        return g.t("cohorts.no_rate", currencies=row["unconverted"])
-    return g.cell(result, row, measure).text(g.loc)
+    """A figure as printed, or why it is missing (a currency without a rate)."""
+    return _why_blank(g, row, measure) or g.cell(result, row, measure).text(g.loc)
 
 
 def _cell(g: Gather, result: Cut, row: dict[str, Any], measure: str) -> Cell | str:
@@ -123,11 +138,11 @@ def _table(g: Gather, result: Cut, rows: list[dict[str, Any]], title: str, by: s
     window = []
     for r in rows:
         over = whole.get(str(r[by]))
-        if over:
+        if over and (over.get("spend") or over.get("new_clients") or _why_blank(g, over, "spend")):
             window.append([g.label(r[by]), _window_text(g, over, "spend", "money"),
                            _window_text(g, over, "new_clients", ""), _window_text(g, over, "cac", "money"),
                            _window_text(g, over, "ltv", "money"), _window_text(g, over, "ltv_cac", ""),
-                           _months(g, over.get("payback_months"))])
+                           _payback(g, over)])
     columns = [g.t(title) + g.t("cohorts.col.window"), g.t("col.spend") + cur, g.t("col.new_clients"),
                g.t("col.cac") + cur, g.t("cohorts.col.ltv") + cur, g.t("cohorts.col.ltv_cac"),
                g.t("cohorts.col.payback")]
@@ -135,14 +150,16 @@ def _table(g: Gather, result: Cut, rows: list[dict[str, Any]], title: str, by: s
 
 
 def _window_text(g: Gather, row: dict[str, Any], measure: str, unit: str) -> str:
-    value = row.get(measure)
-    if value is None and row.get("unconverted") and unit == "money":
-        return g.t("cohorts.no_rate", currencies=row["unconverted"])
-    return g.loc.number(value, unit)
+    return _why_blank(g, row, measure) or g.loc.number(row.get(measure), unit)
 
 
-def _months(g: Gather, months: Any) -> str:
-    return g.t("cohorts.not_yet") if months is None else g.t("cohorts.months", n=months)
+def _payback(g: Gather, row: dict[str, Any]) -> str:
+    """The month of age the revenue covered the spend; "not yet"; or why there is none."""
+    if row.get("payback_months") is not None:
+        return g.t("cohorts.months", n=row["payback_months"])
+    if not row.get("spend") and not row.get("unconverted_spend"):
+        return "—"      # nothing spent: nothing to pay back
+    return _why_blank(g, row, "payback_months") or g.t("cohorts.not_yet")
 
 
 def _whole_window(g: Gather, by: str) -> dict[str, dict[str, Any]]:
@@ -157,25 +174,25 @@ def _whole_window(g: Gather, by: str) -> dict[str, dict[str, Any]]:
 
 
 def _payback_chart(g: Gather, whole: dict[str, dict[str, Any]], channels: list[str]) -> Markup | None:
-    """Cumulative revenue credited to the window's cohorts against their spend, by month of age:
-    where the revenue line crosses the spend line, the channel has paid back."""
+    """Per paid channel: the revenue credited to the window's cohorts by each month of age, in
+    percent of their spend, against the spend (100 %): where the line crosses it, they paid back."""
     parts = []
-    labels = [g.t("cohorts.age", n=age) for age in range(1, CHART_AGES + 1)]
+    labels = [g.t("cohorts.age", n=age) for age in range(1, PAYBACK_AGES + 1)]
     for channel in channels[:CHART_CHANNELS]:
         row = whole.get(str(channel))
-        if not row or not row.get("spend_m1"):
+        if not row or row.get("covered_m1") is None:
             continue
-        series = []
-        for field, css, name in (("cum_revenue", "c0", g.t("cohorts.cum_revenue")), ("spend", "c3", g.t("col.spend"))):
-            points: list[Seg | None] = []
-            for age in range(1, CHART_AGES + 1):
-                value = row.get(f"{field}_m{age}")
-                points.append(None if value is None else
-                              Seg(value, f"dot {css}", None, f"{name}: {g.loc.number(value, 'money')} ({labels[age - 1]})"))
-            series.append(Series(name, css, points))
+        covered: list[Seg | None] = []
+        spend: list[Seg | None] = []
+        for age, label in enumerate(labels, 1):
+            value = row.get(f"covered_m{age}")
+            covered.append(None if value is None else
+                           Seg(value, "dot c2", None, f"{g.t('cohorts.cum_revenue')}: {g.loc.number(value, '%')} ({label})"))
+            spend.append(None if value is None else Seg(100.0, "dot c3", None, g.t("cohorts.spend_line")))
         title = g.t("cohorts.chart.payback", channel=g.label(channel))
-        parts.append(titled(title, charts.lines(labels, series, g.loc, label=title, running=[False] * CHART_AGES,
-                                                height=180)))
+        parts.append(titled(title, charts.lines(
+            labels, [Series(g.t("cohorts.cum_revenue"), "c2", covered), Series(g.t("cohorts.spend_line"), "c3", spend)],
+            g.loc, label=title, running=[False] * len(labels), unit="%", height=170)))
     return Markup("").join(parts) if parts else None
 
 

@@ -63,9 +63,10 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.none": "{headline}: ни лидов, ни расходов, ни сделок этой когорты.",
         "cohorts.chart.romi": "ROMI когорты «{headline}»: на сегодня и прогноз",
         "cohorts.chart.revenue": "Выручка когорты «{headline}»: на сегодня и прогноз",
-        "cohorts.chart.payback": "{channel}: накопленная выручка когорт против их расходов, по месяцам жизни",
+        "cohorts.chart.payback": "{channel}: выручка когорт в % от их расходов по месяцам жизни (100 % — окупились)",
         "cohorts.to_date": "на сегодня", "cohorts.projected": "прогноз",
         "cohorts.cum_revenue": "накопленная выручка", "cohorts.age": "мес. {n}",
+        "cohorts.spend_line": "расходы (100 %)",
         "cohorts.no_spend": "Файл расходов не задан (kpis.spend_file): без расходов нет CPL, CAC и ROMI когорт.",
         "cohorts.numbers": "У номера без собственных расходов нет стоимости клиента: его канал оплатил и другие "
                            "лиды (стоимость канала — в таблице каналов).",
@@ -77,7 +78,7 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.col.payback": "Окупаемость",
         "cohorts.not_yet": "ещё нет", "cohorts.months": "{n} мес.",
         "cohorts.curve": "Прогноз — по кривой созревания когорт с {first} по {last} ({leads} лидов, {won} "
-                         "выигранных сделок): 90 % побед приходят к {days}. LTV, LTV/CAC и окупаемость — по "
+                         "выигранных сделок): 90 % побед — за {days} от создания лида. LTV, LTV/CAC и окупаемость — по "
                          "когортам всего периода отчёта.",
         "cohorts.no_curve": "Зрелых когорт (старше {days} дн.) ещё нет: прогноза нет, цифры — на сегодня.",
         "cohorts.ripe_rate": "Лид → выигранная сделка в последней зрелой когорте ({cohort}): {rate}.",
@@ -193,9 +194,10 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.none": "{headline}: no leads, spend or deals in this cohort.",
         "cohorts.chart.romi": "ROMI of the {headline} cohort: to date and projected",
         "cohorts.chart.revenue": "Revenue of the {headline} cohort: to date and projected",
-        "cohorts.chart.payback": "{channel}: cumulative revenue of the cohorts against their spend, by month of age",
+        "cohorts.chart.payback": "{channel}: revenue of the cohorts in % of their spend by month of age (100%: paid back)",
         "cohorts.to_date": "to date", "cohorts.projected": "projected",
         "cohorts.cum_revenue": "cumulative revenue", "cohorts.age": "month {n}",
+        "cohorts.spend_line": "spend (100%)",
         "cohorts.no_spend": "No spend file is configured (kpis.spend_file): without spend the cohorts have no CPL, "
                             "CAC or ROMI.",
         "cohorts.numbers": "A number without spend of its own has no cost per client: its channel's spend also "
@@ -208,7 +210,7 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.col.payback": "Payback",
         "cohorts.not_yet": "not yet", "cohorts.months": "{n} mo.",
         "cohorts.curve": "Projections follow the ripeness curve of the cohorts {first} to {last} ({leads} leads, "
-                         "{won} won deals): 90% of the wins come by {days}. LTV, LTV/CAC and payback are over the "
+                         "{won} won deals): 90% of the wins come within {days} of the lead. LTV, LTV/CAC and payback are over the "
                          "cohorts of the whole report window.",
         "cohorts.no_curve": "No mature cohort (older than {days} days) yet: no projection, figures are to date.",
         "cohorts.ripe_rate": "Lead to won deal in the latest ripe cohort ({cohort}): {rate}.",

@@ -50,6 +50,8 @@ IN_MODEL = f"(model IS NULL OR model = {MODEL})"
 RIPE_SHARE = 0.9
 #: the oldest month of age a payback can be found at (kpis.attribution_window_days is at most 730)
 MAX_AGE_MONTHS = 26
+#: months of age the payback curve is kept for as measures (covered_m1 ...): the default window
+PAYBACK_AGES = 7
 
 _SPEND_OK = "count(spend_unconverted) = 0"
 _REVENUE_OK = "count(revenue_unconverted) = 0"
@@ -62,6 +64,11 @@ PAID = f"{_SPEND_OK} AND sum(spend) > 0"     # a cost exists only where there is
 
 def _per(num: str, den: str, digits: int = 2, scale: str = "") -> str:
     return f"round({scale}({num}) / nullif({den}, 0), {digits})"
+
+
+def _currencies(column: str) -> str:
+    """The currencies a group's rows name in `column`, as "EUR, USD"; NULL when none."""
+    return f"nullif(array_to_string(list_sort(list_distinct(list({column}))), ', '), '')"
 
 
 def use_model(con: duckdb.DuckDBPyConnection, model: str | None) -> None:
@@ -118,9 +125,12 @@ COHORT_RETURN = Kpi(
                       "at break-even"),
         Measure("ltv_cac", f"CASE WHEN {PAID} THEN {_per(PROJECTED, 'sum(spend)')} END",
                 title="LTV / CAC over the window (projected where unripe)"),
-        Measure("unconverted", "nullif(array_to_string(list_sort(list_distinct("
-                               "list(coalesce(spend_unconverted, revenue_unconverted)))), ', '), '')",
+        Measure("unconverted", _currencies("coalesce(spend_unconverted, revenue_unconverted)"),
                 title="currencies without a rate, left out of the money figures"),
+        Measure("unconverted_spend", _currencies("spend_unconverted"),
+                title="currencies of spend without a rate (no spend, CPL, CAC, ROMI)"),
+        Measure("unconverted_revenue", _currencies("revenue_unconverted"),
+                title="currencies of revenue without a rate (no revenue, ROMI, LTV)"),
         Measure("base_currency", "max(base_currency)", title="the currency of the money figures"),
     ),
 )
@@ -131,6 +141,14 @@ def _payback() -> str:
     steps = " ".join(f"WHEN sum(cum_revenue) FILTER (WHERE age_month = {m}) >= sum(spend) FILTER "
                      f"(WHERE age_month = {m}) THEN {m}" for m in range(1, MAX_AGE_MONTHS + 1))
     return f"CASE WHEN count(unconverted) = 0 AND sum(spend) > 0 THEN CASE {steps} END END"
+
+
+def _covered(age: int) -> Measure:
+    at = f"FILTER (WHERE age_month = {age})"
+    return Measure(f"covered_m{age}", f"CASE WHEN count(unconverted) = 0 AND sum(spend) {at} > 0 THEN "
+                                      f"round(100.0 * sum(cum_revenue) {at} / sum(spend) {at}, 1) END", "%",
+                   title=f"revenue credited by the end of month {age} of age, in percent of the spend of the "
+                         "cohorts that reached it (100: paid back)")
 
 
 def _cumulative(field: str, age: int) -> Measure:
@@ -149,7 +167,8 @@ COHORT_PAYBACK = Kpi(
     table="kpi_attribution_age", date="cohort_month", where=f"model = {MODEL}",
     dims=("channel", "utm_campaign", "tracking_number"),
     measures=(Measure("payback_months", _payback(), title="months until the revenue covered the spend"),)
-    + tuple(_cumulative(f, age) for age in range(1, 8) for f in ("cum_revenue", "spend")),
+    + tuple(_covered(age) for age in range(1, PAYBACK_AGES + 1))
+    + tuple(_cumulative(f, age) for age in range(1, PAYBACK_AGES + 1) for f in ("cum_revenue", "spend")),
 )
 
 RIPENESS = Kpi(
