@@ -378,6 +378,15 @@ class KpiSettings(_Section):
     )
     funnel: FunnelSettings = Field(default_factory=FunnelSettings)
     lead_stages: LeadStageSettings = Field(default_factory=LeadStageSettings)
+    attribution_window_days: int = Field(
+        180, ge=1, le=730, description="cohort attribution: a lead's cohort is credited with the deals won within "
+        "this many days of the lead's creation"
+    )
+    attribution_model: Literal["first", "deal"] = Field(
+        "first", description='cohort attribution: "first" credits a returning client\'s later deals to the channel '
+        'that first brought the client (lifetime value by channel); "deal" credits each deal to its own lead, '
+        "or to its own source when it has none"
+    )
 
 
 class DaemonSettings(_Section):

@@ -35,7 +35,7 @@ UNTIL = date(2026, 11, 1)
 EVIL_CHANNEL = '<script>alert("channel")</script>'
 EVIL_NAME = "<img src=x onerror=alert(1)>"
 SECTION_IDS = ["headline", "channels", "grades", "engagement", "grade_proof", "funnel", "rejections", "speed", "cycle",
-               "money", "plan", "telephony", "managers", "hygiene"]
+               "cohorts", "money", "plan", "telephony", "managers", "hygiene"]
 
 
 @dataclass
@@ -197,7 +197,7 @@ def test_english_report_speaks_english_and_writes_numbers_the_english_way(data):
     ru, en = (r.path.read_text(encoding="utf-8") for r in (data.ru, data.en))
     assert '<html lang="en">' in en and '<html lang="ru">' in ru
     for title in ("Headline figures", "Leads by channel", "Funnel: stage conversion", "Speed to lead by manager",
-                  "Cost per lead, CAC and ROMI by channel", "Plan vs actual with forecast", "CRM hygiene"):
+                  "Cash view: spend and revenue of the month by channel", "Plan vs actual with forecast", "CRM hygiene"):
         assert title in en and title not in ru
     for title in ("Главные цифры", "Лиды по каналам", "Воронка", "План и факт", "Чистота CRM"):
         assert title in ru and title not in en

@@ -17,6 +17,7 @@ from b24metrics.grading import grades_by_source
 from b24metrics.kpis import cut, find, refresh_kpis
 from b24metrics.kpis.explain import explain_deal, explain_lead
 from b24metrics.kpis.lead_stages import stages_used
+from b24metrics.kpis.families.attribution import MODELS, use_model
 from b24metrics.warehouse import Warehouse, missing_tables
 
 KPI_FORMATS = ("table", "csv", "json")
@@ -36,11 +37,18 @@ def kpi(
     refresh: bool = typer.Option(False, "--refresh", help="Bring the KPI tables up to date first (sync does it too)."),
     full: bool = typer.Option(False, "--full", help="With --refresh (or without NAME): rebuild every KPI table, "
                                                     "not only the leads and deals synced since the last refresh."),
+    model: Optional[str] = typer.Option(
+        None, "--model", metavar="MODEL",
+        help="Cohort KPIs (cohort_return, cohort_payback, ripeness_curve): 'first' credits a returning "
+             "client's later deals to the channel that first brought the client, 'deal' each deal to its "
+             "own lead or source. Default: kpis.attribution_model."),
 ) -> None:
     """Show any KPI of the catalogue by period and dimension, with the previous period and
     the same period a year before. Periods begin at midnight in the portal's time zone."""
     if fmt not in KPI_FORMATS:
         raise typer.BadParameter(f"one of {', '.join(KPI_FORMATS)}", param_hint="--format")
+    if model is not None and model not in MODELS:
+        raise typer.BadParameter(f"one of {', '.join(MODELS)}", param_hint="--model")
     if name == "list":
         out.print(render.catalogue_table())
         for line in _lead_stages_used():
@@ -68,11 +76,15 @@ def kpi(
         raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them", param_hint="NAME") from None
     with warehouse.connect(read_only=True) as con:
         _require_kpi_table(con, warehouse, chosen.table)
+        use_model(con, model)
         try:
             result = cut(con, chosen, period=period, by=by, since=since, until=until)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--period/--by") from None
     render.print_cut(result, fmt)
+    if chosen.family == "attribution" and fmt == "table":
+        out.print(f"Cohort view, model {model or config.kpis.attribution_model!r} (--model first|deal); "
+                  "projected_* are projections at the ripeness curve, the rest to date.")
 
 
 def explain(

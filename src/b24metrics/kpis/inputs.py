@@ -12,6 +12,9 @@ write-back.
 family SQL files read them:
 
     input_spend(month DATE, channel, amount DOUBLE, currency)
+    input_spend_rows(period_start DATE, period_end DATE, channel, campaign, number, amount DOUBLE,
+                     currency)              -- each row as written: day, week or month, with its
+                                            -- UTM campaign and tracking number when it names them
     input_plan(period_start DATE, period_end DATE, period_kind, metric, target DOUBLE,
                channel, manager, manager_id, currency)
     input_tracking(number, channel)
@@ -21,6 +24,12 @@ family SQL files read them:
     input_lead_stages(kind, status_id)   -- [kpis.lead_stages]: accepted / qualified statuses (M3)
 
 (INPUT_TABLES below holds their columns; the SQL files list the ones they read in their headers.)
+
+A spend row covers a month (`month` or `period` = YYYY-MM), an ISO week (YYYY-Www) or a day
+(YYYY-MM-DD), and may name a UTM campaign (`campaign`) and a tracking number (`number`) its
+money bought. input_spend keeps the old shape, per month and channel (a week spanning two
+months is split between them by its days); input_spend_rows keeps each row as written for the
+cohort attribution (sql/attribution.sql).
 
 Channels are stored the way the KPI tables name them: a SOURCE_ID code or a source name of the
 portal becomes the source's name; any other text (a tracking channel such as "Яндекс Директ")
@@ -59,15 +68,18 @@ PLAN_METRICS = {
 }
 MONEY_METRICS = {"revenue"}
 
-SPEND_COLUMNS = ("month", "channel", "amount", "currency")
+SPEND_COLUMNS = ("month", "channel", "amount", "currency", "campaign", "number")
 PLAN_COLUMNS = ("period", "metric", "target", "channel", "manager", "currency")
 _REQUIRED = {"spend": ("month", "channel", "amount"), "plan": ("period", "metric", "target")}
-_OPTIONAL = {"spend": ("currency",), "plan": ("channel", "manager", "currency")}
+_OPTIONAL = {"spend": ("currency", "period", "campaign", "number"), "plan": ("channel", "manager", "currency")}
+#: a required column another may stand for: a spend row's period in `period` instead of `month`
+_INSTEAD = {"spend": {"month": "period"}}
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
 _WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CURRENCY_ALIASES = {"RUR": "RUB"}   # the old ISO code Bitrix24 still shows in places
 _USER_ID = re.compile(r"^(?:.*\s)?#?(\d+)$")
@@ -79,11 +91,18 @@ class InputFileError(ConfigError):
 
 @dataclass(frozen=True)
 class Spend:
-    month: date
+    month: date             # the first day of the row's period (of its month for a month row)
     channel: str
     amount: float
     currency: str
     line: int = 0
+    end: date | None = None          # the period's last day; None: the end of `month`'s month
+    campaign: str | None = None      # the UTM campaign the money bought, if the row names one
+    number: str | None = None        # the tracking number it bought, if the row names one
+
+    @property
+    def last_day(self) -> date:
+        return self.end or _add_months(self.month.replace(day=1), 1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -151,6 +170,32 @@ def parse_period(value: Any) -> tuple[date, date, str]:
             raise ValueError(f"{text!r}: year {match.group(1)} has no ISO week {match.group(2)}") from None
         return start, start + timedelta(days=6), "week"
     raise ValueError(f"period {text!r} is not YYYY-MM, YYYY-Qn, YYYY or YYYY-Www")
+
+
+def parse_spend_period(value: Any) -> tuple[date, date]:
+    """A spend row's period: YYYY-MM, YYYY-Www (ISO week) or YYYY-MM-DD -> (first day, last day)."""
+    text = str(value).strip()
+    if match := _DAY.match(text):
+        try:
+            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            raise ValueError(f"day {text!r} is no date") from None
+        return day, day
+    if _WEEK.match(text) or _MONTH.match(text):
+        start, end, _ = parse_period(text)
+        return start, end
+    raise ValueError(f"period {text!r} is not YYYY-MM, YYYY-Www or YYYY-MM-DD")
+
+
+def month_shares(start: date, end: date) -> list[tuple[date, float]]:
+    """(first day of a month, share of the period's days in it) for a period of whole days."""
+    days = (end - start).days + 1
+    shares: dict[date, int] = {}
+    day = start
+    while day <= end:
+        shares[day.replace(day=1)] = shares.get(day.replace(day=1), 0) + 1
+        day += timedelta(days=1)
+    return [(month, count / days) for month, count in shares.items()]
 
 
 def _add_months(day: date, months: int) -> date:
@@ -249,7 +294,8 @@ def _csv_cells(path: Path, reader: Any, table: str) -> list[tuple[int, dict[str,
             continue
         if header is None:
             header = [c.strip().lower() for c in cells]
-            missing = [c for c in _REQUIRED[table] if c not in header]
+            missing = [c for c in _REQUIRED[table] if c not in header
+                       and _INSTEAD.get(table, {}).get(c) not in header]
             if missing:
                 raise InputFileError(
                     f"{table} file {path}:{reader.line_num}: the header lacks {', '.join(missing)} "
@@ -298,8 +344,13 @@ def read_spend(path: Path, base_currency: str | None = None) -> tuple[list[Spend
             amount = parse_amount(row.get("amount"))
             if amount < 0:
                 raise ValueError(f"amount {row.get('amount')!r} is negative")
-            spend.append(Spend(parse_month(row.get("month")), channel, amount,
-                               parse_currency(row.get("currency"), base_currency), line))
+            if str(row.get("period") or "").strip():
+                start, end = parse_spend_period(row.get("period"))
+            else:
+                start, end = parse_month(row.get("month")), None
+            spend.append(Spend(start, channel, amount, parse_currency(row.get("currency"), base_currency), line,
+                               end=end, campaign=str(row.get("campaign") or "").strip() or None,
+                               number=str(row.get("number") or "").strip() or None))
         except ValueError as exc:
             problems.append(_bad(path, line, f"{exc}; row skipped"))
     return spend, problems
@@ -419,6 +470,8 @@ def rate_rows(kpis: KpiSettings) -> tuple[list[tuple[str, float, str]], list[str
 #: the input tables, made on the refresh's connection for the SQL files to read: declared here only
 INPUT_TABLES = {
     "input_spend": "month DATE, channel VARCHAR, amount DOUBLE, currency VARCHAR",
+    "input_spend_rows": "period_start DATE, period_end DATE, channel VARCHAR, campaign VARCHAR, number VARCHAR, "
+                        "amount DOUBLE, currency VARCHAR",
     "input_plan": "period_start DATE, period_end DATE, period_kind VARCHAR, metric VARCHAR, target DOUBLE, "
                   "channel VARCHAR, manager VARCHAR, manager_id BIGINT, currency VARCHAR",
     "input_tracking": "number VARCHAR, channel VARCHAR",
@@ -450,14 +503,22 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
     if kpis.spend_file is not None:
         spend, spend_problems = _read_or_missing(read_spend, kpis.spend_file, base)
         problems += spend_problems
-        rows = []
+        rows, detail = [], []
+        unknown = _Unseen(con)
         for item in spend:
             channel, known = channels.resolve(item.channel)
-            if not known:
+            if not known and unknown.first("channel", channel):
                 problems.append(_bad(kpis.spend_file, item.line, f"channel {item.channel!r} is neither a source "
                                      "of the portal nor a tracking channel: its spend counts with no leads"))
-            rows.append((item.month, channel, item.amount, item.currency))
+            number = normalize_number(item.number) if item.number else None
+            for what, value, shown in (("campaign", item.campaign, item.campaign), ("number", number, item.number)):
+                if value and not unknown.seen(what, value) and unknown.first(what, value):
+                    problems.append(_bad(kpis.spend_file, item.line, unknown.reason(what, shown)))
+            for month, share in month_shares(item.month, item.last_day):
+                rows.append((month, channel, item.amount * share, item.currency))
+            detail.append((item.month, item.last_day, channel, item.campaign, number, item.amount, item.currency))
         _insert(con, "input_spend", rows)
+        _insert(con, "input_spend_rows", detail)
 
     if kpis.plan_file is not None:
         plans, plan_problems = _read_or_missing(read_plan, kpis.plan_file, base)
@@ -499,6 +560,47 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
     for problem in problems:
         log.warning("input: %s", problem)
     return problems
+
+
+class _Unseen:
+    """What the portal has seen of the names a spend file uses: UTM campaigns of its leads and
+    deals, the numbers its calls came to and the tracking map's. Each unknown name is reported
+    once per file, at its first line."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.known: dict[str, set[str]] = {}    # read when a row first names one: most files name none
+        self.told: set[tuple[str, str]] = set()
+
+    def _read(self, what: str) -> set[str]:
+        if what == "campaign":
+            return {r[0] for r in self.con.execute(
+                "SELECT DISTINCT utm_campaign FROM leads WHERE NOT deleted UNION "
+                "SELECT DISTINCT utm_campaign FROM deals WHERE NOT deleted").fetchall() if r[0]}
+        return ({key for r in self.con.execute("SELECT DISTINCT portal_number FROM calls").fetchall()
+                 if (key := normalize_number(r[0]))}
+                | {r[0] for r in self.con.execute("SELECT number FROM input_tracking").fetchall()})
+
+    def seen(self, what: str, value: str) -> bool:
+        if what not in self.known:
+            self.known[what] = self._read(what)
+        return value in self.known[what]
+
+    def first(self, what: str, value: str) -> bool:
+        """True the first time a name is told; False after (one line per name and file)."""
+        key = (what, value.casefold())
+        if key in self.told:
+            return False
+        self.told.add(key)
+        return True
+
+    @staticmethod
+    def reason(what: str, shown: str | None) -> str:
+        if what == "campaign":
+            return (f"campaign {shown!r} is the UTM campaign of no lead or deal of the portal: "
+                    "its spend counts with no leads")
+        return (f"number {shown!r} is neither a number the portal's calls came to nor in kpis.tracking_numbers: "
+                "its spend counts with no leads")
 
 
 _Row = TypeVar("_Row", Spend, Plan)

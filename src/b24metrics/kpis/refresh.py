@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 FACTS = ["facts_leads.sql", "facts_deals.sql", "labels.sql"]
 #: what the refresh itself defines on its connection for the SQL files (see b24metrics/sqlfiles.py)
-DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()", "funnel_reading")
+DEFINES = ("local_time()", "speed_sla_minutes", "win_rate_days()", "funnel_reading", "attribution_window_days",
+           "attribution_model()")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
@@ -142,6 +143,9 @@ def refresh_kpis(
         con.execute("SET VARIABLE funnel_reading = ?", [settings.kpis.funnel.reading])
         # Read by the stage conversion's cut (F1), not by the tables: changing it rebuilds nothing.
         con.execute(f"CREATE OR REPLACE MACRO funnel_min_items() AS {int(settings.kpis.funnel.min_items)}")
+        con.execute("SET VARIABLE attribution_window_days = ?", [settings.kpis.attribution_window_days])
+        # the model an attribution cut shows unless its connection picks one (families/attribution.py)
+        con.execute(f"CREATE OR REPLACE MACRO attribution_model() AS '{settings.kpis.attribution_model}'")
         problems = load_inputs(con, settings, now=now)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)

@@ -16,7 +16,7 @@ from b24metrics.config import Settings
 from b24metrics.errors import NotSynced
 from b24metrics.kpis.catalogue import catalogue
 from b24metrics.kpis.refresh import set_local_time
-from b24metrics.report import lead_quality, marketing, sales
+from b24metrics.report import attribution, lead_quality, marketing, sales
 from b24metrics.report.fmt import Locale
 from b24metrics.report.gather import Gather
 from b24metrics.report.render import render
@@ -27,10 +27,12 @@ from b24metrics.warehouse import Warehouse, missing_tables
 log = logging.getLogger(__name__)
 
 #: the sections in the order a marketing head reads them: results, where leads come from and
-#: how good they are, how they move through the funnel and how fast, money, plan, people, data
+#: how good they are, how they move through the funnel and how fast, which channel pays (the
+#: cohort view), the cash view, plan, people, data
 SECTIONS = [marketing.headline, marketing.channels, marketing.grades, lead_quality.engagement,
             lead_quality.grade_proof, marketing.funnel, marketing.rejections, marketing.speed,
-            marketing.cycle, sales.money, sales.plan, sales.telephony, sales.managers, sales.hygiene]
+            marketing.cycle, attribution.cohorts, sales.money, sales.plan, sales.telephony, sales.managers,
+            sales.hygiene]
 
 
 @dataclass

@@ -81,9 +81,45 @@ TEXT: dict[str, dict[str, str]] = {
         "col.grade_at_entry": "Грейд на входе", "col.settled": "Завершённых лидов", "col.deal_rate": "Лид → сделка",
         "col.won_rate": "Лид → успешная сделка", "col.interval": "95 % интервал",
         "col.revenue_per_lead": "Выручка на лид", "col.days_to_won": "Дней до выигрыша, медиана",
-        # money
-        "money": "Стоимость лида, CAC и ROMI по каналам",
-        "money.lead": "{headline}: расходы из файла расходов против лидов, новых клиентов и выручки канала.",
+        # cohorts: which channel pays
+        "cohorts": "Какой канал окупается: когорты лидов",
+        "cohorts.lead": "Лиды, созданные в периоде «{headline}», по каналам: расходы периода против этих лидов, "
+                        "клиентов и выручки, которые они принесли за {days} дн. после создания (когортный взгляд, "
+                        "модель: {model}). Выручка и ROMI — на сегодня; прогноз — оценка до конца окна.",
+        "cohorts.model.first": "первое касание — повторные сделки клиента идут каналу, который его привёл",
+        "cohorts.model.deal": "по сделке — каждая сделка своему лиду или своему источнику",
+        "cohorts.none": "{headline}: ни лидов, ни расходов, ни сделок этой когорты.",
+        "cohorts.chart.romi": "ROMI когорты «{headline}»: на сегодня и прогноз",
+        "cohorts.chart.revenue": "Выручка когорты «{headline}»: на сегодня и прогноз",
+        "cohorts.chart.payback": "{channel}: выручка когорт в % от их расходов по месяцам жизни (100 % — окупились)",
+        "cohorts.to_date": "на сегодня", "cohorts.projected": "прогноз",
+        "cohorts.cum_revenue": "накопленная выручка", "cohorts.age": "мес. {n}",
+        "cohorts.spend_line": "расходы (100 %)",
+        "cohorts.no_spend": "Файл расходов не задан (kpis.spend_file): без расходов нет CPL, CAC и ROMI когорт.",
+        "cohorts.numbers": "У номера без собственных расходов нет стоимости клиента: его канал оплатил и другие "
+                           "лиды (стоимость канала — в таблице каналов).",
+        "cohorts.no_rate": "{currencies} без курса",
+        "cohorts.col.revenue": "Выручка сейчас", "cohorts.col.romi": "ROMI сейчас",
+        "cohorts.col.projected_romi": "ROMI, прогноз", "cohorts.col.ripeness": "Зрелость",
+        "cohorts.col.ltv": "LTV: предел CAC", "cohorts.col.ltv_cac": "LTV/CAC",
+        "cohorts.col.window": " · когорты отчёта",
+        "cohorts.col.payback": "Окупаемость",
+        "cohorts.not_yet": "ещё нет", "cohorts.months": "{n} мес.",
+        "cohorts.curve": "Прогноз — по кривой созревания когорт с {first} по {last} ({leads} лидов, {won} "
+                         "выигранных сделок): 90 % побед — за {days} от создания лида. LTV, LTV/CAC и окупаемость — по "
+                         "когортам всего периода отчёта.",
+        "cohorts.no_curve": "Зрелых когорт (старше {days} дн.) ещё нет: прогноза нет, цифры — на сегодня.",
+        "cohorts.ripe_rate": "Лид → выигранная сделка в последней зрелой когорте ({cohort}): {rate}.",
+        "cohorts.ripe_now": "Когорта «{headline}» зрелая ({ripeness}): лид → выигранная сделка {rate}; прогноз "
+                            "{projected}.",
+        "cohorts.unripe_now": "Когорта «{headline}» ещё не созрела ({ripeness} ожидаемых побед): лид → выигранная "
+                              "сделка {rate} на сегодня — не итог; прогноз {projected}.",
+        "col.campaign": "Кампания (UTM)",
+        # money, the cash view
+        "money": "Кассовый взгляд: расходы и выручка месяца по каналам",
+        "money.lead": "{headline}: расходы из файла расходов против лидов, новых клиентов и выручки сделок, "
+                      "выигранных в этом месяце (кассовый взгляд, как видит бухгалтерия: выручка отстаёт от лидов; "
+                      "какой канал окупается — в разделе когорт).",
         "money.no_file": "Файл расходов не задан (kpis.spend_file): без расходов стоимость лида, CAC и ROMI "
                          "не посчитать.",
         "money.none": "{headline}: в файле расходов нет строк на этот период.",
@@ -202,8 +238,44 @@ TEXT: dict[str, dict[str, str]] = {
         "col.grade_at_entry": "Grade at entry", "col.settled": "Settled leads", "col.deal_rate": "Lead to deal",
         "col.won_rate": "Lead to won", "col.interval": "95% interval",
         "col.revenue_per_lead": "Revenue per lead", "col.days_to_won": "Days to won, median",
-        "money": "Cost per lead, CAC and ROMI by channel",
-        "money.lead": "Spend from the spend file against the channel's leads, new clients and revenue, {headline}.",
+        "cohorts": "Which channel pays: lead cohorts",
+        "cohorts.lead": "Leads created in {headline}, by channel: the period's spend against those leads and the "
+                        "clients and revenue they brought within {days} days of their creation (the cohort view, "
+                        "model: {model}). Revenue and ROMI are to date; the projection estimates the window's end.",
+        "cohorts.model.first": "first touch: a client's repeat deals go to the channel that brought the client",
+        "cohorts.model.deal": "per deal: each deal to its own lead or source",
+        "cohorts.none": "{headline}: no leads, spend or deals in this cohort.",
+        "cohorts.chart.romi": "ROMI of the {headline} cohort: to date and projected",
+        "cohorts.chart.revenue": "Revenue of the {headline} cohort: to date and projected",
+        "cohorts.chart.payback": "{channel}: revenue of the cohorts in % of their spend by month of age (100%: paid back)",
+        "cohorts.to_date": "to date", "cohorts.projected": "projected",
+        "cohorts.cum_revenue": "cumulative revenue", "cohorts.age": "month {n}",
+        "cohorts.spend_line": "spend (100%)",
+        "cohorts.no_spend": "No spend file is configured (kpis.spend_file): without spend the cohorts have no CPL, "
+                            "CAC or ROMI.",
+        "cohorts.numbers": "A number without spend of its own has no cost per client: its channel's spend also "
+                           "bought other leads (the channel's cost is in the channel table).",
+        "cohorts.no_rate": "{currencies} without a rate",
+        "cohorts.col.revenue": "Revenue to date", "cohorts.col.romi": "ROMI to date",
+        "cohorts.col.projected_romi": "ROMI, projected", "cohorts.col.ripeness": "Ripeness",
+        "cohorts.col.ltv": "LTV: most a client may cost", "cohorts.col.ltv_cac": "LTV/CAC",
+        "cohorts.col.window": " · report window cohorts",
+        "cohorts.col.payback": "Payback",
+        "cohorts.not_yet": "not yet", "cohorts.months": "{n} mo.",
+        "cohorts.curve": "Projections follow the ripeness curve of the cohorts {first} to {last} ({leads} leads, "
+                         "{won} won deals): 90% of the wins come within {days} of the lead. LTV, LTV/CAC and payback are over the "
+                         "cohorts of the whole report window.",
+        "cohorts.no_curve": "No mature cohort (older than {days} days) yet: no projection, figures are to date.",
+        "cohorts.ripe_rate": "Lead to won deal in the latest ripe cohort ({cohort}): {rate}.",
+        "cohorts.ripe_now": "The {headline} cohort is ripe ({ripeness}): lead to won deal {rate}; projected "
+                            "{projected}.",
+        "cohorts.unripe_now": "The {headline} cohort is not ripe yet ({ripeness} of its expected wins): lead to won "
+                              "deal {rate} to date, not final; projected {projected}.",
+        "col.campaign": "Campaign (UTM)",
+        "money": "Cash view: spend and revenue of the month by channel",
+        "money.lead": "Spend from the spend file against the channel's leads, new clients and the revenue of deals "
+                      "won in {headline} (the cash view, what finance sees: revenue lags the leads; which channel "
+                      "pays is in the cohort section).",
         "money.no_file": "No spend file is configured (kpis.spend_file): without spend there is no cost per lead, "
                          "CAC or ROMI.",
         "money.none": "The spend file has no rows for {headline}.",
@@ -261,6 +333,8 @@ PLACEHOLDERS = {
            "(unknown)": "(номер неизвестен)",  # a call's tracking number when the portal gave none
            "(nobody)": "(никто)", "(none)": "(нет)", "(all channels)": "(все каналы)",
            "(all managers)": "(все менеджеры)", "(other)": "(другие)",
+           "(no call)": "(без звонка)",        # a lead that never called a tracking number
+           "(not split)": "(не разнесено)",    # spend that names no campaign or number
            "yes": "да", "no": "нет"},  # a boolean custom field without labels of its own (kpis/sql/labels.sql)
     "en": {},
 }

@@ -9,12 +9,13 @@ speed.sql's kpi_stages and history_pkey(), and the headers say which reads the o
 tests/kpis/test_sql_headers.py holds every header to its SQL and checks that the refresh makes
 each read before it happens.
 
-Adding a family (attribution, say) is one module here with KPIS and SQL = ["attribution.sql"],
-one SQL file in kpis/sql/ with its header, and the module in FAMILIES after those it reads.
+Adding a family is one module here with KPIS and SQL = ["<family>.sql"], one SQL file in
+kpis/sql/ with its header, and the module in FAMILIES after those it reads (attribution names
+them in its NEEDS).
 """
 
-from b24metrics.kpis.families import funnel, hygiene, marketing, money, sales, speed, telephony
+from b24metrics.kpis.families import attribution, funnel, hygiene, marketing, money, sales, speed, telephony
 
-FAMILIES = [marketing, speed, funnel, telephony, sales, money, hygiene]
+FAMILIES = [marketing, speed, funnel, telephony, sales, money, attribution, hygiene]
 
 __all__ = ["FAMILIES"]
