@@ -28,7 +28,7 @@ def test_cycle_fills_every_lead_then_sends_nothing(portals, settings_for):
     first, warehouse = _cycle(portal, settings)
     created = {(f.entity, f.name) for f in first.fields.created}
     assert {("lead", names.grade), ("lead", names.score), ("lead", names.factors)} <= created
-    assert {e for e, _ in created} == {"lead", "deal", "company"} and len(created) == 8
+    assert {e for e, _ in created} == {"lead", "deal", "company"} and len(created) == 9
     assert first.graded == 400
     assert portal.stats.lead_updates_changed == 400
     assert first.push.updates_sent == 400 + len(portal.state.deals) + len(portal.state.companies)
@@ -46,7 +46,7 @@ def test_cycle_fills_every_lead_then_sends_nothing(portals, settings_for):
 
     calls_before, changed_before = portal.stats.lead_update_calls, portal.stats.lead_updates_changed
     second, _ = _cycle(portal, settings)
-    assert second.fields.created == [] and len(second.fields.existing) == 8
+    assert second.fields.created == [] and len(second.fields.existing) == 9
     assert second.push.values == 0 and second.push.requests == 0
     assert portal.stats.lead_update_calls == calls_before  # 0 updates sent the second time
     assert portal.stats.lead_updates_changed == changed_before
@@ -150,14 +150,15 @@ def test_writeback_twice_without_a_sync_sends_nothing_the_second_time(portals, s
                 settings.writeback.lead_fields.factors}
         assert portal.stats.lead_update_calls == 0  # the dry run wrote nothing
         assert not ours & {f["FIELD_NAME"] for f in portal.state.lead_userfields}
-        assert len(dry_run.fields.planned) == 8 and dry_run.push.values == 360
+        # four values per lead: grade, score, factors, engagement
+        assert len(dry_run.fields.planned) == 9 and dry_run.push.values == 480
         first = pipeline.writeback(client, warehouse, settings).push
         second = pipeline.writeback(client, warehouse, settings).push
-    assert first.applied_values == 360 and portal.stats.lead_update_calls == 120
+    assert first.applied_values == 480 and portal.stats.lead_update_calls == 120
     assert second.values == 0 and portal.stats.lead_update_calls == 120
     with warehouse.connect() as con:
         ledger = con.execute("SELECT outcome, count(*) FROM writeback_ledger GROUP BY ALL").fetchall()
-    assert ledger == [("applied", 360)]
+    assert ledger == [("applied", 480)]
 
 
 def test_one_rejected_update_does_not_fail_its_batch(portals, settings_for):
@@ -170,7 +171,7 @@ def test_one_rejected_update_does_not_fail_its_batch(portals, settings_for):
             del portal.state.leads[gone]  # deleted on the portal after our sync
         push = pipeline.writeback(client, warehouse, settings).push
     assert list(push.rejected) == [("lead", gone)] and "Not found" in push.rejected[("lead", gone)]
-    assert push.applied_values == 99 * 3
+    assert push.applied_values == 99 * 4
     with warehouse.connect() as con:
         rows = con.execute("SELECT DISTINCT entity_id, outcome, error FROM writeback_ledger WHERE outcome <> 'applied'").fetchall()
     assert rows == [(gone, "rejected", "Not found")]

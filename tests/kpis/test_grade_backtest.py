@@ -4,6 +4,7 @@ verdict, and the points each rule's history supports; the KPI grade_lift and `gr
 say the same."""
 
 import math
+import tomllib
 from datetime import datetime, timedelta
 
 import pytest
@@ -87,7 +88,6 @@ def test_suggested_points_are_smoothed_log_odds_with_their_counts(cohorts):
     block = proposed_block(s.settings().grading, result.suggestions)
     assert 'label = "company 1000+ employees"\npoints = 68    # now 60; fired on 10 settled leads, 6 won' in block
     assert 'label = "phone given"\npoints = 5    # kept' in block
-    import tomllib
     proposed = tomllib.loads(block)["grading"]
     assert [r["points"] for r in proposed["rules"]][:2] == [-68, 68]
 

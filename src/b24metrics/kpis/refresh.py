@@ -69,10 +69,13 @@ def sql_steps() -> list[tuple[str, list[str]]]:
 
 
 def refresh_grades(warehouse: Warehouse, settings: GradingSettings) -> int:
-    """Recompute lead_grades for every live lead in a transaction of its own."""
+    """Recompute lead_grades and lead_engagement for every live lead in a transaction of its own."""
     with warehouse.transaction() as con:
         incremental.everything_in_scope(con)
-        return grade_leads(con, settings)
+        graded = grade_leads(con, settings)
+        score_engagement(con, settings.engagement)
+        define_outcomes(con)
+        return graded
 
 
 @contextmanager
