@@ -14,6 +14,7 @@ import pytest
 from b24metrics.kpis.families.attribution import use_model
 from b24metrics.kpis.catalogue import find
 from b24metrics.kpis.cuts import cut
+from b24metrics.kpis.incremental import per_item_tables
 from tests.kpis.scenario import Scenario
 from tests.kpis.test_inputs import refresh_with_inputs, write
 
@@ -216,3 +217,10 @@ def test_spend_naming_what_the_portal_never_saw_is_told_once_per_file(s):
         "its spend counts with no leads",
         f"{spend}:11: number '+7 (495) 999-99-99' is neither a number the portal's calls came to nor in "
         "kpis.tracking_numbers: its spend counts with no leads"]
+
+
+def test_the_attribution_settings_can_change_without_a_full_rebuild():
+    """incremental.fingerprint leaves kpis.attribution_* out: right only while attribution.sql,
+    rebuilt by every refresh, makes no per-item table."""
+    assert per_item_tables(["attribution.sql"]) == []
+    assert set(per_item_tables(["telephony.sql"])) == {"kpi_call_base", "kpi_call_leads"}   # the check sees markers

@@ -78,7 +78,10 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, s
     digest.update(grading_sql.encode())
     digest.update(repr(params).encode())
     digest.update(settings.grading.model_dump_json().encode())
-    digest.update(settings.kpis.model_dump_json(exclude={"memory_limit", "full_refresh_hours", "win_rate_days"}).encode())
+    # Settings no per-item row depends on: the tables that read them are rebuilt by every refresh
+    # (win_rate_days: a view's macro; attribution_*: attribution.sql makes no per-item table).
+    digest.update(settings.kpis.model_dump_json(exclude={"memory_limit", "full_refresh_hours", "win_rate_days",
+                                                         "attribution_window_days", "attribution_model"}).encode())
     digest.update(zone.encode())
     for table in CONTENT_TABLES:
         content = con.execute(f"SELECT md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY CAST(t AS VARCHAR))) FROM {table} t")
