@@ -224,3 +224,22 @@ def test_the_attribution_settings_can_change_without_a_full_rebuild():
     rebuilt by every refresh, makes no per-item table."""
     assert per_item_tables(["attribution.sql"]) == []
     assert set(per_item_tables(["telephony.sql"])) == {"kpi_call_base", "kpi_call_leads"}   # the check sees markers
+
+
+def test_spend_in_a_currency_without_a_rate_is_named_not_added(tmp_path):
+    spend = write(tmp_path, "spend.csv", "month,channel,amount,currency\n2026-03,WEB,1000,RUB\n2026-03,WEB,50,EUR\n")
+    with Scenario(kpis={"spend_file": spend, "base_currency": "RUB"}) as s:
+        lead = s.lead(created="2026-03-02 10:00", source="WEB")
+        won(s, lead, created="2026-03-03 10:00", at="2026-03-20 10:00", amount=30000, source="WEB")
+        s.sync()
+        refresh_with_inputs(s, s.settings(), now=NOW)
+        web = cohort(s, "channel", "Веб-сайт")
+        # 1,000 roubles and 50 euros are no sum in roubles: no spend, cost or ROMI, and it says why
+        assert (web["spend"], web["cpl"], web["cac"], web["romi"]) == (None, None, None, None)
+        assert (web["unconverted_spend"], web["unconverted_revenue"], web["unconverted"]) == ("EUR", None, "EUR")
+        assert (web["leads"], web["new_clients"], web["revenue"]) == (1, 1, 30000.0)   # the rest stands
+        settings = s.settings(kpis={"spend_file": spend, "base_currency": "RUB", "currency_rates": {"EUR": 100}})
+        refresh_with_inputs(s, settings, now=NOW)
+        web = cohort(s, "channel", "Веб-сайт")
+        # 1,000 + 50 * 100 = 6,000 for 1 lead and 1 client; (30,000 - 6,000) / 6,000
+        assert (web["spend"], web["cac"], web["romi"], web["unconverted"]) == (6000.0, 6000.0, 400.0, None)
