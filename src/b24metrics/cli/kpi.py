@@ -76,6 +76,7 @@ def kpi(
         raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them", param_hint="NAME") from None
     with warehouse.connect(read_only=True) as con:
         _require_kpi_table(con, warehouse, chosen.table)
+        model = model or config.kpis.attribution_model    # the config now, not at the last refresh
         use_model(con, model)
         try:
             result = cut(con, chosen, period=period, by=by, since=since, until=until)
@@ -83,7 +84,7 @@ def kpi(
             raise typer.BadParameter(str(exc), param_hint="--period/--by") from None
     render.print_cut(result, fmt)
     if chosen.family == "attribution" and fmt == "table":
-        out.print(f"Cohort view, model {model or config.kpis.attribution_model!r} (--model first|deal); "
+        out.print(f"Cohort view, model {model!r} (--model first|deal); "
                   "projected_* are projections at the ripeness curve, the rest to date.")
 
 

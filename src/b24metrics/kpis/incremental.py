@@ -79,8 +79,12 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, s
     digest.update(grading_sql.encode())
     digest.update(repr(params).encode())
     digest.update(settings.grading.model_dump_json().encode())
+    # Settings no per-item row depends on: the tables that read them are rebuilt by every refresh
+    # (win_rate_days, funnel.min_items: macros read by a view or a cut; attribution_*:
+    # attribution.sql makes no per-item table).
     digest.update(settings.kpis.model_dump_json(exclude={
-        "memory_limit": True, "full_refresh_hours": True, "win_rate_days": True, "funnel": {"min_items"}}).encode())
+        "memory_limit": True, "full_refresh_hours": True, "win_rate_days": True, "funnel": {"min_items"},
+        "attribution_window_days": True, "attribution_model": True}).encode())
     digest.update(zone.encode())
     for table in CONTENT_TABLES:
         content = con.execute(f"SELECT md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY CAST(t AS VARCHAR))) FROM {table} t")

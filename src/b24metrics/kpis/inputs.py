@@ -346,8 +346,10 @@ def read_spend(path: Path, base_currency: str | None = None) -> tuple[list[Spend
                 raise ValueError(f"amount {row.get('amount')!r} is negative")
             if str(row.get("period") or "").strip():
                 start, end = parse_spend_period(row.get("period"))
-            else:
+            elif str(row.get("month") or "").strip():
                 start, end = parse_month(row.get("month")), None
+            else:
+                raise ValueError("no month (or period)")
             spend.append(Spend(start, channel, amount, parse_currency(row.get("currency"), base_currency), line,
                                end=end, campaign=str(row.get("campaign") or "").strip() or None,
                                number=str(row.get("number") or "").strip() or None))

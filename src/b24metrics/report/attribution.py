@@ -225,5 +225,24 @@ def _ripeness_remarks(g: Gather, result: Cut, rows: list[dict[str, Any]]) -> lis
     return remarks
 
 
+def conversion_remarks(g: Gather) -> list[str]:
+    """Under the headline: when the headline's lead cohort is not ripe, its lead to won deal is
+    to date, not final; say so, with the latest ripe cohort's rate and the projection."""
+    use_model(g.con, g.settings.kpis.attribution_model)
+    total = g.cut("cohort_return")
+    now = g.row_at(total, g.window.headline)
+    if now is None or not now["leads"] or now["ripe"] is not False:
+        return []
+    remarks = [g.t("cohorts.unripe_now", headline=g.headline_label(), ripeness=g.cell(total, now, "ripeness").text(g.loc),
+                   rate=g.cell(total, now, "won_rate").text(g.loc),
+                   projected=g.cell(total, now, "projected_won_rate").text(g.loc))]
+    ripe = [r for r in total.rows if r["ripe"] and r["leads"]]
+    if ripe:
+        latest = max(ripe, key=lambda r: r["period"])
+        remarks.append(g.t("cohorts.ripe_rate", cohort=g.loc.period(g.window.kind, latest["period"]),
+                           rate=g.cell(total, latest, "won_rate").text(g.loc)))
+    return remarks
+
+
 def _day(g: Gather, day: date | None) -> str:
     return g.loc.period("day", day) if day else "—"

@@ -19,6 +19,7 @@ from b24metrics.kpis.refresh import set_local_time
 from b24metrics.report import attribution, lead_quality, marketing, sales
 from b24metrics.report.fmt import Locale
 from b24metrics.report.gather import Gather
+from b24metrics.report.model import Section
 from b24metrics.report.render import render
 from b24metrics.report.text import text_for
 from b24metrics.report.window import make_window, shift, year_before
@@ -26,10 +27,18 @@ from b24metrics.warehouse import Warehouse, missing_tables
 
 log = logging.getLogger(__name__)
 
+def headline(g: Gather) -> Section:
+    """The headline figures, and under them whether their lead cohort is ripe: its lead to won
+    deal is then to date, not final (report/attribution.py)."""
+    section = marketing.headline(g)
+    section.remarks += attribution.conversion_remarks(g)
+    return section
+
+
 #: the sections in the order a marketing head reads them: results, where leads come from and
 #: how good they are, how they move through the funnel and how fast, which channel pays (the
 #: cohort view), the cash view, plan, people, data
-SECTIONS = [marketing.headline, marketing.channels, marketing.grades, lead_quality.engagement,
+SECTIONS = [headline, marketing.channels, marketing.grades, lead_quality.engagement,
             lead_quality.grade_proof, marketing.funnel, marketing.rejections, marketing.speed,
             marketing.cycle, attribution.cohorts, sales.money, sales.plan, sales.telephony, sales.managers,
             sales.hygiene]

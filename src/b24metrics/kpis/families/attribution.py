@@ -85,7 +85,8 @@ COHORT_DIMS = ("channel", "utm_source", "utm_medium", "utm_campaign", "tracking_
 
 COHORT_RETURN = Kpi(
     code="M5", name="cohort_return", family="attribution",
-    title="Which channel pays: cohort CPL, CAC, ROMI", title_ru="Какой канал окупается: CPL, CAC, ROMI когорты",
+    title="Which channel pays: cohort CPL, CAC, ROMI",
+    title_ru="Какой канал окупается: CPL, CAC, ROMI когорты",
     definition="cohort view: per period the leads were created in and their channel, UTM or tracking number: "
                "spend of the period / leads, / new clients; revenue credited to those leads within the attribution "
                "window to date and projected; ROMI to date and projected; ripeness",
@@ -152,9 +153,9 @@ def _covered(age: int) -> Measure:
 
 
 def _cumulative(field: str, age: int) -> Measure:
+    what = "revenue credited by the end of" if field == "cum_revenue" else "spend of the cohorts that reached"
     return Measure(f"{field}_m{age}", f"round(sum({field}) FILTER (WHERE age_month = {age}), 2)", "money",
-                   title=f"{'revenue credited by the end of' if field == 'cum_revenue' else 'spend of the cohorts that reached'}"
-                         f" month {age} of age")
+                   title=f"{what} month {age} of age")
 
 
 COHORT_PAYBACK = Kpi(

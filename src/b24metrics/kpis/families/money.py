@@ -1,4 +1,7 @@
-"""Money in and out: cost per lead, CAC, ROMI (M5) and plan vs actual with a forecast (R2).
+"""Money in and out: cost per lead, CAC, ROMI in the cash view (M5) and plan vs actual with a
+forecast (R2). The cash view counts revenue in the month a deal was won, against that month's
+spend: what finance sees. Which channel pays, by the cohort of the leads the spend bought, is
+the attribution family's (families/attribution.py).
 
 Spend and plan targets come from the files the config names (kpis/inputs.py). Money is cut per
 currency; a currency with a configured rate is converted into the base currency first, the
@@ -25,9 +28,10 @@ _RATIO = "CASE WHEN NOT bool_or({flag}) THEN round({num} / nullif({den}, 0), {di
 
 SPEND_RETURN = Kpi(
     code="M5", name="spend_return", family="money",
-    title="Cost per lead, CAC, ROMI", title_ru="Стоимость лида, CAC, ROMI",
-    definition="per channel and month: spend from the spend file / leads created, / new clients won "
-               "(first won deal of a company, contact or lead); ROMI = (revenue of deals won - spend) / spend",
+    title="Cost per lead, CAC, ROMI (cash view)", title_ru="Стоимость лида, CAC, ROMI (кассовый взгляд)",
+    definition="cash view, per channel and month: spend from the spend file / leads created, / new clients won "
+               "(first won deal of a company, contact or lead); ROMI = (revenue of deals won that month - spend) / "
+               "spend (which channel pays: cohort_return)",
     periods=("month", "quarter", "year", "all"),
     table="kpi_spend_return", date="month", dims=("channel",), per_currency=True,
     measures=(

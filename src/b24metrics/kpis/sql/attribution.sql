@@ -183,8 +183,10 @@ WITH cells AS (
            0.0 AS spend, NULL AS spend_unconverted, 0 AS won_deals, 0 AS new_clients, 0.0 AS revenue,
            NULL AS revenue_unconverted
     FROM kpi_leads l
-    LEFT JOIN kpi_call_leads cl ON cl.lead_id = l.lead_id
-    LEFT JOIN kpi_call_base b ON b.call_id = cl.call_id
+    -- the leads that called, with their number, joined first: a left join straight onto the
+    -- calls would hash every call of the portal on each cut (twice the time, measured)
+    LEFT JOIN (SELECT cl.lead_id, b.tracking_number
+               FROM kpi_call_leads cl JOIN kpi_call_base b ON b.call_id = cl.call_id) b ON b.lead_id = l.lead_id
     UNION ALL
     SELECT * FROM kpi_attribution_money
 )
