@@ -4,9 +4,12 @@ it can be the bottleneck. Figures worked out by hand (portal at +03:00)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
 from b24metrics.kpis.refresh import refresh_kpis
+from b24metrics.report import write_report
 from tests.kpis.scenario import Scenario
 from tests.kpis.test_speed_oracle import keyed, path
 
@@ -135,3 +138,12 @@ def test_a_stage_nobody_left_has_an_interval_from_zero(volume):
     row = april["Leads: Обработан"]
     assert (row["reached"], row["conversion"], row["conversion_low"], row["conversion_high"]) == (1, 0.0, 0.0, 79.3)
     assert str(row["conversion_low"]) == "0.0"        # not "-0.0"
+
+
+def test_the_report_shows_the_interval_and_too_few_to_tell(volume, tmp_path):
+    out = tmp_path / "report.html"
+    write_report(volume.warehouse, volume.settings(), out, until=date(2026, 4, 1), now=datetime(2026, 4, 15, 12),
+                 lang="en")
+    html = out.read_text(encoding="utf-8")
+    assert "24.6% – 57.7%" in html                    # "В работе": 12 of 30
+    assert html.count("too few to tell") == 2         # "Обработан" in the table, and the remark

@@ -8,6 +8,7 @@ import pytest
 
 from b24metrics import pipeline
 from b24metrics.extract import STREAMS
+from b24metrics.kpis.refresh import refresh_kpis
 from tests.kpis.scenario import Scenario
 from tests.kpis.test_speed_oracle import keyed
 
@@ -62,3 +63,16 @@ def test_nothing_is_written_into_the_own_companys_card(s):
     with s.state.lock:
         own = dict(s.state.companies[s.own])
     assert not any(own.get(name) for name in own if name.startswith("UF_CRM_B24M"))
+
+
+def test_a_company_marked_own_later_leaves_the_client_kpis_at_the_next_refresh(s):
+    with s.state.lock:
+        s.state.companies[s.unmarked]["IS_MY_COMPANY"] = "Y"
+    settings = s.settings()
+    with pipeline.open_client(settings) as client:
+        pipeline.sync(client, s.warehouse, [STREAMS["companies"]], settings, full=True)
+    done = refresh_kpis(s.warehouse, settings)
+    assert done.full       # which companies are own is in the fingerprint: a deal's client may change
+    assert s.sql("SELECT company_id FROM kpi_company_cards") == [(s.client,)]
+    base = keyed(s.rows("contact_base_growth", period="month"), "period", None)
+    assert base[next(p for p in base if str(p) == MARCH)]["new_companies"] == 1

@@ -40,7 +40,7 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.none": "{headline}: нет лидов и сделок с историей этапов, созданных в этом периоде.",
         "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше",
         "col.conversion": "Конверсия", "col.waiting": "Сейчас на этапе", "pipeline.leads": "Лиды",
-        "col.skipped": "Перепрыгнули", "funnel.skipped": "мимо: {n}", "too_few": "мало данных",
+        "col.skipped": "Перепрыгнули", "col.interval": "95 % интервал", "funnel.skipped": "мимо: {n}", "too_few": "мало данных",
         "funnel.history": "Запись дошла до этапа, если история этапов показывает её в нём; «перепрыгнули» — "
                           "записи, попавшие дальше, минуя этап.",
         "funnel.minimum": "Узкое место ищется среди этапов, где записей не меньше {n}; у остальных — «мало данных».",
@@ -200,7 +200,7 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.none": "No leads or deals created in {headline} with a stage history.",
         "bottleneck": "bottleneck", "col.stage": "Stage", "col.reached": "Reached", "col.went_on": "Went on",
         "col.conversion": "Conversion", "col.waiting": "In it now", "pipeline.leads": "Leads",
-        "col.skipped": "Skipped", "funnel.skipped": "skipped: {n}", "too_few": "too few to tell",
+        "col.skipped": "Skipped", "col.interval": "95% interval", "funnel.skipped": "skipped: {n}", "too_few": "too few to tell",
         "funnel.history": "A stage is reached when the stage history shows the record in it; skipped are the "
                           "records that got further without it.",
         "funnel.minimum": "The bottleneck is sought among stages with at least {n} records; the others say too few "
