@@ -125,6 +125,8 @@ def blank_reason(g: Gather, name: str, row: dict | None, cell: Cell, period) -> 
         return ""
     headline = g.loc.period(g.window.kind, period)
     if row is None:
+        if cell.currency:
+            return g.t("why.none.currency", headline=headline, currency=cell.currency)
         return g.t(f"why.none.{COUNTS.get(name, 'records')}", headline=headline)
     return g.t("why.null", headline=headline)
 
