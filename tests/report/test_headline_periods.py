@@ -94,7 +94,7 @@ def test_a_forecast_at_the_pace_so_far_and_blank_figures_that_say_why(tmp_path):
     titles = list(cards)
     assert titles.index("Выручка, EUR") < titles.index("Выручка, RUB")
     assert cards["Выручка, EUR"]["value"] == DASH
-    assert cards["Выручка, EUR"]["why"] == "Нет сделок, выигранных в периоде «октябрь 2026»."
+    assert cards["Выручка, EUR"]["why"] == "Нет сделок в EUR, выигранных в периоде «октябрь 2026»."
 
 
 def test_hygiene_is_red_only_past_its_bound_and_channels_past_the_top_gather_as_other(tmp_path):

@@ -32,6 +32,7 @@ class Gather:
         self.label = label_for(self.loc.lang)
         self._cuts: dict[tuple[str, str, str | None], Cut] = {}
         self._windows: dict[str, Window] = {self.window.kind: self.window}
+        self._palette: ChannelPalette | None = None
 
     def window_for(self, kind: str) -> Window:
         """The same report end in another period (spend is kept per month)."""
@@ -50,7 +51,7 @@ class Gather:
     def channels(self) -> ChannelPalette:
         """The report's one channel palette: the top channels by leads over the window
         (report.top_channels) each with its colour, the rest "other"."""
-        if not hasattr(self, "_palette"):
+        if self._palette is None:
             totals: dict[str, float] = {}
             result = self.cut("leads_by_channel", by="channel")
             for r in result.rows:

@@ -4,6 +4,8 @@ section with nothing to draw says why instead of drawing an empty chart."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from markupsafe import Markup
 
 from b24metrics.kpis.cuts import Cut
@@ -120,13 +122,15 @@ COUNTS = {"leads_by_channel": "leads", "lead_grades": "leads", "lead_to_won": "l
           "win_loss": "closed", "revenue": "won", "revenue_converted": "won", "deal_cycle": "won"}
 
 
-def blank_reason(g: Gather, name: str, row: dict | None, cell: Cell, period) -> str:
+def blank_reason(g: Gather, name: str, row: dict | None, cell: Cell, period: date) -> str:
     """Why a card shows a dash: no record in the period at all, or records but nothing to
     compute this measure from (no lead answered, no deal closed)."""
     if cell.value is not None:
         return ""
     headline = g.loc.period(g.window.kind, period)
     if row is None:
+        if cell.currency:
+            return g.t("why.none.currency", headline=headline, currency=cell.currency)
         return g.t(f"why.none.{COUNTS.get(name, 'records')}", headline=headline)
     return g.t("why.null", headline=headline)
 

@@ -15,6 +15,7 @@ NOTES: dict[str, dict[str, str]] = {
         "why.none.closed": "Нет сделок, закрытых в периоде «{headline}».",
         "why.none.won": "Нет сделок, выигранных в периоде «{headline}».",
         "why.none.records": "Нет записей за период «{headline}».",
+        "why.none.currency": "Нет сделок в {currency}, выигранных в периоде «{headline}».",
         "why.null": "Не из чего считать: в периоде «{headline}» нет ни одного случая для этой цифры.",
         "channels.other": "другие ({count})",
         "hygiene.lead.thresholds": "{headline}: записи с пробелами у каждого менеджера — сколько и какая доля. "
@@ -41,6 +42,7 @@ NOTES: dict[str, dict[str, str]] = {
         "why.none.closed": "No deals closed in {headline}.",
         "why.none.won": "No deals won in {headline}.",
         "why.none.records": "No records in {headline}.",
+        "why.none.currency": "No deals in {currency} won in {headline}.",
         "why.null": "Nothing to compute it from: no case for this figure in {headline}.",
         "channels.other": "other ({count})",
         "hygiene.lead.thresholds": "Records with gaps per manager, {headline}: how many and what share. Red: a share "
