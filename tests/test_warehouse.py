@@ -43,10 +43,10 @@ def test_the_kpi_calls_table_of_an_older_refresh_makes_way_for_the_view(tmp_path
 
 
 def test_companies_synced_before_the_own_company_flag_are_read_again_in_full(tmp_path):
-    """The flag was not asked for before 0010: the companies' watermark goes, the next pass is full."""
+    """The flag was not asked for before 0012: the companies' watermark goes, the next pass is full."""
     wh = Warehouse(tmp_path / "wh.duckdb")
     with wh._sa_connection() as conn:
-        command.upgrade(wh._alembic(conn), "0009")
+        command.upgrade(wh._alembic(conn), "0011")
         conn.commit()
     with wh.connect() as con:
         con.execute("INSERT INTO sync_state (stream, complete, since) VALUES "

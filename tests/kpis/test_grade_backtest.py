@@ -77,19 +77,20 @@ def test_per_grade_figures_by_hand(cohorts):
 def test_suggested_points_are_smoothed_log_odds_with_their_counts(cohorts):
     s, result = cohorts
     by_label = {x.label: x for x in result.suggestions}
-    big = by_label["company 1000+ employees"]
+    big = by_label["large business: 1000+ employees"]
     # fired on 10 (6 won), not on 20 (2 won): odds (6.5/4.5) / (2.5/18.5) = 10.69, log2 = 3.42, x20
     assert (big.fired, big.fired_won, big.rest, big.rest_won) == (10, 6, 20, 2)
     assert big.odds_ratio == pytest.approx((6.5 / 4.5) / (2.5 / 18.5)) and big.points == 68
-    person = by_label["no company: private person or sole trader"]
+    person = by_label["private person: no company named"]
     assert (person.fired, person.points) == (20, -68)
     phone = by_label["phone given"]        # fires on all 30: nothing to compare with
     assert (phone.fired, phone.rest, phone.points) == (30, 0, None)
     block = proposed_block(s.settings().grading, result.suggestions)
-    assert 'label = "company 1000+ employees"\npoints = 68    # now 60; fired on 10 settled leads, 6 won' in block
+    assert 'label = "large business: 1000+ employees"\npoints = 68    # now 60; fired on 10 settled leads, 6 won' in block
     assert 'label = "phone given"\npoints = 5    # kept' in block
     proposed = tomllib.loads(block)["grading"]
-    assert [r["points"] for r in proposed["rules"]][:2] == [-68, 68]
+    points = {r["label"]: r["points"] for r in proposed["rules"]}
+    assert (points["private person: no company named"], points["large business: 1000+ employees"]) == (-68, 68)
 
 
 def test_the_kpi_and_the_command_say_the_same(cohorts, monkeypatch):
