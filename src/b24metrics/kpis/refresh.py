@@ -19,7 +19,7 @@ from b24metrics.config import GradingSettings, Settings
 from b24metrics.grading import grade_leads
 from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
-from b24metrics.kpis.inputs import load_inputs
+from b24metrics.kpis.inputs import InputState, load_inputs, save_input_states
 from b24metrics.sqlfiles import sql_file
 from b24metrics.warehouse import Warehouse, atomic
 
@@ -135,7 +135,9 @@ def refresh_kpis(
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
         # A view reads it when queried, by whoever: a macro kept in the warehouse, not a variable.
         con.execute(f"CREATE OR REPLACE MACRO win_rate_days() AS {int(settings.kpis.win_rate_days)}")
-        problems = load_inputs(con, settings, now=now)
+        states: list[InputState] = []
+        problems = load_inputs(con, settings, now=now, states=states)
+        save_input_states(con, states)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)
         current = incremental.fingerprint(con, settings, zone, files + ["scope.sql"])
