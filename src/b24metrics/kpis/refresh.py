@@ -129,7 +129,7 @@ def refresh_kpis(
     files = [file for _, group in steps for file in group]
     with warehouse.connect() as con, _vacuum_deferred(con) as defer_vacuum, atomic(con):
         # Whole-table joins over millions of rows need more room than a sync's page loads.
-        con.execute(f"SET memory_limit = '{settings.kpis.memory_limit}'")
+        warehouse.set_memory_limit(con, "kpis.memory_limit", settings.kpis.memory_limit)
         began = time.perf_counter()
         zone = set_local_time(con, settings.kpis.timezone)
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])

@@ -68,7 +68,7 @@ def export(warehouse: Warehouse, out: Path, fmt: str, *, memory_limit: str | Non
     with warehouse.connect(read_only=True) as con:
         require_kpi_tables(con, warehouse)
         if memory_limit:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
+            warehouse.set_memory_limit(con, "kpis.memory_limit", memory_limit)
         # A BI tool reads a table as a set: keeping the row order would hold rows in memory.
         con.execute("SET preserve_insertion_order = false")
         for table in export_tables(con):
