@@ -10,12 +10,14 @@ import sys
 from b24metrics.sandbox.inputs import months_before_anchor
 
 
-def run_cli(args: list[str], env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+def run_cli(args: list[str], env: dict[str, str | None], cwd) -> subprocess.CompletedProcess:
+    """`env` over this process's environment; a None value takes that variable out."""
+    merged = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     return subprocess.run([sys.executable, "-m", "b24metrics", *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env={**os.environ, **env})
+                          timeout=300, cwd=cwd, env=merged)
 
 
-def setup(portal, tmp_path, config_text: str = "") -> dict[str, str]:
+def setup(portal, tmp_path, config_text: str = "") -> dict[str, str | None]:
     config = tmp_path / "b24metrics.toml"
     config.write_text(config_text, encoding="utf-8")
     return {"B24M_CONFIG": str(config), "B24M_PORTAL__WEBHOOK_URL": portal.webhook_url, "B24M_PORTAL__RATE": "50",
@@ -94,6 +96,12 @@ def test_doctor_names_a_scope_the_webhook_lacks_and_an_answerless_portal(portals
     assert done.returncode == 2
     webhook = checks_of(done)["webhook"]
     assert webhook["status"] == "problem" and "telephony" in webhook["detail"] and "telephony" in webhook["fix"]
+
+    unset = run_cli(["doctor", "--format", "json"], {**env, "B24M_PORTAL__WEBHOOK_URL": None}, tmp_path)
+    assert unset.returncode == 2, unset.stderr
+    found = checks_of(unset)
+    assert found["webhook"]["status"] == "problem" and "portal.webhook_url is not set" in found["webhook"]["detail"]
+    assert "B24M_PORTAL__WEBHOOK_URL" in found["webhook"]["fix"] and "warehouse schema" in found   # the rest still runs
 
     port = portal.port
     portal.stop()
