@@ -43,7 +43,7 @@ def _client(settings: Settings) -> PortalClient | None:
 def portal_checks(settings: Settings) -> tuple[list[Check], PortalFacts | None]:
     client = _client(settings)
     try:
-        first, facts = webhook_check(settings, client)
+        first, facts = webhook_check(client)
     finally:
         if client is not None:
             client.close()

@@ -70,7 +70,7 @@ def read_portal(client: PortalClient) -> PortalFacts:
     return facts
 
 
-def webhook_check(settings: Settings, client: PortalClient | None) -> tuple[Check, PortalFacts | None]:
+def webhook_check(client: PortalClient | None) -> tuple[Check, PortalFacts | None]:
     """The webhook answers, with the scopes the sync needs; the facts the other checks compare with."""
     name = "webhook"
     if client is None:
