@@ -94,8 +94,9 @@ class PortalSettings(_Section):
 class WarehouseSettings(_Section):
     path: Path = Field(Path("b24metrics.duckdb"), description="the DuckDB file")
     memory_limit: str = Field(
-        "64MB", pattern=MEMORY_SIZE,
-        description="memory DuckDB may hold for caches and indexes; it spills to disk beyond it",
+        "256MB", pattern=MEMORY_SIZE,
+        description="memory DuckDB may hold for caches and indexes (the sync, the write-back's diff, the readers); "
+        "it spills to disk beyond it. 256MB holds a million leads (measured: the README's Memory section)",
     )
     busy_timeout: float = Field(
         30.0, ge=0, description="seconds a command waits for the DuckDB file while another process holds it "

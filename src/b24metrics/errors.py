@@ -19,7 +19,8 @@
     │   ├── PortalProtocolError   the portal answered something we cannot read
     │   │   └── WrongPortal           what answered cannot be a Bitrix24 portal (501, a 404 page, HTML, no TLS)
     │   └── ConfigError           missing or invalid configuration
-    │       └── NotSynced             no warehouse or no KPI tables yet: sync first
+    │       ├── NotSynced             no warehouse or no KPI tables yet: sync first
+    │       └── OutOfMemory           DuckDB needed more than a memory_limit setting allows
     └── Interrupted       a stop was asked for (SIGTERM): what was committed stands, nothing new starts
 
 Every portal error also is a PortalError carrying code, description, method and HTTP status.
@@ -146,6 +147,12 @@ class NotSynced(ConfigError):
     A ConfigError because the usual cause is a warehouse.path that names the wrong file."""
 
 
+class OutOfMemory(ConfigError):
+    """DuckDB needed more memory than the memory_limit setting in force let it have. The text
+    names that setting (warehouse.memory_limit, or kpis.memory_limit for the KPI refresh, the
+    report and the export): the fix is to raise it."""
+
+
 class Interrupted(B24MetricsError):
     """A stop was asked for (SIGTERM or SIGINT to the daemon). Raised before a new request or
     step would start, never inside a transaction: every answer received so far is committed."""
@@ -167,7 +174,8 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_CONFIG, "configuration missing or invalid (`portal.webhook_url` only for the commands that call the "
                   "portal: sync, writeback, fields setup, run); `kpi NAME`, `explain`, `report` and `export` also "
                   "when `warehouse.path` holds no warehouse or no KPI tables yet: sync first; a bad option or "
-                  "argument, `explain` of a lead or deal the warehouse does not hold among them"),
+                  "argument, `explain` of a lead or deal the warehouse does not hold among them; out of memory: the "
+                  "line names the memory limit to raise (`warehouse.memory_limit` or `kpis.memory_limit`)"),
     (EXIT_STOP, "the portal refused us (wrong webhook, no access), the webhook URL leads to no Bitrix24 portal, "
                 "or `fields setup` found a field of another type: a person must act"),
     (EXIT_RETRY, "a transient failure persisted (portal unavailable after retries, or unreachable for "

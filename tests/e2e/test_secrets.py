@@ -68,7 +68,7 @@ def test_cli_with_debug_logging_prints_no_secret(portals, tmp_path):
     portal = portals(seed=12, leads=80, token=canary)
     env = {k: v for k, v in os.environ.items() if not k.startswith("B24M_")}
     env.update(B24M_PORTAL__WEBHOOK_URL=portal.webhook_url, B24M_WAREHOUSE__PATH=str(tmp_path / "w.duckdb"))
-    for args in (["sync"], ["status"], ["kpi"], ["writeback", "--dry-run"], ["writeback"]):
+    for args in (["sync"], ["status"], ["kpi"], ["writeback", "--dry-run"], ["writeback"], ["doctor"]):
         run = subprocess.run([sys.executable, "-m", "b24metrics", "--log-level", "DEBUG", *args],
                              capture_output=True, text=True, env=env, timeout=300)
         assert run.returncode == 0, run.stderr

@@ -14,13 +14,16 @@ from b24metrics.extract import STREAMS
 from b24metrics.errors import ConfigError
 from b24metrics.kpis.inputs import (
     InputFileError,
+    InputState,
     decode,
     load_inputs,
+    missing_input,
     normalize_number,
     parse_amount,
     parse_period,
     read_plan,
     read_spend,
+    save_input_states,
 )
 from b24metrics.kpis.refresh import refresh_kpis
 
@@ -362,3 +365,28 @@ def test_rates_without_a_base_currency_are_reported_not_guessed(con):
     assert problems == ["kpis.currency_rates ignored: no kpis.base_currency to convert into"]
     assert con.execute("SELECT count(*) FROM input_rates").fetchall() == [(0,)]
     assert con.execute("SELECT * FROM input_rejection_field").fetchall() == [("UF_CRM_REASON",)]
+
+
+def test_bad_rows_are_one_warning_per_file_naming_each_line_and_the_file_state_is_kept(con, tmp_path, caplog):
+    """A refresh (once per daemon cycle) warns once per file however many rows are bad; the
+    rows stay one problem each for the command's own summary. A file with no usable row is
+    missing for the KPIs that need it."""
+    rows = "".join(f"2026-0{m};WEB;много;RUB\n" for m in range(1, 8))
+    spend = write(tmp_path, "spend.csv", "month;channel;amount;currency\n2026-03;WEB;100;RUB\n" + rows)
+    plan = write(tmp_path, "plan.csv", "period,metric,target\n2026-03,leeds,10\n2026-13,leads,5\n")
+    states: list[InputState] = []
+    with caplog.at_level("WARNING", logger="b24metrics.kpis.inputs"):
+        problems = load_inputs(con, settings(spend_file=spend, plan_file=plan), states=states)
+    assert len(problems) == 9
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == 2
+    assert logged[0].startswith(f"input: {spend}: 7 problems: line 3: 'много' is not a number; row skipped; line 4:")
+    assert logged[0].endswith("; and 2 more")
+    assert logged[1].startswith(f"input: {plan}: 2 problems: line 2: unknown metric 'leeds'")
+    assert [(s.input, s.state, s.rows, s.skipped) for s in states] == [("spend", "read", 1, 7),
+                                                                        ("plan", "missing", 0, 2)]
+    assert "none of its 2 row(s) could be used" in states[1].detail
+
+    save_input_states(con, states)
+    assert missing_input(con, "kpi_plan") == f"input missing: plan file {plan}: none of its 2 row(s) could be used"
+    assert missing_input(con, "kpi_spend_return") is None and missing_input(con, "kpi_leads") is None

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from b24metrics import __version__, errors
-from b24metrics.cli import demo, grade, kpi, report, service, sync, writeback
+from b24metrics.cli import demo, doctor, grade, kpi, report, service, sync, writeback
 from b24metrics.cli.context import state
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -36,6 +36,7 @@ fields_app = typer.Typer(help="The custom fields the KPIs are written into.", no
 app.command()(demo.demo)
 app.command()(sync.sync)
 app.command()(sync.status)
+app.command()(doctor.doctor)
 app.command()(kpi.kpi)
 app.command()(kpi.explain)
 app.add_typer(grade.app, name="grade")

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from b24metrics.config import LeadFields
+from b24metrics.doctor import Check
 from b24metrics.extract import StreamResult
 from b24metrics.kpis import Cut, catalogue
 from b24metrics.kpis.explain import Section
@@ -101,6 +102,25 @@ def grading_notes(stopped: list[str], one_grade: dict[str, Any] | None) -> None:
         out.print(f"leads not graded: {problem}; the last grades stand and are not written back", style="red")
     if one_grade:
         out.print(f"warning: {one_grade['message']}", style="yellow")
+
+
+_STATUS_STYLE = {"ok": "green", "warning": "yellow", "problem": "bold red"}
+
+
+def doctor_table(checks: Iterable[Check]) -> Table:
+    table = Table(title="b24metrics doctor")
+    for name in ("", "check", "found", "fix"):
+        table.add_column(name, overflow="fold")
+    for c in checks:
+        table.add_row(Text(c.status, style=_STATUS_STYLE[c.status]), c.name, redact(c.detail), c.fix)
+    return table
+
+
+def doctor_summary(checks: list[Check]) -> Text:
+    counts = {status: sum(c.status == status for c in checks) for status in _STATUS_STYLE}
+    line = ", ".join(f"{n} {status}{'s' if n != 1 and status != 'ok' else ''}" for status, n in counts.items())
+    worst = "problem" if counts["problem"] else "warning" if counts["warning"] else "ok"
+    return Text(line, style=_STATUS_STYLE[worst])
 
 
 def catalogue_table() -> Table:

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from b24metrics.kpis.catalogue import Kpi
+from b24metrics.kpis.inputs import missing_input
 
 #: period -> (previous period, the same period a year before)
 PERIODS = {
@@ -95,6 +96,9 @@ def cut(con: duckdb.DuckDBPyConnection, kpi: Kpi, *, period: str = "month", by: 
     if kpi.needs_leads and _simple_mode(con):
         return Cut(kpi, period, by, [], note="this portal keeps no leads (simple CRM mode): "
                                               "lead KPIs do not apply to it")
+    missing = missing_input(con, kpi.table)
+    if missing:   # figures without their spend or plan would be wrong, not merely incomplete
+        return Cut(kpi, period, by, [], note=missing)
     sql = cut_sql(kpi, period, by)
     # periods that start in [since, until); for "all", the rows dated in it
     params = [_day(since, date(1900, 1, 1)), _day(until, date(9999, 1, 1))]

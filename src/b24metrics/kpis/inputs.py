@@ -89,6 +89,24 @@ class InputFileError(ConfigError):
     """An input file named in the config is missing, unreadable or has no usable header."""
 
 
+#: input -> the KPI tables that are meaningless without it (money.sql, telephony.sql)
+INPUT_KPI_TABLES = {"spend": ("kpi_spend_return", "kpi_call_money"), "plan": ("kpi_plan",)}
+#: what the last KPI refresh made of each input file: kpi and the report say "input missing" by it
+INPUT_STATUS = "input_status"
+
+
+@dataclass(frozen=True)
+class InputState:
+    """What a refresh made of one input file."""
+
+    input: str          # spend, plan
+    file: str | None    # None: no file configured
+    state: str          # read, missing (configured but unusable), unset
+    rows: int = 0       # rows used
+    skipped: int = 0    # rows left out
+    detail: str = ""    # why it is missing
+
+
 @dataclass(frozen=True)
 class Spend:
     month: date             # the first day of the row's period (of its month for a month row)
@@ -484,10 +502,13 @@ INPUT_TABLES = {
 }
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: datetime | None = None) -> list[str]:
+def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: datetime | None = None,
+                states: list[InputState] | None = None) -> list[str]:
     """Create the input TEMP tables on `con` from the config and the files it names; return
-    (and log) the problems found. `now` fixes the moment the plan forecast counts from, as the
-    portal's wall clock (default: the refresh's own time)."""
+    (and log, one line per file) the problems found. `now` fixes the moment the plan forecast
+    counts from, as the portal's wall clock (default: the refresh's own time). `states`, when
+    given, receives what became of the spend and the plan file."""
+    states = states if states is not None else []
     kpis = settings.kpis
     for name, columns in INPUT_TABLES.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
@@ -502,8 +523,11 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
     _insert(con, "input_rates", rates)
     base = rates[0][2] if rates else None
 
-    if kpis.spend_file is not None:
+    if kpis.spend_file is None:
+        states.append(InputState("spend", None, "unset", detail="kpis.spend_file is not set"))
+    else:
         spend, spend_problems = _read_or_missing(read_spend, kpis.spend_file, base)
+        states.append(_state("spend", kpis.spend_file, spend, spend_problems))
         problems += spend_problems
         rows, detail = [], []
         unknown = _Unseen(con)
@@ -522,8 +546,11 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
         _insert(con, "input_spend", rows)
         _insert(con, "input_spend_rows", detail)
 
-    if kpis.plan_file is not None:
+    if kpis.plan_file is None:
+        states.append(InputState("plan", None, "unset", detail="kpis.plan_file is not set"))
+    else:
         plans, plan_problems = _read_or_missing(read_plan, kpis.plan_file, base)
+        states.append(_state("plan", kpis.plan_file, plans, plan_problems))
         problems += plan_problems
         ids, by_name = _managers(con)
         plan_rows: list[tuple] = []
@@ -559,8 +586,9 @@ def load_inputs(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: date
     problems += stage_problems
     if stages:
         _insert(con, "input_lead_stages", stages)
-    for problem in problems:
-        log.warning("input: %s", problem)
+    files = [str(p) for p in (kpis.spend_file, kpis.plan_file) if p is not None]
+    for line in _per_file(problems, files):
+        log.warning("input: %s", line)
     return problems
 
 
@@ -605,6 +633,63 @@ class _Unseen:
                 "its spend counts with no leads")
 
 
+_LOGGED_ROWS = 5
+
+
+def _per_file(problems: list[str], files: list[str]) -> list[str]:
+    """The problems as log lines: one per input file (its bad rows, up to a few, in one line), so
+    that a daemon cycle warns once per file however many rows are bad; settings one each."""
+    lines: list[str] = []
+    grouped: dict[str, list[str]] = {}
+    for problem in problems:
+        owner = next((f for f in files if problem.startswith(f + ":")), None)
+        if owner is None:
+            lines.append(problem)
+        else:
+            grouped.setdefault(owner, []).append(problem[len(owner) + 1:].strip())
+    for owner, found in grouped.items():
+        if len(found) == 1:
+            lines.append(f"{owner}: {found[0]}")
+            continue
+        shown = "; ".join(f"line {p}" if p[:1].isdigit() else p for p in found[:_LOGGED_ROWS])
+        more = f"; and {len(found) - _LOGGED_ROWS} more" if len(found) > _LOGGED_ROWS else ""
+        lines.append(f"{owner}: {len(found)} problems: {shown}{more}")
+    return lines
+
+
+def _state(name: str, path: Path, rows: list, problems: list[str]) -> InputState:
+    if problems and not rows and problems[0].endswith(_MISSING):
+        return InputState(name, str(path), "missing", detail=problems[0].removesuffix(_MISSING))
+    skipped = sum(p.endswith("row skipped") for p in problems)
+    if skipped and not rows:
+        return InputState(name, str(path), "missing", skipped=skipped,
+                          detail=f"{name} file {path}: none of its {skipped} row(s) could be used")
+    return InputState(name, str(path), "read", rows=len(rows), skipped=skipped)
+
+
+def save_input_states(con: duckdb.DuckDBPyConnection, states: list[InputState]) -> None:
+    """Keep what the refresh made of the input files in the warehouse, beside the KPI tables
+    built from them."""
+    con.execute(f"CREATE OR REPLACE TABLE {INPUT_STATUS} (input VARCHAR, file VARCHAR, state VARCHAR, "
+                "rows INTEGER, skipped INTEGER, detail VARCHAR)")
+    _insert(con, INPUT_STATUS, [(s.input, s.file, s.state, s.rows, s.skipped, s.detail) for s in states])
+
+
+def missing_input(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """"input missing: ..." when a KPI table was built without an input file it needs (set, but
+    not readable at the last refresh); None when it had it, or none is set."""
+    needs = [name for name, tables in INPUT_KPI_TABLES.items() if table in tables]
+    if not needs:
+        return None
+    known = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                        [INPUT_STATUS]).fetchall()[0][0]
+    if not known:
+        return None    # a warehouse refreshed before the status was kept: nothing to say
+    found = con.execute(f"SELECT detail FROM {INPUT_STATUS} WHERE input IN ({', '.join('?' for _ in needs)}) "
+                        "AND state = 'missing' ORDER BY input", needs).fetchall()
+    return f"input missing: {'; '.join(d for (d,) in found)}" if found else None
+
+
 _Row = TypeVar("_Row", Spend, Plan)
 
 
@@ -616,7 +701,10 @@ def _read_or_missing(
     try:
         return reader(path, base)
     except InputFileError as exc:
-        return [], [f"{exc}; input missing: the KPIs that need it are left without it"]
+        return [], [f"{exc}{_MISSING}"]
+
+
+_MISSING = "; input missing: the KPIs that need it are left without it"
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:

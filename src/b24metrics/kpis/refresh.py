@@ -19,7 +19,7 @@ from b24metrics.config import GradingSettings, Settings
 from b24metrics.grading import check_rule_fields, grade_leads, one_grade_share, define_outcomes, score_engagement
 from b24metrics.kpis import incremental
 from b24metrics.kpis.families import FAMILIES
-from b24metrics.kpis.inputs import load_inputs
+from b24metrics.kpis.inputs import InputState, load_inputs, save_input_states
 from b24metrics.sqlfiles import sql_file
 from b24metrics.warehouse import Warehouse, atomic
 
@@ -137,7 +137,7 @@ def refresh_kpis(
     files = [file for _, group in steps for file in group]
     with warehouse.connect() as con, _vacuum_deferred(con) as defer_vacuum, atomic(con):
         # Whole-table joins over millions of rows need more room than a sync's page loads.
-        con.execute(f"SET memory_limit = '{settings.kpis.memory_limit}'")
+        warehouse.set_memory_limit(con, "kpis.memory_limit", settings.kpis.memory_limit)
         began = time.perf_counter()
         zone = set_local_time(con, settings.kpis.timezone)
         con.execute("SET VARIABLE speed_sla_minutes = ?", [settings.kpis.speed_sla_minutes])
@@ -149,7 +149,9 @@ def refresh_kpis(
         con.execute("SET VARIABLE attribution_window_days = ?", [settings.kpis.attribution_window_days])
         # the model an attribution cut shows unless its connection picks one (families/attribution.py)
         con.execute(f"CREATE OR REPLACE MACRO attribution_model() AS '{settings.kpis.attribution_model}'")
-        problems = load_inputs(con, settings, now=now)
+        states: list[InputState] = []
+        problems = load_inputs(con, settings, now=now, states=states)
+        save_input_states(con, states)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)
         current = incremental.fingerprint(con, settings, zone, files + ["scope.sql"])

@@ -87,7 +87,7 @@ def write_report(warehouse: Warehouse, settings: Settings, out: Path, *, period:
     with warehouse.connect(read_only=True) as con:
         require_kpi_tables(con, warehouse)
         # medians and quantiles over whole KPI tables: the refresh's room, not the sync's
-        con.execute(f"SET memory_limit = '{settings.kpis.memory_limit}'")
+        warehouse.set_memory_limit(con, "kpis.memory_limit", settings.kpis.memory_limit)
         zone = set_local_time(con, settings.kpis.timezone)
         local_now = now or con.execute("SELECT local_time(now())").fetchall()[0][0]
         window = replace(make_window(period, local_now.date(), since=since, until=until), now=local_now)

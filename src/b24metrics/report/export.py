@@ -56,7 +56,7 @@ def is_export_file(path: Path) -> bool:
 
 def export(warehouse: Warehouse, out: Path, fmt: str, *, memory_limit: str | None = None) -> list[Exported]:
     """Write each table to out/<table>.<fmt>; a file is replaced whole, never left half written.
-    `memory_limit`: what DuckDB may hold meanwhile (kpis.memory_limit; the sync's 64MB runs out
+    `memory_limit`: what DuckDB may hold meanwhile (kpis.memory_limit; the old 64MB of warehouse.memory_limit ran out
     on the view kpi_calls at a million calls)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
@@ -68,7 +68,7 @@ def export(warehouse: Warehouse, out: Path, fmt: str, *, memory_limit: str | Non
     with warehouse.connect(read_only=True) as con:
         require_kpi_tables(con, warehouse)
         if memory_limit:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
+            warehouse.set_memory_limit(con, "kpis.memory_limit", memory_limit)
         # A BI tool reads a table as a set: keeping the row order would hold rows in memory.
         con.execute("SET preserve_insertion_order = false")
         for table in export_tables(con):

@@ -26,6 +26,9 @@ def money(g: Gather) -> Section:
         section.note = g.t("money.no_file")
         return section
     result = g.cut("spend_return", by="channel", kind=kind)
+    if result.note:   # the spend file could not be read (kpis.cut says why)
+        section.note = g.t("money.input_missing", why=result.note.removeprefix("input missing: "))
+        return section
     rows = g.rows_in(result, window.headline)
     if not rows:
         section.note = g.t("money.none", headline=headline)
@@ -70,6 +73,10 @@ def plan(g: Gather) -> Section:
     section = Section("plan", g.t("plan"), g.t("plan.lead", kind=g.kind_label()))
     if g.settings.kpis.plan_file is None:
         section.note = g.t("plan.no_file")
+        return section
+    missing = g.cut(f"plan_{next(iter(PLAN_METRICS))}").note
+    if missing:   # the plan file could not be read (kpis.cut says why)
+        section.note = g.t("plan.input_missing", why=missing.removeprefix("input missing: "))
         return section
     running = [w.running(p) for p in w.periods]
     labels = [g.loc.short_period(w.kind, p) for p in w.periods]

@@ -123,6 +123,8 @@ TEXT: dict[str, dict[str, str]] = {
         "money.no_file": "Файл расходов не задан (kpis.spend_file): без расходов стоимость лида, CAC и ROMI "
                          "не посчитать.",
         "money.none": "{headline}: в файле расходов нет строк на этот период.",
+        "money.input_missing": "Нет входных данных (input missing): {why}. Стоимость лида, CAC и ROMI не посчитаны, "
+                               "пока файл не исправлен.",
         "money.month": "Расходы ведутся по месяцам: раздел показывает месяц.",
         "col.spend": "Расходы", "col.cpl": "Стоимость лида", "col.new_clients": "Новые клиенты", "col.cac": "CAC",
         "col.revenue": "Выручка", "col.romi": "ROMI", "col.currency": "Валюта",
@@ -133,6 +135,8 @@ TEXT: dict[str, dict[str, str]] = {
                      "Тёмная черта — цель, столбик — факт, светлый столбик — прогноз.",
         "plan.no_file": "Файл плана не задан (kpis.plan_file): сравнивать не с чем.",
         "plan.none": "В файле плана нет целей на период отчёта.",
+        "plan.input_missing": "Нет входных данных (input missing): {why}. План и факт не сравнить, пока файл не "
+                              "исправлен.",
         "metric.leads": "Лиды", "metric.deals": "Новые сделки", "metric.won_deals": "Выигранные сделки",
         "metric.revenue": "Выручка", "metric.new_clients": "Новые клиенты", "metric.calls": "Звонки",
         "col.metric": "Показатель", "col.target": "Цель", "col.actual": "Факт", "col.done": "Выполнено",
@@ -279,6 +283,7 @@ TEXT: dict[str, dict[str, str]] = {
         "money.no_file": "No spend file is configured (kpis.spend_file): without spend there is no cost per lead, "
                          "CAC or ROMI.",
         "money.none": "The spend file has no rows for {headline}.",
+        "money.input_missing": "Input missing: {why}. No cost per lead, CAC or ROMI until the file is fixed.",
         "money.month": "Spend is kept per month: this section shows a month.",
         "col.spend": "Spend", "col.cpl": "Cost per lead", "col.new_clients": "New clients", "col.cac": "CAC",
         "col.revenue": "Revenue", "col.romi": "ROMI", "col.currency": "Currency",
@@ -288,6 +293,7 @@ TEXT: dict[str, dict[str, str]] = {
                      "{kind}. Dark tick: target; bar: actual; light bar: forecast.",
         "plan.no_file": "No plan file is configured (kpis.plan_file): nothing to compare against.",
         "plan.none": "The plan file sets no targets in the report window.",
+        "plan.input_missing": "Input missing: {why}. No plan to compare against until the file is fixed.",
         "metric.leads": "Leads", "metric.deals": "New deals", "metric.won_deals": "Deals won",
         "metric.revenue": "Revenue", "metric.new_clients": "New clients", "metric.calls": "Calls",
         "col.metric": "Metric", "col.target": "Target", "col.actual": "Actual", "col.done": "Done",

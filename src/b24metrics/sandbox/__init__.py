@@ -11,7 +11,7 @@ Methods: ``crm.lead.*`` (list/get/update/fields/userfield.*), ``crm.deal.*``
 (list/get/update/fields/userfield.*),
 ``crm.contact.list/get``, ``crm.status.list``, ``crm.category.list``,
 ``crm.activity.list/get``, ``crm.stagehistory.list``, ``user.get``,
-``voximplant.statistic.get``, ``batch``, ``server.time``, ``profile``.
+``voximplant.statistic.get``, ``batch``, ``server.time``, ``profile``, ``scope``.
 
 Knobs for tests and benchmarks (see :class:`SandboxPortal`): the leaky bucket
 and the operating limit, a cost model that prices counting and deep offsets

@@ -32,6 +32,7 @@ from .schema import (
     STATUS_KINDS,
     STATUS_NAMES,
 )
+from .scopes import scope
 from .userfields import COMPANY_UF, LEAD_UF, coerce_uf_value, userfield_kinds, userfield_methods
 
 __all__ = ["execute", "normalize_method", "HANDLERS", "PAGE_SIZE", "list_records", "get_record", "update_record",
@@ -417,6 +418,7 @@ HANDLERS: dict[str, Handler] = {
     "crm.status.list": status_list,
     "server.time": server_time,
     "profile": profile,
+    "scope": scope,
 }
 
 

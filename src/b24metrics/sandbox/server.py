@@ -46,6 +46,7 @@ from .faults import Faults
 from .hooks import RequestHooks
 from .methods import execute, normalize_method
 from .phpquery import parse_php_query, php_params_from_pairs
+from .scopes import ALL_SCOPES
 from .state import PortalState
 from .stats import OperatingMeter, Stats
 
@@ -342,6 +343,8 @@ class SandboxPortal:
         self.token = token if token is not None else secrets.token_hex(8)
         self.tz = tz
         self.tzinfo = parse_offset(tz)
+        #: what ``scope`` answers: the scopes the webhook was created with (a test may take one away)
+        self.scopes: list[str] = list(ALL_SCOPES)
         self.host = host
         self._requested_port = port
         #: wall clock used for DATE_MODIFY, MOVED_TIME, server.time (replaceable in tests)

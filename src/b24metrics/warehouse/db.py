@@ -23,7 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 import b24metrics
-from b24metrics.errors import WarehouseBusy
+from b24metrics.errors import OutOfMemory, WarehouseBusy
 from b24metrics.warehouse.writer_lock import busy_text
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class Warehouse:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self.memory_limit = memory_limit
+        # id(connection) -> (setting, value) of the memory limit a step set on it (set_memory_limit)
+        self._memory_settings: dict[int, tuple[str, str]] = {}
 
     def _engine(self, read_only: bool = False) -> sa.Engine:
         args = {"read_only": True} if read_only else {}
@@ -89,7 +91,24 @@ class Warehouse:
             raise FileNotFoundError(f"no warehouse at {self.path}: run `b24metrics sync` first")
         with self._sa_connection(read_only) as conn:
             conn.commit()  # end SQLAlchemy's implicit transaction; we manage our own
-            yield cast(duckdb.DuckDBPyConnection, conn.connection.driver_connection)
+            con = cast(duckdb.DuckDBPyConnection, conn.connection.driver_connection)
+            try:
+                yield con
+            except Exception as exc:
+                cause = out_of_memory(exc)
+                if cause is None:
+                    raise
+                setting, value = self._memory_settings.get(id(con), ("warehouse.memory_limit", self.memory_limit or ""))
+                log.debug("out of memory", exc_info=True)
+                raise memory_error(setting, value) from cause
+            finally:
+                self._memory_settings.pop(id(con), None)
+
+    def set_memory_limit(self, con: duckdb.DuckDBPyConnection, setting: str, value: str) -> None:
+        """Give a step on `con` the memory limit of `setting` (kpis.memory_limit for whole-table
+        work): running out of it then names that setting, not warehouse.memory_limit."""
+        con.execute(f"SET memory_limit = '{value}'")
+        self._memory_settings[id(con)] = (setting, value)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -129,6 +148,27 @@ class Warehouse:
             conn.commit()
         log.info("warehouse %s upgraded from %s to %s", self.path.name, before or "nothing", self.head())
         return True
+
+
+def out_of_memory(exc: BaseException) -> BaseException | None:
+    """DuckDB's OutOfMemoryException in `exc` or what it was raised while handling: running out
+    leaves the transaction aborted, and the next statement on it (a ROLLBACK, an unregister)
+    raises "Current transaction is aborted", which would hide the cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (duckdb.OutOfMemoryException, OutOfMemory)):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def memory_error(setting: str, value: str) -> OutOfMemory:
+    """The one line for running out: the setting in force and how to raise it."""
+    env = "B24M_" + setting.upper().replace(".", "__")
+    return OutOfMemory(f"out of memory: DuckDB needed more than {setting} = {value!r} lets it use; raise "
+                       f"{setting} in the config file or as {env} (the README's Memory section says how much)")
 
 
 @contextmanager

@@ -7,6 +7,7 @@ after the last committed page, loses nothing and loads nothing twice.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Sequence
@@ -71,8 +72,13 @@ def upsert(
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {source} "
             f"ON CONFLICT ({keys}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
         )
-    finally:
-        con.unregister(name)
+    except BaseException:
+        # A failed statement leaves the transaction aborted, so unregistering would fail too and
+        # hide the real error (an out-of-memory among them) behind "transaction is aborted".
+        with suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)
 
 
 def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) -> None:
