@@ -86,8 +86,8 @@ SELECT l.id AS lead_id,
        m.company_id IS NOT NULL AS has_company,
        m.how AS company_match,
        l.named_company AS company_title,
-       coalesce(legal_form(l.named_company), legal_form(c.title)) AS legal_form,
-       CASE WHEN coalesce(legal_form(l.named_company), legal_form(c.title)) = 'sole_trader' THEN 'sole_trader'
+       l.form AS legal_form,
+       CASE WHEN l.form = 'sole_trader' THEN 'sole_trader'
             WHEN l.named_company IS NOT NULL OR m.company_id IS NOT NULL THEN 'organisation'
             ELSE 'private_person' END AS client_type,
        b.min_employees AS company_employees_min,
@@ -96,8 +96,8 @@ SELECT l.id AS lead_id,
        c.industry AS company_industry,
        (coalesce(l.is_return_customer, false) OR r.lead_id IS NOT NULL) AS returning_client,
        nullif(trim(l.post), '') AS post,
-       coalesce(list_filter(l.domains, lambda d: NOT free_mail(d))[1], l.domains[1]) AS email_domain,
-       free_mail(coalesce(list_filter(l.domains, lambda d: NOT free_mail(d))[1], l.domains[1])) AS free_email,
+       l.email_domain,
+       free_mail(l.email_domain) AS free_email,
        coalesce(l.has_phone, false) OR len(l.phone_keys) > 0 AS has_phone,
        coalesce(l.has_email, false) OR len(l.domains) > 0 AS has_email,
        l.utm_source,
@@ -106,7 +106,13 @@ SELECT l.id AS lead_id,
        l.status_semantic_id AS status_semantic,
        l.opportunity,
        p.payload
-FROM lead_base l
+FROM (
+    -- each computed once: the legal form (the lead's own words first, else its company's title)
+    -- and the e-mail domain (the first corporate one, else the first)
+    SELECT b.*, coalesce(legal_form(b.named_company), legal_form(c.title)) AS form,
+           coalesce(list_filter(b.domains, lambda d: NOT free_mail(d))[1], b.domains[1]) AS email_domain
+    FROM lead_base b LEFT JOIN best m ON m.lead_id = b.id LEFT JOIN companies c ON c.id = m.company_id
+) l
 LEFT JOIN best m ON m.lead_id = l.id
 LEFT JOIN companies c ON c.id = m.company_id
 LEFT JOIN employee_bands b ON b.band = c.employees
