@@ -81,6 +81,37 @@ def test_unknown_grading_field_and_bad_toml(tmp_path):
         load_settings(tmp_path / "nope.toml")
 
 
+@pytest.mark.parametrize("condition, complaint", [
+    ('{field="company_employees_min", op=">=", value="lots"}', "company_employees_min >= needs a number, not 'lots'"),
+    ('{field="company_revenue", op=">", value=true}', "needs a number, not True"),
+    ('{field="has_phone", op="=", value="yes"}', "has_phone needs true or false, not 'yes'"),
+    ('{field="has_phone", op=">", value=true}', "has_phone is true or false: use = or !="),
+    ('{field="client_type", op="=", value="person"}', "client_type is one of organisation, sole_trader, private_person"),
+    ('{field="company_match", op="in", value=["title", "email"]}', "not 'email'"),
+    ('{field="post", op="=", value=5}', "post needs a text, not 5"),
+    ('{field="UF_CRM_RATING", op=">=", value=[4, 5]}', 'a list of values needs op = "in"'),
+    ('{field="UF_CRM_RATING", op="is_null", value=1}', "is_null takes no value"),
+    ('{field="UF_CRM_RATING", op="="}', "'=' needs a value"),
+])
+def test_a_rule_value_that_does_not_suit_its_field_is_a_config_error_naming_the_rule(tmp_path, condition, complaint):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[[grading.rules]]\nlabel="big one"\npoints=1\nwhen=[{condition}]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(cfg)
+    assert "grading.rules.0" in str(raised.value) and "rule 'big one'" in str(raised.value)
+    assert complaint in str(raised.value)
+
+
+def test_rule_values_that_suit_their_fields_load():
+    cfg_rules = [{"label": "ok", "points": 1, "when": [
+        {"field": "company_employees_min", "op": ">=", "value": 1000}, {"field": "company_revenue", "op": "<", "value": 1.5e8},
+        {"field": "has_phone", "value": True}, {"field": "client_type", "op": "in", "value": ["organisation", "sole_trader"]},
+        {"field": "UF_CRM_SIZE", "value": "свыше 1000"}, {"field": "UF_CRM_RATING", "op": ">=", "value": 4},
+        {"field": "UF_CRM_DATE", "op": ">", "value": "2026-01-01"}, {"field": "post", "op": "not_null"}]}]
+    loaded = load_settings(read_file=False, grading={"rules": cfg_rules})
+    assert len(loaded.grading.rules[0].when) == 8
+
+
 def _models_in(annotation) -> list[type[BaseModel]]:
     """The models a field holds: itself, or those inside list[...], X | None, dict[..., X]."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -33,10 +33,18 @@ def upgrade() -> None:
     # What each graded lead was matched by (grading/grades.py): a change to a company, contact or
     # deal regrades the leads matched to it, not only those linked to it (kpis/sql/scope.sql).
     op.execute("CREATE TABLE IF NOT EXISTS lead_match_keys (lead_id BIGINT, kind VARCHAR, key VARCHAR)")
+    # What identifies each company and contact (grading/sql/match_keys.sql), kept so that a
+    # refresh computes them only for the companies and contacts that changed.
+    op.execute("CREATE TABLE IF NOT EXISTS company_match_keys "
+               "(company_id BIGINT, kind VARCHAR, key VARCHAR, known_since TIMESTAMPTZ)")
+    op.execute("CREATE TABLE IF NOT EXISTS client_match_keys "
+               "(contact_id BIGINT, kind VARCHAR, key VARCHAR, known_since TIMESTAMPTZ)")
     op.execute("UPDATE sync_state SET since = NULL WHERE stream IN ('leads', 'companies', 'contacts')")
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE client_match_keys")
+    op.execute("DROP TABLE company_match_keys")
     op.execute("DROP TABLE lead_match_keys")
     for table, columns in COLUMNS.items():
         for column in columns:

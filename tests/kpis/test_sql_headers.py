@@ -153,7 +153,7 @@ def test_the_refresh_makes_every_read_before_it(traces, mode):
     assert result.full == (mode == "full")
     ran = {FILE_OF.get(_norm(s)) for s, _, _ in log}
     assert set(REFRESH_FILES) | {"lead_features.sql"} <= ran
-    assert ("scope.sql" in ran) == (mode == "incremental")
+    assert ("scope.sql" in ran) == ("scope_changes.sql" in ran) == (mode == "incremental")
 
 
 def test_python_defines_what_it_declares_and_nothing_else_the_sql_reads(traces):

@@ -93,4 +93,6 @@ def define_macros(con: duckdb.DuckDBPyConnection) -> None:
               'ё', 'е'), {_sql_text(_NOT_ALNUM["sql"] + "+")}, ' ', 'g')), '')"""
     )
     domains = ", ".join(_sql_text(d) for d in FREE_MAIL_DOMAINS)
-    con.execute(f"CREATE OR REPLACE TEMP MACRO free_mail(d) AS d IN ({domains})")
+    # list_contains, not IN: a macro's argument is pasted into each comparison of an IN list,
+    # and an argument that is itself an expression would be computed once per domain.
+    con.execute(f"CREATE OR REPLACE TEMP MACRO free_mail(d) AS list_contains([{domains}], d)")

@@ -10,18 +10,22 @@ import duckdb
 from b24metrics.config import GradingSettings
 from b24metrics.grading.bands import map_thresholds, read_bands
 from b24metrics.grading.checks import read_field_definitions
-from b24metrics.grading.features import prepare_features
+from b24metrics.grading.features import prepare_features, rebuild_match_keys
 from b24metrics.grading.rules import compile_grading
 from b24metrics.sqlfiles import sql_file
 from b24metrics.warehouse import Warehouse
 
 
-def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> int:
+def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings, *, rebuild_keys: bool = True) -> int:
     """Recompute lead_grades for the live leads in scope (the macro in_scope_lead(id), which
     the caller defines: kpis/incremental.py); return how many leads have a grade. A lead whose
     grade is new or changed gets a lead_grade_history row with the factors behind it.
     Employee thresholds are moved onto the portal's size bands (bands.py) and custom fields are
-    compared as the portal defines them; the caller checks the rules first (checks.py)."""
+    compared as the portal defines them; the caller checks the rules first (checks.py).
+    `rebuild_keys`: compute every company's and contact's match keys anew; False when the
+    incremental scope has updated those that changed (kpis/sql/scope.sql)."""
+    if rebuild_keys:
+        rebuild_match_keys(con)
     prepare_features(con, settings)
     sql, params = compile_grading(map_thresholds(settings, read_bands(con)), read_field_definitions(con))
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_grades AS {sql}", params)

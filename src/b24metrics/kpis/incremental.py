@@ -25,7 +25,7 @@ from typing import Iterator
 import duckdb
 
 from b24metrics.config import Settings
-from b24metrics.grading import compile_grading, define_match_keys
+from b24metrics.grading import compile_grading, define_match_keys, update_match_keys
 from b24metrics.sqlfiles import sql_file
 
 # Bump when the meaning of a per-item row changes in code rather than in SQL.
@@ -133,8 +133,10 @@ def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple
     """Fill scope_leads and scope_deals from what was synced after `since`. Returns (leads in
     scope, deals in scope, the larger share of its table)."""
     con.execute("SET VARIABLE kpi_since = ?", [since or datetime(1970, 1, 1, tzinfo=timezone.utc)])
-    define_match_keys(con)   # a changed company regrades the leads matched to it
+    con.execute(sql_file("b24metrics.kpis", "scope_changes.sql"))
+    define_match_keys(con, changed_only=True)   # a changed company regrades the leads matched to it
     con.execute(sql_file("b24metrics.kpis", "scope.sql"))
+    update_match_keys(con)
     for kind in SCOPES:
         con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS item IN (SELECT id FROM scope_{kind}s)")
     leads, deals, all_leads, all_deals = con.execute(

@@ -154,7 +154,7 @@ def refresh_kpis(
         save_input_states(con, states)
         mark = incremental.synced_mark(con)
         state = incremental.read_state(con)
-        current = incremental.fingerprint(con, settings, zone, files + ["scope.sql"])
+        current = incremental.fingerprint(con, settings, zone, files + ["scope_changes.sql", "scope.sql"])
         reason = "full refresh asked for" if full else incremental.full_reason(
             con, state, current, incremental.per_item_tables(files), settings)
         scope = (0, 0)
@@ -176,7 +176,7 @@ def refresh_kpis(
                 log.error("leads not graded: %s", problem)
             graded = con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]
         else:
-            graded = grade_leads(con, settings.grading)
+            graded = grade_leads(con, settings.grading, rebuild_keys=reason is not None)
             one_grade = one_grade_share(con)
             if one_grade:
                 log.warning("%s", one_grade["message"])

@@ -1,4 +1,4 @@
--- reads: employee_bands, company_keys, client_keys, lead_payloads, in_scope_lead(), legal_form(), norm_title(), free_mail()
+-- reads: employee_bands, lead_payloads, in_scope_lead(), legal_form(), norm_title(), free_mail()
 -- makes: lead_base, lead_keys, lead_matches, lead_features
 -- Normalized features of every live lead in scope (in_scope_lead: kpis/incremental.py): what
 -- grading rules may test (config.FEATURES). Facts known when the lead arrived: what the lead
@@ -6,8 +6,8 @@
 -- held before it (a company linked or matched by title, corporate domain or phone, created
 -- before the lead; a won deal of that client before the lead). A company created at the lead's
 -- conversion does not count: it would restate the outcome instead of predicting it.
--- Expects the views employee_bands (employee_bands.sql), company_keys and client_keys
--- (match_keys.sql), a relation `lead_payloads(id, payload)`: the raw payloads when a rule reads
+-- Expects the view employee_bands (employee_bands.sql), the tables company_match_keys and
+-- client_match_keys up to date (match_keys.sql: features.py, scope.sql), a relation `lead_payloads(id, payload)`: the raw payloads when a rule reads
 -- a custom field, else empty (joining a million payloads for nothing costs a second), and the
 -- macros of grading/facts.py.
 
@@ -30,11 +30,11 @@ WHERE NOT l.deleted AND in_scope_lead(l.id);
 CREATE OR REPLACE TEMP VIEW lead_keys AS
 SELECT id AS lead_id, arrived, 'title' AS kind, norm_title(named_company) AS key, 2 AS rank FROM lead_base
 UNION ALL
-SELECT id, arrived, 'domain', d.unnest, 3 FROM lead_base, unnest(domains) AS d
+SELECT id, arrived, 'domain', unnest(domains), 3 FROM lead_base
 UNION ALL
-SELECT id, arrived, 'phone', p.unnest, 4 FROM lead_base, unnest(phone_keys) AS p
+SELECT id, arrived, 'phone', unnest(phone_keys), 4 FROM lead_base
 UNION ALL
-SELECT id, arrived, 'email', a.unnest, NULL FROM lead_base, unnest(addresses) AS a;
+SELECT id, arrived, 'email', unnest(addresses), NULL FROM lead_base;
 
 -- The company the lead is matched to (linked, else by title, domain or phone: the first of
 -- those, then the lowest ID), and the contacts the CRM knew it as.
@@ -45,7 +45,7 @@ WITH matches AS (
     WHERE coalesce(c.date_create < b.arrived, true)
     UNION ALL
     SELECT k.lead_id, ck.company_id, k.kind, k.rank
-    FROM lead_keys k JOIN company_keys ck ON ck.kind = k.kind AND ck.key = k.key
+    FROM lead_keys k JOIN company_match_keys ck ON ck.kind = k.kind AND ck.key = k.key
     WHERE coalesce(ck.known_since < k.arrived, true)
 ),
 best AS (
@@ -59,7 +59,7 @@ contacts_before AS (
     WHERE coalesce(k.date_create < b.arrived, true)
     UNION
     SELECT k.lead_id, ck.contact_id
-    FROM lead_keys k JOIN client_keys ck ON ck.kind = k.kind AND ck.key = k.key
+    FROM lead_keys k JOIN client_match_keys ck ON ck.kind = k.kind AND ck.key = k.key
     WHERE k.kind IN ('email', 'phone') AND coalesce(ck.known_since < k.arrived, true)
 )
 SELECT lead_id, 'company' AS kind, company_id AS id, how FROM best
@@ -74,17 +74,20 @@ wins AS (
     FROM deals WHERE NOT deleted AND stage_semantic_id = 'S'
 ),
 returners AS (
+    -- two equality joins: one join on "company or contact" would compare every pair
     SELECT m.lead_id FROM lead_matches m JOIN lead_base b ON b.id = m.lead_id
-    JOIN wins w ON (m.kind = 'company' AND w.company_id = m.id OR m.kind = 'contact' AND w.contact_id = m.id)
-                   AND w.won_at < b.arrived
+    JOIN wins w ON m.kind = 'company' AND w.company_id = m.id AND w.won_at < b.arrived
+    UNION
+    SELECT m.lead_id FROM lead_matches m JOIN lead_base b ON b.id = m.lead_id
+    JOIN wins w ON m.kind = 'contact' AND w.contact_id = m.id AND w.won_at < b.arrived
 )
 SELECT l.id AS lead_id,
        l.source_id,
        m.company_id IS NOT NULL AS has_company,
        m.how AS company_match,
        l.named_company AS company_title,
-       coalesce(legal_form(l.named_company), legal_form(c.title)) AS legal_form,
-       CASE WHEN coalesce(legal_form(l.named_company), legal_form(c.title)) = 'sole_trader' THEN 'sole_trader'
+       l.form AS legal_form,
+       CASE WHEN l.form = 'sole_trader' THEN 'sole_trader'
             WHEN l.named_company IS NOT NULL OR m.company_id IS NOT NULL THEN 'organisation'
             ELSE 'private_person' END AS client_type,
        b.min_employees AS company_employees_min,
@@ -93,8 +96,8 @@ SELECT l.id AS lead_id,
        c.industry AS company_industry,
        (coalesce(l.is_return_customer, false) OR r.lead_id IS NOT NULL) AS returning_client,
        nullif(trim(l.post), '') AS post,
-       coalesce(list_filter(l.domains, lambda d: NOT free_mail(d))[1], l.domains[1]) AS email_domain,
-       free_mail(coalesce(list_filter(l.domains, lambda d: NOT free_mail(d))[1], l.domains[1])) AS free_email,
+       l.email_domain,
+       free_mail(l.email_domain) AS free_email,
        coalesce(l.has_phone, false) OR len(l.phone_keys) > 0 AS has_phone,
        coalesce(l.has_email, false) OR len(l.domains) > 0 AS has_email,
        l.utm_source,
@@ -103,7 +106,13 @@ SELECT l.id AS lead_id,
        l.status_semantic_id AS status_semantic,
        l.opportunity,
        p.payload
-FROM lead_base l
+FROM (
+    -- each computed once: the legal form (the lead's own words first, else its company's title)
+    -- and the e-mail domain (the first corporate one, else the first)
+    SELECT b.*, coalesce(legal_form(b.named_company), legal_form(c.title)) AS form,
+           coalesce(list_filter(b.domains, lambda d: NOT free_mail(d))[1], b.domains[1]) AS email_domain
+    FROM lead_base b LEFT JOIN best m ON m.lead_id = b.id LEFT JOIN companies c ON c.id = m.company_id
+) l
 LEFT JOIN best m ON m.lead_id = l.id
 LEFT JOIN companies c ON c.id = m.company_id
 LEFT JOIN employee_bands b ON b.band = c.employees

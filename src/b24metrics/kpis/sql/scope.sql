@@ -1,6 +1,6 @@
--- reads: kpi_since, company_keys, client_keys
+-- reads: synced, changed_parties, company_keys, client_keys
 -- reads from the last refresh: kpi_leads, kpi_deals, kpi_call_base
--- makes: synced, changed_keys, scope_leads, scope_deals, scope_calls, scope_clients
+-- makes: changed_keys, scope_leads, scope_deals, scope_calls, scope_clients
 -- The leads and deals whose per-item KPI rows may have changed since the last refresh: those
 -- that changed since (every page the sync loads stamps its raw payloads with changed_at, unless
 -- only DATE_MODIFY moved: see load.py), and those their new rows touch. kpi_since is the last refresh's mark (incremental.py).
@@ -8,28 +8,17 @@
 -- the whole of what it needs; anything global (dictionaries, rules, deletions) forces a full
 -- refresh instead.
 
-CREATE OR REPLACE TEMP TABLE synced AS
-SELECT entity, TRY_CAST(id AS BIGINT) AS id
-FROM raw_records
-WHERE changed_at > getvariable('kpi_since')
-  AND entity IN ('lead', 'deal', 'company', 'contact', 'lead_history', 'deal_history', 'activity', 'call');
-
--- What identifies the companies and contacts that changed, or whose deals did: the leads once
--- matched by these (lead_match_keys, kept by grading) are graded again.
+-- company_keys and client_keys read only the changed parties here (grading/features.py).
 CREATE OR REPLACE TEMP TABLE changed_keys AS
-WITH changed AS (
-    SELECT entity, id FROM synced WHERE entity IN ('company', 'contact')
-    UNION
-    SELECT 'company', company_id FROM contacts WHERE id IN (SELECT id FROM synced WHERE entity = 'contact')
-    UNION
-    SELECT unnest(['company', 'contact']), unnest([company_id, contact_id])
-    FROM deals WHERE id IN (SELECT id FROM synced WHERE entity = 'deal')
-)
-SELECT entity AS kind, CAST(id AS VARCHAR) AS key FROM changed WHERE id > 0
+SELECT entity AS kind, CAST(id AS VARCHAR) AS key FROM changed_parties WHERE id > 0
 UNION
-SELECT kind, key FROM company_keys WHERE company_id IN (SELECT id FROM changed WHERE entity = 'company')
+SELECT kind, key FROM company_match_keys WHERE company_id IN (SELECT id FROM changed_parties WHERE entity = 'company')
 UNION
-SELECT kind, key FROM client_keys WHERE contact_id IN (SELECT id FROM changed WHERE entity = 'contact');
+SELECT kind, key FROM client_match_keys WHERE contact_id IN (SELECT id FROM changed_parties WHERE entity = 'contact')
+UNION
+SELECT kind, key FROM company_keys
+UNION
+SELECT kind, key FROM client_keys;
 
 CREATE OR REPLACE TEMP TABLE scope_leads AS
 SELECT DISTINCT id FROM (
