@@ -10,7 +10,7 @@ import pytest
 from b24metrics import pipeline
 from b24metrics.config import load_settings
 from b24metrics.extract import STREAMS
-from b24metrics.grading import backtest
+from b24metrics.grading import backtest, portal_band_mapping
 
 
 def _env(tmp_path, **extra):
@@ -44,9 +44,15 @@ def test_grade_check_prints_the_proof_and_a_proposed_block_that_loads_as_config(
     settings, warehouse = _synced(portal, settings_for)
     with warehouse.connect(read_only=True) as con:
         result = backtest(con, settings.grading)
+        mapping = portal_band_mapping(con, settings.grading)
     run = _check(tmp_path)
     assert run.returncode == 0, run.stderr
     out = " ".join(run.stdout.split())
+    # the default rules' employee thresholds, each with the band of this portal that stands in for it
+    assert {m["threshold"] for m in mapping} == {250, 1000}
+    assert "Employee thresholds on this portal's size bands" in out
+    for m in mapping:
+        assert " ".join(m["note"].split()) in out
     assert "Settled leads by grade at entry" in out
     for g in result.grades:   # each grade's row with its won interval, as backtest() has it
         low, high = g.won_interval

@@ -6,9 +6,9 @@ import typer
 
 from b24metrics import pipeline
 from b24metrics.cli.context import settings
-from b24metrics.cli.render_grade import print_backtest
+from b24metrics.cli.render_grade import print_backtest, print_band_mapping
 from b24metrics.errors import NotSynced
-from b24metrics.grading import backtest
+from b24metrics.grading import backtest, portal_band_mapping
 from b24metrics.warehouse import missing_tables
 
 app = typer.Typer(help="The lead grade A-D: how well it separates outcomes on this portal.", no_args_is_help=True,
@@ -24,7 +24,8 @@ def check(
     """Test the grade against what became of the leads: for the settled leads (converted or junk,
     no deal of theirs still open), per grade at entry, how many reached a deal and a won deal
     (with 95 % intervals), revenue per lead and the median days to won; A's won rate over D's;
-    and one line saying whether the grade separates outcomes here. Reads only."""
+    and one line saying whether the grade separates outcomes here; then how the rules' employee
+    thresholds were mapped onto the portal's size bands. Reads only."""
     config = settings(calls_portal=False)
     warehouse = pipeline.open_warehouse(config)
     with warehouse.connect(read_only=True) as con:
@@ -32,6 +33,8 @@ def check(
             raise NotSynced(f"no KPI tables in {warehouse.path} yet: run `b24metrics sync` first "
                             "(or `b24metrics kpi --refresh`)")
         result = backtest(con, config.grading, suggest=suggest)
+        mapping = portal_band_mapping(con, config.grading)
+    # First how the rules' size thresholds met the bands this portal really has (its top band
+    # may be «более 500», so "1,000+" can only mean that one); the proposed block ends the output.
+    print_band_mapping(mapping)
     print_backtest(result, config.grading)
-    # Here, beside the proof: how the size thresholds of the rules were mapped onto the bands
-    # this portal really has (its top band may be «более 500»), once the rules report it.

@@ -3,6 +3,8 @@ suggested points beside the current ones."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 
@@ -61,4 +63,17 @@ def print_backtest(result: Backtest, grading: GradingSettings) -> None:
         out.print(suggestions_table(result))
         out.print(f"Proposed [grading] block (not applied; rules fired on or missing fewer than {MIN_SUPPORT} settled "
                   "leads keep their points). Copy it into the config to use it:")
-        out.print(proposed_block(grading, result.suggestions), highlight=False)
+        out.print(proposed_block(grading, result.suggestions), highlight=False, soft_wrap=True)  # TOML: no wrapping
+
+
+def print_band_mapping(rows: list[dict[str, Any]]) -> None:
+    """How each employee threshold of the rules was moved onto the portal's EMPLOYEES bands."""
+    if not rows:
+        out.print("No rule tests company_employees_min: no size thresholds to map onto the portal's bands.")
+        return
+    table = Table(title="Employee thresholds on this portal's size bands")
+    for name in ("rule", "threshold", "tested as", "how"):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        table.add_row(r["rule"], f"{r['op']} {r['threshold']:g}", f"{r['op']} {r['mapped_to']:g}", r["note"])
+    out.print(table)
