@@ -320,3 +320,17 @@ def test_multifields_are_listed_only_when_selected(rest):
     assert any("EMAIL" in lead for lead in named) and any("PHONE" in lead for lead in named)
     assert any("WEB" in company for company in companies) and all("PHONE" not in c for c in companies)
     assert fields["EMAIL"]["type"] == "crm_multifield" and fields["EMAIL"]["isMultiple"] is True
+
+
+def test_a_stage_nobody_uses_and_deals_won_straight_from_the_first_stage(state):
+    stages = {row["STATUS_ID"] for row in state.statuses if row["ENTITY_ID"].startswith("DEAL_STAGE")}
+    history = defaultdict(list)
+    for row in state.stage_history[2].values():
+        history[row["OWNER_ID"]].append(row["STAGE_ID"])
+    visited = {stage for rows in history.values() for stage in rows}
+    unused = stages - visited
+    assert "C1:UC_A81KZP" in unused and "C1:UC_A81KZP" in stages
+    # managers jump: the history holds the move that happened, NEW then WON, nothing between
+    jumps = [rows for rows in history.values() if rows in (["NEW", "WON"], ["C1:NEW", "C1:WON"], ["C3:NEW", "C3:WON"])]
+    won = [deal for deal in state.deals.values() if deal["STAGE_SEMANTIC_ID"] == "S"]
+    assert len(jumps) > 0.05 * len(won)

@@ -373,7 +373,7 @@ def _orgs(rng: random.Random, count: int) -> list[Org]:
     if count >= len(BANDS):
         for band, index in zip(BANDS, rng.sample(range(count), len(BANDS))):
             bands[index] = band
-    used_brands: set[str] = {brand_key(MY_BRAND)}
+    used_brands: dict[str, int] = {brand_key(MY_BRAND): -1}
     used_domains: set[str] = {MY_DOMAIN}
     orgs: list[Org] = []
     for i in range(count):
@@ -542,10 +542,10 @@ def _leads(rng: random.Random, count: int, orgs: list[Org], tz: timezone, multif
             if line in TRACKED:
                 econ = ECONOMICS[TRACKED[line][1]]._replace(convert_days=econ.convert_days)
 
-        created = datetime.fromtimestamp(create_ts, tz)
         utm_source = utm_medium = utm_campaign = utm_content = utm_term = None
         campaign_conversion = campaign_deal = 1.0
         if source in ("WEB", "WEBFORM", "ADVERTISING", "CALLBACK") and rand() < 0.7:
+            created = datetime.fromtimestamp(create_ts, tz)
             running = _RUNNING.get((source, month_index(created.year, created.month)))
             if running and (source == "ADVERTISING" or rand() < 0.8):
                 campaign = running[int(rand() * len(running))]

@@ -39,6 +39,7 @@ __all__ = [
     "CATEGORIES",
     "PIPELINE_STAGES",
     "DEAL_TYPES",
+    "UNUSED_STAGES",
     "stage_semantic",
     "build_categories",
     "stream_statuses",
@@ -55,6 +56,7 @@ _PIPELINE_1 = [
     ("C1:PREPARATION", "Подбор предложения", 20, "N", "#2FC6F6", None, "process"),
     ("C1:UC_7XK2QD", "Повторный контакт", 30, "N", "#55D0E0", None, "process"),
     ("C1:EXECUTING", "Согласование условий", 40, "N", "#47E4C2", None, "process"),
+    ("C1:UC_A81KZP", "Ожидание бюджета", 50, "N", "#C8D3DA", None, "process"),
     ("C1:WON", "Сделка успешна", 60, "Y", "#7BD500", "S", "success"),
     ("C1:LOSE", "Сделка провалена", 70, "Y", "#FF5752", "F", "failure"),
 ]
@@ -74,9 +76,13 @@ PIPELINE_STAGES = {0: DEAL_STAGES, 1: _PIPELINE_1, 3: _PIPELINE_3}
 DEAL_TYPES = [("SALE", "Продажа"), ("COMPLEX", "Комплексная продажа"), ("GOODS", "Продажа товара"),
               ("SERVICES", "Продажа услуги"), ("SERVICE", "Сервисное обслуживание")]
 
+#: stages that stay in a pipeline for years with no deal ever moved into them
+UNUSED_STAGES = {"C1:UC_A81KZP"}
+
 _SEMANTIC = {stage[0]: (stage[5] or "P") for stages in PIPELINE_STAGES.values() for stage in stages}
-#: category -> process stages in order, its success stage, its failure stages
-_PROCESS = {cat: [s[0] for s in stages if s[5] is None] for cat, stages in PIPELINE_STAGES.items()}
+#: category -> process stages in order (the used ones), its success stage, its failure stages
+_PROCESS = {cat: [s[0] for s in stages if s[5] is None and s[0] not in UNUSED_STAGES]
+            for cat, stages in PIPELINE_STAGES.items()}
 _WON = {cat: next(s[0] for s in stages if s[5] == "S") for cat, stages in PIPELINE_STAGES.items()}
 _LOST = {cat: [s[0] for s in stages if s[5] == "F"] for cat, stages in PIPELINE_STAGES.items()}
 

@@ -56,17 +56,21 @@ def brand_key(brand: str) -> str:
     return brand.lower().replace("-", "").replace(" ", "")
 
 
-def unique_brand(brand: str, used: set[str]) -> str:
-    """``brand``, or a variant of it no other organisation of this portal has."""
+def unique_brand(brand: str, used: dict[str, int]) -> str:
+    """``brand``, or a variant of it no other organisation of this portal has.  ``used``: the
+    brand keys taken, each with how many variants of it were tried (so a large market does not
+    try them all again for every organisation)."""
+    key = brand_key(brand)
+    index = used.get(key, -1)
     candidate = brand
-    index = 0
     while brand_key(candidate) in used:
+        index += 1
         if index < len(_BRAND_SUFFIXES):
             candidate = f"{brand} {_BRAND_SUFFIXES[index]}"
         else:
             candidate = f"{brand} {index - len(_BRAND_SUFFIXES) + 2}"
-        index += 1
-    used.add(brand_key(candidate))
+    used[key] = max(index, used.get(key, -1))
+    used.setdefault(brand_key(candidate), -1)
     return candidate
 
 
