@@ -1,17 +1,21 @@
 """Seeded, deterministic data of the sandbox portal.
 
 ``generate(state, seed, leads, companies, tz, ...)`` fills a :class:`PortalState`
-with CRM dictionaries (``crm.status.list``), companies, leads and two
-pre-existing lead user fields of the kind every real portal has, then the
-other streams (users, contacts, deals, stage history, activities, calls: see
-:mod:`.data_streams`).
+with CRM dictionaries (``crm.status.list``), companies, leads and the lead user
+fields every real portal has, then the other streams (users, contacts, deals,
+stage history, activities, calls: see :mod:`.data_streams`).
+
+The data has the shapes of real portals: a lead says who it is (:mod:`.data_orgs`)
+and stays unlinked until a manager converts it; its chances depend on who it is,
+on what it did and on its channel (:mod:`.data_channels`).  Companies enter the
+CRM during the ~3 years before the anchor, or when the first lead naming them is
+converted, whichever comes first; leads are created during the 540 days before it.
 
 Same seed, sizes and time zone give a byte-identical portal: the dictionaries,
 companies and leads come from one ``random.Random(seed)``, every later stream
 from its own generator derived from the seed, and all dates from the fixed
 :data:`~b24metrics.sandbox.datetimes.ANCHOR` (2026-11-01T00:00:00+03:00),
-never from the wall clock.  Leads are created during the 540 days before
-the anchor, companies during the ~3 years before it.
+never from the wall clock.
 """
 
 from __future__ import annotations
@@ -458,7 +462,6 @@ def _company_rows(rng: random.Random, orgs: list[Org], tz: timezone, multifields
             row["EMAIL"] = multifields.item("EMAIL", "WORK", f"{'info' if rng.random() < 0.6 else 'office'}@{org.domain}")
         if org.domain is not None:
             row["WEB"] = multifields.item("WEB", "WORK", f"https://{org.domain}")
-        org.row = row
         org.row_id = row["ID"]
         rows.append(row)
         next_id += 1 + (int(rng.random() * 4) if rng.random() < 0.2 else 0)

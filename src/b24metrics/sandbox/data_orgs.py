@@ -16,10 +16,9 @@ import random
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any
 
-__all__ = ["MY_BRAND", "MY_DOMAIN", "FREE_MAIL", "pick_form", "LEGAL_FORMS", "Org", "translit", "brand_key", "unique_brand", "org_domain",
-           "typed_title", "canonical_title", "free_mail", "sole_trader_title"]
+__all__ = ["MY_BRAND", "MY_DOMAIN", "FREE_MAIL", "LEGAL_FORMS", "Org", "translit", "brand_key", "unique_brand",
+           "org_domain", "pick_form", "typed_title", "canonical_title", "free_mail", "sole_trader_title"]
 
 #: the portal's own company (IS_MY_COMPANY): its employees' mail is on its domain
 MY_BRAND = "ТехноПром"
@@ -145,10 +144,11 @@ class Org:
 
     ``indep_ts``: when it would enter the CRM on its own; ``crm_ts``: when it did (the earlier
     of that and the conversion of the first lead naming it); ``client_ts``: that first
-    conversion (None while no lead of it converted)."""
+    conversion (None while no lead of it converted); ``row_id``: its company's ID, once the
+    companies are numbered in the order they entered the CRM."""
 
     __slots__ = ("index", "brand", "form", "title", "domain", "band", "person", "phone", "indep_ts",
-                 "crm_ts", "client_ts", "row", "row_id", "mine")
+                 "crm_ts", "client_ts", "row_id", "mine")
 
     def __init__(self, index: int, brand: str | None, form: str, title: str, domain: str | None, band: str,
                  person: tuple[str, str, str | None] | None, phone: str, indep_ts: int) -> None:
@@ -163,7 +163,6 @@ class Org:
         self.indep_ts = indep_ts
         self.crm_ts = indep_ts
         self.client_ts: int | None = None
-        self.row: dict[str, Any] = {}
         self.row_id: str = ""
         self.mine = False
 
