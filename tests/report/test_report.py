@@ -20,6 +20,7 @@ from b24metrics.config import Settings, load_settings
 from b24metrics.extract import STREAMS
 from b24metrics.kpis import find, refresh_kpis
 from b24metrics.kpis.cuts import cut
+from b24metrics.kpis.inputs import SPEND_COLUMNS
 from b24metrics.report import ReportResult, export, write_report
 from b24metrics.report.build import SECTIONS
 from b24metrics.report.export import NORMALIZED
@@ -58,7 +59,8 @@ def data(tmp_path_factory) -> DataSet:
             portal.state.users[5]["NAME"] = EVIL_NAME
         settings = load_settings(
             read_file=False, portal={"webhook_url": portal.webhook_url, "rate": 1000.0, "burst": 1000},
-            warehouse={"path": str(folder / "wh.duckdb")}, kpis=write_inputs(folder / "inputs", seed=11, leads=400),
+            warehouse={"path": str(folder / "wh.duckdb")}, kpis=write_inputs(folder / "inputs", seed=11, leads=400,
+                                                                                     spend_columns=SPEND_COLUMNS),
             report={"enabled": False})
         warehouse = pipeline.open_warehouse(settings)
         with pipeline.open_client(settings) as client:

@@ -17,6 +17,7 @@ from b24metrics.config import LeadFields, load_settings
 from b24metrics.errors import ConfigError
 from b24metrics.warehouse import writer_lock
 from b24metrics.grading import grades_by_source
+from b24metrics.kpis.inputs import SPEND_COLUMNS
 from b24metrics.logsetup import setup_logging
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
@@ -43,7 +44,7 @@ def demo(
             warehouse={"path": str(workdir / "b24metrics.duckdb")},
             # spend, plan and tracking numbers made up for the sandbox, so that every report
             # section has something to show; the report is written once, after both cycles
-            kpis=write_inputs(workdir / "inputs", seed=seed, leads=leads),
+            kpis=write_inputs(workdir / "inputs", seed=seed, leads=leads, spend_columns=SPEND_COLUMNS),
             report={"enabled": False, "path": str(workdir / "b24metrics-report.html")},
         )
         setup_logging(state.log_level or settings.log_level)

@@ -1,17 +1,21 @@
 """Seeded, deterministic data of the sandbox portal.
 
 ``generate(state, seed, leads, companies, tz, ...)`` fills a :class:`PortalState`
-with CRM dictionaries (``crm.status.list``), companies, leads and two
-pre-existing lead user fields of the kind every real portal has, then the
-other streams (users, contacts, deals, stage history, activities, calls: see
-:mod:`.data_streams`).
+with CRM dictionaries (``crm.status.list``), companies, leads and the lead user
+fields every real portal has, then the other streams (users, contacts, deals,
+stage history, activities, calls: see :mod:`.data_streams`).
+
+The data has the shapes of real portals: a lead says who it is (:mod:`.data_orgs`)
+and stays unlinked until a manager converts it; its chances depend on who it is,
+on what it did and on its channel (:mod:`.data_channels`).  Companies enter the
+CRM during the ~3 years before the anchor, or when the first lead naming them is
+converted, whichever comes first; leads are created during the 540 days before it.
 
 Same seed, sizes and time zone give a byte-identical portal: the dictionaries,
 companies and leads come from one ``random.Random(seed)``, every later stream
 from its own generator derived from the seed, and all dates from the fixed
 :data:`~b24metrics.sandbox.datetimes.ANCHOR` (2026-11-01T00:00:00+03:00),
-never from the wall clock.  Leads are created during the 540 days before
-the anchor, companies during the ~3 years before it.
+never from the wall clock.
 """
 
 from __future__ import annotations
@@ -21,13 +25,28 @@ import random
 from bisect import bisect_right
 from itertools import accumulate
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
+from .data_channels import CALL_LINE_WEIGHTS, CALL_LINES, ECONOMICS, TRACKED, campaigns_running, month_index
+from .data_orgs import (
+    MY_BRAND,
+    MY_DOMAIN,
+    Org,
+    brand_key,
+    canonical_title,
+    free_mail,
+    org_domain,
+    pick_form,
+    sole_trader_title,
+    translit,
+    typed_title,
+    unique_brand,
+)
 from .datetimes import ANCHOR, TsFormatter
 from .schema import COMPANY_NAMES
 from .state import PortalState
 
-__all__ = ["generate", "USERS", "LEAD_STATUSES", "EMPLOYEE_BANDS"]
+__all__ = ["generate", "USERS", "LEAD_STATUSES", "EMPLOYEE_BANDS", "LeadFacts", "SIZE_FIELD", "SIZE_ITEMS"]
 
 DAY = 86400
 ANCHOR_TS = int(ANCHOR.timestamp())
@@ -96,6 +115,8 @@ EMPLOYEE_BANDS = [
     ("EMPLOYEES_4", "500-1000", "более 500"),
 ]
 EMPLOYEES_5 = ("EMPLOYEES_5", "более 1000", "")
+#: Bitrix24's own bands, on a portal whose admin never touched them (``default_bands``)
+DEFAULT_EMPLOYEE_BANDS = EMPLOYEE_BANDS[:3] + [("EMPLOYEES_4", "более 500", "более 500")]
 
 INDUSTRIES = [
     ("IT", "Информационные технологии"),
@@ -132,7 +153,7 @@ def _status_row(id_: int, entity: str, status_id: str, name: str, name_init: str
     return row
 
 
-def build_statuses() -> list[dict[str, Any]]:
+def build_statuses(default_bands: bool = False) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     next_id = 1
     for status_id, name, sort, system, color, sem, extra in LEAD_STATUSES:
@@ -145,7 +166,7 @@ def build_statuses() -> list[dict[str, Any]]:
     for i, (status_id, name) in enumerate(COMPANY_TYPES):
         rows.append(_status_row(next_id, "COMPANY_TYPE", status_id, name, name, (i + 1) * 10, "N", None, None, None))
         next_id += 1
-    for i, (status_id, name, name_init) in enumerate(EMPLOYEE_BANDS):
+    for i, (status_id, name, name_init) in enumerate(DEFAULT_EMPLOYEE_BANDS if default_bands else EMPLOYEE_BANDS):
         rows.append(_status_row(next_id, "EMPLOYEES", status_id, name, name_init, (i + 1) * 10, "N", None, None, None))
         next_id += 1
     for i, (status_id, name) in enumerate(INDUSTRIES):
@@ -155,6 +176,8 @@ def build_statuses() -> list[dict[str, Any]]:
         rows.append(_status_row(next_id, "DEAL_STAGE", status_id, name, name if system == "Y" else "",
                                 sort, system, color, sem, extra))
         next_id += 1
+    if default_bands:
+        return rows
     # Added by the integrator later, hence the larger ID.
     status_id, name, name_init = EMPLOYEES_5
     rows.append(_status_row(next_id + 37, "EMPLOYEES", status_id, name, name_init, 50, "N", None, None, None))
@@ -198,19 +221,13 @@ POSTS = ["Генеральный директор", "Коммерческий д
          "Руководитель отдела продаж", "Финансовый директор", "Офис-менеджер", "ИТ-директор"]
 WEBFORMS = ["Заявка на консультацию", "Расчёт стоимости", "Запрос КП", "Заказать демо"]
 TRADE_SHOWS = ["Иннопром", "Связь-Экспо", "ЦИПР", "MosBuild"]
-UTM_SOURCES = ["yandex", "google", "vk", "telegram", "mail.ru", "partner_site"]
-UTM_MEDIUMS = ["cpc", "cpc", "cpc", "organic", "social", "email", "referral"]
-UTM_THEMES = ["brand", "leadgen", "retarget", "promo", "webinar"]
 COMMENTS = ["Просил перезвонить после обеда", "Интересует оптовая поставка",
             "Нужен счёт на юрлицо", "Сравнивает с конкурентами", "Бюджет согласован",
             "Дубль, см. предыдущее обращение"]
 
-# conversion chance by source (None = no source)
-CONVERSION = {"RECOMMENDATION": 0.46, "PARTNER": 0.42, "CALL": 0.31, "WEBFORM": 0.28, "WEB": 0.25,
-              "CALLBACK": 0.27, "EMAIL": 0.22, "TRADE_SHOW": 0.2, "ADVERTISING": 0.12,
-              "OTHER": 0.18, None: 0.2}
+# how often each source brings a lead (None = no source); what a lead of each is worth: .data_channels
 SOURCE_IDS = [s for s, _ in SOURCES] + [None]
-SOURCE_WEIGHTS = [15, 8, 17, 14, 6, 5, 3, 14, 7, 4, 7]
+SOURCE_WEIGHTS = [15, 8, 17, 18, 6, 5, 4, 14, 7, 4, 7]
 
 # employees band -> revenue range in roubles
 BAND_REVENUE = {
@@ -298,65 +315,131 @@ def _empty_address() -> dict[str, Any]:
             "ADDRESS_COUNTRY_CODE": None, "ADDRESS_LOC_ADDR_ID": None}
 
 
+# ---------------------------------------------------------------- who the leads are
+
+#: who a lead is: a private person, a sole trader the CRM has never seen, or an organisation
+#: (or a sole trader) of the market, which the CRM knows or will know as a company
+WHO_PRIVATE, WHO_NEW_SOLE, WHO_ORG = 0, 1, 2
+_WHO_CUM = list(accumulate([26, 7, 67]))
+#: factors on (conversion, win, deal amount) by who the lead is: organisations by size band
+PRIVATE_FACTORS = (0.5, 0.6, 0.3)
+SOLE_FACTORS = (0.6, 0.7, 0.45)
+BAND_FACTORS = {"EMPLOYEES_1": (0.85, 0.9, 0.6), "EMPLOYEES_2": (1.1, 1.05, 1.2),
+                "EMPLOYEES_3": (1.3, 1.2, 2.0), "EMPLOYEES_4": (1.55, 1.35, 3.0),
+                "EMPLOYEES_5": (1.8, 1.5, 4.5)}
+#: engagement: how many times the lead came back by itself (inbound calls, e-mails, meetings)
+#: while it was a lead, and the factor that puts on its conversion and its deal's win
+_ENGAGEMENT_CUM = list(accumulate([42, 28, 17, 9, 4]))
+ENGAGEMENT_CONVERSION = (0.65, 1.0, 1.35, 1.7, 2.0)
+ENGAGEMENT_WIN = (0.85, 1.0, 1.1, 1.2, 1.3)
+#: the band a lead picks in the size field of the form (the field's item IDs), by true band
+SIZE_FIELD = "UF_CRM_1712040000123"
+SIZE_ITEMS = [("45", "до 50 сотрудников"), ("46", "50–250 сотрудников"), ("47", "250–1000 сотрудников"),
+              ("48", "более 1000 сотрудников")]
+_SIZE_ITEM_OF_BAND = {"EMPLOYEES_1": 0, "EMPLOYEES_2": 1, "EMPLOYEES_3": 2, "EMPLOYEES_4": 2, "EMPLOYEES_5": 3}
+
+
+class LeadFacts(NamedTuple):
+    """What the later streams need to know of a lead that its record does not say."""
+
+    engagement: int        # inbound touches while a lead (activities make them)
+    win: float             # factor on its deal's chance to be won
+    deal: float            # factor on its deal's amount
+    lag_days: float        # median days from its deal's creation to its close
+    line: str | None       # the portal line a CALL lead dialled
+    band: str | None       # its organisation's true size band (None: a private person or new ИП)
+
+
+class _Multifields:
+    """IDs of PHONE/EMAIL/WEB items: one sequence for every entity, as on a portal."""
+
+    def __init__(self) -> None:
+        self.next_id = 1
+
+    def item(self, type_id: str, value_type: str, value: str) -> list[dict[str, str]]:
+        item = {"ID": str(self.next_id), "VALUE_TYPE": value_type, "VALUE": value, "TYPE_ID": type_id}
+        self.next_id += 1
+        return [item]
+
+
+def _mobile(rng: random.Random) -> str:
+    return f"+79{int(rng.random() * 1_000_000_000):09d}"
+
+
 # ---------------------------------------------------------------- companies
 
-def _companies(rng: random.Random, count: int, tz: timezone) -> list[dict[str, Any]]:
-    format_ts = TsFormatter(tz).function()
+def _orgs(rng: random.Random, count: int) -> list[Org]:
+    """The market: ``count`` organisations, each becoming one CRM company.  The first is the
+    portal's own (``IS_MY_COMPANY``), in the CRM before anything else."""
     start_ts = ANCHOR_TS - COMPANY_SPAN_DAYS * DAY
     created = sorted(start_ts + int(rng.random() * (COMPANY_SPAN_DAYS - 10) * DAY) for _ in range(count))
     bands = rng.choices(BANDS, weights=BAND_WEIGHTS, k=count)
     if count >= len(BANDS):
         for band, index in zip(BANDS, rng.sample(range(count), len(BANDS))):
             bands[index] = band
+    used_brands: dict[str, int] = {brand_key(MY_BRAND): -1}
+    used_domains: set[str] = {MY_DOMAIN}
+    orgs: list[Org] = []
+    for i in range(count):
+        band = bands[i]
+        if i == 0:
+            org = Org(0, MY_BRAND, "ООО", f"ООО «{MY_BRAND}»", MY_DOMAIN, band, None, "+7 495 123-45-67",
+                      created[0])
+            org.mine = True
+        elif band == "EMPLOYEES_1" and rng.random() < 0.3:
+            person = _person(rng)
+            org = Org(i, None, "ИП", sole_trader_title(rng, person), None, band, person, _phone(rng), created[i])
+        else:
+            brand = unique_brand(_company_brand(rng), used_brands)
+            form = pick_form(rng, band in ("EMPLOYEES_4", "EMPLOYEES_5"))
+            domain = org_domain(rng, brand, used_domains) if rng.random() < 0.9 else None
+            org = Org(i, brand, form, canonical_title(rng, form, brand), domain, band, None, _phone(rng), created[i])
+        orgs.append(org)
+    return orgs
+
+
+def _company_rows(rng: random.Random, orgs: list[Org], tz: timezone, multifields: _Multifields,
+                  default_bands: bool) -> list[dict[str, Any]]:
+    """The CRM companies, in the order they entered the CRM (IDs follow it)."""
+    format_ts = TsFormatter(tz).function()
     industries = [code for code, _ in INDUSTRIES]
     types = [code for code, _ in COMPANY_TYPES]
     rows: list[dict[str, Any]] = []
     shared = _Shared()
     next_id = 1
-    for i in range(count):
-        band = bands[i]
-        if band == "EMPLOYEES_1" and rng.random() < 0.3:
-            name, last, second = _person(rng)
-            title = f"ИП {last} {name[0]}. {second[0] + '.' if second else ''}".rstrip()
-        else:
-            brand = _company_brand(rng)
-            roll = rng.random()
-            if band in ("EMPLOYEES_4", "EMPLOYEES_5") and roll < 0.35:
-                title = f"ПАО «{brand}»"
-            elif roll < 0.25:
-                title = f"АО «{brand}»"
-            else:
-                title = f"ООО «{brand}»"
+    for org in sorted(orgs, key=lambda o: (o.crm_ts, o.index)):
+        band = org.band
         low, high = BAND_REVENUE[band]
         revenue = None
         if rng.random() >= 0.15:
             revenue = _money(round(low + (high - low) * rng.random() ** 2, -3))
-        create_ts = created[i]
+        create_ts = org.crm_ts
         modify_ts = min(ANCHOR_TS - 1, create_ts + int(rng.expovariate(1 / (60 * DAY))))
         modified = format_ts(modify_ts)
         assigned = PICK_MANAGER.pick(rng)
+        has_email = org.mine or (org.domain is not None and rng.random() < 0.75)
         row: dict[str, Any] = {
             "ID": str(next_id),
-            "COMPANY_TYPE": rng.choices(types, weights=[70, 10, 4, 10, 6])[0],
-            "TITLE": shared[title],
+            "COMPANY_TYPE": "OTHER" if org.mine else rng.choices(types, weights=[70, 10, 4, 10, 6])[0],
+            "TITLE": shared[org.title],
             "LOGO": None,
             "LEAD_ID": None,
-            "HAS_PHONE": "Y" if rng.random() < 0.9 else "N",
-            "HAS_EMAIL": "Y" if rng.random() < 0.75 else "N",
+            "HAS_PHONE": "Y" if org.mine or rng.random() < 0.9 else "N",
+            "HAS_EMAIL": "Y" if has_email else "N",
             "HAS_IMOL": "N",
-            "ASSIGNED_BY_ID": USER_STR[assigned],
-            "CREATED_BY_ID": USER_STR[assigned if rng.random() < 0.8 else 1],
+            "ASSIGNED_BY_ID": USER_STR[1 if org.mine else assigned],
+            "CREATED_BY_ID": USER_STR[1 if org.mine else (assigned if rng.random() < 0.8 else 1)],
             "MODIFY_BY_ID": USER_STR[assigned],
             "BANKING_DETAILS": None,
             "INDUSTRY": None if rng.random() < 0.06 else industries[int(rng.random() * len(industries))],
             "REVENUE": shared[revenue],
             "CURRENCY_ID": "RUB",
-            "EMPLOYEES": band,
+            "EMPLOYEES": "EMPLOYEES_4" if default_bands and band == "EMPLOYEES_5" else band,
             "COMMENTS": None,
             "DATE_CREATE": format_ts(create_ts),
             "DATE_MODIFY": modified,
             "OPENED": "Y",
-            "IS_MY_COMPANY": "N",
+            "IS_MY_COMPANY": "Y" if org.mine else "N",
             "ORIGINATOR_ID": None,
             "ORIGIN_ID": None,
             "ORIGIN_VERSION": None,
@@ -371,7 +454,16 @@ def _companies(rng: random.Random, count: int, tz: timezone) -> list[dict[str, A
         }
         row["ADDRESS_CITY"] = CITIES[int(rng.random() * len(CITIES))]
         row["ADDRESS_COUNTRY"] = "Россия"
-        rows.append({name: row[name] for name in COMPANY_NAMES})
+        row = {name: row[name] for name in COMPANY_NAMES}
+        # multifields: no key at all when the company has none
+        if row["HAS_PHONE"] == "Y":
+            row["PHONE"] = multifields.item("PHONE", "WORK", org.phone)
+        if has_email:
+            row["EMAIL"] = multifields.item("EMAIL", "WORK", f"{'info' if rng.random() < 0.6 else 'office'}@{org.domain}")
+        if org.domain is not None:
+            row["WEB"] = multifields.item("WEB", "WORK", f"https://{org.domain}")
+        org.row_id = row["ID"]
+        rows.append(row)
         next_id += 1 + (int(rng.random() * 4) if rng.random() < 0.2 else 0)
     return rows
 
@@ -396,10 +488,10 @@ def _lead_times(rng: random.Random, count: int) -> list[int]:
     return times
 
 
-def _lead_title(rng: random.Random, source: str | None, person: str, company: str | None) -> str:
+def _lead_title(rng: random.Random, source: str | None, person: str, company: str | None, phone: str) -> str:
     who = company or person
     if source == "CALL":
-        return f"Входящий звонок {_phone(rng)}"
+        return f"Входящий звонок {phone}"
     if source == "CALLBACK":
         return f"Обратный звонок с сайта — {who}"
     if source == "WEB":
@@ -419,35 +511,76 @@ def _lead_title(rng: random.Random, source: str | None, person: str, company: st
     return f"Лид — {who}"
 
 
-def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
-           tz: timezone) -> list[dict[str, Any]]:
+#: (source, months before the anchor's month) -> the campaigns running then
+_RUNNING = {(source, months): campaigns_running(source, months)
+            for source in ("WEB", "WEBFORM", "ADVERTISING", "CALLBACK") for months in range(0, 20)}
+PICK_LINE = _Weighted(CALL_LINES, CALL_LINE_WEIGHTS)
+_LOCAL_PARTS = ("info", "zakaz", "sales", "office")
+
+
+def _leads(rng: random.Random, count: int, orgs: list[Org], tz: timezone, multifields: _Multifields
+           ) -> tuple[list[dict[str, Any]], list[LeadFacts], list[tuple[dict[str, Any], Org]]]:
+    """The leads in ID order, what the later streams need of each, and (lead, organisation) for
+    every lead linked to a company (set once the companies have IDs)."""
     format_ts = TsFormatter(tz).function()
     times = _lead_times(rng, count)
-    company_created = [int(datetime.fromisoformat(c["DATE_CREATE"]).timestamp()) for c in companies]
-    seen_companies: set[str] = set()
+    market = orgs[1:]  # the portal's own company sends no leads
     rows: list[dict[str, Any]] = []
+    facts: list[LeadFacts] = []
+    links: list[tuple[dict[str, Any], Org]] = []
     shared = _Shared()
     next_id = 1
     rand = rng.random
+    who_total = _WHO_CUM[-1]
+    engagement_total = _ENGAGEMENT_CUM[-1]
     for i in range(count):
         create_ts = times[i]
         age_days = (ANCHOR_TS - create_ts) / DAY
         source = PICK_SOURCE.pick(rng)
         assigned = PICK_MANAGER.pick(rng)
-        name, last_name, second_name = _person(rng)
+        econ = ECONOMICS[source]
+        line = None
+        if source == "CALL":
+            line = PICK_LINE.pick(rng)
+            if line in TRACKED:
+                econ = ECONOMICS[TRACKED[line][1]]._replace(convert_days=econ.convert_days)
 
-        company = None
-        eligible = bisect_right(company_created, create_ts)
-        if eligible and rand() < 0.6:
-            company = companies[int(rand() * eligible)]
-        company_id = company["ID"] if company else None
-        company_title = company["TITLE"] if company else None
-        if company is None and rand() < 0.12:
-            company_title = f"ООО «{_company_brand(rng)}»"
-        is_return = "N"
-        if company_id is not None:
-            is_return = "Y" if company_id in seen_companies else "N"
-            seen_companies.add(company_id)
+        utm_source = utm_medium = utm_campaign = utm_content = utm_term = None
+        campaign_conversion = campaign_deal = 1.0
+        if source in ("WEB", "WEBFORM", "ADVERTISING", "CALLBACK") and rand() < 0.7:
+            created = datetime.fromtimestamp(create_ts, tz)
+            running = _RUNNING.get((source, month_index(created.year, created.month)))
+            if running and (source == "ADVERTISING" or rand() < 0.8):
+                campaign = running[int(rand() * len(running))]
+                utm_source, utm_medium, utm_campaign = campaign.utm_source, campaign.utm_medium, campaign.name
+                campaign_conversion, campaign_deal = campaign.conversion, campaign.deal
+            else:
+                utm_source = ("google", "yandex", "partner_site")[int(rand() * 3)]
+                utm_medium = "referral" if utm_source == "partner_site" else "organic"
+            if rand() < 0.3:
+                utm_content = f"banner_{int(rand() * 5) + 1}"
+            if utm_medium == "cpc" and rand() < 0.4:
+                utm_term = ("crm внедрение", "купить оборудование", "аутсорсинг", "доставка грузов")[int(rand() * 4)]
+
+        # who the lead is
+        who_roll = rand() * who_total
+        org: Org | None = None
+        if who_roll >= _WHO_CUM[1] and market:
+            org = market[int(rand() * len(market))]
+        if org is not None:
+            if org.sole_trader:
+                person3 = org.person or _person(rng)
+                conv_f, win_f, deal_f = SOLE_FACTORS
+            else:
+                person3 = _person(rng)
+                conv_f, win_f, deal_f = BAND_FACTORS[org.band]
+            returning = org.client_ts is not None and org.client_ts <= create_ts
+        else:
+            person3 = _person(rng)
+            conv_f, win_f, deal_f = SOLE_FACTORS if who_roll >= _WHO_CUM[0] else PRIVATE_FACTORS
+            returning = False
+        name, last_name, second_name = person3
+        engagement = bisect_right(_ENGAGEMENT_CUM, rand() * engagement_total)
 
         # status: young leads are open, old ones mostly final
         if age_days < 1:
@@ -455,10 +588,9 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
         else:
             final_p = 0.94 if age_days > 45 else 0.25 + 0.69 * age_days / 45
             if rand() < final_p:
-                convert_p = CONVERSION[source] * MANAGER_SKILL[assigned]
-                if company is not None:
-                    convert_p *= 1.2
-                status = "CONVERTED" if rand() < convert_p else "JUNK"
+                convert_p = (econ.conversion * campaign_conversion * MANAGER_SKILL[assigned] * conv_f
+                             * ENGAGEMENT_CONVERSION[engagement] * (1.4 if returning else 1.0))
+                status = "CONVERTED" if rand() < min(0.95, convert_p) else "JUNK"
             else:
                 roll = rand()
                 new_p = 0.5 if age_days < 7 else 0.15
@@ -471,34 +603,44 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
         elif semantic == "P":
             moved_ts = create_ts + int(rand() * age_s)
         else:
-            moved_ts = create_ts + min(int(rng.expovariate(1 / (6 * DAY))) + 600, age_s - 1)
+            moved_ts = create_ts + min(int(rng.expovariate(1 / (econ.convert_days * DAY))) + 600, age_s - 1)
         moved_ts = min(moved_ts, ANCHOR_TS - 1)
         modify_ts = moved_ts
         if rand() < 0.4:
             modify_ts = min(ANCHOR_TS - 1, moved_ts + int(rng.expovariate(1 / (10 * DAY))))
         activity_ts = create_ts + int(rand() * (modify_ts - create_ts + 1))
 
+        # what the person wrote: the organisation's name, phone, e-mail, position
+        phone = (org.phone if org is not None and rand() < 0.3 else _mobile(rng))
+        if org is None:
+            company_title = sole_trader_title(rng, person3, canonical=False) if who_roll >= _WHO_CUM[0] else None
+        elif returning:
+            company_title = org.title  # the portal filled it from the client's company
+        elif org.sole_trader:
+            company_title = sole_trader_title(rng, person3, canonical=False)
+        else:
+            company_title = typed_title(rng, org.form, org.brand or "")
+        has_phone = source in ("CALL", "CALLBACK") or rand() < 0.8
+        has_email = source == "EMAIL" or rand() < (0.65 if org is not None else 0.5)
+        email = None
+        if has_email:
+            if org is not None and org.domain is not None and rand() < 0.72:
+                local = (_LOCAL_PARTS[int(rand() * len(_LOCAL_PARTS))] if rand() < 0.12
+                         else f"{translit(name)[0]}.{translit(last_name)}")
+                email = f"{local}@{org.domain}"
+            else:
+                digits = str(int(rand() * 90) + 10) if rand() < 0.4 else ""
+                email = f"{translit(last_name)}{digits}@{free_mail(rng)}"
+        post = None
+        if org is not None and not org.sole_trader and rand() < 0.55:
+            post = POSTS[int(rand() * len(POSTS))]
+
         if rand() < 0.2:
             opportunity = 0.0
         else:
-            base = rng.lognormvariate(11.3, 1.0)
-            if company is not None:
-                base *= BAND_DEAL_FACTOR[company["EMPLOYEES"]]
+            base = rng.lognormvariate(11.4, 0.75) * deal_f * econ.deal * campaign_deal
             opportunity = float(max(1000, round(base, -3)))
         currency = "RUB" if rand() < 0.95 else ("USD" if rand() < 0.6 else "EUR")
-
-        web_like = source in ("WEB", "WEBFORM", "ADVERTISING", "CALLBACK")
-        utm_source = utm_medium = utm_campaign = utm_content = utm_term = None
-        if web_like and rand() < 0.7:
-            utm_source = UTM_SOURCES[int(rand() * len(UTM_SOURCES))]
-            utm_medium = "cpc" if source == "ADVERTISING" else UTM_MEDIUMS[int(rand() * len(UTM_MEDIUMS))]
-            created = datetime.fromtimestamp(create_ts, tz)
-            theme = UTM_THEMES[int(rand() * len(UTM_THEMES))]
-            utm_campaign = f"{theme}_{created.year}_q{(created.month - 1) // 3 + 1}"
-            if rand() < 0.3:
-                utm_content = f"banner_{int(rand() * 5) + 1}"
-            if utm_medium == "cpc" and rand() < 0.4:
-                utm_term = ("crm внедрение", "купить оборудование", "аутсорсинг", "доставка грузов")[int(rand() * 4)]
 
         created_by = 1 if source in ("WEB", "WEBFORM", "CALLBACK") else (assigned if rand() < 0.85 else 1)
         person = f"{name} {last_name}"
@@ -512,28 +654,28 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
                          modify_text if activity_ts == modify_ts else format_ts(activity_ts))
         row: dict[str, Any] = {
             "ID": lead_id,
-            "TITLE": shared[_lead_title(rng, source, person, company_title)],
+            "TITLE": shared[_lead_title(rng, source, person, company_title, phone)],
             "HONORIFIC": None,
             "NAME": name,
             "SECOND_NAME": second_name,
             "LAST_NAME": last_name,
             "COMPANY_TITLE": shared[company_title],
-            "COMPANY_ID": company_id,
+            "COMPANY_ID": None,
             "CONTACT_ID": None,
-            "IS_RETURN_CUSTOMER": is_return,
+            "IS_RETURN_CUSTOMER": "Y" if returning else "N",
             "BIRTHDATE": "",
             "SOURCE_ID": source,
             "SOURCE_DESCRIPTION": shared[f"Кампания {utm_campaign}" if utm_campaign and rand() < 0.3
                                          else ("Со слов клиента" if rand() < 0.05 else None)],
             "STATUS_ID": status,
             "STATUS_DESCRIPTION": None,
-            "POST": POSTS[int(rand() * len(POSTS))] if company is not None and rand() < 0.35 else None,
+            "POST": post,
             "COMMENTS": COMMENTS[int(rand() * len(COMMENTS))] if rand() < 0.1 else None,
             "CURRENCY_ID": currency,
             "OPPORTUNITY": shared[_money(opportunity)],
             "IS_MANUAL_OPPORTUNITY": "Y" if opportunity > 0 and rand() < 0.7 else "N",
-            "HAS_PHONE": "Y" if source in ("CALL", "CALLBACK") or rand() < 0.8 else "N",
-            "HAS_EMAIL": "Y" if source == "EMAIL" or rand() < 0.55 else "N",
+            "HAS_PHONE": "Y" if has_phone else "N",
+            "HAS_EMAIL": "Y" if has_email else "N",
             "HAS_IMOL": "Y" if rand() < 0.05 else "N",
             "ASSIGNED_BY_ID": assigned_str,
             "CREATED_BY_ID": USER_STR[created_by],
@@ -558,7 +700,7 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
             "ADDRESS_LOC_ADDR_ID": None,
             "UTM_SOURCE": utm_source,
             "UTM_MEDIUM": utm_medium,
-            "UTM_CAMPAIGN": shared[utm_campaign],
+            "UTM_CAMPAIGN": utm_campaign,
             "UTM_CONTENT": shared[utm_content],
             "UTM_TERM": utm_term,
             "LAST_ACTIVITY_BY": assigned_str,
@@ -569,9 +711,47 @@ def _leads(rng: random.Random, count: int, companies: list[dict[str, Any]],
         # the two pre-existing user fields (see _userfields)
         row["UF_CRM_1708952993785"] = (rand() < 0.15) if rand() < 0.7 else None
         row["UF_CRM_1706782596092"] = shared[f"PROMO{int(rand() * 90) + 10}"] if rand() < 0.05 else None
+        # multifields: no key at all when the lead has none (HAS_PHONE / HAS_EMAIL say so)
+        if has_phone:
+            row["PHONE"] = multifields.item("PHONE", "MOBILE" if phone[2] == "9" else "WORK", phone)
+        if email is not None:
+            row["EMAIL"] = multifields.item("EMAIL", "WORK", email)
         rows.append(row)
+
+        if org is not None:
+            if returning:
+                links.append((row, org))  # recognised at once and linked to the client
+            elif status == "CONVERTED":
+                # the manager converts it: picks the company, or creates it now
+                links.append((row, org))
+                if org.crm_ts > moved_ts:
+                    org.crm_ts = moved_ts
+                if org.client_ts is None or org.client_ts > moved_ts:
+                    org.client_ts = moved_ts
+        band = org.band if org is not None else None
+        facts.append(LeadFacts(engagement, econ.win * win_f * ENGAGEMENT_WIN[engagement] * (1.15 if returning else 1.0),
+                               deal_f * econ.deal * campaign_deal, econ.lag_days, line, band))
         next_id += 1 + (int(rand() * 5) + 1 if rand() < 0.15 else 0)
-    return rows
+    return rows, facts, links
+
+
+def _size_field_values(seed: int, rows: list[dict[str, Any]], facts: list[LeadFacts]) -> None:
+    """The form's "company size" answer: most organisations pick their band, a few one off;
+    private people mostly skip it.  A generator of its own, so the rest of the data stays the
+    same with the field or without it."""
+    rng = random.Random(f"{seed}:size_field")
+    rand = rng.random
+    last = len(SIZE_ITEMS) - 1
+    for row, fact in zip(rows, facts):
+        value = None
+        if fact.band is not None and rand() < 0.65:
+            index = _SIZE_ITEM_OF_BAND[fact.band]
+            if rand() < 0.1:
+                index = max(0, min(last, index + (1 if rand() < 0.5 else -1)))
+            value = SIZE_ITEMS[index][0]
+        elif fact.band is None and rand() < 0.15:
+            value = SIZE_ITEMS[0][0]
+        row[SIZE_FIELD] = value
 
 
 def _label(text_ru: str, text_en: str) -> dict[str, str]:
@@ -622,10 +802,40 @@ def _userfields() -> list[dict[str, Any]]:
     ]
 
 
+def _size_userfield() -> dict[str, Any]:
+    """The "company size" list a CRM form asks for, kept in a lead user field (enumeration)."""
+    return {
+        "ID": "145",
+        "ENTITY_ID": "CRM_LEAD",
+        "FIELD_NAME": SIZE_FIELD,
+        "USER_TYPE_ID": "enumeration",
+        "XML_ID": None,
+        "SORT": "100",
+        "MULTIPLE": "N",
+        "MANDATORY": "N",
+        "SHOW_FILTER": "E",
+        "SHOW_IN_LIST": "Y",
+        "EDIT_IN_LIST": "Y",
+        "IS_SEARCHABLE": "N",
+        "SETTINGS": {"DISPLAY": "LIST", "LIST_HEIGHT": 1, "CAPTION_NO_VALUE": "", "SHOW_NO_VALUE": "Y"},
+        "EDIT_FORM_LABEL": _label("Размер компании", "Company size"),
+        "LIST_COLUMN_LABEL": _label("Размер компании", "Company size"),
+        "LIST_FILTER_LABEL": _label("Размер компании", "Company size"),
+        "ERROR_MESSAGE": _label("", ""),
+        "HELP_MESSAGE": _label("", ""),
+        "LIST": [{"ID": item_id, "SORT": str((i + 1) * 10), "VALUE": label, "DEF": "N",
+                  "XML_ID": f"size_{i + 1}"} for i, (item_id, label) in enumerate(SIZE_ITEMS)],
+    }
+
+
 def generate(state: PortalState, seed: int, leads: int, companies: int | None,
              tz: timezone, *, deals: int | None = None, contacts: int | None = None, users: int = 8,
-             activities: int | None = None, calls: int | None = None) -> PortalState:
-    """Fill ``state`` with the seeded portal and return it (sizes: see :class:`SandboxPortal`)."""
+             activities: int | None = None, calls: int | None = None, size_field: bool = False,
+             default_bands: bool = False) -> PortalState:
+    """Fill ``state`` with the seeded portal and return it (sizes: see :class:`SandboxPortal`).
+
+    ``size_field``: the leads' CRM form asks for the company size (an enumeration user field);
+    ``default_bands``: the portal kept Bitrix24's own EMPLOYEES bands (top band «более 500»)."""
     from .data_streams import generate_streams  # it builds on this module's names
 
     if leads < 0:
@@ -637,18 +847,26 @@ def generate(state: PortalState, seed: int, leads: int, companies: int | None,
     gc.disable()
     try:
         with state.lock:
-            state.statuses = build_statuses()
-            company_rows = _companies(rng, company_count, tz)
+            state.statuses = build_statuses(default_bands)
+            multifields = _Multifields()
+            orgs = _orgs(rng, company_count)
+            lead_rows, facts, links = _leads(rng, leads, orgs, tz, multifields)
+            company_rows = _company_rows(rng, orgs, tz, multifields, default_bands)
+            for lead, org in links:
+                lead["COMPANY_ID"] = org.row_id
             state.companies = {int(row["ID"]): row for row in company_rows}
             state.lead_userfields = _userfields()
             state.next_userfield_id = 145
-            lead_rows = _leads(rng, leads, company_rows, tz)
+            if size_field:
+                state.lead_userfields.append(_size_userfield())
+                state.next_userfield_id = 147
+                state.next_enum_id = 49
+                _size_field_values(seed, lead_rows, facts)
             state.leads = {int(row["ID"]): row for row in lead_rows}
             generate_streams(state, seed, lead_rows, company_rows, tz, deals=deals, contacts=contacts,
-                             users=users, activities=activities, calls=calls)
+                             users=users, activities=activities, calls=calls, facts=facts,
+                             next_multifield_id=multifields.next_id)
     finally:
         if gc_was_enabled:
             gc.enable()
     return state
-
-

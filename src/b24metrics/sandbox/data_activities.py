@@ -4,6 +4,8 @@ to-dos and tasks bound to leads, deals and contacts.
 Planned in two passes.  First the activities every owner "must" have:
 
 * the incoming call or e-mail a CALL / EMAIL lead was created from;
+* the times a lead came back by itself while it was a lead (inbound calls,
+  e-mails, meetings: its engagement, which made it likelier to convert);
 * the first outgoing contact of a lead (call, or e-mail): usually minutes to
   hours after DATE_CREATE, the next working morning for leads that came in
   at night or on a weekend, slower for weaker managers; some leads (mostly
@@ -26,7 +28,7 @@ from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .data import ANCHOR_TS, DAY, MANAGER_SKILL
+from .data import ANCHOR_TS, DAY, MANAGER_SKILL, LeadFacts
 from .datetimes import TsFormatter, TsParser
 
 __all__ = ["CallInfo", "Activities", "build_activities", "KINDS"]
@@ -263,7 +265,10 @@ class _Planner:
         self.add(owner, kind, self.working_time(when) if rand() < 0.9 else when)
 
 
-def _lead_owners(planner: _Planner, leads: list[dict[str, Any]]
+_TOUCH_KINDS = ("call_in", "call_in", "call_in", "email_in", "email_in", "meeting")
+
+
+def _lead_owners(planner: _Planner, leads: list[dict[str, Any]], facts: dict[str, LeadFacts]
                  ) -> tuple[list[tuple[_Owner, str, Any]], list[_Owner]]:
     """The activities every lead must have (``(owner, kind, args)`` for :func:`_run_structural`)
     and the leads that get follow-ups."""
@@ -287,6 +292,13 @@ def _lead_owners(planner: _Planner, leads: list[dict[str, Any]]
             structural.append((base, "call_in", (create, True, 2)))
         elif source == "EMAIL":
             structural.append((base, "email_in", (create, True, None)))
+        fact = facts.get(lead["ID"])
+        if fact is not None and fact.engagement:
+            span = max(1, base.end - create)
+            for _ in range(fact.engagement):
+                kind = _TOUCH_KINDS[int(rand() * len(_TOUCH_KINDS))]
+                when = planner.working_time(create + 600 + int(rand() * span))
+                structural.append((base, kind, (min(when, base.end), False, None)))
         if status == "NEW":
             never = 0.6 if age < DAY else (0.35 if age < 7 * DAY else 0.2)
         else:
@@ -360,13 +372,13 @@ def _run_structural(planner: _Planner, owner: _Owner, kind: str, args: Any) -> N
 
 def build_activities(rng: random.Random, count: int, leads: list[dict[str, Any]],
                      deals: dict[int, dict[str, Any]], contacts: list[dict[str, Any]],
-                     tz: timezone) -> Activities:
+                     tz: timezone, facts: dict[str, LeadFacts] | None = None) -> Activities:
     """``count`` activities with IDs in CREATED order (ORIGIN_IDs of calls come later)."""
     result = Activities()
     if count <= 0:
         return result
     planner = _Planner(rng, tz)
-    lead_structural, lead_owners = _lead_owners(planner, leads)
+    lead_structural, lead_owners = _lead_owners(planner, leads, facts or {})
     deal_structural, deal_owners = _deal_owners(planner, list(deals.values()))
     structural = lead_structural + deal_structural
     if len(structural) > count:

@@ -15,15 +15,14 @@ import random
 from datetime import timezone
 from typing import Any
 
-from .data import ANCHOR_TS, DAY, LEAD_SPAN_DAYS, MANAGERS
+from .data import ANCHOR_TS, DAY, LEAD_SPAN_DAYS, MANAGERS, LeadFacts
 from .data_activities import CallInfo
+from .data_channels import MAIN_LINE, PORTAL_NUMBERS, SIP_LINE, TRACKED
 from .datetimes import TsFormatter
 
 __all__ = ["build_calls", "PORTAL_NUMBERS", "FAILED_REASONS"]
 
-#: tracking numbers of the portal's lines, and its SIP line
-PORTAL_NUMBERS = ["+74951234567", "+74957654321", "+78123334455", "reg133788"]
-_IN_NUMBERS = PORTAL_NUMBERS[:3]
+_TRACKING = list(TRACKED)
 FAILED_REASONS = {
     "200": "Успешный звонок",
     "304": "Пропущенный звонок",
@@ -52,9 +51,16 @@ def _phone(rng: random.Random) -> str:
 
 
 def build_calls(rng: random.Random, count: int, call_activities: list[tuple[int, CallInfo]],
-                deals: dict[int, dict[str, Any]], contacts: dict[int, dict[str, Any]], tz: timezone
+                deals: dict[int, dict[str, Any]], contacts: dict[int, dict[str, Any]], tz: timezone,
+                facts: dict[str, LeadFacts] | None = None, leads: dict[int, dict[str, Any]] | None = None
                 ) -> tuple[dict[int, dict[str, Any]], dict[int, str]]:
-    """``count`` call records by ID, and ORIGIN_ID (``VI_<CALL_ID>``) by activity ID."""
+    """``count`` call records by ID, and ORIGIN_ID (``VI_<CALL_ID>``) by activity ID.
+
+    A CALL lead's incoming calls come in on the line it dialled (``facts``), from the number
+    it left (``leads``); other incoming calls mostly on the main line, outgoing ones on the
+    main line or the SIP line."""
+    facts = facts or {}
+    leads = leads or {}
     if count <= 0:
         return {}, {}
     format_ts = TsFormatter(tz).function()
@@ -83,8 +89,9 @@ def build_calls(rng: random.Random, count: int, call_activities: list[tuple[int,
         key = (entity, entity_id)
         number = phones.get(key)
         if number is None:
-            contact = contacts.get(entity_id) if entity == "CONTACT" else None
-            number = contact["PHONE"][0]["VALUE"] if contact and contact.get("PHONE") else _phone(rng)
+            record = (contacts.get(entity_id) if entity == "CONTACT" else
+                      leads.get(entity_id) if entity == "LEAD" else None)
+            number = record["PHONE"][0]["VALUE"] if record and record.get("PHONE") else _phone(rng)
             phones[key] = number
         return number
 
@@ -92,7 +99,9 @@ def build_calls(rng: random.Random, count: int, call_activities: list[tuple[int,
     calls: list[tuple[int, int, dict[str, Any]]] = []
     for index in picked:
         activity_id, draft, entity, entity_id = candidates[index]
+        fact = facts.get(str(entity_id)) if entity == "LEAD" else None
         calls.append((draft.start, len(calls), {
+            "line": fact.line if fact is not None else None,
             "user": draft.responsible, "phone": phone_of(entity, entity_id), "type": draft.call_type,
             "duration": draft.duration, "code": draft.code, "entity": entity,
             "entity_id": str(entity_id), "activity": str(activity_id),
@@ -102,7 +111,7 @@ def build_calls(rng: random.Random, count: int, call_activities: list[tuple[int,
         start = ANCHOR_TS - 1 - int(rand() * span)
         answered = rand() < 0.55
         calls.append((start, len(calls), {
-            "user": MANAGERS[int(rand() * len(MANAGERS))], "phone": _phone(rng), "type": 2,
+            "line": None, "user": MANAGERS[int(rand() * len(MANAGERS))], "phone": _phone(rng), "type": 2,
             "duration": int(rng.lognormvariate(4.2, 0.9)) + 5 if answered else 0,
             "code": "200" if answered else "304", "entity": None, "entity_id": None, "activity": None,
         }))
@@ -121,8 +130,12 @@ def build_calls(rng: random.Random, count: int, call_activities: list[tuple[int,
         record = template.copy()
         record["ID"] = str(next_id)
         record["PORTAL_USER_ID"] = str(call["user"])
-        record["PORTAL_NUMBER"] = ((PORTAL_NUMBERS[0] if rand() < 0.6 else PORTAL_NUMBERS[3]) if outgoing
-                                   else _IN_NUMBERS[min(2, int(3 * rand() ** 1.5))])
+        if outgoing:
+            record["PORTAL_NUMBER"] = MAIN_LINE if rand() < 0.6 else SIP_LINE
+        elif call["line"] is not None:
+            record["PORTAL_NUMBER"] = call["line"]
+        else:
+            record["PORTAL_NUMBER"] = MAIN_LINE if rand() < 0.6 else _TRACKING[int(rand() * len(_TRACKING))]
         record["PHONE_NUMBER"] = call["phone"]
         record["CALL_ID"] = call_id
         record["CALL_DURATION"] = str(duration)

@@ -20,6 +20,7 @@ from typing import Any
 
 from .data import (
     ANCHOR_TS,
+    LeadFacts,
     BAND_DEAL_FACTOR,
     DAY,
     DEAL_STAGES,
@@ -38,6 +39,7 @@ __all__ = [
     "CATEGORIES",
     "PIPELINE_STAGES",
     "DEAL_TYPES",
+    "UNUSED_STAGES",
     "stage_semantic",
     "build_categories",
     "stream_statuses",
@@ -54,6 +56,7 @@ _PIPELINE_1 = [
     ("C1:PREPARATION", "Подбор предложения", 20, "N", "#2FC6F6", None, "process"),
     ("C1:UC_7XK2QD", "Повторный контакт", 30, "N", "#55D0E0", None, "process"),
     ("C1:EXECUTING", "Согласование условий", 40, "N", "#47E4C2", None, "process"),
+    ("C1:UC_A81KZP", "Ожидание бюджета", 50, "N", "#C8D3DA", None, "process"),
     ("C1:WON", "Сделка успешна", 60, "Y", "#7BD500", "S", "success"),
     ("C1:LOSE", "Сделка провалена", 70, "Y", "#FF5752", "F", "failure"),
 ]
@@ -73,9 +76,13 @@ PIPELINE_STAGES = {0: DEAL_STAGES, 1: _PIPELINE_1, 3: _PIPELINE_3}
 DEAL_TYPES = [("SALE", "Продажа"), ("COMPLEX", "Комплексная продажа"), ("GOODS", "Продажа товара"),
               ("SERVICES", "Продажа услуги"), ("SERVICE", "Сервисное обслуживание")]
 
+#: stages that stay in a pipeline for years with no deal ever moved into them
+UNUSED_STAGES = {"C1:UC_A81KZP"}
+
 _SEMANTIC = {stage[0]: (stage[5] or "P") for stages in PIPELINE_STAGES.values() for stage in stages}
-#: category -> process stages in order, its success stage, its failure stages
-_PROCESS = {cat: [s[0] for s in stages if s[5] is None] for cat, stages in PIPELINE_STAGES.items()}
+#: category -> process stages in order (the used ones), its success stage, its failure stages
+_PROCESS = {cat: [s[0] for s in stages if s[5] is None and s[0] not in UNUSED_STAGES]
+            for cat, stages in PIPELINE_STAGES.items()}
 _WON = {cat: next(s[0] for s in stages if s[5] == "S") for cat, stages in PIPELINE_STAGES.items()}
 _LOST = {cat: [s[0] for s in stages if s[5] == "F"] for cat, stages in PIPELINE_STAGES.items()}
 
@@ -194,8 +201,12 @@ def _deal_times(rng: random.Random, count: int) -> list[int]:
     return times
 
 
-def _walk(rng: random.Random, cat: int, create: int, skill: float) -> list[tuple[int, int, int, str]]:
-    """The deal's stage moves after creation: ``[(time, TYPE_ID, category, stage), ...]``."""
+def _walk(rng: random.Random, cat: int, create: int, skill: float, win: float = 1.0,
+          lag_days: float = 20.0) -> list[tuple[int, int, int, str]]:
+    """The deal's stage moves after creation: ``[(time, TYPE_ID, category, stage), ...]``.
+
+    It closes after a log-normal time around ``lag_days`` (its channel's), if that has passed
+    by the anchor and it does not stall; ``win`` scales its chance to be won."""
     age = ANCHOR_TS - create
     age_days = age / DAY
     steps: list[tuple[int, int, str]] = []  # (TYPE_ID, category, stage)
@@ -207,11 +218,12 @@ def _walk(rng: random.Random, cat: int, create: int, skill: float) -> list[tuple
         cat = 1 if rng.random() < 0.5 else 3
         process = _PROCESS[cat]
         steps.append((5, cat, process[0]))
-    final_p = 0.92 if age_days > 75 else (0.03 if age_days < 1 else 0.15 + 0.77 * age_days / 75)
-    if rng.random() < final_p:
-        won = rng.random() < min(0.8, 0.36 * skill * (1.1 if cat == 1 else 0.85 if cat == 3 else 1.0))
+    duration = lag_days * DAY * rng.lognormvariate(0.0, 0.9)
+    if rng.random() < 0.93 and duration < age:
+        won = rng.random() < min(0.85, 0.36 * skill * win * (1.1 if cat == 1 else 0.85 if cat == 3 else 1.0))
         limit = len(process) if won else 1 + int(rng.random() * len(process))
-        steps += [(2, cat, stage) for stage in process[1:limit] if rng.random() < 0.72]
+        if not (won and rng.random() < 0.12):  # else the manager jumps straight to the won stage
+            steps += [(2, cat, stage) for stage in process[1:limit] if rng.random() < 0.72]
         lost = _LOST[cat]
         final = _WON[cat] if won else (lost[0] if len(lost) == 1 or rng.random() < 0.85 else lost[1])
         steps.append((3, cat, final))
@@ -220,7 +232,7 @@ def _walk(rng: random.Random, cat: int, create: int, skill: float) -> list[tuple
             steps.append((2, cat, process[1 + int(rng.random() * (len(process) - 1))]))
             if rng.random() < 0.5:
                 steps.append((3, cat, _WON[cat] if rng.random() < 0.5 else lost[0]))
-        span = min(int(rng.expovariate(1 / (24 * DAY))) + 1800 * len(steps), age - 1)
+        span = min(int(duration) + 1800 * len(steps), age - 1)
     else:
         target = min(len(process) - 1, int(len(process) * rng.random() ** 1.6))
         steps += [(2, cat, stage) for stage in process[1:target] if rng.random() < 0.7]
@@ -238,9 +250,11 @@ def _date_value(format_ts: TsFormatter, offset: int, ts: int, days_later: int = 
 
 
 def build_deals(rng: random.Random, count: int, leads: list[dict[str, Any]], companies: list[dict[str, Any]],
-                contacts: list[dict[str, Any]], tz: timezone
+                contacts: list[dict[str, Any]], tz: timezone, facts: dict[str, LeadFacts] | None = None
                 ) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
-    """``count`` deals in ID (= creation) order and their stage history."""
+    """``count`` deals in ID (= creation) order and their stage history; a deal from a lead
+    is won, sized and timed by what ``facts`` says of the lead (its size, engagement, channel)."""
+    facts = facts or {}
     if count <= 0:
         return [], {}
     format_ts = TsFormatter(tz).function()
@@ -272,6 +286,7 @@ def build_deals(rng: random.Random, count: int, leads: list[dict[str, Any]], com
     deal_types = [code for code, _ in DEAL_TYPES]
     for create, _, lead in drafts:
         deal_id = str(next_id)
+        fact = facts.get(lead["ID"]) if lead is not None else None
         if lead is not None:
             assigned_str = lead["ASSIGNED_BY_ID"]
             company_id = lead["COMPANY_ID"]
@@ -316,7 +331,8 @@ def build_deals(rng: random.Random, count: int, leads: list[dict[str, Any]], com
             cat = 1
         recurring = lead is None and cat == 0 and rand() < 0.01
         skill = MANAGER_SKILL.get(int(assigned_str), 1.0)
-        moves = [] if recurring else _walk(rng, cat, create, skill)
+        moves = [] if recurring else (_walk(rng, cat, create, skill, fact.win, fact.lag_days) if fact is not None
+                                      else _walk(rng, cat, create, skill))
         category = moves[-1][2] if moves else cat
         first_stage = _PROCESS[cat][0]
         stage = moves[-1][3] if moves else first_stage
@@ -325,8 +341,10 @@ def build_deals(rng: random.Random, count: int, leads: list[dict[str, Any]], com
         modify = moved if rand() < 0.5 else min(ANCHOR_TS - 1, moved + int(rng.expovariate(1 / (6 * DAY))))
 
         if base <= 0 or rand() < 0.3:
-            base = 0.0 if rand() < 0.08 else float(max(5000, round(rng.lognormvariate(12.0, 1.0), -3)))
-            if company_id is not None:
+            base = 0.0 if rand() < 0.08 else float(max(5000, round(rng.lognormvariate(12.1, 0.75), -3)))
+            if fact is not None:
+                base *= fact.deal
+            elif company_id is not None:
                 band = company_by_id[company_id]["EMPLOYEES"]
                 base *= BAND_DEAL_FACTOR[band]
             if cat == 3:

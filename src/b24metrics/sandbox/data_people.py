@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from datetime import timezone
-from functools import lru_cache
 from typing import Any
 
 from .data import (
@@ -25,6 +24,7 @@ from .data import (
     USERS,
     _person,
 )
+from .data_orgs import MY_DOMAIN, free_mail, translit
 from .datetimes import TsFormatter, TsParser
 
 __all__ = ["build_users", "build_contacts", "CONTACT_TYPES", "translit"]
@@ -43,23 +43,11 @@ STAFF = [
 EXTRA_POSITIONS = ["Бухгалтер", "Инженер", "Логист", "Маркетолог", "Юрист", "Менеджер по продажам",
                    "Специалист техподдержки", "Офис-менеджер"]
 EXTRA_DEPARTMENTS = [[1], [7], [9], [3], [11]]
-EMAIL_DOMAIN = "tehnoprom.example"
+EMAIL_DOMAIN = MY_DOMAIN
 
 #: CONTACT_TYPE dictionary: (STATUS_ID, NAME)
 CONTACT_TYPES = [("CLIENT", "Клиенты"), ("SUPPLIER", "Поставщики"), ("PARTNER", "Партнеры"),
                  ("OTHER", "Другое")]
-MAIL_HOSTS = ["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru"]
-
-_TRANSLIT = dict(zip(
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-    ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s",
-     "t", "u", "f", "kh", "ts", "ch", "sh", "sch", "", "y", "", "e", "yu", "ya"]))
-
-
-@lru_cache(maxsize=4096)
-def translit(text: str) -> str:
-    """Lower-case Latin transliteration of a Russian word (for e-mail addresses)."""
-    return "".join(_TRANSLIT.get(ch, ch if ch.isascii() and ch.isalnum() else "") for ch in text.lower())
 
 
 # ---------------------------------------------------------------- users
@@ -157,6 +145,9 @@ def build_contacts(rng: random.Random, count: int, leads: list[dict[str, Any]],
             "utm": (lead["UTM_SOURCE"], lead["UTM_MEDIUM"], lead["UTM_CAMPAIGN"],
                     lead["UTM_CONTENT"], lead["UTM_TERM"]),
             "city": lead["ADDRESS_CITY"],
+            # the conversion copies what the person gave
+            "phone_value": lead["PHONE"][0]["VALUE"] if lead.get("PHONE") else None,
+            "email_value": lead["EMAIL"][0]["VALUE"] if lead.get("EMAIL") else None,
         }))
     start_ts = ANCHOR_TS - COMPANY_SPAN_DAYS * DAY
     types = [code for code, _ in CONTACT_TYPES]
@@ -172,10 +163,10 @@ def build_contacts(rng: random.Random, count: int, leads: list[dict[str, Any]],
             "post": POSTS[int(rng.random() * len(POSTS))] if company and rng.random() < 0.5 else None,
             "type": rng.choices(types, weights=[70, 12, 10, 8])[0],
             "phone": rng.random() < 0.85, "email": rng.random() < 0.6,
-            "utm": (None, None, None, None, None), "city": None,
+            "utm": (None, None, None, None, None), "city": None, "phone_value": None, "email_value": None,
         }))
     drafts.sort()  # by creation, then sequence (unique)
-    hosts = {c["ID"]: _company_host(c["TITLE"]) for c in companies}
+    hosts = {c["ID"]: _company_host(c) for c in companies}
     rows: list[dict[str, Any]] = []
     next_id = 1
     mf_id = next_multifield_id
@@ -186,16 +177,17 @@ def build_contacts(rng: random.Random, count: int, leads: list[dict[str, Any]],
         emails: list[dict[str, str]] = []
         if draft["phone"]:
             phones.append({"ID": str(mf_id), "VALUE_TYPE": "WORK" if rng.random() < 0.4 else "MOBILE",
-                           "VALUE": _mobile(rng), "TYPE_ID": "PHONE"})
+                           "VALUE": draft["phone_value"] or _mobile(rng), "TYPE_ID": "PHONE"})
             mf_id += 1
             if rng.random() < 0.1:
                 phones.append({"ID": str(mf_id), "VALUE_TYPE": "WORK", "VALUE": _mobile(rng), "TYPE_ID": "PHONE"})
                 mf_id += 1
         if draft["email"]:
             host = hosts.get(draft["company"]) if rng.random() < 0.7 else None
-            host = host or MAIL_HOSTS[int(rng.random() * len(MAIL_HOSTS))]
+            host = host or free_mail(rng)
             emails.append({"ID": str(mf_id), "VALUE_TYPE": "WORK",
-                           "VALUE": f"{translit(name)[0]}.{translit(last)}@{host}", "TYPE_ID": "EMAIL"})
+                           "VALUE": draft["email_value"] or f"{translit(name)[0]}.{translit(last)}@{host}",
+                           "TYPE_ID": "EMAIL"})
             mf_id += 1
         assigned = draft["assigned"]
         utm = draft["utm"]
@@ -255,8 +247,7 @@ def build_contacts(rng: random.Random, count: int, leads: list[dict[str, Any]],
     return rows
 
 
-def _company_host(title: str) -> str | None:
-    """``ООО «Альфа-Сервис»`` -> ``alfaservis.ru``; None for sole traders."""
-    if "«" not in title:
-        return None
-    return translit(title.split("«", 1)[1].rstrip("»")) + ".ru"
+def _company_host(company: dict[str, Any]) -> str | None:
+    """The company's own mail domain (from its site), None when it has no site."""
+    web = company.get("WEB")
+    return web[0]["VALUE"].removeprefix("https://") if web else None

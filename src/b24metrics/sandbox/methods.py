@@ -139,16 +139,23 @@ def _lead_schema(portal: Any) -> tuple[dict[str, str], list[str]]:
     return entity_schema(LEAD_KINDS, portal.state.lead_userfields)
 
 
+#: multifields: listed only when the select names them ("*" does not), as Bitrix24 does
+LEAD_MULTIFIELDS = ("PHONE", "EMAIL")
+COMPANY_MULTIFIELDS = ("PHONE", "EMAIL", "WEB")
+
+
 def lead_list(portal: Any, params: dict[str, Any]) -> Outcome:
     with portal.state.lock:
         kinds, uf_names = _lead_schema(portal)
-        return list_records(portal, params, portal.state.leads, kinds, LEAD_NAMES, uf_names)
+        return list_records(portal, params, portal.state.leads, kinds, LEAD_NAMES, uf_names,
+                            explicit_only=LEAD_MULTIFIELDS)
 
 
 def company_list(portal: Any, params: dict[str, Any]) -> Outcome:
     with portal.state.lock:
         kinds, uf_names = entity_schema(COMPANY_KINDS, portal.state.company_userfields)
-        return list_records(portal, params, portal.state.companies, kinds, COMPANY_NAMES, uf_names)
+        return list_records(portal, params, portal.state.companies, kinds, COMPANY_NAMES, uf_names,
+                            explicit_only=COMPANY_MULTIFIELDS)
 
 
 def status_list(portal: Any, params: dict[str, Any]) -> Outcome:
@@ -189,12 +196,31 @@ _LINK_TYPES = {"STATUS_ID": "crm_status", "SOURCE_ID": "crm_status", "CURRENCY_I
 
 def lead_fields(portal: Any, params: dict[str, Any]) -> Outcome:
     with portal.state.lock:
-        return Outcome(fields_description(LEAD_FIELDS, portal.state.lead_userfields))
+        return Outcome(_with_multifields(fields_description(LEAD_FIELDS, portal.state.lead_userfields),
+                                         LEAD_MULTIFIELDS))
 
 
 def company_fields(portal: Any, params: dict[str, Any]) -> Outcome:
     with portal.state.lock:
-        return Outcome(fields_description(COMPANY_FIELDS, portal.state.company_userfields))
+        return Outcome(_with_multifields(fields_description(COMPANY_FIELDS, portal.state.company_userfields),
+                                         COMPANY_MULTIFIELDS))
+
+
+def _with_multifields(described: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The multifields after the standard fields, before the user fields, as crm.*.fields lists them."""
+    out: dict[str, Any] = {}
+    for name, value in described.items():
+        if name.startswith("UF_") and names[0] not in out:
+            out.update(_multifield_descriptions(names))
+        out[name] = value
+    if names[0] not in out:
+        out.update(_multifield_descriptions(names))
+    return out
+
+
+def _multifield_descriptions(names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: {"type": "crm_multifield", "isRequired": False, "isReadOnly": False, "isImmutable": False,
+                   "isMultiple": True, "isDynamic": False, "title": name} for name in names}
 
 
 def fields_description(standard: list[tuple[str, str, bool]], definitions: list[dict[str, Any]]) -> dict[str, Any]:

@@ -314,6 +314,10 @@ class SandboxPortal:
     leads); ``activities`` (default 3 per lead and deal, at most 30,000);
     ``calls`` (telephony records, default ``activities // 3``).
 
+    Portal shape: ``size_field`` adds the "company size" enumeration user field that the
+    leads' CRM form fills; ``default_bands`` keeps Bitrix24's own EMPLOYEES bands (top band
+    «более 500», no «более 1000»).  The default portal has neither.
+
     Realism knobs (constructor keywords and attributes; the defaults change nothing):
 
     - ``cost``: a :class:`~.cost.CostModel` prices every call in simulated
@@ -337,7 +341,7 @@ class SandboxPortal:
                  contacts: int | None = None, users: int = 8, activities: int | None = None,
                  calls: int | None = None, cost: CostModel | None = None, latency: float = 0.0,
                  call_latency: float = 0.0, latency_from_cost: float = 0.0,
-                 time_scale: float = 1.0) -> None:
+                 time_scale: float = 1.0, size_field: bool = False, default_bands: bool = False) -> None:
         self.seed = seed
         self.user_id = user_id
         self.token = token if token is not None else secrets.token_hex(8)
@@ -350,7 +354,8 @@ class SandboxPortal:
         #: wall clock used for DATE_MODIFY, MOVED_TIME, server.time (replaceable in tests)
         self.clock: Callable[[], float] = time.time
         self.state = generate(PortalState(), seed, leads, companies, self.tzinfo, deals=deals,
-                              contacts=contacts, users=users, activities=activities, calls=calls)
+                              contacts=contacts, users=users, activities=activities, calls=calls,
+                              size_field=size_field, default_bands=default_bands)
         #: crm.stagehistory.list hides a deal's rows from pipelines it has left, as Bitrix24 does
         self.stagehistory_current_pipeline_only = True
         self.stats = Stats()

@@ -30,6 +30,8 @@ class PortalState:
         #: crm.company.userfield.list definitions (same form)
         self.company_userfields: list[dict[str, Any]] = []
         self.next_userfield_id = 1
+        #: the next ID of an enumeration item (crm.*.userfield.add hands them out)
+        self.next_enum_id = 1
         #: deal ID (int) -> record (crm.deal.list; CONTACT_IDS is never stored)
         self.deals: dict[int, dict[str, Any]] = {}
         #: contact ID (int) -> record (crm.contact.list; PHONE/EMAIL multifields included)
