@@ -5,7 +5,6 @@ import re
 import subprocess
 import sys
 
-
 from b24metrics import pipeline
 from b24metrics.config import load_settings
 from b24metrics.extract import STREAMS
