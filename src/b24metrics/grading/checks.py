@@ -119,12 +119,12 @@ def check_rule_fields(con: duckdb.DuckDBPyConnection, settings: GradingSettings)
 
 
 def one_grade_share(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    """When more than ONE_GRADE_SHARE of the graded live leads share one grade: that grade, its
+    """When more than ONE_GRADE_SHARE of the graded leads share one grade: that grade, its
     share, the leads counted and a line saying so; else None."""
+    # lead_grades holds live leads only (a deleted lead's grade goes with the refresh that sees it)
     row = con.execute(
-        """SELECT g.grade, count(*) AS n, sum(count(*)) OVER () AS total
-           FROM lead_grades g JOIN leads l ON l.id = g.lead_id AND NOT l.deleted
-           GROUP BY g.grade ORDER BY n DESC, g.grade LIMIT 1"""
+        """SELECT grade, count(*) AS n, sum(count(*)) OVER () AS total
+           FROM lead_grades GROUP BY grade ORDER BY n DESC, grade LIMIT 1"""
     ).fetchall()
     if not row:
         return None
