@@ -227,3 +227,38 @@ def test_a_changed_company_regrades_the_leads_matched_to_it_by_title_in_an_incre
         assert s.sql("SELECT factors FROM lead_grades WHERE lead_id = ?", [named]) == [
             ("large business: 1000+ employees: +60; phone given: +5",)]
 
+
+
+def test_a_won_deal_synced_later_makes_the_matched_lead_a_returning_client_in_an_incremental_refresh():
+    from tests.kpis.scenario import Scenario
+
+    with Scenario() as s:
+        company = s.company(created="2026-01-10 10:00", title="ЗАО «Вега»", employees="EMPLOYEES_3")  # 250-500
+        lead = s.lead(created="2026-02-01 10:00", COMPANY_TITLE="Вега")
+        others = [s.lead(created="2026-02-01 11:00") for _ in range(8)]
+        for _ in range(8):
+            s.deal(created="2026-02-02 10:00")
+        s.sync()
+        assert s.sql("SELECT score, grade FROM lead_grades WHERE lead_id = ?", [lead]) == [(45, "B")]
+        now = s.portal.format_time(s.portal.clock())
+        # a deal won in January, entered into the CRM only now: the lead came from a client
+        s.deal(created="2026-01-15 10:00", stage="WON", company=company, amount=1000, moved="2026-01-20 10:00")
+        with s.state.lock:
+            deal = max(s.state.deals)
+            s.state.deals[deal]["DATE_MODIFY"] = now
+        done = refresh_after_sync(s)
+        assert not done.full and done.scope[0] == 1
+        assert s.sql("SELECT score, grade, factors FROM lead_grades WHERE lead_id = ?", [lead]) == [
+            (60, "A", "medium business: 250-999 employees: +40; returning client: +15; phone given: +5")]
+        assert {g for (g,) in s.sql(f"SELECT grade FROM lead_grades WHERE lead_id IN ({', '.join(map(str, others))})")} == {"D"}
+
+
+def refresh_after_sync(s):
+    from b24metrics import pipeline
+    from b24metrics.extract import STREAMS
+    from b24metrics.kpis.refresh import refresh_kpis
+
+    settings = s.settings()
+    with pipeline.open_client(settings) as client:
+        pipeline.sync(client, s.warehouse, list(STREAMS.values()), settings)
+    return refresh_kpis(s.warehouse, settings)
