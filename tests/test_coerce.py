@@ -34,3 +34,13 @@ def test_money_and_flags():
     assert coerce_value("float", "15 000,50") == 15000.5
     assert coerce_value("bool", "Y") is True and coerce_value("bool", True) is True
     assert coerce_value("int", "0042") == 42 and coerce_value("str", None) is None
+
+
+def test_a_multifield_keeps_its_values_joined():
+    emails = [{"ID": "1", "VALUE": "anna@romashka.ru", "VALUE_TYPE": "WORK"},
+              {"ID": "2", "VALUE": " anna@mail.ru ", "VALUE_TYPE": "HOME"}, {"ID": "3", "VALUE": ""}]
+    assert coerce_value("values", emails) == "anna@romashka.ru, anna@mail.ru"
+    assert coerce_value("values", {"n0": {"VALUE": "+7 (495) 111-22-33"}}) == "+7 (495) 111-22-33"
+    assert coerce_value("values", "https://romashka.ru") == "https://romashka.ru"
+    assert coerce_value("values", [{"VALUE": "a,b@x.ru"}]) == "a b@x.ru"   # the separator stays unambiguous
+    assert coerce_value("values", []) is None and coerce_value("values", [{"VALUE": None}]) is None

@@ -5,7 +5,7 @@ Bitrix24's default size bands («менее 50», «50–250», «250–500», �
 import pytest
 
 from b24metrics.config import Condition, GradeRule, GradingSettings
-from b24metrics.grading import band_mapping, legal_form, portal_band_mapping
+from b24metrics.grading import band_mapping, legal_form, portal_band_mapping, rules_status
 from b24metrics.grading.bands import nearest_band
 from b24metrics.grading.checks import FieldDef, field_problems
 from b24metrics.kpis import refresh_grades
@@ -134,6 +134,8 @@ def test_employee_thresholds_are_mapped_onto_the_bands_the_portal_has(graded):
     warehouse, _ = graded
     with warehouse.connect(read_only=True) as con:
         mapping = portal_band_mapping(con, GradingSettings())
+        status = rules_status(con, GradingSettings())
+    assert status["band_mapping"] == mapping and status["field_problems"] == [] and status["one_grade"] is None
     by_threshold = {(m["rule"], m["threshold"]): m for m in mapping}
     top = by_threshold[("large business: 1000+ employees", 1000)]
     assert (top["mapped_to"], top["band"], top["band_name"]) == (500, "EMPLOYEES_4", "более 500")
@@ -225,3 +227,38 @@ def test_a_changed_company_regrades_the_leads_matched_to_it_by_title_in_an_incre
         assert s.sql("SELECT factors FROM lead_grades WHERE lead_id = ?", [named]) == [
             ("large business: 1000+ employees: +60; phone given: +5",)]
 
+
+
+def test_a_won_deal_synced_later_makes_the_matched_lead_a_returning_client_in_an_incremental_refresh():
+    from tests.kpis.scenario import Scenario
+
+    with Scenario() as s:
+        company = s.company(created="2026-01-10 10:00", title="ЗАО «Вега»", employees="EMPLOYEES_3")  # 250-500
+        lead = s.lead(created="2026-02-01 10:00", COMPANY_TITLE="Вега")
+        others = [s.lead(created="2026-02-01 11:00") for _ in range(8)]
+        for _ in range(8):
+            s.deal(created="2026-02-02 10:00")
+        s.sync()
+        assert s.sql("SELECT score, grade FROM lead_grades WHERE lead_id = ?", [lead]) == [(45, "B")]
+        now = s.portal.format_time(s.portal.clock())
+        # a deal won in January, entered into the CRM only now: the lead came from a client
+        s.deal(created="2026-01-15 10:00", stage="WON", company=company, amount=1000, moved="2026-01-20 10:00")
+        with s.state.lock:
+            deal = max(s.state.deals)
+            s.state.deals[deal]["DATE_MODIFY"] = now
+        done = refresh_after_sync(s)
+        assert not done.full and done.scope[0] == 1
+        assert s.sql("SELECT score, grade, factors FROM lead_grades WHERE lead_id = ?", [lead]) == [
+            (60, "A", "medium business: 250-999 employees: +40; returning client: +15; phone given: +5")]
+        assert {g for (g,) in s.sql(f"SELECT grade FROM lead_grades WHERE lead_id IN ({', '.join(map(str, others))})")} == {"D"}
+
+
+def refresh_after_sync(s):
+    from b24metrics import pipeline
+    from b24metrics.extract import STREAMS
+    from b24metrics.kpis.refresh import refresh_kpis
+
+    settings = s.settings()
+    with pipeline.open_client(settings) as client:
+        pipeline.sync(client, s.warehouse, list(STREAMS.values()), settings)
+    return refresh_kpis(s.warehouse, settings)

@@ -64,6 +64,8 @@ def test_explain_shows_the_rules_that_fired_and_the_rows_behind_the_figures():
     assert lead_view["grade (M2)"] == [{"grade": "A", "score": 65}]  # 60 for 1000+ staff, 5 for the phone
     assert lead_view["every rule that fired, with its points"] == [
         {"rule": "large business: 1000+ employees: +60"}, {"rule": "phone given: +5"}]
+    assert lead_view["the company and contacts the CRM knew it as (the grade's match)"] == [
+        {"kind": "company", "id": str(company), "name": "company"}]
     # every KPI table that keeps a row for the lead, titled with the KPIs that read it
     speed = lead_view["kpi_speed_to_lead: S1 speed_to_lead"]
     assert speed[0]["speed_minutes"] == 7  # the outgoing call 7 minutes later

@@ -121,12 +121,12 @@ def check_rule_fields(con: duckdb.DuckDBPyConnection, settings: GradingSettings)
 
 
 def one_grade_share(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    """When more than ONE_GRADE_SHARE of the graded live leads share one grade: that grade, its
+    """When more than ONE_GRADE_SHARE of the graded leads share one grade: that grade, its
     share, the leads counted and a line saying so; else None."""
+    # lead_grades holds live leads only (a deleted lead's grade goes with the refresh that sees it)
     row = con.execute(
-        """SELECT g.grade, count(*) AS n, sum(count(*)) OVER () AS total
-           FROM lead_grades g JOIN leads l ON l.id = g.lead_id AND NOT l.deleted
-           GROUP BY g.grade ORDER BY n DESC, g.grade LIMIT 1"""
+        """SELECT grade, count(*) AS n, sum(count(*)) OVER () AS total
+           FROM lead_grades GROUP BY grade ORDER BY n DESC, grade LIMIT 1"""
     ).fetchall()
     if not row:
         return None
@@ -137,3 +137,14 @@ def one_grade_share(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     return {"grade": grade, "share": share, "leads": total,
             "message": f"the grading rules put {share:.0%} of {total} leads into grade {grade}: "
                        f"they do not tell leads apart; see `[grading]` in the config"}
+
+
+def rules_status(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> dict[str, Any]:
+    """What `grade check` and the report say about the rules, as plain data: how each employee
+    threshold met the portal's size bands, the rules the portal's custom fields cannot serve,
+    and whether the grades separate the leads at all."""
+    from b24metrics.grading.bands import portal_band_mapping
+
+    return {"band_mapping": portal_band_mapping(con, settings),
+            "field_problems": check_rule_fields(con, settings),
+            "one_grade": one_grade_share(con)}

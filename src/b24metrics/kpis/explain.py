@@ -47,6 +47,15 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: int, zone: str = "port
         story(lead_story(con, lead_id)),
         Section("grade (M2)", [{"grade": g["grade"], "score": g["score"]} for g in grade]),
         Section("every rule that fired, with its points", [{"rule": rule} for rule in fired]),
+        Section("what the lead said when it arrived", fetch_dicts(
+            con, "SELECT company_title, post, emails, phones, utm_source, is_return_customer FROM leads "
+                 "WHERE id = ?", [lead_id])),
+        Section("the company and contacts the CRM knew it as (the grade's match)", fetch_dicts(
+            con, "SELECT k.kind, k.key AS id, coalesce(c.title, trim(concat_ws(' ', t.name, t.last_name))) AS name "
+                 "FROM lead_match_keys k "
+                 "LEFT JOIN companies c ON k.kind = 'company' AND c.id = TRY_CAST(k.key AS BIGINT) "
+                 "LEFT JOIN contacts t ON k.kind = 'contact' AND t.id = TRY_CAST(k.key AS BIGINT) "
+                 "WHERE k.lead_id = ? AND k.kind IN ('company', 'contact') ORDER BY k.kind, k.key", [lead_id])),
         Section("engagement (M2): what the lead did, points halved every half-life since its last touch",
                 fetch_dicts(con, "SELECT engagement, points, last_touch_at, closed_at, days_since_touch, half_life_days, "
                                  "answered_calls, repeat_calls, emails, meetings, repeat_requests "
