@@ -7,6 +7,7 @@ set that puts every lead into one grade is reported."""
 import os
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import duckdb
@@ -32,6 +33,14 @@ def _graded(tmp_path: Path) -> int:
         return con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]
 
 
+def _report(tmp_path: Path, portal, rules: str) -> str:
+    """The grade section of the English report, its whitespace folded."""
+    done = _run(["report", "--period", "year", "--lang", "en", "--out", str(tmp_path / "r.html")], tmp_path, portal, rules)
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    return " ".join(unescape(html.split('id="grades"')[1].split("</section>")[0]).split())
+
+
 def _rule(label: str, field: str, op: str, value: str) -> str:
     return f'[[grading.rules]]\nlabel = "{label}"\npoints = 50\nwhen = [{{ field = "{field}", op = "{op}", value = {value} }}]\n'
 
@@ -54,6 +63,7 @@ def test_a_rule_on_a_missing_field_grades_nothing_and_writes_nothing(tmp_path, p
             "portal's leads do not have")
     assert line in " ".join(synced.stdout.split())
     assert _graded(tmp_path) == 0   # the sync stands, the grades were not made
+    assert "grading rule 'rated by a manager' reads UF_CRM_NO_SUCH_FIELD" in _report(tmp_path, portal, rules)
     portal.stats.reset()
     written = _run(["writeback"], tmp_path, portal, rules)
     assert written.returncode == 6, written.stderr
@@ -84,3 +94,5 @@ def test_rules_that_put_every_lead_into_one_grade_are_reported(tmp_path, portals
     synced = _run(["sync"], tmp_path, portal, _rule("never", "opportunity", "<", "-1"))
     assert synced.returncode == 0, synced.stderr
     assert "warning: the grading rules put 100% of 30 leads into grade D" in " ".join(synced.stdout.split())
+    report = _report(tmp_path, portal, _rule("never", "opportunity", "<", "-1"))
+    assert "The grading rules put 100 % of 30 leads into grade D" in report

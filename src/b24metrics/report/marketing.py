@@ -8,6 +8,7 @@ from datetime import date
 
 from markupsafe import Markup
 
+from b24metrics.grading import check_rule_fields, one_grade_share
 from b24metrics.kpis.cuts import Cut
 from b24metrics.kpis.families.funnel import TOO_FEW
 from b24metrics.kpis.lead_stages import stages_used
@@ -204,6 +205,13 @@ GRADES = (("a", "grade-a", "A"), ("b", "grade-b", "B"), ("c", "grade-c", "C"), (
 
 def grades(g: Gather) -> Section:
     section, result, rows = breakdown(g, "grades", "lead_grades", "channel")
+    # Rules the portal cannot serve, or that put nearly everyone in one grade, make the mix
+    # below meaningless: say so above it (the same lines as sync and the daemon's log).
+    section.remarks += [g.t("grades.stopped", problem=p) for p in check_rule_fields(g.con, g.settings.grading)]
+    one = one_grade_share(g.con)
+    if one:
+        section.remarks.append(g.t("grades.one_grade", share=f"{100 * one['share']:.0f} %", leads=one["leads"],
+                                   grade=one["grade"]))
     if section.note:
         return section
     rows.sort(key=lambda r: (-sum(r[m] or 0 for m, _, _ in GRADES), str(r["channel"])))

@@ -32,6 +32,9 @@ TEXT: dict[str, dict[str, str]] = {
         "grades": "Качество лидов по каналам (A–D)",
         "grades.lead": "{headline}: доля лидов каждого класса в канале. A и B — целевой сегмент.",
         "grades.none": "{headline}: лидов нет.",
+        "grades.stopped": "Лиды не оценены, оценки прошлого обновления остаются и не записываются в CRM: {problem}.",
+        "grades.one_grade": "Правила оценки отнесли {share} из {leads} лидов к классу {grade}: они не различают лиды, "
+                            "проверьте [grading] в конфигурации.",
         "col.target_share": "A+B", "col.mean_score": "Средний балл",
         # funnel
         "funnel": "Воронка: конверсия этапов",
@@ -197,6 +200,9 @@ TEXT: dict[str, dict[str, str]] = {
         "grades": "Lead grade mix by channel (A–D)",
         "grades.lead": "Share of each grade among a channel's leads, {headline}. A and B are the target segment.",
         "grades.none": "No leads in {headline}.",
+        "grades.stopped": "Leads are not graded; the last grades stand and are not written to the CRM: {problem}.",
+        "grades.one_grade": "The grading rules put {share} of {leads} leads into grade {grade}: they do not tell "
+                            "leads apart; see [grading] in the config.",
         "col.target_share": "A+B", "col.mean_score": "Mean score",
         "funnel": "Funnel: stage conversion",
         "funnel.lead": "Leads and deals created in {headline}: how many reached each stage and the share that went "
