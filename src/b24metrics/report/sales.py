@@ -6,12 +6,13 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from b24metrics.kpis.catalogue import find
+from b24metrics.kpis.cuts import Cut
 from b24metrics.kpis.inputs import PLAN_METRICS
 from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HeatCell, HRow
 from b24metrics.report.gather import Gather
 from b24metrics.report.marketing import breakdown, seg
-from b24metrics.report.model import Section, Table, titled
+from b24metrics.report.model import Cell, Section, Table, titled
 
 
 def money(g: Gather) -> Section:
@@ -150,15 +151,25 @@ def telephony(g: Gather) -> Section:
     cost_kpi = find("call_client_cost")
     if g.settings.kpis.spend_file is not None and w.kind in cost_kpi.periods:
         cost = g.cut("call_client_cost", by="tracking_number")
-        priced = [r for r in g.rows_in(cost, w.headline) if r["spend"]]
+        # a number with clients but no spend of its own is listed too, saying why it has no cost
+        priced = [r for r in g.rows_in(cost, w.headline) if r["spend"] or r["clients"] or r["revenue"]]
         if priced:
             section.tables.append(Table(
                 [g.t("col.number"), g.t("col.currency"), g.t("col.spend"), g.t("col.clients"),
                  g.t("col.cost_per_client"), g.t("col.revenue")],
-                [[g.label(r["tracking_number"]), r["currency"]] + [g.cell(cost, r, m) for m in
-                                                                   ("spend", "clients", "cost_per_client", "revenue")]
-                 for r in priced], [False, False, True, True, True, True]))
+                [[g.label(r["tracking_number"]), r["currency"]]
+                 + [g.cell(cost, r, m) for m in ("spend", "clients")] + [_client_cost(g, cost, r)]
+                 + [g.cell(cost, r, "revenue")] for r in priced], [False, False, True, True, True, True]))
+            section.remarks.append(g.t("telephony.own_spend"))
     return section
+
+
+def _client_cost(g: Gather, cost: Cut, row: dict) -> Cell | str:
+    """A number's cost per client, or why it has none: no spend of its own (the channel's spend
+    is not the number's)."""
+    if row["cost_per_client"] is None and not row["own_spend"]:
+        return g.t("telephony.no_own_spend")
+    return g.cell(cost, row, "cost_per_client")
 
 
 def managers(g: Gather) -> Section:

@@ -153,6 +153,10 @@ TEXT: dict[str, dict[str, str]] = {
         "col.answered_pct": "Доля отвеченных", "col.talk": "Средний разговор", "col.won_deals": "Выигр. сделки",
         "col.clients": "Клиенты", "col.cost_per_client": "Стоимость клиента",
         "series.answered": "отвечено", "series.missed": "пропущено",
+        "telephony.no_own_spend": "нет своих расходов",
+        "telephony.own_spend": "Стоимость клиента номера — из строк файла расходов, где указан этот номер "
+                               "(столбец number). Расходы, где указан только канал, номеру не приписываются: "
+                               "канал покупает и лиды, которые не звонят. Стоимость клиента канала — в разделе о деньгах.",
         # managers
         "managers": "Менеджеры",
         "managers.lead": "{headline}: сделки, выручка, звонки и просрочки каждого менеджера.",
@@ -309,6 +313,11 @@ TEXT: dict[str, dict[str, str]] = {
         "col.answered_pct": "Answered share", "col.talk": "Mean talk", "col.won_deals": "Won deals",
         "col.clients": "Clients", "col.cost_per_client": "Cost per client",
         "series.answered": "answered", "series.missed": "missed",
+        "telephony.no_own_spend": "no spend of its own",
+        "telephony.own_spend": "A number's cost per client comes from the spend rows that name it (column number "
+                               "of the spend file). Spend that names only a channel is charged to none of its "
+                               "numbers: the channel also buys leads that never call. The channel's cost per "
+                               "client is in the money section.",
         "managers": "Managers",
         "managers.lead": "Each manager's deals, revenue, calls and overdue activities, {headline}.",
         "managers.none": "No manager activity in {headline}.",
