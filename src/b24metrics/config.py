@@ -326,8 +326,8 @@ class FunnelSettings(_Section):
         'item in it (a jump past a stage skips it); "cumulative" counts every stage up to the furthest one reached',
     )
     min_items: int = Field(
-        20, ge=1, description="F1: a stage needs this many items before it can be named the bottleneck; "
-        "below it the stage says too few to tell",
+        20, ge=1, description="F1: a stage needs this many items that have left it (went on, or were lost "
+        "from it) before it can be named the bottleneck; below it the stage says too few to tell",
     )
 
 

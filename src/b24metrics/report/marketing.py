@@ -244,14 +244,15 @@ def funnel(g: Gather) -> Section:
         low, high = g.cell(result, r, "conversion_low"), g.cell(result, r, "conversion_high")
         interval = f"{low.text(g.loc)} – {high.text(g.loc)}" if low.value is not None else ""
         table.append([Markup("<b>{}</b> · {}").format(group, name) if bottleneck else f"{group} · {name}",
-                      g.cell(result, r, "reached"), g.cell(result, r, "went_on"), conversion, interval,
+                      g.cell(result, r, "reached"), g.cell(result, r, "left"), g.cell(result, r, "went_on"),
+                      conversion, interval,
                       g.cell(result, r, "skipped"), g.cell(result, r, "waiting"), verdict])
     section.chart = Markup("").join(titled(group, charts.hbars(hrows, g.loc, label=group, note_width=170))
                                     for group, hrows in groups.items())
     section.legend = [("stage", g.t("col.reached")), ("bottleneck", g.t("bottleneck"))]
-    section.tables.append(Table([g.t("col.stage"), g.t("col.reached"), g.t("col.went_on"), g.t("col.conversion"),
-                                 g.t("col.interval"), g.t("col.skipped"), g.t("col.waiting"), ""], table,
-                                [False, True, True, True, True, True, True, False]))
+    section.tables.append(Table([g.t("col.stage"), g.t("col.reached"), g.t("col.left"), g.t("col.went_on"),
+                                 g.t("col.conversion"), g.t("col.interval"), g.t("col.skipped"), g.t("col.waiting"), ""],
+                                table, [False, True, True, True, True, True, True, True, False]))
     if g.settings.kpis.funnel.reading == "history":
         section.remarks.append(g.t("funnel.history"))
     section.remarks.append(g.t("funnel.minimum", n=g.settings.kpis.funnel.min_items))

@@ -38,12 +38,14 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.lead": "{headline}: лиды и сделки, созданные в этом периоде, — сколько дошло до этапа и какая доля "
                        "пошла дальше. Красным — узкое место воронки (худшая конверсия).",
         "funnel.none": "{headline}: нет лидов и сделок с историей этапов, созданных в этом периоде.",
-        "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше",
+        "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше", "col.left": "Покинули",
         "col.conversion": "Конверсия", "col.waiting": "Сейчас на этапе", "pipeline.leads": "Лиды",
         "col.skipped": "Перепрыгнули", "col.interval": "95 % интервал", "funnel.skipped": "мимо: {n}", "too_few": "мало данных",
         "funnel.history": "Запись дошла до этапа, если история этапов показывает её в нём; «перепрыгнули» — "
                           "записи, попавшие дальше, минуя этап.",
-        "funnel.minimum": "Узкое место ищется среди этапов, где записей не меньше {n}; у остальных — «мало данных».",
+        "funnel.minimum": "Конверсия этапа считается по записям, которые его покинули (пошли дальше или проиграны "
+                          "на нём); те, что сейчас на этапе, не считаются отказом. Узкое место ищется среди этапов, "
+                          "которые покинули не меньше {n} записей; у остальных — «мало данных».",
         "lead_stages": "Квалификация лидов: SAL (принят в работу) — {accepted}; SQL (квалифицирован) — "
                        "{qualified}. Сконвертированный лид считается и тем и другим.",
         "lead_stages.inferred": "по умолчанию", "lead_stages.configured": "из настройки kpis.lead_stages",
@@ -206,13 +208,14 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.lead": "Leads and deals created in {headline}: how many reached each stage and the share that went "
                        "on. Red marks the bottleneck (the worst conversion of its pipeline).",
         "funnel.none": "No leads or deals created in {headline} with a stage history.",
-        "bottleneck": "bottleneck", "col.stage": "Stage", "col.reached": "Reached", "col.went_on": "Went on",
+        "bottleneck": "bottleneck", "col.stage": "Stage", "col.reached": "Reached", "col.went_on": "Went on", "col.left": "Left",
         "col.conversion": "Conversion", "col.waiting": "In it now", "pipeline.leads": "Leads",
         "col.skipped": "Skipped", "col.interval": "95% interval", "funnel.skipped": "skipped: {n}", "too_few": "too few to tell",
         "funnel.history": "A stage is reached when the stage history shows the record in it; skipped are the "
                           "records that got further without it.",
-        "funnel.minimum": "The bottleneck is sought among stages with at least {n} records; the others say too few "
-                          "to tell.",
+        "funnel.minimum": "A stage's conversion counts the records that have left it (went on, or were lost from "
+                          "it); those in it now are no failure of it. The bottleneck is sought among stages at least "
+                          "{n} records have left; the others say too few to tell.",
         "lead_stages": "Lead qualification: SAL (accepted into work): {accepted}; SQL (qualified): "
                        "{qualified}. A converted lead counts as both.",
         "lead_stages.inferred": "inferred", "lead_stages.configured": "set in kpis.lead_stages",
