@@ -12,6 +12,7 @@ from b24metrics.kpis.cuts import Cut
 from b24metrics.kpis.families.funnel import TOO_FEW
 from b24metrics.kpis.lead_stages import stages_used
 from b24metrics.report import charts
+from b24metrics.report.alarm import card_base, enough
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
 from b24metrics.report.model import Card, Cell, Section, Table, titled
@@ -82,10 +83,13 @@ def headline(g: Gather) -> Section:
                 cell = g.cell(result, g.row_at(result, period, **keys), measure, period=period, currency=currency)
                 points.append(seg(g, cell, "spark-dot" + (" running" if is_running else "")))
             title = g.t(f"card.{measure}", currency=currency or "")
+            counted = card_base(name, row)
             card = Card(
                 title, now_cell, prev_cell, yoy_cell,
-                prev_change=g.loc.change(now_cell.value, prev_cell.value, now_cell.unit),
-                yoy_change=g.loc.change(now_cell.value, yoy_cell.value, now_cell.unit), better=better,
+                prev_change=plain_if_few(g, g.loc.change(now_cell.value, prev_cell.value, now_cell.unit),
+                                         counted, card_base(name, row, "_prev")),
+                yoy_change=plain_if_few(g, g.loc.change(now_cell.value, yoy_cell.value, now_cell.unit),
+                                        counted, card_base(name, row, "_yoy")), better=better,
                 spark=charts.sparkline(points, label=title),
                 why=blank_reason(g, name, row, now_cell, w.headline))
             if current is not None:
@@ -98,6 +102,14 @@ def headline(g: Gather) -> Section:
         section.remarks.append(g.t("to_date.remark", period=g.loc.period(w.kind, current),
                                    share=g.loc.number(round(100 * w.elapsed(current)), "%")))
     return section
+
+
+def plain_if_few(g: Gather, change: tuple[str, int], now: int, then: int) -> tuple[str, int]:
+    """A change counted on fewer records than report.min_count_for_red, in either period: no
+    direction (so neither red nor green), its counts beside it."""
+    if not change[0] or enough(g.settings.report.min_count_for_red, now, then):
+        return change
+    return f"{change[0]} {g.t('few_records', now=now, then=then)}", 0
 
 
 #: measures that add up over a period, so that the figure so far divided by the share of the

@@ -9,6 +9,7 @@ from b24metrics.kpis.catalogue import find
 from b24metrics.kpis.cuts import Cut
 from b24metrics.kpis.inputs import PLAN_METRICS
 from b24metrics.report import charts
+from b24metrics.report.alarm import enough, share_base
 from b24metrics.report.charts import Bar, HeatCell, HRow
 from b24metrics.report.gather import Gather
 from b24metrics.report.marketing import breakdown, seg
@@ -229,6 +230,7 @@ def hygiene(g: Gather) -> Section:
     if section.note:
         return section
     rows.sort(key=lambda r: str(r["manager"]))
+    minimum = g.settings.report.min_count_for_red
     cells = []
     for r in rows:
         line = []
@@ -237,12 +239,17 @@ def hygiene(g: Gather) -> Section:
             shown = g.cell(result, r, bound_on)
             past = shown.value is not None and shown.value > getattr(bounds, bound_on)
             counted = g.cell(result, r, count).text(g.loc)
+            base = share_base(r[count], r[share]) if bound_on == share else None
+            if past and base is not None and not enough(minimum, base):
+                past, counted = False, f"{counted}/{base}"   # a share of a handful of records is no alarm
             line.append(HeatCell(seg(g, shown, "heat", g.t(col)), count=counted, past=past,
                                  share=bound_on == share))
         cells.append(line)
     section.chart = charts.threshold_grid([g.label(r["manager"]) for r in rows], [g.t(col) for _, _, col in HYGIENE],
                                           cells, g.loc, label=section.title)
     section.legend = [("heat-ok", g.t("hygiene.within")), ("heat-past", g.t("hygiene.past"))]
+    if minimum > 1:
+        section.remarks.append(g.t("hygiene.few", n=minimum))
     section.tables.append(Table(
         [g.t("col.manager")] + [g.t(col) for _, _, col in HYGIENE],
         [[g.label(r["manager"])] + [[g.cell(result, r, count), g.cell(result, r, share)] for share, count, _ in HYGIENE]

@@ -15,6 +15,8 @@ TEXT: dict[str, dict[str, str]] = {
         "generated": "Сформирован {at} (время портала, {zone}). Все цифры — из таблиц KPI b24metrics.",
         "running": "* период ещё идёт",
         "vs_prev": "к пред. периоду", "vs_yoy": "год назад",
+        "few_records": "(записей: {now} и {then})",
+        "hygiene.few": "Доля не выделяется красным, если записей меньше {n} (report.min_count_for_red).",
         "no_data": "нет данных",
         "simple_mode": "На портале нет лидов (простой режим CRM): показатели по лидам к нему не относятся.",
         # headline
@@ -188,6 +190,8 @@ TEXT: dict[str, dict[str, str]] = {
         "generated": "Made {at} (portal time, {zone}). Every figure comes from the b24metrics KPI tables.",
         "running": "* period still under way",
         "vs_prev": "vs previous", "vs_yoy": "a year before",
+        "few_records": "(records: {now} vs {then})",
+        "hygiene.few": "A share on fewer than {n} records is not marked red (report.min_count_for_red).",
         "no_data": "no data",
         "simple_mode": "This portal keeps no leads (simple CRM mode): lead KPIs do not apply to it.",
         "headline": "Headline figures", "headline.lead": "{headline} against {prev} and {yoy}; the line is the trend "
