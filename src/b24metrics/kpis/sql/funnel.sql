@@ -67,7 +67,8 @@ SELECT entity, item_id, pipeline, stage, reached, NOT reached AS skipped,
        -- nothing follows a success stage: its conversion is undefined, not zero. An item in the
        -- stage now that was never further has not left it: it is waiting, not a failure, so it
        -- counts in neither side of the conversion (NULL) until it goes on or is lost from there
-       CASE WHEN reached AND semantic <> 'S' AND (sort < furthest OR NOT coalesce(waiting, false)) THEN sort < furthest END AS went_on,
+       CASE WHEN reached AND semantic <> 'S' AND (sort < furthest OR NOT coalesce(waiting, false))
+            THEN sort < furthest END AS went_on,
        waiting, created_at, channel, utm_source, utm_medium, utm_campaign, manager
 FROM (
     SELECT CAST(CASE WHEN d.is_lead THEN 'lead' ELSE 'deal' END AS ENUM('lead', 'deal')) AS entity,
