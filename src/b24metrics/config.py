@@ -326,8 +326,8 @@ class FunnelSettings(_Section):
         'item in it (a jump past a stage skips it); "cumulative" counts every stage up to the furthest one reached',
     )
     min_items: int = Field(
-        20, ge=1, description="F1: a stage needs this many items before it can be named the bottleneck; "
-        "below it the stage says too few to tell",
+        20, ge=1, description="F1: a stage needs this many items that have left it (went on, or were lost "
+        "from it) before it can be named the bottleneck; below it the stage says too few to tell",
     )
 
 
@@ -433,6 +433,10 @@ class ReportSettings(_Section):
         8, ge=1, le=11, description="channel charts draw this many channels by leads, the rest as one \"other\"",
     )
     hygiene: HygieneThresholds = Field(default_factory=HygieneThresholds)
+    min_count_for_red: int = Field(
+        10, ge=0, description="a change or a share counted on fewer records than this is shown plain, not red "
+        "(with its counts): -42.8 % on two deals or 1 of 3 records is no alarm",
+    )
 
 
 class Settings(BaseSettings):

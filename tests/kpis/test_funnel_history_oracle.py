@@ -46,7 +46,7 @@ def test_a_stage_jumped_past_is_skipped_not_reached(jumps):
         "Общая: Новая": (4, 0, 4, 100.0, 0),                       # d1-d4 all went further
         "Общая: Подготовка документов": (2, 2, 1, 50.0, 0),        # d1 d3 in it, d1 on; d2 d4 jumped past
         "Общая: Счёт на предоплату": (0, 3, 0, None, 0),           # nobody in it; d1 d2 d4 jumped past
-        "Общая: В работе": (2, 1, 1, 50.0, 1),                     # d1 d4, d1 on, d4 waits; d2 jumped
+        "Общая: В работе": (2, 1, 1, 100.0, 1),                    # d1 d4, d1 on, d4 waits (not a failure); d2 jumped
         "Общая: Финальный счёт": (0, 2, 0, None, 0),               # d1 d2 jumped past
         "Общая: Сделка успешна": (2, 0, 0, None, 0),               # d1 d2; nothing follows won
     }
@@ -92,28 +92,34 @@ def volume():
                 steps.append(("JUNK", at.replace("10:00", "14:00")))
             lead = s.lead(created=at, status=status)
             path(s, "lead", lead, *steps)
-        april = s.lead(created="2026-04-02 10:00", status="PROCESSED")      # April: one lead, waiting
+        april = s.lead(created="2026-04-02 10:00", status="PROCESSED")      # April: one lead waiting,
         path(s, "lead", april, ("NEW", "2026-04-02 10:00"), ("PROCESSED", "2026-04-02 11:00"))
+        lost = s.lead(created="2026-04-03 10:00", status="JUNK")            # one lost from the same stage
+        path(s, "lead", lost, ("NEW", "2026-04-03 10:00"), ("PROCESSED", "2026-04-03 11:00"),
+             ("JUNK", "2026-04-03 12:00"))
         s.sync()
         yield s
 
 
 def test_the_bottleneck_is_the_worst_stage_with_enough_items(volume):
-    got = stages(volume, "reached", "went_on", "conversion", "bottleneck", "verdict")
+    got = stages(volume, "reached", "went_on", "left", "conversion", "bottleneck", "verdict")
+    # a lead still in a stage (lead 29 in "В работе", lead 11 in "Обработан") has not left it:
+    # the conversion and the minimum count only the leads that went on or were lost from there
     assert got == {
-        "Leads: Не обработан": (40, 30, 75.0, False, None),
-        "Leads: В работе": (30, 12, 40.0, True, "bottleneck"),
-        # worse, but 12 items are under the minimum of 20: it is not named, nor does it hide the one above
-        "Leads: Обработан": (12, 3, 25.0, None, "too few to tell"),
-        "Leads: Качественный лид": (3, 0, None, None, None),
+        "Leads: Не обработан": (40, 30, 40, 75.0, False, None),
+        "Leads: В работе": (30, 12, 29, 41.4, True, "bottleneck"),                  # 12 / 29
+        # worse, but 11 left, under the minimum of 20: it is not named, nor does it hide the one above
+        "Leads: Обработан": (12, 3, 11, 27.3, None, "too few to tell"),             # 3 / 11
+        "Leads: Качественный лид": (3, 0, 0, None, None, None),
     }
 
 
 def test_the_conversion_comes_with_its_wilson_interval(volume):
     got = stages(volume, "conversion_low", "conversion_high")
-    # k = 12 of n = 30, z = 1.96: (0.4 + z²/60 ∓ z·sqrt(0.4·0.6/30 + z²/3600)) / (1 + z²/30)
-    #   = (0.464027 ∓ 0.186634) / 1.128053 = 0.2459 .. 0.5768
-    assert got["Leads: В работе"] == (24.6, 57.7)
+    # k = 12 of the n = 29 that left (one waits), z = 1.96:
+    #   (12/29 + z²/58 ∓ z·sqrt((12/29)(17/29)/29 + z²/3364)) / (1 + z²/29)
+    #   = (0.480027 ∓ 0.191103) / 1.132469 = 0.2551 .. 0.5926
+    assert got["Leads: В работе"] == (25.5, 59.3)
     # k = 30 of n = 40: (0.75 + z²/80 ∓ z·sqrt(0.75·0.25/40 + z²/6400)) / (1 + z²/40)
     #   = (0.798020 ∓ 0.142525) / 1.096040 = 0.5981 .. 0.8581
     assert got["Leads: Не обработан"] == (59.8, 85.8)
@@ -132,12 +138,28 @@ def test_a_lower_minimum_names_the_small_stage_and_rebuilds_nothing(volume):
         refresh_kpis(volume.warehouse, volume.settings())
 
 
-def test_a_stage_nobody_left_has_an_interval_from_zero(volume):
-    """"Обработан" in April: one lead, still in it; 0 of 1 went on. Wilson: 0 .. z²/(1 + z²) = 79.3 %."""
+def test_a_waiting_item_is_no_failure_and_a_stage_nobody_went_on_from_starts_at_zero(volume):
+    """"Обработан" in April: two leads, one still in it, one lost from it: 0 of the 1 that left
+    went on (the waiting one is not counted against it). Wilson: 0 .. z²/(1 + z²) = 79.3 %."""
     april = keyed(volume.rows("stage_conversion", period="month", by="stage"), "stage", "2026-04-01")
     row = april["Leads: Обработан"]
-    assert (row["reached"], row["conversion"], row["conversion_low"], row["conversion_high"]) == (1, 0.0, 0.0, 79.3)
+    assert (row["reached"], row["waiting"], row["left"], row["conversion"]) == (2, 1, 1, 0.0)
+    assert (row["conversion_low"], row["conversion_high"]) == (0.0, 79.3)
     assert str(row["conversion_low"]) == "0.0"        # not "-0.0"
+
+
+def test_a_stage_where_every_item_still_sits_has_no_conversion_and_is_no_bottleneck():
+    """Ten deals all waiting in "Подготовка документов": none has left it, so it shows them as
+    waiting, with no conversion, and cannot be named the bottleneck even with a minimum of 1;
+    "Новая", which all ten left for it, converts 100 % and is no bottleneck either."""
+    with Scenario(kpis={"funnel": {"min_items": 1}}) as s:
+        for i in range(10):
+            deal = s.deal(created=f"2026-03-{i + 2:02d} 10:00", stage="PREPARATION")
+            path(s, "deal", deal, ("NEW", f"2026-03-{i + 2:02d} 10:00"), ("PREPARATION", f"2026-03-{i + 2:02d} 11:00"))
+        s.sync()
+        got = stages(s, "reached", "waiting", "left", "conversion", "conversion_low", "bottleneck", "verdict")
+    assert got["Общая: Подготовка документов"] == (10, 10, 0, None, None, None, None)
+    assert got["Общая: Новая"] == (10, 0, 10, 100.0, 72.2, False, None)
 
 
 def test_the_report_shows_the_interval_and_too_few_to_tell(volume, tmp_path):
@@ -145,5 +167,5 @@ def test_the_report_shows_the_interval_and_too_few_to_tell(volume, tmp_path):
     write_report(volume.warehouse, volume.settings(), out, until=date(2026, 4, 1), now=datetime(2026, 4, 15, 12),
                  lang="en")
     html = out.read_text(encoding="utf-8")
-    assert "24.6% – 57.7%" in html                    # "В работе": 12 of 30
+    assert "25.5% – 59.3%" in html                    # "В работе": 12 of the 29 that left
     assert html.count("too few to tell") == 2         # "Обработан" in the table, and the remark

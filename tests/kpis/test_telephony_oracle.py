@@ -1,7 +1,7 @@
 """Oracle tests of T1 and T2: call tracking figures worked out by hand from a fixed set of calls.
 
-A worked example: 50 calls in a month from one tracking number, 12 of the callers buy, the channel cost
-108,000 roubles: 108,000 / 12 = 9,000 roubles per client.
+A worked example: 50 calls in a month from one tracking number, 12 of the callers buy, the number's own
+spend was 108,000 roubles: 108,000 / 12 = 9,000 roubles per client.
 """
 
 import pytest
@@ -15,10 +15,15 @@ C = "+74953334455"          # in no map: untracked
 D = "+74955556677"          # Яндекс Директ as well, from April
 TRACKING = {"+7 (495) 111-22-33": "Яндекс Директ", "84952223344": "ADVERTISING",
             "7-495-555-66-77": "Яндекс Директ"}
-SPEND = ("month,channel,amount,currency\n"
-         '2026-03,Яндекс Директ,"108 000",RUB\n'
-         '2026-03,ADVERTISING,"30 000,50",RUB\n'
-         "2026-04,Яндекс Директ,40000,RUB\n")
+# Spend that names a number is that number's own; spend that names only a channel is charged to
+# none of its numbers (the channel also buys leads that never call). D's ISO week 14 (30 March -
+# 5 April) falls 2 days in March, 5 in April.
+SPEND = ("period,channel,amount,currency,number\n"
+         '2026-03,Яндекс Директ,"108 000",RUB,+7 (495) 111-22-33\n'
+         '2026-03,Яндекс Директ,"94 000",RUB,\n'
+         '2026-03,ADVERTISING,"30 000,50",RUB,\n'
+         "2026-04,Яндекс Директ,40000,RUB,\n"
+         "2026-W14,Яндекс Директ,7000,RUB,7-495-555-66-77\n")
 MISSED = "304"
 
 
@@ -153,18 +158,43 @@ def test_cost_per_client_per_number_seed_002(s):
     rows = s.rows("call_client_cost", period="month", by="tracking_number")
     march = {(r["tracking_number"], r["currency"]): r for r in rows if str(r["period"]) == "2026-03-01"}
     a = march[("74951112233", "RUB")]
-    # 108,000 RUB / 12 clients; revenue 12 * 20,000
+    # A's own 108,000 RUB / 12 clients (the channel's other 94,000 is charged to no number);
+    # revenue 12 * 20,000
     assert (a["spend"], a["clients"], a["cost_per_client"], a["revenue"]) == (108000.0, 12, 9000.0, 240000.0)
-    # B: 30,000.50 RUB / 2 clients; its 500 USD stay in dollars and cost nothing in them
+    assert a["own_spend"] is True
+    # B: its channel's 30,000.50 RUB names no number: 2 clients, no spend of its own, no cost per
+    # client; its 500 USD stay in dollars
     b_rub, b_usd = march[("74952223344", "RUB")], march[("74952223344", "USD")]
-    assert (b_rub["spend"], b_rub["clients"], b_rub["cost_per_client"], b_rub["revenue"]) == (30000.5, 2, 15000.25, 30000.0)
+    assert (b_rub["spend"], b_rub["clients"], b_rub["cost_per_client"], b_rub["revenue"]) == (0.0, 2, None, 30000.0)
+    assert b_rub["own_spend"] is False
     assert (b_usd["spend"], b_usd["cost_per_client"], b_usd["revenue"]) == (0.0, None, 500.0)
-    assert set(march) == {("74951112233", "RUB"), ("74952223344", "RUB"), ("74952223344", "USD")}
-    # April: Яндекс Директ's 40,000 split by calls, A 3 of 4 = 30,000 for 1 client, D 10,000 for none
+    # D: no call in March, yet its week's 2 March days (2,000) are its spend there
+    d = march[("74955556677", "RUB")]
+    assert (d["spend"], d["clients"], d["cost_per_client"]) == (2000.0, 0, None)
+    assert s.sql("SELECT DISTINCT channel FROM kpi_call_money WHERE tracking_number = '74955556677'") == [
+        ("Яндекс Директ",)]
+    assert set(march) == {("74951112233", "RUB"), ("74952223344", "RUB"), ("74952223344", "USD"),
+                          ("74955556677", "RUB")}
+    # April: the channel's 40,000 names no number: A sold to 1 client with no spend of its own;
+    # D has 5,000 of its own and no client
     april = {r["tracking_number"]: r for r in rows if str(r["period"]) == "2026-04-01"}
-    assert (april["74951112233"]["spend"], april["74951112233"]["cost_per_client"]) == (30000.0, 30000.0)
+    assert (april["74951112233"]["spend"], april["74951112233"]["cost_per_client"]) == (0.0, None)
     assert april["74951112233"]["cost_per_client_prev"] == 9000.0
-    assert (april["74955556677"]["spend"], april["74955556677"]["cost_per_client"]) == (10000.0, None)
+    assert (april["74955556677"]["spend"], april["74955556677"]["cost_per_client"]) == (5000.0, None)
+    # the channel's own numbers: 5,000 of spend, and its one client came by a number without any
     (channel,) = [r for r in s.rows("call_client_cost", period="month", by="channel")
                   if str(r["period"]) == "2026-04-01"]
-    assert (channel["spend"], channel["clients"], channel["cost_per_client"]) == (40000.0, 1, 40000.0)
+    assert (channel["spend"], channel["clients"], channel["cost_per_client"]) == (5000.0, 1, None)
+
+
+def test_the_same_number_without_spend_of_its_own_has_no_cost_per_client(s, tmp_path):
+    # the same 108,000 as the channel's alone (no number): before, T2 charged it to A, the
+    # channel's only number that month, as 9,000 per client
+    channel_only = write(tmp_path, "spend.csv", "month,channel,amount,currency\n2026-03,Яндекс Директ,108000,RUB\n")
+    try:
+        assert refresh_with_inputs(s, s.settings(kpis={"tracking_numbers": TRACKING, "spend_file": channel_only})) == []
+        (a,) = [r for r in s.rows("call_client_cost", period="month", by="tracking_number")
+                if str(r["period"]) == "2026-03-01" and r["tracking_number"] == "74951112233"]
+        assert (a["spend"], a["clients"], a["cost_per_client"], a["own_spend"]) == (0.0, 12, None, False)
+    finally:
+        assert refresh_with_inputs(s, s.settings()) == []

@@ -29,7 +29,7 @@ A spend row covers a month (`month` or `period` = YYYY-MM), an ISO week (YYYY-Ww
 (YYYY-MM-DD), and may name a UTM campaign (`campaign`) and a tracking number (`number`) its
 money bought. input_spend keeps the old shape, per month and channel (a week spanning two
 months is split between them by its days); input_spend_rows keeps each row as written for the
-cohort attribution (sql/attribution.sql).
+cohort attribution (sql/attribution.sql) and a tracking number's own spend (sql/telephony.sql).
 
 Channels are stored the way the KPI tables name them: a SOURCE_ID code or a source name of the
 portal becomes the source's name; any other text (a tracking channel such as "Яндекс Директ")

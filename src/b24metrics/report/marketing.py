@@ -13,6 +13,7 @@ from b24metrics.kpis.cuts import Cut
 from b24metrics.kpis.families.funnel import TOO_FEW
 from b24metrics.kpis.lead_stages import stages_used
 from b24metrics.report import charts
+from b24metrics.report.alarm import card_base, enough
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
 from b24metrics.report.model import Card, Cell, Section, Table, titled
@@ -83,10 +84,13 @@ def headline(g: Gather) -> Section:
                 cell = g.cell(result, g.row_at(result, period, **keys), measure, period=period, currency=currency)
                 points.append(seg(g, cell, "spark-dot" + (" running" if is_running else "")))
             title = g.t(f"card.{measure}", currency=currency or "")
+            counted = card_base(name, row)
             card = Card(
                 title, now_cell, prev_cell, yoy_cell,
-                prev_change=g.loc.change(now_cell.value, prev_cell.value, now_cell.unit),
-                yoy_change=g.loc.change(now_cell.value, yoy_cell.value, now_cell.unit), better=better,
+                prev_change=plain_if_few(g, g.loc.change(now_cell.value, prev_cell.value, now_cell.unit),
+                                         counted, card_base(name, row, "_prev")),
+                yoy_change=plain_if_few(g, g.loc.change(now_cell.value, yoy_cell.value, now_cell.unit),
+                                        counted, card_base(name, row, "_yoy")), better=better,
                 spark=charts.sparkline(points, label=title),
                 why=blank_reason(g, name, row, now_cell, w.headline))
             if current is not None:
@@ -99,6 +103,14 @@ def headline(g: Gather) -> Section:
         section.remarks.append(g.t("to_date.remark", period=g.loc.period(w.kind, current),
                                    share=g.loc.number(round(100 * w.elapsed(current)), "%")))
     return section
+
+
+def plain_if_few(g: Gather, change: tuple[str, int], now: int, then: int) -> tuple[str, int]:
+    """A change counted on fewer records than report.min_count_for_red, in either period: no
+    direction (so neither red nor green), its counts beside it."""
+    if not change[0] or enough(g.settings.report.min_count_for_red, now, then):
+        return change
+    return f"{change[0]} {g.t('few_records', now=now, then=then)}", 0
 
 
 #: measures that add up over a period, so that the figure so far divided by the share of the
@@ -252,14 +264,15 @@ def funnel(g: Gather) -> Section:
         low, high = g.cell(result, r, "conversion_low"), g.cell(result, r, "conversion_high")
         interval = f"{low.text(g.loc)} – {high.text(g.loc)}" if low.value is not None else ""
         table.append([Markup("<b>{}</b> · {}").format(group, name) if bottleneck else f"{group} · {name}",
-                      g.cell(result, r, "reached"), g.cell(result, r, "went_on"), conversion, interval,
+                      g.cell(result, r, "reached"), g.cell(result, r, "left"), g.cell(result, r, "went_on"),
+                      conversion, interval,
                       g.cell(result, r, "skipped"), g.cell(result, r, "waiting"), verdict])
     section.chart = Markup("").join(titled(group, charts.hbars(hrows, g.loc, label=group, note_width=170))
                                     for group, hrows in groups.items())
     section.legend = [("stage", g.t("col.reached")), ("bottleneck", g.t("bottleneck"))]
-    section.tables.append(Table([g.t("col.stage"), g.t("col.reached"), g.t("col.went_on"), g.t("col.conversion"),
-                                 g.t("col.interval"), g.t("col.skipped"), g.t("col.waiting"), ""], table,
-                                [False, True, True, True, True, True, True, False]))
+    section.tables.append(Table([g.t("col.stage"), g.t("col.reached"), g.t("col.left"), g.t("col.went_on"),
+                                 g.t("col.conversion"), g.t("col.interval"), g.t("col.skipped"), g.t("col.waiting"), ""],
+                                table, [False, True, True, True, True, True, True, True, False]))
     if g.settings.kpis.funnel.reading == "history":
         section.remarks.append(g.t("funnel.history"))
     section.remarks.append(g.t("funnel.minimum", n=g.settings.kpis.funnel.min_items))

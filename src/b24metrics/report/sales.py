@@ -6,12 +6,14 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from b24metrics.kpis.catalogue import find
+from b24metrics.kpis.cuts import Cut
 from b24metrics.kpis.inputs import PLAN_METRICS
 from b24metrics.report import charts
+from b24metrics.report.alarm import enough, share_base
 from b24metrics.report.charts import Bar, HeatCell, HRow
 from b24metrics.report.gather import Gather
 from b24metrics.report.marketing import breakdown, seg
-from b24metrics.report.model import Section, Table, titled
+from b24metrics.report.model import Cell, Section, Table, titled
 
 
 def money(g: Gather) -> Section:
@@ -150,15 +152,25 @@ def telephony(g: Gather) -> Section:
     cost_kpi = find("call_client_cost")
     if g.settings.kpis.spend_file is not None and w.kind in cost_kpi.periods:
         cost = g.cut("call_client_cost", by="tracking_number")
-        priced = [r for r in g.rows_in(cost, w.headline) if r["spend"]]
+        # a number with clients but no spend of its own is listed too, saying why it has no cost
+        priced = [r for r in g.rows_in(cost, w.headline) if r["spend"] or r["clients"] or r["revenue"]]
         if priced:
             section.tables.append(Table(
                 [g.t("col.number"), g.t("col.currency"), g.t("col.spend"), g.t("col.clients"),
                  g.t("col.cost_per_client"), g.t("col.revenue")],
-                [[g.label(r["tracking_number"]), r["currency"]] + [g.cell(cost, r, m) for m in
-                                                                   ("spend", "clients", "cost_per_client", "revenue")]
-                 for r in priced], [False, False, True, True, True, True]))
+                [[g.label(r["tracking_number"]), r["currency"]]
+                 + [g.cell(cost, r, m) for m in ("spend", "clients")] + [_client_cost(g, cost, r)]
+                 + [g.cell(cost, r, "revenue")] for r in priced], [False, False, True, True, True, True]))
+            section.remarks.append(g.t("telephony.own_spend"))
     return section
+
+
+def _client_cost(g: Gather, cost: Cut, row: dict) -> Cell | str:
+    """A number's cost per client, or why it has none: no spend of its own (the channel's spend
+    is not the number's)."""
+    if row["cost_per_client"] is None and not row["own_spend"]:
+        return g.t("telephony.no_own_spend")
+    return g.cell(cost, row, "cost_per_client")
 
 
 def managers(g: Gather) -> Section:
@@ -218,6 +230,7 @@ def hygiene(g: Gather) -> Section:
     if section.note:
         return section
     rows.sort(key=lambda r: str(r["manager"]))
+    minimum = g.settings.report.min_count_for_red
     cells = []
     for r in rows:
         line = []
@@ -226,12 +239,17 @@ def hygiene(g: Gather) -> Section:
             shown = g.cell(result, r, bound_on)
             past = shown.value is not None and shown.value > getattr(bounds, bound_on)
             counted = g.cell(result, r, count).text(g.loc)
+            base = share_base(r[count], r[share]) if bound_on == share else None
+            if past and base is not None and not enough(minimum, base):
+                past, counted = False, f"{counted}/{base}"   # a share of a handful of records is no alarm
             line.append(HeatCell(seg(g, shown, "heat", g.t(col)), count=counted, past=past,
                                  share=bound_on == share))
         cells.append(line)
     section.chart = charts.threshold_grid([g.label(r["manager"]) for r in rows], [g.t(col) for _, _, col in HYGIENE],
                                           cells, g.loc, label=section.title)
     section.legend = [("heat-ok", g.t("hygiene.within")), ("heat-past", g.t("hygiene.past"))]
+    if minimum > 1:
+        section.remarks.append(g.t("hygiene.few", n=minimum))
     section.tables.append(Table(
         [g.t("col.manager")] + [g.t(col) for _, _, col in HYGIENE],
         [[g.label(r["manager"])] + [[g.cell(result, r, count), g.cell(result, r, share)] for share, count, _ in HYGIENE]

@@ -15,6 +15,8 @@ TEXT: dict[str, dict[str, str]] = {
         "generated": "Сформирован {at} (время портала, {zone}). Все цифры — из таблиц KPI b24metrics.",
         "running": "* период ещё идёт",
         "vs_prev": "к пред. периоду", "vs_yoy": "год назад",
+        "few_records": "(записей: {now} и {then})",
+        "hygiene.few": "Доля не выделяется красным, если записей меньше {n} (report.min_count_for_red).",
         "no_data": "нет данных",
         "simple_mode": "На портале нет лидов (простой режим CRM): показатели по лидам к нему не относятся.",
         # headline
@@ -41,12 +43,14 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.lead": "{headline}: лиды и сделки, созданные в этом периоде, — сколько дошло до этапа и какая доля "
                        "пошла дальше. Красным — узкое место воронки (худшая конверсия).",
         "funnel.none": "{headline}: нет лидов и сделок с историей этапов, созданных в этом периоде.",
-        "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше",
+        "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше", "col.left": "Покинули",
         "col.conversion": "Конверсия", "col.waiting": "Сейчас на этапе", "pipeline.leads": "Лиды",
         "col.skipped": "Перепрыгнули", "col.interval": "95 % интервал", "funnel.skipped": "мимо: {n}", "too_few": "мало данных",
         "funnel.history": "Запись дошла до этапа, если история этапов показывает её в нём; «перепрыгнули» — "
                           "записи, попавшие дальше, минуя этап.",
-        "funnel.minimum": "Узкое место ищется среди этапов, где записей не меньше {n}; у остальных — «мало данных».",
+        "funnel.minimum": "Конверсия этапа считается по записям, которые его покинули (пошли дальше или проиграны "
+                          "на нём); те, что сейчас на этапе, не считаются отказом. Узкое место ищется среди этапов, "
+                          "которые покинули не меньше {n} записей; у остальных — «мало данных».",
         "lead_stages": "Квалификация лидов: SAL (принят в работу) — {accepted}; SQL (квалифицирован) — "
                        "{qualified}. Сконвертированный лид считается и тем и другим.",
         "lead_stages.inferred": "по умолчанию", "lead_stages.configured": "из настройки kpis.lead_stages",
@@ -156,6 +160,10 @@ TEXT: dict[str, dict[str, str]] = {
         "col.answered_pct": "Доля отвеченных", "col.talk": "Средний разговор", "col.won_deals": "Выигр. сделки",
         "col.clients": "Клиенты", "col.cost_per_client": "Стоимость клиента",
         "series.answered": "отвечено", "series.missed": "пропущено",
+        "telephony.no_own_spend": "нет своих расходов",
+        "telephony.own_spend": "Стоимость клиента номера — из строк файла расходов, где указан этот номер "
+                               "(столбец number). Расходы, где указан только канал, номеру не приписываются: "
+                               "канал покупает и лиды, которые не звонят. Стоимость клиента канала — в разделе о деньгах.",
         # managers
         "managers": "Менеджеры",
         "managers.lead": "{headline}: сделки, выручка, звонки и просрочки каждого менеджера.",
@@ -185,6 +193,8 @@ TEXT: dict[str, dict[str, str]] = {
         "generated": "Made {at} (portal time, {zone}). Every figure comes from the b24metrics KPI tables.",
         "running": "* period still under way",
         "vs_prev": "vs previous", "vs_yoy": "a year before",
+        "few_records": "(records: {now} vs {then})",
+        "hygiene.few": "A share on fewer than {n} records is not marked red (report.min_count_for_red).",
         "no_data": "no data",
         "simple_mode": "This portal keeps no leads (simple CRM mode): lead KPIs do not apply to it.",
         "headline": "Headline figures", "headline.lead": "{headline} against {prev} and {yoy}; the line is the trend "
@@ -208,13 +218,14 @@ TEXT: dict[str, dict[str, str]] = {
         "funnel.lead": "Leads and deals created in {headline}: how many reached each stage and the share that went "
                        "on. Red marks the bottleneck (the worst conversion of its pipeline).",
         "funnel.none": "No leads or deals created in {headline} with a stage history.",
-        "bottleneck": "bottleneck", "col.stage": "Stage", "col.reached": "Reached", "col.went_on": "Went on",
+        "bottleneck": "bottleneck", "col.stage": "Stage", "col.reached": "Reached", "col.went_on": "Went on", "col.left": "Left",
         "col.conversion": "Conversion", "col.waiting": "In it now", "pipeline.leads": "Leads",
         "col.skipped": "Skipped", "col.interval": "95% interval", "funnel.skipped": "skipped: {n}", "too_few": "too few to tell",
         "funnel.history": "A stage is reached when the stage history shows the record in it; skipped are the "
                           "records that got further without it.",
-        "funnel.minimum": "The bottleneck is sought among stages with at least {n} records; the others say too few "
-                          "to tell.",
+        "funnel.minimum": "A stage's conversion counts the records that have left it (went on, or were lost from "
+                          "it); those in it now are no failure of it. The bottleneck is sought among stages at least "
+                          "{n} records have left; the others say too few to tell.",
         "lead_stages": "Lead qualification: SAL (accepted into work): {accepted}; SQL (qualified): "
                        "{qualified}. A converted lead counts as both.",
         "lead_stages.inferred": "inferred", "lead_stages.configured": "set in kpis.lead_stages",
@@ -315,6 +326,11 @@ TEXT: dict[str, dict[str, str]] = {
         "col.answered_pct": "Answered share", "col.talk": "Mean talk", "col.won_deals": "Won deals",
         "col.clients": "Clients", "col.cost_per_client": "Cost per client",
         "series.answered": "answered", "series.missed": "missed",
+        "telephony.no_own_spend": "no spend of its own",
+        "telephony.own_spend": "A number's cost per client comes from the spend rows that name it (column number "
+                               "of the spend file). Spend that names only a channel is charged to none of its "
+                               "numbers: the channel also buys leads that never call. The channel's cost per "
+                               "client is in the money section.",
         "managers": "Managers",
         "managers.lead": "Each manager's deals, revenue, calls and overdue activities, {headline}.",
         "managers.none": "No manager activity in {headline}.",

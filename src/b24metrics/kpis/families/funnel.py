@@ -6,7 +6,7 @@ from b24metrics.kpis.families.speed import DEAL_DIMS
 SQL = ["funnel.sql"]
 
 WENT_ON = "count(*) FILTER (WHERE went_on)"
-ITEMS = "count(went_on)"   # items that reached a stage with a stage after it
+ITEMS = "count(went_on)"   # items that have left a stage with a stage after it (waiting ones are NULL)
 CONVERSION = f"{WENT_ON} / nullif({ITEMS}, 0)"
 # Enough items to judge a stage: kpis.funnel.min_items, a macro the refresh keeps in the warehouse.
 ENOUGH = f"{ITEMS} >= funnel_min_items()"
@@ -27,11 +27,13 @@ def wilson(sign: str) -> str:
     return f"CASE WHEN {ITEMS} > 0 THEN {clamped} END"
 
 
-# The worst conversion of its pipeline among the stages with enough items: a stage below the
-# minimum is never the bottleneck (NULL: too few to tell), and does not hide a worse-looking one.
+# The worst conversion of its pipeline among the stages with enough items that have left them (an
+# item waiting in a stage is no failure of it): a stage below the minimum is never the bottleneck
+# (NULL: too few to tell), and does not hide a worse-looking one. A stage every item went on from
+# is no bottleneck, even where it is the only stage of its pipeline anyone has left yet.
 BOTTLENECK = (f"CASE WHEN {ONE_STAGE} AND {ENOUGH} THEN "
               f"{CONVERSION} = min(CASE WHEN {ENOUGH} THEN {CONVERSION} END) OVER (PARTITION BY period, min(pipeline)) "
-              f"END")
+              f"AND {CONVERSION} < 1 END")
 TOO_FEW = "too few to tell"
 
 KPIS = [
@@ -39,14 +41,17 @@ KPIS = [
         code="F1", name="stage_conversion", family="funnel",
         title="Stage conversion", title_ru="Конверсия этапов воронки",
         definition="of the leads and deals created in the period that reached a stage (by stage history; a "
-                   "jump past a stage skips it), the share that went on to a later stage, with its 95% interval; "
-                   "the worst share among stages with enough items is the bottleneck",
+                   "jump past a stage skips it) and have left it, the share that went on to a later stage, with "
+                   "its 95% interval (those in it now are waiting, not failures); the worst share among stages "
+                   "with enough items that have left is the bottleneck",
         table="kpi_stage_funnel", date="created_at", tables=("kpi_stages",),
         dims=("stage", "pipeline", "channel", "utm_source", "utm_medium", "utm_campaign", "manager"),
         measures=(
             Measure("conversion", f"round(100.0 * {CONVERSION}, 1)", "%", title="went on to a later stage"),
             Measure("reached", "count(*) FILTER (WHERE reached)", title="reached the stage"),
             Measure("went_on", WENT_ON, title="went on to a later stage"),
+            Measure("left", ITEMS,
+                    title="left the stage: went on, or were lost or moved from it (the conversion's base)"),
             Measure("skipped", "count(*) FILTER (WHERE skipped)", title="jumped past the stage (never in it)"),
             Measure("waiting", "count(*) FILTER (WHERE waiting)", title="in the stage now"),
             Measure("conversion_low", wilson("-"), "%", title="conversion, lower bound of its 95% interval"),

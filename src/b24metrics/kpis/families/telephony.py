@@ -54,16 +54,18 @@ KPIS = [
         code="T2", name="call_client_cost", family="telephony",
         title="Cost per client per tracking number", title_ru="Стоимость клиента по номеру",
         definition="per tracking number and month of the calls: revenue of the deals won from them and "
-                   "the channel's spend per client, per currency",
+                   "the number's own spend (spend rows naming it) per client, per currency; a number without "
+                   "spend of its own has no cost per client (its channel's is M5's)",
         periods=("month", "quarter", "year", "all"),
         table="kpi_call_money", date="month", dims=("channel", "tracking_number"), per_currency=True,
         measures=(
             Measure("cost_per_client", "CASE WHEN NOT bool_or(spend_split) THEN round(sum(spend) / "
                                        "nullif(sum(clients) FILTER (WHERE spend > 0), 0), 2) END", "money",
-                    title="spend per client"),
-            Measure("spend", "round(sum(spend), 2)", "money", title="spend"),
+                    title="own spend per client (none without spend of its own)"),
+            Measure("spend", "round(sum(spend), 2)", "money", title="the number's own spend"),
             Measure("clients", "sum(clients)", title="clients"),
             Measure("revenue", "round(sum(revenue), 2)", "money", title="revenue of won deals"),
+            Measure("own_spend", "bool_or(own_spend)", title="the number has spend of its own (in any currency)"),
         ),
     ),
 ]

@@ -16,7 +16,9 @@
 --               manager who drags a card from "new" straight to "won" skips stages the deal
 --               still passed); nothing is skipped.
 -- Either way each stage counts once per item however often a reopened item came back to it,
--- and went_on says the item was later in a further stage. Failure stages are not steps of the
+-- and went_on says the item was later in a further stage; it is NULL for an item still waiting
+-- in the stage, so that a stage's conversion counts only the items that have left it (went on,
+-- or were lost or moved from it). Failure stages are not steps of the
 -- funnel: an item lost at a stage simply went no further, and an item that only ever sat in a
 -- failure stage entered the pipeline at its first stage. A deal moved to another pipeline is in
 -- each pipeline's funnel with the stages it reached there: the rows of its old pipeline (when
@@ -62,8 +64,11 @@ described AS (
     FROM furthest f JOIN items i ON i.item_id = f.item_id AND i.is_lead = (f.pkey = -1)
 )
 SELECT entity, item_id, pipeline, stage, reached, NOT reached AS skipped,
-       -- nothing follows a success stage: its conversion is undefined, not zero
-       CASE WHEN reached AND semantic <> 'S' THEN sort < furthest END AS went_on,
+       -- nothing follows a success stage: its conversion is undefined, not zero. An item in the
+       -- stage now that was never further has not left it: it is waiting, not a failure, so it
+       -- counts in neither side of the conversion (NULL) until it goes on or is lost from there
+       CASE WHEN reached AND semantic <> 'S' AND (sort < furthest OR NOT coalesce(waiting, false))
+            THEN sort < furthest END AS went_on,
        waiting, created_at, channel, utm_source, utm_medium, utm_campaign, manager
 FROM (
     SELECT CAST(CASE WHEN d.is_lead THEN 'lead' ELSE 'deal' END AS ENUM('lead', 'deal')) AS entity,

@@ -1,4 +1,4 @@
--- reads: kpi_leads, kpi_deals, manager_names, input_tracking, input_spend, input_rates
+-- reads: kpi_leads, kpi_deals, manager_names, input_tracking, input_spend_rows, input_rates
 -- reads: local_time(), in_scope_lead(), in_scope_call()
 -- makes: phone_digits(), phone_key(), kpi_call_base, kpi_call_leads, kpi_call_sales, kpi_calls, kpi_call_money
 -- Telephony and call tracking (T1, T2): kpi_calls, kpi_call_money. The tracking map, spend and
@@ -101,8 +101,12 @@ LEFT JOIN kpi_call_sales s ON s.call_id = b.call_id;
 
 -- kpi_call_money: per tracking number and month of the calls (the deals they brought are
 -- counted in the month of the call, however late they were won), per currency: the revenue
--- of those deals and the spend of the number's channel. A channel advertised on several
--- numbers splits its month's spend among them by their share of its incoming calls.
+-- of those deals and the number's own spend: the spend rows that name it (column number of the
+-- spend file, the same key the cohort attribution credits by), a week or a day in its month, a
+-- period across two months split by its days. The channel's spend is not shared out among its
+-- numbers: a channel that also bought form leads would charge its whole budget to the few
+-- clients who called, so a number without spend of its own has none here and no cost per
+-- client (own_spend false; the channel's cost per client is M5's, kpi_spend_return).
 -- Amounts in a currency with a configured rate are converted into the base currency; the
 -- others stay in their own. spend_split: the number's spend is in more than one currency that
 -- month, so no single currency holds its cost per client.
@@ -115,18 +119,22 @@ WITH per_number AS (
     FROM kpi_calls WHERE incoming
     GROUP BY ALL
 ),
-shared AS (
-    SELECT *, calls / sum(calls) OVER (PARTITION BY month, channel) AS share FROM per_number
-),
-spend AS (
-    SELECT s.month, s.channel, coalesce(r.base_currency, s.currency) AS currency,
-           sum(s.amount * coalesce(r.rate, 1)) AS amount
-    FROM input_spend s LEFT JOIN input_rates r ON r.currency = s.currency
+spend AS (                -- each row that names a number, over the months its period touches
+    SELECT CAST(m.month AS DATE) AS month, s.number AS tracking_number,
+           coalesce(r.base_currency, s.currency) AS currency,
+           sum(s.amount * coalesce(r.rate, 1)
+               * (date_diff('day', greatest(CAST(m.month AS DATE), s.period_start),
+                            least(CAST(m.month + INTERVAL 1 MONTH AS DATE) - 1, s.period_end)) + 1)
+               / (date_diff('day', s.period_start, s.period_end) + 1)) AS amount
+    FROM input_spend_rows s
+    CROSS JOIN LATERAL (SELECT unnest(generate_series(date_trunc('month', CAST(s.period_start AS TIMESTAMP)),
+                                                      CAST(s.period_end AS TIMESTAMP), INTERVAL 1 MONTH)) AS month) m
+    LEFT JOIN input_rates r ON r.currency = s.currency
+    WHERE s.number IS NOT NULL
     GROUP BY ALL
 ),
 money AS (
-    SELECT p.month, p.tracking_number, s.currency, s.amount * p.share AS spend, 0 AS revenue
-    FROM shared p JOIN spend s ON s.month = p.month AND s.channel = p.channel
+    SELECT month, tracking_number, currency, amount AS spend, 0 AS revenue FROM spend
     UNION ALL
     SELECT CAST(date_trunc('month', c.started_at) AS DATE), c.tracking_number,
            coalesce(r.base_currency, c.currency), 0, c.amount * coalesce(r.rate, 1)
@@ -137,8 +145,12 @@ cells AS (
     SELECT month, tracking_number, currency, sum(spend) AS spend, sum(revenue) AS revenue
     FROM money GROUP BY ALL
 )
-SELECT c.month, c.tracking_number, p.channel, c.currency, c.spend, c.revenue,
-       p.calls, p.won_deals, p.clients,
+-- a number paid for in a month without a call to it keeps its spend (no calls, no clients)
+SELECT c.month, c.tracking_number, coalesce(p.channel, t.channel, '(no channel)') AS channel, c.currency,
+       c.spend, c.revenue,
+       coalesce(p.calls, 0) AS calls, coalesce(p.won_deals, 0) AS won_deals, coalesce(p.clients, 0) AS clients,
+       count(*) FILTER (WHERE c.spend > 0) OVER (PARTITION BY c.month, c.tracking_number) > 0 AS own_spend,
        count(*) FILTER (WHERE c.spend > 0) OVER (PARTITION BY c.month, c.tracking_number) > 1 AS spend_split
 FROM cells c
-JOIN per_number p ON p.month = c.month AND p.tracking_number = c.tracking_number;
+LEFT JOIN per_number p ON p.month = c.month AND p.tracking_number = c.tracking_number
+LEFT JOIN input_tracking t ON t.number = c.tracking_number;
