@@ -257,8 +257,8 @@ def test_ctrl_c_after_the_sync_exits_130_and_records_the_run_interrupted(delay, 
 SPILL_AND_DIE = """
 import os, sys, duckdb
 con = duckdb.connect(sys.argv[1])
-con.execute("SET memory_limit = '24MB'; SET threads = 1")
-con.execute("CREATE TEMP TABLE spill AS SELECT i, md5(i::VARCHAR) AS m FROM range(2000000) r(i) ORDER BY m")
+con.execute("SET memory_limit = '64MB'; SET threads = 1")
+con.execute("CREATE TEMP TABLE spill AS SELECT i, md5(i::VARCHAR) AS m FROM range(3000000) r(i) ORDER BY m")
 os._exit(9)  # as a kill -9 would: DuckDB has no chance to remove its temporary directory
 """
 

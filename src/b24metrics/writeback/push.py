@@ -252,8 +252,9 @@ class _Sender(Jobs[_Batch, BatchResponse]):
     """Update batches: each value in the ledger as 'sent' before its batch goes out, its outcome
     when the answer comes. Updates the portal did not take go back in line, counted per run."""
 
-    #: a wait this long for the portal lets the warehouse go (readers get it meanwhile)
-    idle_after = 0.2
+    #: a wait this long for the portal lets the warehouse go (readers get it meanwhile); not
+    #: shorter: a batch is answered in about 0.5 s, and each release costs DuckDB a checkpoint
+    idle_after = 1.0
 
     def __init__(self, client: PortalClient, lease: Lease, report: PushReport, *,
                  max_tries: int, run_id: int | None) -> None:
