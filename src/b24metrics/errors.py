@@ -18,9 +18,14 @@
     │   ├── InvalidRequest        400 and other refusals of the request itself
     │   ├── PortalProtocolError   the portal answered something we cannot read
     │   │   └── WrongPortal           what answered cannot be a Bitrix24 portal (501, a 404 page, HTML, no TLS)
-    │   └── ConfigError           missing or invalid configuration
-    │       ├── NotSynced             no warehouse or no KPI tables yet: sync first
-    │       └── OutOfMemory           DuckDB needed more than a memory_limit setting allows
+    │   ├── ConfigError           missing or invalid configuration
+    │   │   ├── NotSynced             no warehouse or no KPI tables yet: sync first
+    │   │   └── OutOfMemory           DuckDB needed more than a memory_limit setting allows
+    │   └── WarehouseUnusable     the machine refuses the warehouse as it is
+    │       ├── WarehouseReadOnly     its directory or file may not be written
+    │       ├── WarehouseForeign      not a DuckDB file, or a damaged one
+    │       ├── WarehouseTooNew       made by a newer b24metrics (schema revision unknown here)
+    │       └── DiskFull              no room left to write it
     └── Interrupted       a stop was asked for (SIGTERM): what was committed stands, nothing new starts
 
 Every portal error also is a PortalError carrying code, description, method and HTTP status.
@@ -153,6 +158,30 @@ class OutOfMemory(ConfigError):
     report and the export): the fix is to raise it."""
 
 
+class WarehouseUnusable(StopError):
+    """The warehouse cannot be used as it is on this machine: a person must act on the file, its
+    directory or the disk (the text names the file and what to do). What was committed stands."""
+
+
+class WarehouseReadOnly(WarehouseUnusable):
+    """The warehouse's directory or file may not be written (permissions, a read-only mount)."""
+
+
+class WarehouseForeign(WarehouseUnusable):
+    """warehouse.path holds something that is not a DuckDB database (a SQLite file, a CSV), or a
+    DuckDB file too damaged to open."""
+
+
+class WarehouseTooNew(WarehouseUnusable):
+    """The warehouse's schema revision is none this b24metrics knows: a newer version made or
+    upgraded it, and an older one must not write it."""
+
+
+class DiskFull(WarehouseUnusable):
+    """No room left to write the warehouse (or its file size limit reached). The transaction
+    under way rolled back: the file is as it was before it, usable once there is room."""
+
+
 class Interrupted(B24MetricsError):
     """A stop was asked for (SIGTERM or SIGINT to the daemon). Raised before a new request or
     step would start, never inside a transaction: every answer received so far is committed."""
@@ -165,6 +194,7 @@ class Interrupted(B24MetricsError):
 EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_STOP, EXIT_RETRY = 0, 1, 2, 3, 4
 EXIT_BUSY = 5   # another process writes the warehouse: nothing was done, and nothing is wrong
 EXIT_GATE = 6   # the write-back quality gate said no: nothing was written, the reasons are printed
+EXIT_WAREHOUSE = 7  # the machine refuses the warehouse: read-only, not DuckDB, too new, disk full
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
@@ -184,7 +214,12 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
                 "and start time), or a reader waited `warehouse.busy_timeout` for it; nothing was done: run "
                 "it again later, or with `--wait`"),
     (EXIT_GATE, "the write-back quality gate said no (the reasons are printed; nothing was written)"),
-    (EXIT_INTERRUPTED, "interrupted"),
+    (EXIT_WAREHOUSE, "the warehouse cannot be used as it is: its directory or file is read-only, `warehouse.path` "
+                     "holds no DuckDB database (or a damaged one), a newer b24metrics made it (the line names its "
+                     "schema revision), or the disk is full; what was committed stands: a person must act, "
+                     "then run it again"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C or SIGTERM): what was committed stands, and the run is recorded "
+                       "as interrupted"),
 )
 
 

@@ -18,7 +18,7 @@ from b24metrics.kpis import KpiRefresh, refresh_kpis
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
 from b24metrics.report import report_path, write_report
-from b24metrics.warehouse import Warehouse, finish_run, mark_synced, start_run
+from b24metrics.warehouse import Warehouse, announce_step, finish_run, is_interrupt, mark_synced, start_run
 from b24metrics.writeback import FieldsReport, GateReport, PushReport, WritebackReport, write_back
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ def sync(
 
 def sweep(client: PortalClient, warehouse: Warehouse, streams: list[Stream]) -> list[SweepResult]:
     """Find deletes: the IDs the portal still has, against the rows the warehouse holds."""
+    announce_step(warehouse.path, "ID sweep")
     return [sweep_deletes(client, warehouse, s) for s in streams if sweepable(s)]
 
 
@@ -120,10 +121,12 @@ def sync_and_refresh(
     """Sync the streams (then sweep their IDs for deletes, if asked), rebuild the KPI tables, and
     mark the run's data ready for the write-back gate: only when it synced every stream. Inside
     the recorded run `report`: a failed step fails the run."""
+    announce_step(warehouse.path, "sync")
     report.streams = sync(client, warehouse, streams, settings, full=full, since=since, progress=progress)
     if sweep_ids:
         report.swept = sweep(client, warehouse, streams)
     client.checkpoint()  # a stop asked for during the sync: no KPI refresh
+    announce_step(warehouse.path, "KPI refresh")
     refreshed = refresh_kpis(warehouse, settings)
     report.graded = refreshed.graded
     if sync_kind(streams) == "sync":
@@ -145,6 +148,7 @@ def writeback(
     client: PortalClient, warehouse: Warehouse, settings: Settings, *, dry_run: bool = False, run_id: int | None = None
 ) -> WritebackReport:
     """The quality gate, then the fields and only the values that differ (see writeback/)."""
+    announce_step(warehouse.path, "write-back")
     return write_back(client, warehouse, settings, dry_run=dry_run, run_id=run_id)
 
 
@@ -159,9 +163,13 @@ def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Itera
         report.requests, report.rate_limited = spent.requests, spent.rate_limited
         report.retries, report.time_limited = spent.retries, spent.time_limited
         report.seconds = time.monotonic() - began
+        rows = sum(s.rows for s in report.streams)
         try:
-            finish_run(warehouse, report.run_id, status=status, rows=sum(s.rows for s in report.streams),
-                       requests=report.requests, error=error)
+            try:
+                finish_run(warehouse, report.run_id, status=status, rows=rows, requests=report.requests, error=error)
+            except (KeyboardInterrupt, Interrupted):  # Ctrl-C while the end was recorded: say that
+                finish_run(warehouse, report.run_id, status="interrupted", rows=rows, requests=report.requests)
+                raise
         except B24MetricsError as exc:  # the warehouse itself may be what failed
             log.error("could not record the end of run %s: %s", report.run_id, exc)
 
@@ -171,6 +179,9 @@ def recorded_run(warehouse: Warehouse, client: PortalClient, kind: str) -> Itera
         close("interrupted")
         raise
     except Exception as exc:
+        if is_interrupt(exc):  # Ctrl-C inside a DuckDB query outside Warehouse.connect
+            close("interrupted")
+            raise Interrupted("interrupted: the query under way was stopped and rolled back") from exc
         close("failed", redact(f"{type(exc).__name__}: {exc}")[:2000])
         raise
     close("ok")

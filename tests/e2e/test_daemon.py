@@ -231,14 +231,15 @@ def test_a_second_writer_is_told_who_writes_and_exits_5(portals, daemon_env, sta
         second = cli(env, "sync", "--full")
         assert second.returncode == 5, second.stderr
         assert time.monotonic() - began < 15  # told at once, not after a timeout
-        assert f"a sync is running (pid {pid}, started at " in second.stderr
+        # held at the write-back's first call: the line names that step, not "a sync"
+        assert f"a write-back is running (pid {pid}, started at " in second.stderr
         assert "b24metrics run, cycle" in second.stderr and "nothing was done" in second.stderr
         assert "Traceback" not in second.stderr
 
         # status reads while the cycle writes (between its DuckDB steps) and says who writes.
         status = cli(env, "status")
         assert status.returncode == 0, status.stderr
-        assert f"Now: a sync is running (pid {pid}, started at " in " ".join(status.stdout.split())
+        assert f"Now: a write-back is running (pid {pid}, started at " in " ".join(status.stdout.split())
 
         # --wait: the same sync waits for the cycle to end (it says so before the cycle goes
         # on), then runs.
@@ -260,7 +261,7 @@ def test_a_second_writer_is_told_who_writes_and_exits_5(portals, daemon_env, sta
         hold.release()
     assert waiting.wait(timeout=120) == 0, "".join(said)
     reader.join(10)
-    assert any(f"a sync is running (pid {pid}" in line and "waiting up to 60 s" in line for line in said)
+    assert any(f"a write-back is running (pid {pid}" in line and "waiting up to 60 s" in line for line in said)
     assert daemon.wait_for("cycle_finished")[0]["outcome"] == "ok"
     assert daemon.stop() == 0
 

@@ -106,7 +106,13 @@ def interrupted(tmp_path, portals, monkeypatch, capsys):
     return proc.returncode, stderr
 
 
-SCENARIOS = {0: done, 1: internal, 2: config, 3: stop, 4: retry, 5: busy, 6: gate, 130: interrupted}
+def warehouse(tmp_path, portals, monkeypatch, capsys):
+    # warehouse.path names a file that is no DuckDB database
+    (tmp_path / "wh.duckdb").write_text("id,title\n1,a lead\n")
+    return _run(["status"], _env(tmp_path), tmp_path)
+
+
+SCENARIOS = {0: done, 1: internal, 2: config, 3: stop, 4: retry, 5: busy, 6: gate, 7: warehouse, 130: interrupted}
 EXPECTED = {  # what the one line says, so that the code comes from the case meant
     0: None,
     1: "internal error: RuntimeError: a bug in the warehouse code",
@@ -115,6 +121,7 @@ EXPECTED = {  # what the one line says, so that the code comes from the case mea
     4: "try again later",
     5: "a sync in the test",
     6: "no sync has run yet",
+    7: "holds text, not a DuckDB warehouse",
     130: "interrupted",
 }
 

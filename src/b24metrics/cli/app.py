@@ -16,6 +16,7 @@ from b24metrics.cli.context import state
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 from b24metrics.cli.render import error_line, out
 from b24metrics.logsetup import setup_logging
+from b24metrics.warehouse import is_interrupt
 
 log = logging.getLogger("b24metrics")
 
@@ -79,6 +80,8 @@ def main() -> None:
             sys.exit(code)
     except errors.ConfigError as exc:
         _fail(errors.EXIT_CONFIG, str(exc))
+    except errors.WarehouseUnusable as exc:
+        _fail(errors.EXIT_WAREHOUSE, str(exc))
     except errors.StopError as exc:
         _fail(errors.EXIT_STOP, str(exc))
     except errors.WarehouseBusy as exc:
@@ -101,6 +104,8 @@ def main() -> None:
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
         _fail(exc.exit_code, f"{exc.format_message()}{hint}")
     except Exception as exc:  # the last net: one redacted line, the traceback only for DEBUG
+        if is_interrupt(exc):  # Ctrl-C that stopped a DuckDB query: not a bug
+            _fail(errors.EXIT_INTERRUPTED, "interrupted")
         log.debug("internal error", exc_info=True)
         _fail(errors.EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
 

@@ -111,11 +111,42 @@ def sandbox(
     token: Optional[str] = typer.Option(None, "--token", help="Webhook secret (default: random).", metavar="SECRET"),
     rate: float = typer.Option(2.0, "--rate", help="Requests per second the bucket drains.", metavar="PER_SECOND"),
     burst: int = typer.Option(50, "--burst", help="Requests the bucket holds.", metavar="N"),
+    latency: float = typer.Option(0.0, "--latency", min=0, help="Seconds every answer waits before it goes out.",
+                                  metavar="SECONDS"),
+    storm_every: float = typer.Option(
+        0.0, "--storm-every", min=0, help="About every SECONDS, a storm of 503 QUERY_LIMIT_EXCEEDED on every "
+        "request for --storm-seconds (0: none).", metavar="SECONDS"),
+    storm_seconds: float = typer.Option(3.0, "--storm-seconds", min=0, help="How long a 503 storm lasts.",
+                                        metavar="SECONDS"),
+    block_every: float = typer.Option(
+        0.0, "--block-every", min=0, help="About every SECONDS, one list or update method answers 429 "
+        "OPERATION_TIME_LIMIT for --block-seconds, as when its execution-time budget is spent (0: none).",
+        metavar="SECONDS"),
+    block_seconds: float = typer.Option(10.0, "--block-seconds", min=0, help="How long a 429 block lasts.",
+                                        metavar="SECONDS"),
+    timeout_every: float = typer.Option(
+        0.0, "--timeout-every", min=0, help="About every SECONDS, one request waits 35 s before it is handled: "
+        "a client with a shorter timeout gives up, and the request still runs (0: none).", metavar="SECONDS"),
+    churn_every: float = typer.Option(
+        0.0, "--churn-every", min=0, help="About every SECONDS, a few leads and deals change and one lead is "
+        "deleted while a list is being paged (0: none).", metavar="SECONDS"),
+    refuse: float = typer.Option(
+        0.0, "--refuse", min=0, max=1, help="This share of the leads (0.05: one in twenty) refuse their next two "
+        "crm.lead.update calls, then accept.", metavar="SHARE"),
+    malformed: int = typer.Option(
+        0, "--malformed", min=0, help="This many leads hold a value that does not parse (a sum with a currency "
+        "in it, 31 February, a name where a user ID belongs).", metavar="N"),
 ) -> None:
-    """Serve a sandbox Bitrix24 portal on 127.0.0.1 until Ctrl-C; prints the webhook URL."""
+    """Serve a sandbox Bitrix24 portal on 127.0.0.1 until Ctrl-C; prints the webhook URL. The
+    fault options make it misbehave on a schedule, as a real portal does on a bad day, for
+    anyone testing a client against it; what was injected is printed when it stops."""
     from b24metrics.sandbox import SandboxPortal
+    from b24metrics.sandbox.chaos import Chaos
 
     portal = SandboxPortal(seed=seed, leads=leads, token=token, port=port, rate=rate, burst=burst).start()
+    chaos = Chaos(storm_every=storm_every, storm_seconds=storm_seconds, block_every=block_every,
+                  block_seconds=block_seconds, timeout_every=timeout_every, churn_every=churn_every,
+                  refuse=refuse, malformed=malformed, latency=latency, seed=seed).start(portal)
     # The one place a webhook URL is printed whole: it is a throwaway secret of our own portal,
     # and printing it is the point of this command.
     print(portal.webhook_url, flush=True)
@@ -126,4 +157,8 @@ def sandbox(
     except KeyboardInterrupt:
         pass
     finally:
+        chaos.stop()
         portal.stop()
+        if chaos.active:
+            out.print("Faults injected: " + (", ".join(f"{n} {what}" for what, n in sorted(chaos.injected.items()))
+                                             or "none yet"), style="dim")

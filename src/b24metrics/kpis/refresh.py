@@ -99,6 +99,8 @@ def _vacuum_deferred(con: duckdb.DuckDBPyConnection) -> Iterator[Callable[[], No
         if deferred:
             try:
                 con.execute("CHECKPOINT")    # now, not when the connection closes with vacuum back on
+            except duckdb.InterruptException:
+                raise                        # Ctrl-C stops the command, not just the checkpoint
             except duckdb.Error as exc:      # another transaction is open: a later checkpoint vacuums
                 log.info("checkpoint after the KPI refresh put off: %s", exc)
     finally:

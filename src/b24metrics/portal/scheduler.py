@@ -74,6 +74,13 @@ class Jobs(ABC, Generic[Job, Answer]):
     def stored(self) -> None:
         """Calling thread, once the answers of one wait are stored and let go."""
 
+    #: seconds the calling thread waits for an answer before it calls idle() (None: never)
+    idle_after: float | None = None
+
+    def idle(self) -> None:
+        """Calling thread, after idle_after seconds without an answer: a moment to let go of what
+        it holds between answers (the write-back lets other processes have the warehouse)."""
+
 
 class Deferrals:
     """Refusals met so far, per count."""
@@ -133,7 +140,7 @@ class Scheduler(Generic[Job, Answer]):
             while self._running or (self._failure is None and self._waiting()):
                 self._submit(pool)
                 soonest = min((self.budget.wait(self.jobs.methods(job)) for job in self._line), default=None)
-                done, _ = wait(list(self._running), timeout=soonest or None, return_when=FIRST_COMPLETED)
+                done = self._wait(soonest)
                 self._settled = [self._settle(future) for future in done]
                 self._submit(pool)  # the next requests go out before this thread spends its time storing
                 if self._settled:
@@ -149,6 +156,20 @@ class Scheduler(Generic[Job, Answer]):
         pool.shutdown()
         if self._failure is not None:
             raise self._failure
+
+    def _wait(self, soonest: float | None) -> set[Future[Answer]]:
+        """The answers that came within `soonest` seconds (None or 0: the first to come), with
+        a call of jobs.idle() once idle_after seconds have passed without one."""
+        running = list(self._running)
+        idle_after = self.jobs.idle_after
+        if idle_after is not None and running and (not soonest or soonest > idle_after):
+            done, _ = wait(running, timeout=idle_after, return_when=FIRST_COMPLETED)
+            if done:
+                return done
+            self.jobs.idle()
+            soonest = soonest - idle_after if soonest else None
+        done, _ = wait(running, timeout=soonest or None, return_when=FIRST_COMPLETED)
+        return done
 
     def _waiting(self) -> bool:
         """Whether any job waits in line, drawing the next from the source into an empty line."""

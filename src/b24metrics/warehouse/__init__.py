@@ -12,8 +12,9 @@ from b24metrics.warehouse.load import (
     save_bookmark,
     start_run,
 )
+from b24metrics.warehouse.problems import as_warehouse_error, is_interrupt
 from b24metrics.warehouse.runs import Run, last_runs
-from b24metrics.warehouse.writer_lock import Holder, current_holder, lock_path, writer_lock
+from b24metrics.warehouse.writer_lock import Holder, announce_step, current_holder, lock_path, writer_lock
 
 __all__ = [
     "Bookmark",
@@ -21,9 +22,12 @@ __all__ = [
     "Page",
     "Run",
     "Warehouse",
+    "announce_step",
+    "as_warehouse_error",
     "atomic",
     "current_holder",
     "finish_run",
+    "is_interrupt",
     "last_runs",
     "load_page",
     "lock_path",

@@ -23,7 +23,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 import b24metrics
-from b24metrics.errors import OutOfMemory, WarehouseBusy
+from b24metrics.errors import OutOfMemory, WarehouseBusy, WarehouseTooNew
+from b24metrics.warehouse.problems import as_warehouse_error, check_is_duckdb
 from b24metrics.warehouse.writer_lock import busy_text
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,16 @@ class Warehouse:
         self._memory_settings: dict[int, tuple[str, str]] = {}
 
     def _engine(self, read_only: bool = False) -> sa.Engine:
-        args = {"read_only": True} if read_only else {}
+        # No extension is fetched or loaded behind our back: a file DuckDB takes for another
+        # format would make it download a reader from the network.
+        args: dict = {"config": {"autoinstall_known_extensions": False, "autoload_known_extensions": False}}
+        if read_only:
+            args["read_only"] = True
         return sa.create_engine(f"duckdb:///{self.path}", poolclass=NullPool, connect_args=args)
 
     @contextmanager
     def _sa_connection(self, read_only: bool = False) -> Iterator[sa.Connection]:
+        check_is_duckdb(self.path)
         engine = self._engine(read_only)
         deadline = time.monotonic() + self.busy_timeout
         pause = 0.05
@@ -71,9 +77,10 @@ class Warehouse:
                     if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                         if "lock" in str(exc).lower():
                             raise WarehouseBusy(busy_text(self.path, str(exc))) from None
-                        raise
+                        raise as_warehouse_error(exc, self.path) or exc
                     time.sleep(pause)
-                    pause = min(pause * 2, 1.0)
+                    # short pauses: a writer lets the file go between its steps, often briefly
+                    pause = min(pause * 2, 0.25)
             try:
                 conn.exec_driver_sql("SET TimeZone='UTC'")
                 if self.memory_limit:
@@ -94,13 +101,17 @@ class Warehouse:
             con = cast(duckdb.DuckDBPyConnection, conn.connection.driver_connection)
             try:
                 yield con
-            except Exception as exc:
+            except Exception as exc:  # out of memory, a full disk, a read-only file, Ctrl-C inside a query: typed
                 cause = out_of_memory(exc)
-                if cause is None:
+                if cause is not None:
+                    setting, value = self._memory_settings.get(id(con), ("warehouse.memory_limit",
+                                                                         self.memory_limit or ""))
+                    log.debug("out of memory", exc_info=True)
+                    raise memory_error(setting, value) from cause
+                typed = as_warehouse_error(exc, self.path)
+                if typed is None:
                     raise
-                setting, value = self._memory_settings.get(id(con), ("warehouse.memory_limit", self.memory_limit or ""))
-                log.debug("out of memory", exc_info=True)
-                raise memory_error(setting, value) from cause
+                raise typed from exc
             finally:
                 self._memory_settings.pop(id(con), None)
 
@@ -137,17 +148,39 @@ class Warehouse:
         """Create or upgrade the file to the newest schema; True when something changed."""
         # A file already at head is checked read-only: readers (status, kpi) then never take the
         # write lock, so they share the file with each other and block a writer only briefly.
-        if self.path.exists() and self.revision() == self.head():
-            return False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            current = self.revision()
+            if current == self.head():
+                return False
+            self._refuse_unknown(current)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise as_warehouse_error(exc, self.path) or exc
         with self._sa_connection() as conn:
             before = MigrationContext.configure(conn).get_current_revision()
             if before == self.head():
                 return False
-            command.upgrade(self._alembic(conn), "head")
-            conn.commit()
+            self._refuse_unknown(before)
+            try:
+                command.upgrade(self._alembic(conn), "head")
+                conn.commit()
+            except Exception as exc:
+                raise as_warehouse_error(exc, self.path) or exc
         log.info("warehouse %s upgraded from %s to %s", self.path.name, before or "nothing", self.head())
         return True
+
+    def _refuse_unknown(self, revision: str | None) -> None:
+        """A revision our migrations do not hold was written by a newer b24metrics: upgrading
+        "to head" from it is impossible, and writing it with an older schema in mind unsafe."""
+        if revision is None:
+            return
+        scripts = ScriptDirectory(str(migrations_dir()))
+        if revision not in {script.revision for script in scripts.walk_revisions()}:
+            raise WarehouseTooNew(
+                f"the warehouse {self.path} is at schema revision {revision}, which b24metrics "
+                f"{b24metrics.__version__} does not know (its newest is {self.head()}): a newer b24metrics "
+                "made or upgraded it; run that version, or point warehouse.path at another file")
 
 
 def out_of_memory(exc: BaseException) -> BaseException | None:

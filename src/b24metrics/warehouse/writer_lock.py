@@ -24,8 +24,14 @@ from pathlib import Path
 from typing import Iterator
 
 from b24metrics.errors import Interrupted, WarehouseBusy
+from b24metrics.warehouse.leftovers import remove_temp_dir
+from b24metrics.warehouse.problems import as_warehouse_error
 
 log = logging.getLogger(__name__)
+
+
+#: the steps of a run that writes, as the busy line names them (announce_step)
+STEPS = ("sync", "KPI refresh", "write-back", "ID sweep", "fields setup")
 
 
 @dataclass(frozen=True)
@@ -33,10 +39,20 @@ class Holder:
     pid: int
     started_at: datetime
     command: str
+    step: str | None = None   # what the run is doing now, once it has said (announce_step)
 
     def describe(self) -> str:
         started = self.started_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        return f"a sync is running (pid {self.pid}, started at {started}: {self.command})"
+        return f"a {self.doing()} is running (pid {self.pid}, started at {started}: {self.command})"
+
+    def doing(self) -> str:
+        """The step under way; before a run names one, what its command does first."""
+        if self.step:
+            return self.step
+        for word, step in (("kpi", "KPI refresh"), ("writeback", "write-back"), ("fields", "fields setup")):
+            if word in self.command.split():
+                return step
+        return "sync"
 
 
 def lock_path(warehouse_path: Path | str) -> Path:
@@ -48,7 +64,8 @@ def current_holder(warehouse_path: Path | str) -> Holder | None:
     """Who holds the writer lock, as its file says; None when nobody (or nobody alive) does."""
     try:
         data = json.loads(lock_path(warehouse_path).read_text(encoding="utf-8") or "null")
-        holder = Holder(int(data["pid"]), datetime.fromisoformat(data["started_at"]), str(data["command"]))
+        holder = Holder(int(data["pid"]), datetime.fromisoformat(data["started_at"]), str(data["command"]),
+                        data.get("step"))
     except (OSError, ValueError, TypeError, KeyError):
         return None  # no file, or a holder between truncating and writing it
     return holder if _alive(holder.pid) else None
@@ -73,20 +90,49 @@ def writer_lock(warehouse_path: Path | str, command: str, *, wait: float = 0.0,
     `stop` is set meanwhile).
     """
     path = lock_path(warehouse_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only directory: one line, not a traceback
+        raise as_warehouse_error(exc, Path(warehouse_path)) or exc
     try:
         _acquire(fd, warehouse_path, wait, stop)
+        remove_temp_dir(warehouse_path)  # what a run killed mid-spill left
         me = Holder(os.getpid(), datetime.now(timezone.utc), command)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": me.pid, "started_at": me.started_at.isoformat(),
-                                  "command": command}).encode(), 0)
+        _write(fd, me)
+        key = str(Path(warehouse_path).resolve())
+        _held[key] = (fd, me)
         try:
             yield me
         finally:
+            _held.pop(key, None)
+            remove_temp_dir(warehouse_path)
             os.ftruncate(fd, 0)  # before the unlock: nobody reads a finished run as the holder
     finally:
         os.close(fd)  # closing the last descriptor releases the flock
+
+
+#: the writer locks this process holds: warehouse path -> (lock file descriptor, holder)
+_held: dict[str, tuple[int, Holder]] = {}
+
+
+def _write(fd: int, holder: Holder) -> None:
+    text = json.dumps({"pid": holder.pid, "started_at": holder.started_at.isoformat(), "command": holder.command,
+                       "step": holder.step}).encode()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, text, 0)
+
+
+def announce_step(warehouse_path: Path | str, step: str) -> None:
+    """Say in the lock file which step the run holding it is at (one of STEPS), so that a
+    command turned away, or `status`, names it. A no-op where this process holds no lock."""
+    held = _held.get(str(Path(warehouse_path).resolve()))
+    if held is None:
+        return
+    fd, holder = held
+    now = Holder(holder.pid, holder.started_at, holder.command, step)
+    _held[str(Path(warehouse_path).resolve())] = (fd, now)
+    _write(fd, now)
 
 
 def _acquire(fd: int, warehouse_path: Path | str, wait: float, stop: threading.Event | None) -> None:

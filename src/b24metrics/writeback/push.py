@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from dataclasses import dataclass, field
-from functools import partial
+from pathlib import Path
 from typing import Callable, Iterator
 
 import duckdb
@@ -25,7 +26,8 @@ import pyarrow as pa
 
 from b24metrics import errors
 from b24metrics.portal import BatchResponse, Jobs, PortalClient, Scheduler, Verdict
-from b24metrics.warehouse import atomic
+from b24metrics.warehouse import Warehouse, atomic
+from b24metrics.warehouse.lease import Lease
 from b24metrics.writeback.fields import ENTITIES
 from b24metrics.writeback.plan import same
 
@@ -181,17 +183,40 @@ def patch_payloads(con: duckdb.DuckDBPyConnection, values: list[tuple[str, int, 
     con.unregister("_wb_patches")
 
 
-def _batches(con: duckdb.DuckDBPyConnection, records: int, size: int) -> Iterator[list[_Update]]:
-    for first in range(1, records + 1, CHUNK):
-        updates = _updates(con, first, min(records, first + CHUNK - 1))
-        for start in range(0, len(updates), size):
-            yield updates[start:start + size]
+def _batches(plan_file: Path, records: int, size: int) -> Iterator[list[_Update]]:
+    # An in-memory DuckDB reads the plan: the warehouse file stays free between batches.
+    con = duckdb.connect()
+    try:
+        con.execute(f"CREATE VIEW wb_plan AS SELECT * FROM read_parquet('{_sql_text(plan_file)}')")
+        for first in range(1, records + 1, CHUNK):
+            updates = _updates(con, first, min(records, first + CHUNK - 1))
+            for start in range(0, len(updates), size):
+                yield updates[start:start + size]
+    finally:
+        con.close()
+
+
+def _sql_text(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def save_plan(con: duckdb.DuckDBPyConnection, directory: Path) -> Path:
+    """wb_plan (a temp table of `con`) as a Parquet file in `directory`: the push reads it from
+    there, so that it needs the warehouse only for the ledger, a short transaction at a time."""
+    path = directory / "wb_plan.parquet"
+    con.execute(f"COPY (SELECT * FROM wb_plan ORDER BY rec_no, field) TO '{_sql_text(path)}' (FORMAT parquet)")
+    return path
+
+
+def plan_directory() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="b24metrics-writeback-")
 
 
 def push_plan(
     client: PortalClient,
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
     report: PushReport,
+    plan_file: Path,
     records: int,
     *,
     batch_size: int = 50,
@@ -199,15 +224,19 @@ def push_plan(
     max_tries: int = 5,
     run_id: int | None = None,
 ) -> PushReport:
-    """Send every record of wb_plan; `workers` batch requests in flight, all through one client
-    (one request bucket, one operating budget). On Ctrl-C or SIGTERM nothing new goes out, the
-    answers under way are recorded, then the interrupt goes on."""
-    sender = _Sender(client, con, report, max_tries=max_tries, run_id=run_id)
+    """Send every record of the plan (save_plan's file); `workers` batch requests in flight, all
+    through one client (one request bucket, one operating budget). The warehouse is held only
+    while the ledger is written, and let go while the portal answers (warehouse/lease.py), so
+    that `status` and `kpi` read beside a long write-back. On Ctrl-C or SIGTERM nothing new goes
+    out, the answers under way are recorded, then the interrupt goes on."""
+    lease = Lease(warehouse)
+    sender = _Sender(client, lease, report, max_tries=max_tries, run_id=run_id)
     # Interrupted: what is under way is answered and recorded, so it is not left in doubt.
     scheduler = Scheduler(sender, client.budget, workers=workers, thread_name="b24m-write", finish_on_interrupt=True)
     try:
-        scheduler.run(source=(_Batch(updates) for updates in _batches(con, records, batch_size)))
+        scheduler.run(source=(_Batch(updates) for updates in _batches(plan_file, records, batch_size)))
     finally:
+        lease.release()
         if report.rejected:
             log.warning("%d updates refused by the portal (see writeback_ledger)", len(report.rejected))
     return report
@@ -223,24 +252,41 @@ class _Sender(Jobs[_Batch, BatchResponse]):
     """Update batches: each value in the ledger as 'sent' before its batch goes out, its outcome
     when the answer comes. Updates the portal did not take go back in line, counted per run."""
 
-    def __init__(self, client: PortalClient, con: duckdb.DuckDBPyConnection, report: PushReport, *,
+    #: a wait this long for the portal lets the warehouse go (readers get it meanwhile); not
+    #: shorter: a batch is answered in about 0.5 s, and each release costs DuckDB a checkpoint
+    idle_after = 1.0
+
+    def __init__(self, client: PortalClient, lease: Lease, report: PushReport, *,
                  max_tries: int, run_id: int | None) -> None:
-        self.client, self.con, self.report = client, con, report
+        self.client, self.lease, self.report = client, lease, report
         self.max_tries, self.run_id = max_tries, run_id
 
     def methods(self, batch: _Batch) -> set[str]:
         return {f"{ENTITIES[u.entity].method}.update" for u in batch.updates}
 
     def start(self, batch: _Batch) -> None:
-        batch.entry_ids = _record_sent(self.con, self.run_id, batch.updates)
+        with self.lease.use() as con:
+            batch.entry_ids = _record_sent(con, self.run_id, batch.updates)
         self.report.updates_sent += len(batch.updates)
+
+    def idle(self) -> None:
+        self.lease.release()
+
+    def stored(self) -> None:
+        self.lease.release_if_long()
+
+    def _store(self, done: list[dict], held: list[tuple[str, int, str, str | None]]) -> Callable[[], None]:
+        def store() -> None:
+            with self.lease.use() as con:
+                _record_outcomes(con, done, held)
+        return store
 
     def send(self, batch: _Batch) -> BatchResponse:
         return self.client.batch(dict(zip(map(_key, batch.updates), map(_command, batch.updates))), halt=False)
 
     def settle(self, batch: _Batch, reply: BatchResponse | None, error: Exception | None) -> Verdict[_Batch]:
         if error is not None:
-            store = partial(_record_outcomes, self.con, _all(batch.updates, batch.entry_ids, "deferred", error), [])
+            store = self._store(_all(batch.updates, batch.entry_ids, "deferred", error), [])
             if isinstance(error, errors.RetryError):  # the portal did not take the batch
                 return self._again(batch.updates, error, store)
             return Verdict(store, error=error)
@@ -273,7 +319,7 @@ class _Sender(Jobs[_Batch, BatchResponse]):
                     report.made_permanent += permanent
                     done.append({"entry_id": entry_id, "outcome": "permanent" if permanent else "rejected",
                                  "error": err.description, "error_code": err.code or None, "tries": tries})
-        store = partial(_record_outcomes, self.con, done, [(c.entity, c.entity_id, c.field, c.new) for c in accepted])
+        store = self._store(done, [(c.entity, c.entity_id, c.field, c.new) for c in accepted])
         if method_refused:
             return Verdict(store, error=refusals[0])
         if again:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from b24metrics.config import Settings
 from b24metrics.portal import PortalClient
@@ -12,7 +13,7 @@ from b24metrics.warehouse import Warehouse
 from b24metrics.writeback.fields import FieldsReport, ensure_fields, field_specs
 from b24metrics.writeback.gate import GateReport, check_gate
 from b24metrics.writeback.ledger import prune_ledger
-from b24metrics.writeback.push import PushReport, push_plan, resolve_in_doubt, sample
+from b24metrics.writeback.push import PushReport, plan_directory, push_plan, resolve_in_doubt, sample, save_plan
 from b24metrics.writeback.plan import build_plan
 
 log = logging.getLogger(__name__)
@@ -52,20 +53,22 @@ def write_back(
         return report
     report.fields = ensure_fields(client, None if dry_run else warehouse, field_specs(wb), dry_run=dry_run)
     push = report.push
-    with warehouse.connect(read_only=dry_run) as con:
-        if dry_run:
-            push.in_doubt = con.execute(
-                "SELECT count(*) FROM writeback_ledger WHERE outcome = 'sent'").fetchall()[0][0]
-        else:
-            resolve_in_doubt(client, con, push)
-            push.pruned = prune_ledger(con, wb.ledger_days, now=now)
-            if push.pruned:
-                log.info("write-back ledger: %d rows older than %d days removed", push.pruned, wb.ledger_days)
-        plan = build_plan(con, report.fields)
-        push.checked, push.planned, push.permanent = plan.checked, plan.values, plan.permanent
-        push.ltv_mixed, push.missing_tables = plan.ltv_mixed, plan.missing_tables
-        push.sample = sample(con)
-        if not dry_run and plan.records:
-            push_plan(client, con, push, plan.records, batch_size=wb.batch_size, workers=wb.workers,
-                      max_tries=wb.max_tries, run_id=run_id)
+    with plan_directory() as scratch:
+        with warehouse.connect(read_only=dry_run) as con:
+            if dry_run:
+                push.in_doubt = con.execute(
+                    "SELECT count(*) FROM writeback_ledger WHERE outcome = 'sent'").fetchall()[0][0]
+            else:
+                resolve_in_doubt(client, con, push)
+                push.pruned = prune_ledger(con, wb.ledger_days, now=now)
+                if push.pruned:
+                    log.info("write-back ledger: %d rows older than %d days removed", push.pruned, wb.ledger_days)
+            plan = build_plan(con, report.fields)
+            push.checked, push.planned, push.permanent = plan.checked, plan.values, plan.permanent
+            push.ltv_mixed, push.missing_tables = plan.ltv_mixed, plan.missing_tables
+            push.sample = sample(con)
+            plan_file = save_plan(con, Path(scratch)) if not dry_run and plan.records else None
+        if plan_file is not None:  # the warehouse let go: the push takes it a step at a time
+            push_plan(client, warehouse, push, plan_file, plan.records, batch_size=wb.batch_size,
+                      workers=wb.workers, max_tries=wb.max_tries, run_id=run_id)
     return report

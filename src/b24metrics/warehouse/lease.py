@@ -1,0 +1,59 @@
+"""A warehouse connection held across a long run of short transactions, and let go between them.
+
+DuckDB lets one process have the file while it writes, so a write-back that kept one connection
+for its whole length kept `status` and `kpi` out for as long (31 s, then exit 5, on a 20,000-lead
+first write-back). A lease opens the connection when a step needs it and closes it when its holder
+says it is waiting (for the portal's answers), or after `hold_for` seconds of steps in a row:
+readers get the file between steps. Closing has a price (DuckDB checkpoints on close, 0.1-0.5 s
+on a few hundred thousand rows, measured), hence the lease keeps the connection over steps that
+follow each other closely. Temporary tables do not outlive a release.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import AbstractContextManager, contextmanager
+from typing import Iterator
+
+import duckdb
+
+from b24metrics.warehouse.db import Warehouse
+
+
+class Lease:
+    def __init__(self, warehouse: Warehouse, *, hold_for: float = 2.0) -> None:
+        self.warehouse = warehouse
+        self.hold_for = hold_for
+        self._opened: AbstractContextManager[duckdb.DuckDBPyConnection] | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._since = 0.0
+        self.opened = 0   # how many times a connection was opened (for tests and logs)
+
+    @contextmanager
+    def use(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection for one step, opened if the lease had let it go. An error in the step
+        closes it (typed as Warehouse.connect types errors)."""
+        if self._con is None:
+            self._opened = self.warehouse.connect()
+            self._con = self._opened.__enter__()
+            self._since = time.monotonic()
+            self.opened += 1
+        try:
+            yield self._con
+        except BaseException:
+            opened, self._opened, self._con = self._opened, None, None
+            if opened is not None and not opened.__exit__(*sys.exc_info()):
+                raise
+            raise  # pragma: no cover (Warehouse.connect never swallows an error)
+
+    def release(self) -> None:
+        """Let the connection go (the next step opens another)."""
+        opened, self._opened, self._con = self._opened, None, None
+        if opened is not None:
+            opened.__exit__(None, None, None)
+
+    def release_if_long(self) -> None:
+        """Let go when held `hold_for` seconds or more: readers get a turn even while answers keep coming."""
+        if self._con is not None and time.monotonic() - self._since >= self.hold_for:
+            self.release()
