@@ -95,7 +95,10 @@ SELECT i, 'ООО «Компания ' || i || '»',
        CASE WHEN r_size < .10 THEN NULL WHEN r_size < .55 THEN 'EMPLOYEES_1' WHEN r_size < .77 THEN 'EMPLOYEES_2'
             WHEN r_size < .87 THEN 'EMPLOYEES_3' WHEN r_size < .95 THEN 'EMPLOYEES_4' ELSE 'EMPLOYEES_5' END,
        CASE WHEN r_rev < .25 THEN NULL ELSE round(pow(10, 5 + 4.5 * rnd(i, 6))) END, 'RUB',
-       rid(i, 7, {users}), created, created + secs(rnd(i, 8) * 200 * 86400), rnd(i, 9) < .003
+       rid(i, 7, {users}), created, created + secs(rnd(i, 8) * 200 * 86400), rnd(i, 9) < .003,
+       -- what a lead is matched by (grading): the company's own domain, phone and site
+       'info@company' || i || '.ru', '+7495' || lpad(CAST(i AS VARCHAR), 7, '0'), 'https://company' || i || '.ru',
+       i = 1   -- the portal's own company
 FROM b;
 """
 
@@ -112,7 +115,9 @@ SELECT i, pick({first}, i, 2), pick({last}, i, 3), pick(['CLIENT', 'CLIENT', 'SU
        CASE WHEN rnd(i, 8) < .3 THEN greatest(1, least({leads}, CAST(i * {leads} / {contacts} AS BIGINT)
                                                                - rid(i, 9, 500))) END,
        rid(i, 10, {users}), rnd(i, 11) < .85, rnd(i, 12) < .6,
-       NULL, NULL, NULL, created, created + secs(rnd(i, 13) * 100 * 86400), rnd(i, 14) < .003
+       NULL, NULL, NULL, created, created + secs(rnd(i, 13) * 100 * 86400), rnd(i, 14) < .003,
+       CASE WHEN rnd(i, 12) < .6 THEN 'contact' || i || pick(['@mail.ru', '@yandex.ru', '@gmail.com'], i, 15) END,
+       CASE WHEN rnd(i, 11) < .85 THEN '+7916' || lpad(CAST(i AS VARCHAR), 7, '0') END
 FROM b;
 """
 
@@ -155,7 +160,20 @@ SELECT i, 'Заявка #' || i, pick({first}, i, 7), pick({last}, i, 8),
                              || '_' || strftime(created, '%Y%m') END,
        created, least(TIMESTAMPTZ '{anchor}', coalesce(moved, created) + secs(rnd(i, 18) * 3600)), moved,
        CASE WHEN status_id IN ('CONVERTED', 'JUNK') THEN moved END,
-       rnd(i, 19) < .005
+       rnd(i, 19) < .005,
+       -- what the lead said when it arrived (grading's lead-time facts): an organisation's name
+       -- as typed (some of them companies the CRM has), a sole trader, or nothing; a post; free
+       -- or corporate e-mail; a phone
+       CASE WHEN rnd(i, 20) < .30 THEN 'ООО «Компания ' || rid(i, 21, {companies}) || '»'
+            WHEN rnd(i, 20) < .45 THEN pick(['АО', 'ПАО', 'ООО', 'НКО'], i, 22) || ' "' || pick({last}, i, 23) || ' и партнёры"'
+            WHEN rnd(i, 20) < .55 THEN 'ИП ' || pick({last}, i, 8) || ' ' || left(pick({first}, i, 7), 1) || '.' END,
+       CASE WHEN rnd(i, 24) < .4 THEN pick(['Директор', 'Менеджер по закупкам', 'Главный инженер', 'Бухгалтер'], i, 25) END,
+       NULL,
+       rnd(i, 26) < .1,
+       CASE WHEN rnd(i, 15) >= .55 THEN NULL
+            WHEN rnd(i, 27) < .5 THEN 'lead' || i || pick(['@mail.ru', '@yandex.ru', '@gmail.com', '@bk.ru'], i, 28)
+            ELSE 'buyer@company' || rid(i, 29, {companies}) || '.ru' END,
+       CASE WHEN rnd(i, 14) < .8 THEN '+7903' || lpad(CAST(i AS VARCHAR), 7, '0') END
 FROM m;
 """
 
