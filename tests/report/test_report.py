@@ -4,6 +4,7 @@ against the KPI cuts, English, escaping of portal strings, CSV and Parquet expor
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import sys
@@ -228,7 +229,8 @@ def test_english_report_speaks_english_and_writes_numbers_the_english_way(data):
     assert sample["text"].startswith("RUB\u00a0") and "," in sample["text"] and "₽" not in sample["text"]
     assert money_ru[0]["text"].endswith("\u00a0₽") and NNBSP in money_ru[0]["text"]
     shares = [f["text"] for f in _figures(data.en.path).figures if f["tag"] == "span" and f["text"].endswith("%")]
-    assert shares and all("," not in s and "\u00a0" not in s for s in shares)
+    # a comma only between thousands (ROMI runs past 1,000%), a point before the decimals, no spaces
+    assert shares and all(re.fullmatch(r"[−-]?\d{1,3}(,\d{3})*(\.\d+)?%", s) for s in shares), shares
 
 
 def test_portal_strings_are_text_never_markup(data):
