@@ -151,7 +151,8 @@ def test_a_waiting_item_is_no_failure_and_a_stage_nobody_went_on_from_starts_at_
 def test_a_stage_where_every_item_still_sits_has_no_conversion_and_is_no_bottleneck():
     """Ten deals all waiting in "Подготовка документов": none has left it, so it shows them as
     waiting, with no conversion, and cannot be named the bottleneck even with a minimum of 1;
-    "Новая", which all ten left for it, converts 100 % and is no bottleneck either."""
+    "Новая", which all ten left for it, converts 100 % and is no bottleneck either: the only stage
+    with items that have left, it has nothing to be compared with."""
     with Scenario(kpis={"funnel": {"min_items": 1}}) as s:
         for i in range(10):
             deal = s.deal(created=f"2026-03-{i + 2:02d} 10:00", stage="PREPARATION")
@@ -159,7 +160,7 @@ def test_a_stage_where_every_item_still_sits_has_no_conversion_and_is_no_bottlen
         s.sync()
         got = stages(s, "reached", "waiting", "left", "conversion", "conversion_low", "bottleneck", "verdict")
     assert got["Общая: Подготовка документов"] == (10, 10, 0, None, None, None, None)
-    assert got["Общая: Новая"] == (10, 0, 10, 100.0, 72.2, False, None)
+    assert got["Общая: Новая"] == (10, 0, 10, 100.0, 72.2, False, "only one stage with enough items")
 
 
 def test_the_report_shows_the_interval_and_too_few_to_tell(volume, tmp_path):
@@ -169,3 +170,55 @@ def test_the_report_shows_the_interval_and_too_few_to_tell(volume, tmp_path):
     html = out.read_text(encoding="utf-8")
     assert "25.5% – 59.3%" in html                    # "В работе": 12 of the 29 that left
     assert html.count("too few to tell") == 2         # "Обработан" in the table, and the remark
+
+
+# -- a bottleneck is the worst of several stages: one stage above the minimum is compared with nothing
+
+@pytest.fixture(scope="module")
+def lone():
+    """30 leads leave "Не обработан" (26 on: 86.7 %); of those 26 only 10 have left "В работе"
+    (2 on: 20 %), 16 still sit in it, and the 2 in "Обработан" wait there."""
+    with Scenario() as s:
+        for i in range(30):
+            at = f"2026-03-{i % 28 + 1:02d} 10:00"
+            steps = [("NEW", at)]
+            if i < 26:
+                steps.append(("IN_PROCESS", at.replace("10:00", "11:00")))
+            if i < 2:
+                steps.append(("PROCESSED", at.replace("10:00", "12:00")))
+            if 2 <= i < 10 or i >= 26:
+                steps.append(("JUNK", at.replace("10:00", "13:00")))
+            lead = s.lead(created=at, status=steps[-1][0])
+            path(s, "lead", lead, *steps)
+        s.sync()
+        yield s
+
+
+def test_one_stage_with_enough_items_is_not_the_bottleneck(lone):
+    got = stages(lone, "left", "went_on", "conversion", "bottleneck", "verdict")
+    assert got == {
+        # the only stage 20 have left: nothing to compare it with, so not named, and the verdict says why
+        "Leads: Не обработан": (30, 26, 86.7, False, "only one stage with enough items"),
+        "Leads: В работе": (10, 2, 20.0, None, "too few to tell"),           # worse, but 10 < 20
+        "Leads: Обработан": (0, 0, None, None, None),                         # both wait in it
+    }
+
+
+def test_two_stages_with_enough_items_name_the_worse(lone):
+    settings = lone.settings(kpis={"funnel": {"min_items": 10}})
+    refresh_kpis(lone.warehouse, settings)
+    try:
+        got = stages(lone, "bottleneck", "verdict")
+        assert got["Leads: В работе"] == (True, "bottleneck")                  # 20 % of 10, now enough
+        assert got["Leads: Не обработан"] == (False, None)
+    finally:
+        refresh_kpis(lone.warehouse, lone.settings())
+
+
+def test_the_report_names_no_bottleneck_and_says_why(lone, tmp_path):
+    out = tmp_path / "report.html"
+    write_report(lone.warehouse, lone.settings(), out, until=date(2026, 4, 1), now=datetime(2026, 4, 15, 12),
+                 lang="en")
+    html = out.read_text(encoding="utf-8")
+    assert "only one stage with enough items" in html
+    assert "⚠ bottleneck" not in html and "<b>Leads</b>" not in html     # no red flag, no bold row

@@ -107,6 +107,39 @@ def _tick_text(loc: Locale, value: float) -> str:
     return loc.plain(value, 0 if value == int(value) else 1)
 
 
+def span_ticks(high: float, low: float, *, whole: bool = False) -> list[float]:
+    """Round steps on both sides of zero, from one step set by the whole span: a short negative
+    side (ROMI at -100 % beside +4000 %) gets one tick rather than a finer scale of its own,
+    whose five labels would be drawn over each other in a few pixels."""
+    if high - low <= 0:
+        return [0.0]
+    step = nice_ticks(high - low, whole=whole)[1]
+    ticks = [0.0]
+    while ticks[-1] < high - 1e-9:
+        ticks.append(ticks[-1] + step)
+    below = 0.0
+    while below > low + 1e-9:
+        below -= step
+        ticks.insert(0, below)
+    return ticks
+
+
+#: the font size of axis labels (style.css: svg text.tick) and the least room between two of them
+TICK_FONT, TICK_GAP = 11, 6
+
+
+def spaced(labels: Sequence[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """Of (value, x, text) axis labels, those that do not overlap: zero (or the smallest value)
+    first, then outwards, each kept only when its estimated width leaves TICK_GAP pixels to every
+    label kept before it; a label that would collide is left out with its grid line."""
+    kept: list[tuple[float, float, str]] = []
+    for value, x, text in sorted(labels, key=lambda t: (abs(t[0]), t[0])):
+        half = len(text) * TICK_FONT * 0.3
+        if all(abs(x - kx) >= half + len(kt) * TICK_FONT * 0.3 + TICK_GAP for _, kx, kt in kept):
+            kept.append((value, x, text))
+    return sorted(kept, key=lambda t: t[1])
+
+
 # -- horizontal bars --------------------------------------------------------------------------
 
 
@@ -130,8 +163,7 @@ def hbars(rows: list[HRow], loc: Locale, *, label: str, scale: str = "linear",
     else:
         whole = _whole([s for r in rows for b in r.bars for s in b.segs])
         ticks = ticks if ticks is not None or scale == "share" else [
-            (t, _tick_text(loc, t)) for t in nice_ticks(high, whole=whole)] + [
-            (-t, _tick_text(loc, -t)) for t in nice_ticks(-low, whole=whole)[1:] if low < 0]
+            (t, _tick_text(loc, t)) for t in span_ticks(high, low, whole=whole)]
         if ticks and scale == "linear":
             high, low = max(high, max(t for t, _ in ticks)), min(low, min(t for t, _ in ticks))
         width = (high - low) or 1.0
@@ -187,10 +219,7 @@ def hbars(rows: list[HRow], loc: Locale, *, label: str, scale: str = "linear",
             grid.append(Markup('<line class="grid" x1="{0:.1f}" x2="{0:.1f}" y1="4" y2="{1:.1f}"/>').format(gx, axis_y))
             grid.append(_text(gx, axis_y + 14, name, "tick", "middle"))
     else:
-        for t, name in ticks or []:
-            if scale == "log" and t > high:
-                continue
-            gx = x(t)
+        for t, gx, name in spaced([(t, x(t), name) for t, name in ticks or [] if scale != "log" or t <= high]):
             grid.append(Markup('<line class="grid" x1="{0:.1f}" x2="{0:.1f}" y1="4" y2="{1:.1f}"/>').format(gx, axis_y))
             grid.append(_text(gx, axis_y + 14, name, "tick", "middle"))
     if ref is not None:

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from b24metrics.grading import check_rule_fields, one_grade_share
 from b24metrics.kpis.cuts import Cut
-from b24metrics.kpis.families.funnel import TOO_FEW
+from b24metrics.kpis.families.funnel import ALONE, TOO_FEW
 from b24metrics.kpis.lead_stages import stages_used
 from b24metrics.report import charts
 from b24metrics.report.alarm import card_base, enough
@@ -253,7 +253,8 @@ def funnel(g: Gather) -> Section:
         entity, pipeline, name = stages.get(r["stage"], ("deal", "", r["stage"]))
         group = g.t("pipeline.leads") if entity == "lead" else g.label(pipeline)
         bottleneck = r["bottleneck"] is True
-        verdict = g.t("bottleneck") if bottleneck else g.t("too_few") if r["verdict"] == TOO_FEW else ""
+        verdict = (g.t("bottleneck") if bottleneck else g.t("too_few") if r["verdict"] == TOO_FEW
+                   else g.t("funnel.alone") if r["verdict"] == ALONE else "")
         conversion = g.cell(result, r, "conversion")
         note = f"→ {conversion.text(g.loc)}" if conversion.value is not None else ""
         if r["skipped"]:

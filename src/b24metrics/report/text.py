@@ -46,11 +46,13 @@ TEXT: dict[str, dict[str, str]] = {
         "bottleneck": "узкое место", "col.stage": "Этап", "col.reached": "Дошли", "col.went_on": "Пошли дальше", "col.left": "Покинули",
         "col.conversion": "Конверсия", "col.waiting": "Сейчас на этапе", "pipeline.leads": "Лиды",
         "col.skipped": "Перепрыгнули", "col.interval": "95 % интервал", "funnel.skipped": "мимо: {n}", "too_few": "мало данных",
+        "funnel.alone": "единственный этап с достаточными данными",
         "funnel.history": "Запись дошла до этапа, если история этапов показывает её в нём; «перепрыгнули» — "
                           "записи, попавшие дальше, минуя этап.",
         "funnel.minimum": "Конверсия этапа считается по записям, которые его покинули (пошли дальше или проиграны "
                           "на нём); те, что сейчас на этапе, не считаются отказом. Узкое место ищется среди этапов, "
-                          "которые покинули не меньше {n} записей; у остальных — «мало данных».",
+                          "которые покинули не меньше {n} записей; у остальных — «мало данных». Узкое место — худший из "
+                          "нескольких этапов: если такой этап в воронке один, узкое место не называется.",
         "lead_stages": "Квалификация лидов: SAL (принят в работу) — {accepted}; SQL (квалифицирован) — "
                        "{qualified}. Сконвертированный лид считается и тем и другим.",
         "lead_stages.inferred": "по умолчанию", "lead_stages.configured": "из настройки kpis.lead_stages",
@@ -221,11 +223,13 @@ TEXT: dict[str, dict[str, str]] = {
         "bottleneck": "bottleneck", "col.stage": "Stage", "col.reached": "Reached", "col.went_on": "Went on", "col.left": "Left",
         "col.conversion": "Conversion", "col.waiting": "In it now", "pipeline.leads": "Leads",
         "col.skipped": "Skipped", "col.interval": "95% interval", "funnel.skipped": "skipped: {n}", "too_few": "too few to tell",
+        "funnel.alone": "only one stage with enough items",
         "funnel.history": "A stage is reached when the stage history shows the record in it; skipped are the "
                           "records that got further without it.",
         "funnel.minimum": "A stage's conversion counts the records that have left it (went on, or were lost from "
                           "it); those in it now are no failure of it. The bottleneck is sought among stages at least "
-                          "{n} records have left; the others say too few to tell.",
+                          "{n} records have left; the others say too few to tell. It is the worst of several: a pipeline "
+                          "with only one such stage has none named.",
         "lead_stages": "Lead qualification: SAL (accepted into work): {accepted}; SQL (qualified): "
                        "{qualified}. A converted lead counts as both.",
         "lead_stages.inferred": "inferred", "lead_stages.configured": "set in kpis.lead_stages",

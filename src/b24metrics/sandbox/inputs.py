@@ -1,7 +1,8 @@
 """What a marketing department keeps beside its CRM, made up for the sandbox portal's data:
 monthly spend per paid channel (split by UTM campaign and tracking number where the money
-bought one), monthly plan targets, and the channel each tracking number advertises. The demo
-and the report tests use them so that every report section has data.
+bought one), monthly plan targets (:mod:`.plan`, on the data's own scale), and the channel each
+tracking number advertises. The demo and the report tests use them so that every report section
+has data.
 
 The spend follows the sandbox's marketing (:mod:`.data_channels`): the ad network
 ("Реклама") gets the largest budget and brings leads that seldom buy, the CRM forms and the
@@ -19,6 +20,7 @@ from typing import Any, Sequence
 
 from .data_channels import CAMPAIGNS, TRACKED
 from .datetimes import ANCHOR
+from .plan import TRAILING, plan_rows
 
 __all__ = ["PAID", "TRACKING", "SPEND_COLUMNS", "months_before_anchor", "write_inputs", "spend_rows"]
 
@@ -89,16 +91,9 @@ def write_inputs(folder: Path, *, seed: int = 42, leads: int = 500,
     for row in spend_rows(seed, leads):
         spend.append(",".join("" if row[c] is None else f"{row[c]:.2f}" if c == "amount" else str(row[c])
                               for c in columns))
-    rng = random.Random(seed * 7919 + 29)
-    months = months_before_anchor(12)
-    # Targets a little above the portal's pace: the sandbox spreads its leads over 540 days and
-    # makes about one deal of three leads, one won of four deals.
-    per_month = leads / 18
     plan = ["period,metric,target,currency"]
-    for month in months[-6:]:
-        plan.append(f"{month},leads,{max(1, round(per_month * rng.uniform(0.95, 1.25)))},")
-        plan.append(f"{month},won_deals,{max(1, round(per_month / 9 * rng.uniform(0.9, 1.3)))},")
-        plan.append(f"{month},revenue,{round(per_month / 9 * 220_000 * rng.uniform(0.9, 1.2), -4):.0f},RUB")
+    for month, metric, target in plan_rows(months_before_anchor(6 + TRAILING), seed, leads):
+        plan.append(f"{month},{metric},{target},{'RUB' if metric == 'revenue' else ''}")
     (folder / "spend.csv").write_text("\n".join(spend) + "\n", encoding="utf-8")
     (folder / "plan.csv").write_text("\n".join(plan) + "\n", encoding="utf-8")
     return {"spend_file": str(folder / "spend.csv"), "plan_file": str(folder / "plan.csv"),

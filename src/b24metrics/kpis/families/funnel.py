@@ -29,12 +29,18 @@ def wilson(sign: str) -> str:
 
 # The worst conversion of its pipeline among the stages with enough items that have left them (an
 # item waiting in a stage is no failure of it): a stage below the minimum is never the bottleneck
-# (NULL: too few to tell), and does not hide a worse-looking one. A stage every item went on from
-# is no bottleneck, even where it is the only stage of its pipeline anyone has left yet.
-BOTTLENECK = (f"CASE WHEN {ONE_STAGE} AND {ENOUGH} THEN "
-              f"{CONVERSION} = min(CASE WHEN {ENOUGH} THEN {CONVERSION} END) OVER (PARTITION BY period, min(pipeline)) "
+# (NULL: too few to tell), and does not hide a worse-looking one. A bottleneck is the worst of
+# several comparable stages: with only one stage of its pipeline above the minimum there is
+# nothing to compare it with, so no stage of that pipeline is named (False, and the verdict says
+# why) rather than the one judged stage being flagged however well it converts. A stage every item
+# went on from is no bottleneck either.
+PIPELINE = "PARTITION BY period, min(pipeline)"
+COMPARABLE = f"count(CASE WHEN {ENOUGH} THEN 1 END) OVER ({PIPELINE}) >= 2"
+BOTTLENECK = (f"CASE WHEN {ONE_STAGE} AND {ENOUGH} THEN {COMPARABLE} AND "
+              f"{CONVERSION} = min(CASE WHEN {ENOUGH} THEN {CONVERSION} END) OVER ({PIPELINE}) "
               f"AND {CONVERSION} < 1 END")
 TOO_FEW = "too few to tell"
+ALONE = "only one stage with enough items"
 
 KPIS = [
     Kpi(
@@ -43,7 +49,8 @@ KPIS = [
         definition="of the leads and deals created in the period that reached a stage (by stage history; a "
                    "jump past a stage skips it) and have left it, the share that went on to a later stage, with "
                    "its 95% interval (those in it now are waiting, not failures); the worst share among stages "
-                   "with enough items that have left is the bottleneck",
+                   "with enough items that have left is the bottleneck, when at least two stages of its pipeline "
+                   "have enough",
         table="kpi_stage_funnel", date="created_at", tables=("kpi_stages",),
         dims=("stage", "pipeline", "channel", "utm_source", "utm_medium", "utm_campaign", "manager"),
         measures=(
@@ -59,8 +66,9 @@ KPIS = [
             Measure("bottleneck", BOTTLENECK,
                     title="the worst conversion of its pipeline among stages with enough items (cut by stage)"),
             Measure("verdict", f"CASE WHEN {ONE_STAGE} AND {ITEMS} > 0 THEN CASE WHEN NOT {ENOUGH} THEN "
-                               f"'{TOO_FEW}' WHEN {BOTTLENECK} THEN 'bottleneck' END END",
-                    title="bottleneck, or too few items to tell (kpis.funnel.min_items; cut by stage)"),
+                               f"'{TOO_FEW}' WHEN NOT {COMPARABLE} THEN '{ALONE}' WHEN {BOTTLENECK} THEN 'bottleneck' END END",
+                    title="bottleneck; too few items to tell (kpis.funnel.min_items); or the only stage of "
+                          "its pipeline with enough items, with none to compare it to (cut by stage)"),
         ),
     ),
     Kpi(
