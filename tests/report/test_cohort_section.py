@@ -153,7 +153,7 @@ def test_the_payback_curve_is_of_one_set_of_cohorts_and_never_falls(paid):
     # five cohorts that each lived 7 months: 75,000 of 50,000 in month 1, 150,000 from month 2
     assert values == [150.0] + [300.0] * 6
     assert all(b >= a for a, b in zip(values, values[1:]))
-    assert "one set of cohorts (cohorts May 2025 – September 2025), each at least 7 months old" in text(cohorts)
+    assert "one set of cohorts, May 2025 – September 2025, each at least 7 months old" in text(cohorts)
 
 
 def test_the_headline_card_shows_the_latest_ripe_cohort_s_conversion_and_names_it(paid):

@@ -230,7 +230,8 @@ def _payback_chart(g: Gather, channels: list[str]) -> tuple[Markup, str] | None:
     result = _window_cut(g, "cohort_payback", "channel", span)
     by_channel = {str(r["channel"]): r for r in result.rows}
     labels = [g.t("cohorts.age", n=age) for age in range(1, ages + 1)]
-    cohorts = g.t("cohorts.payback_set", cohorts=span_text(g, "month", since, shift("month", until, -1)))
+    months = span_text(g, "month", since, shift("month", until, -1))
+    cohorts = g.t("cohorts.payback_set", cohorts=months)
     parts = []
     for channel in channels[:CHART_CHANNELS]:
         row = by_channel.get(str(channel))
@@ -250,7 +251,7 @@ def _payback_chart(g: Gather, channels: list[str]) -> tuple[Markup, str] | None:
             g.loc, label=title, running=[False] * len(labels), unit="%", height=170)))
     if not parts:
         return None
-    return Markup("").join(parts), g.t("cohorts.payback_remark", cohorts=cohorts, ages=ages)
+    return Markup("").join(parts), g.t("cohorts.payback_remark", cohorts=months, ages=ages)
 
 
 def _ripeness_remarks(g: Gather) -> list[str]:

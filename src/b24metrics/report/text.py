@@ -105,7 +105,7 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.chart.payback": "{channel}: накопленная выручка {cohorts} в % от их расходов по месяцам жизни "
                                  "(100 % — окупились)",
         "cohorts.payback_set": "когорт {cohorts}",
-        "cohorts.payback_remark": "Кривые окупаемости — по одним и тем же когортам ({cohorts}), прожившим не меньше "
+        "cohorts.payback_remark": "Кривые окупаемости — по одним и тем же когортам, {cohorts}, прожившим не меньше "
                                   "{ages} мес.: более молодые в них не входят, поэтому кривая не падает.",
         "cohorts.to_date": "на сегодня", "cohorts.projected": "прогноз",
         "cohorts.cum_revenue": "накопленная выручка", "cohorts.age": "мес. {n}",
@@ -286,7 +286,7 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.chart.payback": "{channel}: cumulative revenue of the {cohorts} in % of their spend by month of age "
                                  "(100%: paid back)",
         "cohorts.payback_set": "cohorts {cohorts}",
-        "cohorts.payback_remark": "The payback curves are of one set of cohorts ({cohorts}), each at least {ages} "
+        "cohorts.payback_remark": "The payback curves are of one set of cohorts, {cohorts}, each at least {ages} "
                                   "months old: younger ones are left out, so a curve cannot fall.",
         "cohorts.to_date": "to date", "cohorts.projected": "projected",
         "cohorts.cum_revenue": "cumulative revenue", "cohorts.age": "month {n}",
