@@ -133,7 +133,9 @@ def test_the_roi_chart_is_of_the_window_s_cohorts_not_the_young_headline_one(pai
     assert [(f["v"], f["pk"], f["since"], f["until"]) for f in to_date] == [("172.7", "all", "2025-04-01", "2026-04-01")]
     assert [f["v"] for f in projected] == ["172.7"]
     # the window's table: spend, leads, CPL, clients, CAC, revenue, ROMI, projected, LTV, LTV/CAC, payback
-    row = text(cohorts).split("Payback, months")[1].split("Channel · the newest cohort")[0]
+    # the payback of the payback chart's cohorts (May to September 2025), named in the header
+    row = text(cohorts).split("Payback of the cohorts May 2025 – September 2025, months")[1].split(
+        "Channel · the newest cohort")[0]
     assert " Веб-сайт 110,000 44 2,500 20 5,500 300,000 172.7% 172.7% 15,000 2.7 1 " == row
     # the March cohort itself, apart, named as the newest and unripe: -100 % there, to date
     assert "Channel · the newest cohort, March 2026, not ripe yet" in text(cohorts)

@@ -73,21 +73,24 @@ def cohorts(g: Gather) -> Section:
     section.legend = [("c0", g.t("cohorts.to_date")), ("c1", g.t("cohorts.projected"))]
     if not paid and g.settings.kpis.spend_file is None:
         section.remarks.append(g.t("cohorts.no_spend"))
-    payback = _payback_chart(g, [r["channel"] for r in paid])
+    chosen = payback_cohorts(g)
+    # the payback column is of the chart's cohorts, so that the two never disagree
+    back = span if chosen is None else (chosen[1], chosen[2])
+    payback = None if chosen is None else _payback_chart(g, chosen, [r["channel"] for r in paid])
     if payback is not None:
         parts.append(payback[0])
         section.legend += [("c2", g.t("cohorts.cum_revenue")), ("c3", g.t("cohorts.spend_line"))]
         section.remarks.append(payback[1])
     section.chart = Markup("").join(parts)
 
-    section.tables.append(_table(g, whole, rows, "col.channel", "channel", span, currency))
+    section.tables.append(_table(g, whole, rows, "col.channel", "channel", span, back, currency))
     section.tables += _newest(g, currency)
     for by, name in (("utm_campaign", "col.campaign"), ("tracking_number", "col.number")):
         named = _window_cut(g, "cohort_return", by, span)
         if any(r["spend"] and r[by] != NOT_SPLIT for r in named.rows):
             keyed = [r for r in named.rows if r[by] == NOT_SPLIT or r["spend"] or r["new_clients"]]
             keyed.sort(key=lambda r: (r[by] == NOT_SPLIT, -(r["spend"] or 0), str(r[by])))
-            section.tables.append(_table(g, named, keyed, name, by, span, currency))
+            section.tables.append(_table(g, named, keyed, name, by, span, back, currency))
             if by == "tracking_number":
                 section.remarks.append(g.t("cohorts.numbers"))
     section.remarks += _ripeness_remarks(g)
@@ -146,21 +149,22 @@ def _span_cell(g: Gather, result: Cut, row: dict[str, Any] | None, measure: str,
 
 
 def _table(g: Gather, result: Cut, rows: list[dict[str, Any]], title: str, by: str, span: tuple[date, date],
-           currency: str) -> Table:
+           back: tuple[date, date], currency: str) -> Table:
     """Per key, the window's cohorts: what they cost, what they brought to date and are projected
-    to bring, what a client may cost (LTV) against what one did (LTV/CAC), and the payback."""
+    to bring, what a client may cost (LTV) against what one did (LTV/CAC); and the payback of the
+    cohorts of `back` (the payback chart's, named in the header when not the window's)."""
     cur = f", {currency}" if currency else ""
     columns = [g.t(title), g.t("col.spend") + cur, g.t("col.leads"), g.t("col.cpl") + cur, g.t("col.new_clients"),
                g.t("col.cac") + cur, g.t("cohorts.col.revenue") + cur, g.t("cohorts.col.romi"),
                g.t("cohorts.col.projected_romi"), g.t("cohorts.col.ltv") + cur, g.t("cohorts.col.ltv_cac"),
-               g.t("cohorts.col.payback")]
-    payback = _window_cut(g, "cohort_payback", by, span)
+               g.t("cohorts.col.payback") if back == span else
+               g.t("cohorts.col.payback_of", cohorts=span_text(g, "month", back[0], shift("month", back[1], -1)))]
+    payback = _window_cut(g, "cohort_payback", by, back)
     paid_back = {str(r[by]): r for r in payback.rows}
     body = []
     for r in rows:
-        back = paid_back.get(str(r[by]))
         body.append([g.label(r[by])] + [_cell(g, result, r, m, span) for m in WINDOW_COLUMNS]
-                    + [_payback(g, payback, back, r, span)])
+                    + [_payback(g, payback, paid_back.get(str(r[by])), r, back)])
     return Table(columns, body, [False] + [True] * (len(columns) - 1))
 
 
@@ -187,8 +191,8 @@ def _payback(g: Gather, result: Cut, row: dict[str, Any] | None, figures: dict[s
     """The month of age the revenue covered the spend; "not yet"; or why there is none."""
     if row is not None and row.get("payback_months") is not None:
         return _span_cell(g, result, row, "payback_months", span)
-    if not figures.get("spend") and not figures.get("unconverted_spend"):
-        return "—"      # nothing spent: nothing to pay back
+    if not (row or {}).get("spend_m1") and not figures.get("unconverted_spend"):
+        return "—"      # nothing spent on these cohorts: nothing to pay back
     return _why_blank(g, figures, "payback_months") or g.t("cohorts.not_yet")
 
 
@@ -218,13 +222,10 @@ def payback_cohorts(g: Gather) -> tuple[int, date, date] | None:
     return None
 
 
-def _payback_chart(g: Gather, channels: list[str]) -> tuple[Markup, str] | None:
+def _payback_chart(g: Gather, chosen: tuple[int, date, date], channels: list[str]) -> tuple[Markup, str] | None:
     """Per paid channel: the revenue credited to one fixed set of cohorts by each month of age,
     in percent of their spend, against the spend (100 %): where the line crosses it, they paid
     back. With the remark naming the cohorts it covers."""
-    chosen = payback_cohorts(g)
-    if chosen is None:
-        return None
     ages, since, until = chosen
     span = (since, until)
     result = _window_cut(g, "cohort_payback", "channel", span)

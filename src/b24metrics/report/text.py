@@ -120,6 +120,7 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.col.newest": " · новейшая когорта «{headline}», ещё не созрела",
         "cohorts.col.newest_ripe": " · новейшая когорта «{headline}»",
         "cohorts.col.payback": "Окупаемость, мес.",
+        "cohorts.col.payback_of": "Окупаемость когорт {cohorts}, мес.",
         "cohorts.not_yet": "ещё нет",
         "cohorts.curve": "Прогноз — по кривой созревания когорт с {first} по {last} ({leads} лидов, {won} "
                          "выигранных сделок): 90 % побед — за {days} от создания лида.",
@@ -302,6 +303,7 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.col.newest": " · the newest cohort, {headline}, not ripe yet",
         "cohorts.col.newest_ripe": " · the newest cohort, {headline}",
         "cohorts.col.payback": "Payback, months",
+        "cohorts.col.payback_of": "Payback of the cohorts {cohorts}, months",
         "cohorts.not_yet": "not yet",
         "cohorts.curve": "Projections follow the ripeness curve of the cohorts {first} to {last} ({leads} leads, "
                          "{won} won deals): 90% of the wins come within {days} of the lead.",
