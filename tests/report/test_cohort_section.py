@@ -47,6 +47,8 @@ def test_the_section_names_its_view_model_and_what_is_to_date(html):
     for column in ("Channel", "Campaign (UTM)", "Number"):
         assert f"{column} Spend, RUB" in cohorts
     assert "A number without spend of its own has no cost per client" in cohorts
+    # the call channel's 20,000 tied to no number has no leads: its -100 % is explained
+    assert "(not split)" in cohorts and "is the channel&#39;s spend tied to no campaign or number" in cohorts
     # the e-mail lead's 200 EUR cannot be added to roubles: the figure says so
     assert "E-mail" in cohorts and "EUR without a rate" in cohorts
     # the curve it projects by, with the cohorts it was learnt from

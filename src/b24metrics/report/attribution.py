@@ -48,14 +48,14 @@ def cohorts(g: Gather) -> Section:
     use_model(g.con, model)
     headline = g.headline_label()
     span = (w.since, shift(w.kind, w.headline, 1))
-    named = span_text(g, w.kind, w.periods[0], w.headline)
-    section = Section("cohorts", g.t("cohorts"), g.t("cohorts.lead", cohorts=named,
+    cohort_names = span_text(g, w.kind, w.periods[0], w.headline)
+    section = Section("cohorts", g.t("cohorts"), g.t("cohorts.lead", cohorts=cohort_names,
                                                      model=g.t(f"cohorts.model.{model}"),
                                                      days=g.settings.kpis.attribution_window_days))
     whole = _window_cut(g, "cohort_return", "channel", span)
     rows = [r for r in whole.rows if r["leads"] or r["spend"] or r["revenue"] or r["won_deals"]]
     if not rows:
-        section.note = g.t("cohorts.none", cohorts=named)
+        section.note = g.t("cohorts.none", cohorts=cohort_names)
         return section
     rows.sort(key=lambda r: (-(r["spend"] or 0), -(r["leads"] or 0), str(r["channel"])))
     currency = next((r["base_currency"] for r in rows if r["base_currency"]), "")
@@ -63,7 +63,7 @@ def cohorts(g: Gather) -> Section:
     paid = [r for r in rows if r["spend"]]
     parts = []
     measures = ("romi", "projected_romi") if paid else ("revenue", "projected_revenue")
-    title = g.t("cohorts.chart.romi" if paid else "cohorts.chart.revenue", cohorts=named)
+    title = g.t("cohorts.chart.romi" if paid else "cohorts.chart.revenue", cohorts=cohort_names)
     parts.append(titled(title, charts.hbars(
         [HRow(g.label(r["channel"]), [
             Bar([seg(g, _span_cell(g, whole, r, m, span), _tone(r[m], css) if paid else css, g.t(name))],
@@ -91,6 +91,8 @@ def cohorts(g: Gather) -> Section:
             keyed = [r for r in named.rows if r[by] == NOT_SPLIT or r["spend"] or r["new_clients"]]
             keyed.sort(key=lambda r: (r[by] == NOT_SPLIT, -(r["spend"] or 0), str(r[by])))
             section.tables.append(_table(g, named, keyed, name, by, span, back, currency))
+            if any(r[by] == NOT_SPLIT and r["spend"] for r in keyed) and g.t("cohorts.not_split") not in section.remarks:
+                section.remarks.append(g.t("cohorts.not_split"))
             if by == "tracking_number":
                 section.remarks.append(g.t("cohorts.numbers"))
     section.remarks += _ripeness_remarks(g)

@@ -114,6 +114,9 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.numbers": "У номера без собственных расходов нет стоимости клиента: его канал оплатил и другие "
                            "лиды (стоимость канала — в таблице каналов).",
         "cohorts.no_rate": "{currencies} без курса",
+        "cohorts.not_split": "«(не разнесено)» — расходы канала, не отнесённые ни к кампании, ни к номеру: лидов за "
+                             "ними не числится, поэтому их ROMI −100 % — не убыток какой-то кампании; что принесли "
+                             "эти деньги, видно по каналу в первой таблице.",
         "cohorts.col.revenue": "Выручка сейчас", "cohorts.col.romi": "ROMI сейчас",
         "cohorts.col.projected_romi": "ROMI, прогноз", "cohorts.col.ripeness": "Зрелость",
         "cohorts.col.ltv": "LTV: предел CAC", "cohorts.col.ltv_cac": "LTV/CAC",
@@ -297,6 +300,9 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.numbers": "A number without spend of its own has no cost per client: its channel's spend also "
                            "bought other leads (the channel's cost is in the channel table).",
         "cohorts.no_rate": "{currencies} without a rate",
+        "cohorts.not_split": "\"(not split)\" is the channel's spend tied to no campaign or number: no lead is counted "
+                             "against it, so its ROMI of -100% is no campaign's loss; what that money brought shows in "
+                             "the channel table.",
         "cohorts.col.revenue": "Revenue to date", "cohorts.col.romi": "ROMI to date",
         "cohorts.col.projected_romi": "ROMI, projected", "cohorts.col.ripeness": "Ripeness",
         "cohorts.col.ltv": "LTV: most a client may cost", "cohorts.col.ltv_cac": "LTV/CAC",
