@@ -1,17 +1,19 @@
-"""The report's money section in the cohort view: which channel pays. The leads of the headline
-period (its cohort) per channel, UTM campaign and tracking number, with the spend that bought
-them and what they have brought so far (to date) and are projected to bring by the end of the
-attribution window; payback and LTV/CAC over the report window's cohorts; a payback chart.
+"""The report's money section in the cohort view: which channel pays. The leads of the report
+window's cohorts (its periods up to the headline's end) per channel, UTM campaign and tracking
+number, with the spend that bought them and what they have brought so far (to date) and are
+projected to bring by the end of the attribution window: ripe cohorts with their figures, young
+ones to date plus the projection; LTV/CAC and payback; a payback chart over one fixed set of
+cohorts; and, apart, the headline period's own cohort, the newest and least ripe.
 
-Every figure of the headline cohort is a Cell of `cohort_return` cut by the report's period.
-The window-wide figures (payback, LTV/CAC, the chart) are cut over the report window as one
-period ("all" between its bounds): no period of the cut holds them, so they print as text,
-without a KPI cell's coordinates. Money is in the attribution's base currency, named in the
-column headers; a figure a currency without a rate would change says so instead.
+Every figure is a Cell of `cohort_return` or `cohort_payback`: the window's figures are the cut
+"all" between the window's bounds (the Cell carries them: data-since, data-until), the newest
+cohort's the cut by the report's period. Money is in the attribution's base currency, named in
+the column headers; a figure a currency without a rate would change says so instead.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -23,14 +25,21 @@ from b24metrics.kpis.families.attribution import PAYBACK_AGES, use_model
 from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
-from b24metrics.report.marketing import seg
-from b24metrics.report.model import Cell, Section, Table, titled
-from b24metrics.report.window import shift
+from b24metrics.report.marketing import plain_if_few, seg
+from b24metrics.report.model import Card, Cell, Section, Table, titled
+from b24metrics.report.window import shift, start_of
 
 NOT_SPLIT = "(not split)"
 #: the paid channels drawn in the payback chart, most spend first
 CHART_CHANNELS = 4
-COLUMNS = ("spend", "leads", "cpl", "new_clients", "cac", "revenue", "romi", "projected_romi", "ripeness")
+#: the payback chart's horizon: the most months of age that at least this many cohort months
+#: with spend have lived through (fewer only when the window holds fewer)
+PAYBACK_COHORTS = 3
+#: the window's figures per channel, campaign or number, in the order of the table
+WINDOW_COLUMNS = ("spend", "leads", "cpl", "new_clients", "cac", "revenue", "romi", "projected_romi", "ltv",
+                  "ltv_cac")
+#: the newest cohort's, beside them: to date, projected and how ripe
+NEWEST_COLUMNS = ("spend", "leads", "cpl", "revenue", "romi", "projected_romi", "ripeness")
 
 
 def cohorts(g: Gather) -> Section:
@@ -38,58 +47,63 @@ def cohorts(g: Gather) -> Section:
     model = g.settings.kpis.attribution_model
     use_model(g.con, model)
     headline = g.headline_label()
-    section = Section("cohorts", g.t("cohorts"), g.t("cohorts.lead", headline=headline,
+    span = (w.since, shift(w.kind, w.headline, 1))
+    cohort_names = span_text(g, w.kind, w.periods[0], w.headline)
+    section = Section("cohorts", g.t("cohorts"), g.t("cohorts.lead", cohorts=cohort_names,
                                                      model=g.t(f"cohorts.model.{model}"),
                                                      days=g.settings.kpis.attribution_window_days))
-    result = g.cut("cohort_return", by="channel")
-    rows = [r for r in g.rows_in(result, w.headline) if r["leads"] or r["spend"] or r["revenue"] or r["won_deals"]]
+    whole = _window_cut(g, "cohort_return", "channel", span)
+    rows = [r for r in whole.rows if r["leads"] or r["spend"] or r["revenue"] or r["won_deals"]]
     if not rows:
-        section.note = g.t("cohorts.none", headline=headline)
+        section.note = g.t("cohorts.none", cohorts=cohort_names)
         return section
     rows.sort(key=lambda r: (-(r["spend"] or 0), -(r["leads"] or 0), str(r["channel"])))
     currency = next((r["base_currency"] for r in rows if r["base_currency"]), "")
-    whole = _whole_window(g, "channel")
 
     paid = [r for r in rows if r["spend"]]
     parts = []
-    if paid:
-        parts.append(titled(g.t("cohorts.chart.romi", headline=headline), charts.hbars(
-            [HRow(g.label(r["channel"]), [
-                Bar([seg(g, g.cell(result, r, "romi"), _tone(r["romi"], "c0"), g.t("cohorts.to_date"))],
-                    note=_text(g, result, r, "romi")),
-                Bar([seg(g, g.cell(result, r, "projected_romi"), _tone(r["projected_romi"], "c1"),
-                         g.t("cohorts.projected"))], note=_text(g, result, r, "projected_romi"))])
-             for r in paid], g.loc, label=g.t("cohorts.chart.romi", headline=headline))))
-        section.legend = [("c0", g.t("cohorts.to_date")), ("c1", g.t("cohorts.projected"))]
-    else:
-        parts.append(titled(g.t("cohorts.chart.revenue", headline=headline), charts.hbars(
-            [HRow(g.label(r["channel"]), [
-                Bar([seg(g, g.cell(result, r, "revenue"), "c0", g.t("cohorts.to_date"))],
-                    note=_text(g, result, r, "revenue")),
-                Bar([seg(g, g.cell(result, r, "projected_revenue"), "c1", g.t("cohorts.projected"))],
-                    note=_text(g, result, r, "projected_revenue"))]) for r in rows],
-            g.loc, label=g.t("cohorts.chart.revenue", headline=headline))))
-        section.legend = [("c0", g.t("cohorts.to_date")), ("c1", g.t("cohorts.projected"))]
-        if g.settings.kpis.spend_file is None:
-            section.remarks.append(g.t("cohorts.no_spend"))
-    payback = _payback_chart(g, whole, [r["channel"] for r in paid])
+    measures = ("romi", "projected_romi") if paid else ("revenue", "projected_revenue")
+    title = g.t("cohorts.chart.romi" if paid else "cohorts.chart.revenue", cohorts=cohort_names)
+    parts.append(titled(title, charts.hbars(
+        [HRow(g.label(r["channel"]), [
+            Bar([seg(g, _span_cell(g, whole, r, m, span), _tone(r[m], css) if paid else css, g.t(name))],
+                note=_text(g, whole, r, m))
+            for m, css, name in zip(measures, ("c0", "c1"), ("cohorts.to_date", "cohorts.projected"))])
+         for r in (paid or rows)], g.loc, label=title)))
+    section.legend = [("c0", g.t("cohorts.to_date")), ("c1", g.t("cohorts.projected"))]
+    if not paid and g.settings.kpis.spend_file is None:
+        section.remarks.append(g.t("cohorts.no_spend"))
+    chosen = payback_cohorts(g)
+    # the payback column is of the chart's cohorts, so that the two never disagree
+    back = span if chosen is None else (chosen[1], chosen[2])
+    payback = None if chosen is None else _payback_chart(g, chosen, [r["channel"] for r in paid])
     if payback is not None:
-        parts.append(payback)
+        parts.append(payback[0])
         section.legend += [("c2", g.t("cohorts.cum_revenue")), ("c3", g.t("cohorts.spend_line"))]
+        section.remarks.append(payback[1])
     section.chart = Markup("").join(parts)
 
-    section.tables += _table(g, result, rows, "col.channel", "channel", whole, currency)
-    for by, title in (("utm_campaign", "col.campaign"), ("tracking_number", "col.number")):
-        named = g.cut("cohort_return", by=by)
-        own = [r for r in g.rows_in(named, w.headline) if r["spend"] and r[by] != NOT_SPLIT]
-        if own:
-            keyed = [r for r in g.rows_in(named, w.headline) if r[by] == NOT_SPLIT or r["spend"] or r["new_clients"]]
+    section.tables.append(_table(g, whole, rows, "col.channel", "channel", span, back, currency))
+    section.tables += _newest(g, currency)
+    for by, name in (("utm_campaign", "col.campaign"), ("tracking_number", "col.number")):
+        named = _window_cut(g, "cohort_return", by, span)
+        if any(r["spend"] and r[by] != NOT_SPLIT for r in named.rows):
+            keyed = [r for r in named.rows if r[by] == NOT_SPLIT or r["spend"] or r["new_clients"]]
             keyed.sort(key=lambda r: (r[by] == NOT_SPLIT, -(r["spend"] or 0), str(r[by])))
-            section.tables += _table(g, named, keyed, title, by, _whole_window(g, by), currency)
+            section.tables.append(_table(g, named, keyed, name, by, span, back, currency))
+            if any(r[by] == NOT_SPLIT and r["spend"] for r in keyed) and g.t("cohorts.not_split") not in section.remarks:
+                section.remarks.append(g.t("cohorts.not_split"))
             if by == "tracking_number":
                 section.remarks.append(g.t("cohorts.numbers"))
-    section.remarks += _ripeness_remarks(g, result, rows)
+    section.remarks += _ripeness_remarks(g)
     return section
+
+
+def span_text(g: Gather, kind: str, first: date, last: date) -> str:
+    """Periods from `first` to `last` as printed: "апрель 2025 – март 2026", or one period."""
+    if first == last:
+        return g.loc.period(kind, first)
+    return f"{g.loc.period(kind, first)} – {g.loc.period(kind, last)}"
 
 
 def _tone(value: Any, css: str) -> str:
@@ -120,104 +134,155 @@ def _text(g: Gather, result: Cut, row: dict[str, Any], measure: str) -> str:
     return _why_blank(g, row, measure) or g.cell(result, row, measure).text(g.loc)
 
 
-def _cell(g: Gather, result: Cut, row: dict[str, Any], measure: str) -> Cell | str:
+def _cell(g: Gather, result: Cut, row: dict[str, Any], measure: str,
+          span: tuple[date, date] | None = None) -> Cell | str:
     text = _text(g, result, row, measure)
-    cell = g.cell(result, row, measure)
+    cell = g.cell(result, row, measure) if span is None else _span_cell(g, result, row, measure, span)
     return cell if cell.value is not None or text == cell.text(g.loc) else text
 
 
-def _table(g: Gather, result: Cut, rows: list[dict[str, Any]], title: str, by: str,
-           whole: dict[str, dict[str, Any]], currency: str) -> list[Table]:
-    """The headline cohort's figures, then the window's: what a client may cost and the payback."""
+def _window_cut(g: Gather, name: str, by: str | None, span: tuple[date, date]) -> Cut:
+    """The KPI over the cohorts of [since, until) as one period ("all" between the bounds)."""
+    return cut(g.con, find(name), period="all", by=by, since=span[0], until=span[1])
+
+
+def _span_cell(g: Gather, result: Cut, row: dict[str, Any] | None, measure: str, span: tuple[date, date]) -> Cell:
+    return replace(g.cell(result, row, measure), span=span)
+
+
+def _table(g: Gather, result: Cut, rows: list[dict[str, Any]], title: str, by: str, span: tuple[date, date],
+           back: tuple[date, date], currency: str) -> Table:
+    """Per key, the window's cohorts: what they cost, what they brought to date and are projected
+    to bring, what a client may cost (LTV) against what one did (LTV/CAC); and the payback of the
+    cohorts of `back` (the payback chart's, named in the header when not the window's)."""
     cur = f", {currency}" if currency else ""
     columns = [g.t(title), g.t("col.spend") + cur, g.t("col.leads"), g.t("col.cpl") + cur, g.t("col.new_clients"),
                g.t("col.cac") + cur, g.t("cohorts.col.revenue") + cur, g.t("cohorts.col.romi"),
-               g.t("cohorts.col.projected_romi"), g.t("cohorts.col.ripeness")]
-    cohort = Table(columns, [[g.label(r[by])] + [_cell(g, result, r, m) for m in COLUMNS] for r in rows],
-                   [False] + [True] * (len(columns) - 1))
-    window = []
+               g.t("cohorts.col.projected_romi"), g.t("cohorts.col.ltv") + cur, g.t("cohorts.col.ltv_cac"),
+               g.t("cohorts.col.payback") if back == span else
+               g.t("cohorts.col.payback_of", cohorts=span_text(g, "month", back[0], shift("month", back[1], -1)))]
+    payback = _window_cut(g, "cohort_payback", by, back)
+    paid_back = {str(r[by]): r for r in payback.rows}
+    body = []
     for r in rows:
-        over = whole.get(str(r[by]))
-        if over and (over.get("spend") or over.get("new_clients") or _why_blank(g, over, "spend")):
-            window.append([g.label(r[by]), _window_text(g, over, "spend", "money"),
-                           _window_text(g, over, "new_clients", ""), _window_text(g, over, "cac", "money"),
-                           _window_text(g, over, "ltv", "money"), _window_text(g, over, "ltv_cac", ""),
-                           _payback(g, over)])
-    columns = [g.t(title) + g.t("cohorts.col.window"), g.t("col.spend") + cur, g.t("col.new_clients"),
-               g.t("col.cac") + cur, g.t("cohorts.col.ltv") + cur, g.t("cohorts.col.ltv_cac"),
-               g.t("cohorts.col.payback")]
-    return [cohort, Table(columns, window, [False] + [True] * (len(columns) - 1))]
+        body.append([g.label(r[by])] + [_cell(g, result, r, m, span) for m in WINDOW_COLUMNS]
+                    + [_payback(g, payback, paid_back.get(str(r[by])), r, back)])
+    return Table(columns, body, [False] + [True] * (len(columns) - 1))
 
 
-def _window_text(g: Gather, row: dict[str, Any], measure: str, unit: str) -> str:
-    return _why_blank(g, row, measure) or g.loc.number(row.get(measure), unit)
+def _newest(g: Gather, currency: str) -> list[Table]:
+    """The headline period's own cohort per channel, apart: the newest, least ripe one."""
+    result = g.cut("cohort_return", by="channel")
+    rows = [r for r in g.rows_in(result, g.window.headline) if r["leads"] or r["spend"] or r["revenue"]]
+    if not rows:
+        return []
+    rows.sort(key=lambda r: (-(r["spend"] or 0), -(r["leads"] or 0), str(r["channel"])))
+    total = g.row_at(g.cut("cohort_return"), g.window.headline)
+    ripe = bool(total and total["ripe"])
+    cur = f", {currency}" if currency else ""
+    columns = [g.t("col.channel") + g.t("cohorts.col.newest_ripe" if ripe else "cohorts.col.newest",
+                                        headline=g.headline_label()),
+               g.t("col.spend") + cur, g.t("col.leads"), g.t("col.cpl") + cur, g.t("cohorts.col.revenue") + cur,
+               g.t("cohorts.col.romi"), g.t("cohorts.col.projected_romi"), g.t("cohorts.col.ripeness")]
+    body = [[g.label(r["channel"])] + [_cell(g, result, r, m) for m in NEWEST_COLUMNS] for r in rows]
+    return [Table(columns, body, [False] + [True] * (len(columns) - 1))]
 
 
-def _payback(g: Gather, row: dict[str, Any]) -> str:
+def _payback(g: Gather, result: Cut, row: dict[str, Any] | None, figures: dict[str, Any],
+             span: tuple[date, date]) -> Cell | str:
     """The month of age the revenue covered the spend; "not yet"; or why there is none."""
-    if row.get("payback_months") is not None:
-        return g.t("cohorts.months", n=row["payback_months"])
-    if not row.get("spend") and not row.get("unconverted_spend"):
-        return "—"      # nothing spent: nothing to pay back
-    return _why_blank(g, row, "payback_months") or g.t("cohorts.not_yet")
+    if row is not None and row.get("payback_months") is not None:
+        return _span_cell(g, result, row, "payback_months", span)
+    if not (row or {}).get("spend_m1") and not figures.get("unconverted_spend"):
+        return "—"      # nothing spent on these cohorts: nothing to pay back
+    return _why_blank(g, figures, "payback_months") or g.t("cohorts.not_yet")
 
 
-def _whole_window(g: Gather, by: str) -> dict[str, dict[str, Any]]:
-    """Per key: LTV, LTV/CAC (cohort_return) and payback with its curve (cohort_payback) over
-    the cohorts of the report window up to the headline's end."""
-    end = shift(g.window.kind, g.window.headline, 1)
-    merged: dict[str, dict[str, Any]] = {}
-    for name in ("cohort_return", "cohort_payback"):
-        for r in cut(g.con, find(name), period="all", by=by, since=g.window.since, until=end).rows:
-            merged.setdefault(str(r[by]), {}).update(r)
-    return merged
+def payback_cohorts(g: Gather) -> tuple[int, date, date] | None:
+    """The payback chart's one set of cohorts: (months of age drawn, first cohort month, the
+    month after the last). Every cohort month of it has lived through every age drawn (its
+    last month of age has ended by the headline's end), so that each point of a curve adds up
+    the same cohorts and a cumulative curve cannot fall as young cohorts drop out. The horizon
+    is the most ages (up to PAYBACK_AGES) that PAYBACK_COHORTS cohort months with spend have
+    reached; None when no cohort month with spend has ended."""
+    w = g.window
+    first = start_of("month", w.since)
+    if first < w.since:
+        first = shift("month", first, 1)
+    limit = start_of("month", shift(w.kind, w.headline, 1))   # cohorts' months of age end by then
+    if limit <= first:
+        return None
+    spent = sorted(r["period"] for r in cut(g.con, find("cohort_return"), period="month", since=first,
+                                            until=limit).rows if r["spend"])
+    if not spent:
+        return None
+    need = min(PAYBACK_COHORTS, len(spent))
+    for ages in range(PAYBACK_AGES, 0, -1):
+        until = shift("month", limit, -(ages - 1))      # a cohort of month m has lived m .. m+ages-1
+        if sum(1 for m in spent if m < until) >= need:
+            return ages, spent[0], until    # from the first cohort with spend: it names the set
+    return None
 
 
-def _payback_chart(g: Gather, whole: dict[str, dict[str, Any]], channels: list[str]) -> Markup | None:
-    """Per paid channel: the revenue credited to the window's cohorts by each month of age, in
-    percent of their spend, against the spend (100 %): where the line crosses it, they paid back."""
+def _payback_chart(g: Gather, chosen: tuple[int, date, date], channels: list[str]) -> tuple[Markup, str] | None:
+    """Per paid channel: the revenue credited to one fixed set of cohorts by each month of age,
+    in percent of their spend, against the spend (100 %): where the line crosses it, they paid
+    back. With the remark naming the cohorts it covers."""
+    ages, since, until = chosen
+    span = (since, until)
+    result = _window_cut(g, "cohort_payback", "channel", span)
+    by_channel = {str(r["channel"]): r for r in result.rows}
+    labels = [g.t("cohorts.age", n=age) for age in range(1, ages + 1)]
+    months = span_text(g, "month", since, shift("month", until, -1))
+    cohorts = g.t("cohorts.payback_set", cohorts=months)
     parts = []
-    labels = [g.t("cohorts.age", n=age) for age in range(1, PAYBACK_AGES + 1)]
     for channel in channels[:CHART_CHANNELS]:
-        row = whole.get(str(channel))
+        row = by_channel.get(str(channel))
         if not row or row.get("covered_m1") is None:
             continue
         covered: list[Seg | None] = []
         spend: list[Seg | None] = []
         for age, label in enumerate(labels, 1):
-            value = row.get(f"covered_m{age}")
-            covered.append(None if value is None else
-                           Seg(value, "dot c2", None, f"{g.t('cohorts.cum_revenue')}: {g.loc.number(value, '%')} ({label})"))
-            spend.append(None if value is None else Seg(100.0, "dot c3", None, g.t("cohorts.spend_line")))
-        title = g.t("cohorts.chart.payback", channel=g.label(channel))
+            cell = _span_cell(g, result, row, f"covered_m{age}", span)
+            covered.append(None if cell.value is None else
+                           Seg(cell.value, "dot c2", cell,
+                               f"{g.t('cohorts.cum_revenue')}: {cell.text(g.loc)} ({label})"))
+            spend.append(None if cell.value is None else Seg(100.0, "dot c3", None, g.t("cohorts.spend_line")))
+        title = g.t("cohorts.chart.payback", channel=g.label(channel), cohorts=cohorts)
         parts.append(titled(title, charts.lines(
             labels, [Series(g.t("cohorts.cum_revenue"), "c2", covered), Series(g.t("cohorts.spend_line"), "c3", spend)],
             g.loc, label=title, running=[False] * len(labels), unit="%", height=170)))
-    return Markup("").join(parts) if parts else None
+    if not parts:
+        return None
+    return Markup("").join(parts), g.t("cohorts.payback_remark", cohorts=months, ages=ages)
 
 
-def _ripeness_remarks(g: Gather, result: Cut, rows: list[dict[str, Any]]) -> list[str]:
-    """What the figures are: to date or ripe, the curve's cohorts, and the lead to won conversion
-    of the latest ripe cohort beside the headline cohort's projection (never an unripe cohort's
-    conversion as if final)."""
-    w = g.window
-    remarks = []
+def _ripeness_remarks(g: Gather) -> list[str]:
+    """What the figures are: the curve the projections follow and the cohorts it was learnt
+    from, and the lead to won deal of the latest ripe cohort beside the newest one's (to date
+    and projected: never an unripe cohort's conversion as if final)."""
     curve = cut(g.con, find("ripeness_curve"), period="all").rows
-    total = g.cut("cohort_return")
-    now = g.row_at(total, w.headline)
     if curve:
         c = curve[0]
-        remarks.append(g.t("cohorts.curve", first=_day(g, c["learnt_from"]), last=_day(g, c["learnt_until"]),
-                           leads=g.loc.number(c["leads"]), won=g.loc.number(c["won_deals"]),
-                           days=g.loc.number(c["ripe_days"], "days")))
+        remarks = [g.t("cohorts.curve", first=_day(g, c["learnt_from"]), last=_day(g, c["learnt_until"]),
+                       leads=g.loc.number(c["leads"]), won=g.loc.number(c["won_deals"]),
+                       days=g.loc.number(c["ripe_days"], "days"))]
     else:
-        remarks.append(g.t("cohorts.no_curve", days=g.settings.kpis.attribution_window_days))
-    ripe = [r for r in total.rows if r["ripe"] and r["leads"]]
-    if ripe:
-        latest = max(ripe, key=lambda r: r["period"])
-        remarks.append(g.t("cohorts.ripe_rate", cohort=g.loc.period(w.kind, latest["period"]),
+        remarks = [g.t("cohorts.no_curve", days=g.settings.kpis.attribution_window_days)]
+    return remarks + _conversion_lines(g)
+
+
+def _conversion_lines(g: Gather) -> list[str]:
+    """Lead to won deal in the cohort view (won deals credited to a cohort per its lead): the
+    latest ripe cohort's, and the headline cohort's to date and projected."""
+    total = g.cut("cohort_return")
+    remarks = []
+    latest = latest_ripe(g, total)
+    if latest is not None:
+        remarks.append(g.t("cohorts.ripe_rate", cohort=g.loc.period(g.window.kind, latest["period"]),
                            rate=g.cell(total, latest, "won_rate").text(g.loc)))
-    if now is not None and now["leads"]:
+    now = g.row_at(total, g.window.headline)
+    if now is not None and now["leads"] and (latest is None or latest is not now):
         key = "cohorts.ripe_now" if now["ripe"] else "cohorts.unripe_now"
         remarks.append(g.t(key, headline=g.headline_label(), ripeness=g.cell(total, now, "ripeness").text(g.loc),
                            rate=g.cell(total, now, "won_rate").text(g.loc),
@@ -225,23 +290,53 @@ def _ripeness_remarks(g: Gather, result: Cut, rows: list[dict[str, Any]]) -> lis
     return remarks
 
 
-def conversion_remarks(g: Gather) -> list[str]:
-    """Under the headline: when the headline's lead cohort is not ripe, its lead to won deal is
-    to date, not final; say so, with the latest ripe cohort's rate and the projection."""
+def latest_ripe(g: Gather, total: Cut) -> dict[str, Any] | None:
+    """The newest ripe cohort with leads up to the headline period (not the one under way)."""
+    ripe = [r for r in total.rows if r["ripe"] and r["leads"] and r["period"] <= g.window.headline]
+    return max(ripe, key=lambda r: r["period"]) if ripe else None
+
+
+def conversion_card(g: Gather, card: Card) -> Card:
+    """The headline's lead to won deal in the cohort view, never an unripe cohort's as if final:
+    the latest ripe cohort's (the card names it), else the headline cohort's projection (marked
+    as one), else its figure to date (marked as not final). Its comparisons are the same
+    measure of the cohorts a period and a year before; its trend, the ripe cohorts only."""
     use_model(g.con, g.settings.kpis.attribution_model)
+    w = g.window
     total = g.cut("cohort_return")
-    now = g.row_at(total, g.window.headline)
-    if now is None or not now["leads"] or now["ripe"] is not False:
+    row = latest_ripe(g, total)
+    measure, basis = "won_rate", ""
+    if row is not None:
+        basis = g.t("card.won_rate.ripe", cohort=g.loc.period(w.kind, row["period"]))
+    else:
+        row = g.row_at(total, w.headline)
+        if row is None or not row["leads"]:
+            return card     # no lead in the headline cohort: the card says why as it is
+        if row["projected_won_rate"] is not None:
+            measure, basis = "projected_won_rate", g.t("card.won_rate.projected", cohort=g.headline_label())
+        else:
+            basis = g.t("card.won_rate.to_date", cohort=g.headline_label())
+    value, prev, yoy = (g.cell(total, row, measure, suffix) for suffix in ("", "_prev", "_yoy"))
+    points: list[Seg | None] = []
+    for period in w.periods:
+        at = g.row_at(total, period)
+        ripe = at is not None and at["ripe"] and period <= w.headline
+        points.append(seg(g, g.cell(total, at, "won_rate"), "spark-dot") if ripe else None)
+    return replace(card, value=value, prev=prev, yoy=yoy, basis=basis, why="", to_date=None, to_date_label="",
+                   forecast="", spark=charts.sparkline(points, label=card.title),
+                   prev_change=plain_if_few(g, g.loc.change(value.value, prev.value, value.unit),
+                                            int(row["leads"] or 0), int(row.get("leads_prev") or 0)),
+                   yoy_change=plain_if_few(g, g.loc.change(value.value, yoy.value, value.unit),
+                                           int(row["leads"] or 0), int(row.get("leads_yoy") or 0)))
+
+
+def conversion_remarks(g: Gather) -> list[str]:
+    """Under the headline: what its lead to won deal card is of (the cohort view's figure),
+    with the latest ripe cohort's rate and the headline cohort's to date and projected."""
+    use_model(g.con, g.settings.kpis.attribution_model)
+    if g.row_at(g.cut("cohort_return"), g.window.headline) is None and latest_ripe(g, g.cut("cohort_return")) is None:
         return []
-    remarks = [g.t("cohorts.unripe_now", headline=g.headline_label(), ripeness=g.cell(total, now, "ripeness").text(g.loc),
-                   rate=g.cell(total, now, "won_rate").text(g.loc),
-                   projected=g.cell(total, now, "projected_won_rate").text(g.loc))]
-    ripe = [r for r in total.rows if r["ripe"] and r["leads"]]
-    if ripe:
-        latest = max(ripe, key=lambda r: r["period"])
-        remarks.append(g.t("cohorts.ripe_rate", cohort=g.loc.period(g.window.kind, latest["period"]),
-                           rate=g.cell(total, latest, "won_rate").text(g.loc)))
-    return remarks
+    return [g.t("cohorts.card_basis")] + _conversion_lines(g)
 
 
 def _day(g: Gather, day: date | None) -> str:

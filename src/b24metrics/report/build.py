@@ -28,9 +28,10 @@ from b24metrics.warehouse import Warehouse, missing_tables
 log = logging.getLogger(__name__)
 
 def headline(g: Gather) -> Section:
-    """The headline figures, and under them whether their lead cohort is ripe: its lead to won
-    deal is then to date, not final (report/attribution.py)."""
+    """The headline figures; lead to won deal in the cohort view, of a ripe cohort or marked as a
+    projection (report/attribution.py), with under them what it is of."""
     section = marketing.headline(g)
+    section.cards = [attribution.conversion_card(g, c) if c.value.kpi == "lead_to_won" else c for c in section.cards]
     section.remarks += attribution.conversion_remarks(g)
     return section
 

@@ -29,11 +29,15 @@ class Cell:
     currency: str | None
     value: Any
     unit: str = ""
+    #: a cut "all" between two days (since, until): the cut's bounds, without which its row differs
+    span: tuple[date, date] | None = None
 
     def attrs(self) -> Markup:
         pairs = [("kpi", self.kpi), ("m", self.measure), ("pk", self.kind),
                  ("p", self.period.isoformat() if self.period else ""), ("by", self.by), ("k", self.key),
                  ("cur", self.currency), ("v", _raw(self.value))]
+        if self.span is not None:
+            pairs += [("since", self.span[0].isoformat()), ("until", self.span[1].isoformat())]
         return Markup(" ").join(Markup('data-{}="{}"').format(name, value) for name, value in pairs
                                 if value is not None)
 
@@ -95,6 +99,7 @@ class Card:
     to_date: Cell | None = None  # the period under way so far, beside the whole one
     to_date_label: str = ""    # "ноябрь 2026 на сегодня"
     forecast: str = ""         # the period under way at its pace, or why there is none yet
+    basis: str = ""            # which records the value is of, when not the headline period's
 
 
 @dataclass

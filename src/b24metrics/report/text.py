@@ -22,6 +22,9 @@ TEXT: dict[str, dict[str, str]] = {
         # headline
         "headline": "Главные цифры", "headline.lead": "{headline}; для сравнения — {prev} и {yoy}. Линия — динамика за период отчёта.",
         "card.leads": "Лиды", "card.target_share": "Доля целевых лидов (A+B)", "card.won_rate": "Лид → успешная сделка",
+        "card.won_rate.ripe": "когорта лидов «{cohort}», последняя зрелая",
+        "card.won_rate.projected": "прогноз когорты лидов «{cohort}»: она ещё не созрела",
+        "card.won_rate.to_date": "когорта лидов «{cohort}» на сегодня — не итог",
         "card.median_min": "Скорость реакции, медиана", "card.won": "Выигранные сделки", "card.win_rate": "Доля выигранных",
         "card.revenue": "Выручка, {currency}", "card.avg_check": "Средний чек, {currency}",
         "card.new_clients": "Новые клиенты", "card.median_days": "Цикл сделки, медиана",
@@ -92,15 +95,20 @@ TEXT: dict[str, dict[str, str]] = {
         "col.revenue_per_lead": "Выручка на лид", "col.days_to_won": "Дней до выигрыша, медиана",
         # cohorts: which channel pays
         "cohorts": "Какой канал окупается: когорты лидов",
-        "cohorts.lead": "Лиды, созданные в периоде «{headline}», по каналам: расходы периода против этих лидов, "
+        "cohorts.lead": "Лиды, созданные за {cohorts} (когорты отчёта), по каналам: расходы на них против "
                         "клиентов и выручки, которые они принесли за {days} дн. после создания (когортный взгляд, "
-                        "модель: {model}). Выручка и ROMI — на сегодня; прогноз — оценка до конца окна.",
+                        "модель: {model}). Зрелые когорты — с итогом, молодые — на сегодня; прогноз — оценка до "
+                        "конца окна.",
         "cohorts.model.first": "первое касание — повторные сделки клиента идут каналу, который его привёл",
         "cohorts.model.deal": "по сделке — каждая сделка своему лиду или своему источнику",
-        "cohorts.none": "{headline}: ни лидов, ни расходов, ни сделок этой когорты.",
-        "cohorts.chart.romi": "ROMI когорты «{headline}»: на сегодня и прогноз",
-        "cohorts.chart.revenue": "Выручка когорты «{headline}»: на сегодня и прогноз",
-        "cohorts.chart.payback": "{channel}: выручка когорт в % от их расходов по месяцам жизни (100 % — окупились)",
+        "cohorts.none": "Когорты {cohorts}: ни лидов, ни расходов, ни сделок в когортах.",
+        "cohorts.chart.romi": "ROMI когорт {cohorts}: на сегодня и прогноз",
+        "cohorts.chart.revenue": "Выручка когорт {cohorts}: на сегодня и прогноз",
+        "cohorts.chart.payback": "{channel}: накопленная выручка {cohorts} в % от их расходов по месяцам жизни "
+                                 "(100 % — окупились)",
+        "cohorts.payback_set": "когорт {cohorts}",
+        "cohorts.payback_remark": "Кривые окупаемости — по одним и тем же когортам, {cohorts}, прожившим не меньше "
+                                  "{ages} мес.: более молодые в них не входят, поэтому кривая не падает.",
         "cohorts.to_date": "на сегодня", "cohorts.projected": "прогноз",
         "cohorts.cum_revenue": "накопленная выручка", "cohorts.age": "мес. {n}",
         "cohorts.spend_line": "расходы (100 %)",
@@ -108,17 +116,24 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.numbers": "У номера без собственных расходов нет стоимости клиента: его канал оплатил и другие "
                            "лиды (стоимость канала — в таблице каналов).",
         "cohorts.no_rate": "{currencies} без курса",
+        "cohorts.not_split": "«(не разнесено)» — расходы канала, не отнесённые ни к кампании, ни к номеру: лидов за "
+                             "ними не числится, поэтому их ROMI −100 % — не убыток какой-то кампании; что принесли "
+                             "эти деньги, видно по каналу в первой таблице.",
         "cohorts.col.revenue": "Выручка сейчас", "cohorts.col.romi": "ROMI сейчас",
         "cohorts.col.projected_romi": "ROMI, прогноз", "cohorts.col.ripeness": "Зрелость",
         "cohorts.col.ltv": "LTV: предел CAC", "cohorts.col.ltv_cac": "LTV/CAC",
-        "cohorts.col.window": " · когорты отчёта",
-        "cohorts.col.payback": "Окупаемость",
-        "cohorts.not_yet": "ещё нет", "cohorts.months": "{n} мес.",
+        "cohorts.col.newest": " · новейшая когорта «{headline}», ещё не созрела",
+        "cohorts.col.newest_ripe": " · новейшая когорта «{headline}»",
+        "cohorts.col.payback": "Окупаемость, мес.",
+        "cohorts.col.payback_of": "Окупаемость когорт {cohorts}, мес.",
+        "cohorts.not_yet": "ещё нет",
         "cohorts.curve": "Прогноз — по кривой созревания когорт с {first} по {last} ({leads} лидов, {won} "
-                         "выигранных сделок): 90 % побед — за {days} от создания лида. LTV, LTV/CAC и окупаемость — по "
-                         "когортам всего периода отчёта.",
+                         "выигранных сделок): 90 % побед — за {days} от создания лида.",
         "cohorts.no_curve": "Зрелых когорт (старше {days} дн.) ещё нет: прогноза нет, цифры — на сегодня.",
         "cohorts.ripe_rate": "Лид → выигранная сделка в последней зрелой когорте ({cohort}): {rate}.",
+        "cohorts.card_basis": "«Лид → успешная сделка» — когортный взгляд: выигранные сделки, пришедшие от лидов "
+                              "когорты, на её лид; у молодой когорты они ещё впереди, поэтому карточка берёт "
+                              "зрелую когорту или прогноз.",
         "cohorts.ripe_now": "Когорта «{headline}» зрелая ({ripeness}): лид → выигранная сделка {rate}; прогноз "
                             "{projected}.",
         "cohorts.unripe_now": "Когорта «{headline}» ещё не созрела ({ripeness} ожидаемых побед): лид → выигранная "
@@ -202,6 +217,9 @@ TEXT: dict[str, dict[str, str]] = {
         "headline": "Headline figures", "headline.lead": "{headline} against {prev} and {yoy}; the line is the trend "
                                                        "over the report window.",
         "card.leads": "Leads", "card.target_share": "Target leads (A+B)", "card.won_rate": "Lead to won deal",
+        "card.won_rate.ripe": "the {cohort} lead cohort, the latest ripe one",
+        "card.won_rate.projected": "projected, {cohort} lead cohort: not ripe yet",
+        "card.won_rate.to_date": "the {cohort} lead cohort to date: not final",
         "card.median_min": "Speed to lead, median", "card.won": "Deals won", "card.win_rate": "Win rate",
         "card.revenue": "Revenue, {currency}", "card.avg_check": "Average check, {currency}",
         "card.new_clients": "New clients", "card.median_days": "Deal cycle, median",
@@ -264,15 +282,20 @@ TEXT: dict[str, dict[str, str]] = {
         "col.won_rate": "Lead to won", "col.interval": "95% interval",
         "col.revenue_per_lead": "Revenue per lead", "col.days_to_won": "Days to won, median",
         "cohorts": "Which channel pays: lead cohorts",
-        "cohorts.lead": "Leads created in {headline}, by channel: the period's spend against those leads and the "
-                        "clients and revenue they brought within {days} days of their creation (the cohort view, "
-                        "model: {model}). Revenue and ROMI are to date; the projection estimates the window's end.",
+        "cohorts.lead": "Leads created in {cohorts} (the report's cohorts), by channel: the spend on them "
+                        "against the clients and revenue they brought within {days} days of their creation (the "
+                        "cohort view, model: {model}). Ripe cohorts count in full, young ones to date; the projection "
+                        "estimates the window's end.",
         "cohorts.model.first": "first touch: a client's repeat deals go to the channel that brought the client",
         "cohorts.model.deal": "per deal: each deal to its own lead or source",
-        "cohorts.none": "{headline}: no leads, spend or deals in this cohort.",
-        "cohorts.chart.romi": "ROMI of the {headline} cohort: to date and projected",
-        "cohorts.chart.revenue": "Revenue of the {headline} cohort: to date and projected",
-        "cohorts.chart.payback": "{channel}: revenue of the cohorts in % of their spend by month of age (100%: paid back)",
+        "cohorts.none": "Cohorts {cohorts}: no leads, spend or deals in the cohorts.",
+        "cohorts.chart.romi": "ROMI of the cohorts {cohorts}: to date and projected",
+        "cohorts.chart.revenue": "Revenue of the cohorts {cohorts}: to date and projected",
+        "cohorts.chart.payback": "{channel}: cumulative revenue of the {cohorts} in % of their spend by month of age "
+                                 "(100%: paid back)",
+        "cohorts.payback_set": "cohorts {cohorts}",
+        "cohorts.payback_remark": "The payback curves are of one set of cohorts, {cohorts}, each at least {ages} "
+                                  "months old: younger ones are left out, so a curve cannot fall.",
         "cohorts.to_date": "to date", "cohorts.projected": "projected",
         "cohorts.cum_revenue": "cumulative revenue", "cohorts.age": "month {n}",
         "cohorts.spend_line": "spend (100%)",
@@ -281,17 +304,24 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.numbers": "A number without spend of its own has no cost per client: its channel's spend also "
                            "bought other leads (the channel's cost is in the channel table).",
         "cohorts.no_rate": "{currencies} without a rate",
+        "cohorts.not_split": "\"(not split)\" is the channel's spend tied to no campaign or number: no lead is counted "
+                             "against it, so its ROMI of -100% is no campaign's loss; what that money brought shows in "
+                             "the channel table.",
         "cohorts.col.revenue": "Revenue to date", "cohorts.col.romi": "ROMI to date",
         "cohorts.col.projected_romi": "ROMI, projected", "cohorts.col.ripeness": "Ripeness",
         "cohorts.col.ltv": "LTV: most a client may cost", "cohorts.col.ltv_cac": "LTV/CAC",
-        "cohorts.col.window": " · report window cohorts",
-        "cohorts.col.payback": "Payback",
-        "cohorts.not_yet": "not yet", "cohorts.months": "{n} mo.",
+        "cohorts.col.newest": " · the newest cohort, {headline}, not ripe yet",
+        "cohorts.col.newest_ripe": " · the newest cohort, {headline}",
+        "cohorts.col.payback": "Payback, months",
+        "cohorts.col.payback_of": "Payback of the cohorts {cohorts}, months",
+        "cohorts.not_yet": "not yet",
         "cohorts.curve": "Projections follow the ripeness curve of the cohorts {first} to {last} ({leads} leads, "
-                         "{won} won deals): 90% of the wins come within {days} of the lead. LTV, LTV/CAC and payback are over the "
-                         "cohorts of the whole report window.",
+                         "{won} won deals): 90% of the wins come within {days} of the lead.",
         "cohorts.no_curve": "No mature cohort (older than {days} days) yet: no projection, figures are to date.",
         "cohorts.ripe_rate": "Lead to won deal in the latest ripe cohort ({cohort}): {rate}.",
+        "cohorts.card_basis": "\"Lead to won deal\" is the cohort view's: the won deals that came of a cohort's "
+                              "leads per lead; a young cohort's are still to come, so the card shows a ripe cohort "
+                              "or the projection.",
         "cohorts.ripe_now": "The {headline} cohort is ripe ({ripeness}): lead to won deal {rate}; projected "
                             "{projected}.",
         "cohorts.unripe_now": "The {headline} cohort is not ripe yet ({ripeness} of its expected wins): lead to won "
