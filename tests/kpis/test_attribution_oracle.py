@@ -145,6 +145,10 @@ def test_a_returning_clients_second_deal_under_both_models(s):
     web = cohort(s, "channel", "Веб-сайт", model="first")
     assert (web["won_deals"], web["new_clients"], web["revenue"]) == (3, 2, 190000.0)
     assert web["romi"] == 183.6                                   # (190,000 - 67,000) / 67,000
+    # lead to won deal stays about leads: L1 and L2 of the 4 won a deal of their own (50 %), not
+    # the 3 deals credited per 4 leads; the same under "deal"
+    assert (web["won_leads"], web["won_rate"]) == (2, 50.0)
+    assert cohort(s, "channel", "Веб-сайт", model="deal")["won_rate"] == 50.0
     # "deal": it goes to its own source (adverts) and creation month; K1 is no new client there
     may = cohort(s, "channel", "Реклама", model="deal", month="2026-05-01")
     assert (may["won_deals"], may["new_clients"], may["revenue"], may["leads"]) == (1, 0, 40000.0, 0)

@@ -43,7 +43,7 @@ WITH origin AS (          -- the leads of won deals only: a join would otherwise
     WHERE l.lead_id IN (SELECT lead_id FROM kpi_revenue WHERE lead_id IS NOT NULL)
 ),
 own AS (
-    SELECT r.deal_id, r.client, r.closed_at, r.new_client, r.amount, upper(r.currency) AS currency,
+    SELECT r.deal_id, l.lead_id, r.client, r.closed_at, r.new_client, r.amount, upper(r.currency) AS currency,
            coalesce(l.created_at, r.created_at) AS cohort_at,
            CASE WHEN l.lead_id IS NOT NULL THEN l.channel ELSE r.channel END AS channel,
            CASE WHEN l.lead_id IS NOT NULL THEN l.utm_source ELSE r.utm_source END AS utm_source,
@@ -64,7 +64,7 @@ acquired AS (
 credited AS (
     SELECT 'deal' AS model, * FROM own
     UNION ALL
-    SELECT 'first', o.deal_id, o.client, o.closed_at, o.new_client, o.amount, o.currency,
+    SELECT 'first', o.deal_id, o.lead_id, o.client, o.closed_at, o.new_client, o.amount, o.currency,
            a.cohort_at, a.channel, a.utm_source, a.utm_medium, a.utm_campaign, a.tracking_number
     FROM own o JOIN acquired a ON a.client = o.client
 )
@@ -124,7 +124,7 @@ WITH spend AS (
            coalesce(s.number, '(not split)') AS tracking_number, 0 AS leads,
            sum(s.amount * r.rate / (date_diff('day', s.period_start, s.period_end) + 1)) AS spend,
            CASE WHEN r.rate IS NULL THEN upper(s.currency) END AS spend_unconverted,
-           0 AS won_deals, 0 AS new_clients, 0.0 AS revenue, NULL AS revenue_unconverted
+           0 AS won_deals, 0 AS new_clients, 0.0 AS revenue, NULL AS revenue_unconverted, 0 AS won_leads
     FROM input_spend_rows s
     CROSS JOIN LATERAL (SELECT unnest(generate_series(CAST(s.period_start AS TIMESTAMP),
                                                       CAST(s.period_end AS TIMESTAMP), INTERVAL 1 DAY)) AS day) d
@@ -134,9 +134,17 @@ WITH spend AS (
 SELECT * FROM spend
 UNION ALL
 SELECT model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number,
-       0, 0.0, NULL, count(*), count(*) FILTER (WHERE new_client), sum(amount_base), unconverted
+       0, 0.0, NULL, count(*), count(*) FILTER (WHERE new_client), sum(amount_base), unconverted, 0
 FROM att_credit
-GROUP BY model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number, unconverted;
+GROUP BY model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number, unconverted
+UNION ALL
+-- the cohort's leads that brought a won deal of their own (model NULL: the same under either
+-- model): lead to won deal, which won deals per lead is not (a client's repeat deals, deals
+-- without a lead)
+SELECT NULL, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number,
+       0, 0.0, NULL, 0, 0, 0.0, NULL, count(DISTINCT lead_id)
+FROM att_credit WHERE model = 'deal' AND lead_id IS NOT NULL
+GROUP BY CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number;
 
 -- kpi_attribution_days: every cohort day from the first lead, deal or spend to now (or the last
 -- spend day): its age now, whether the window has passed (mature), and the ripeness curve of each
@@ -181,7 +189,7 @@ WITH cells AS (
     SELECT NULL AS model, CAST(l.created_at AS DATE) AS cohort_day, l.channel, l.utm_source, l.utm_medium,
            l.utm_campaign, coalesce(b.tracking_number, '(no call)') AS tracking_number, 1 AS leads,
            0.0 AS spend, NULL AS spend_unconverted, 0 AS won_deals, 0 AS new_clients, 0.0 AS revenue,
-           NULL AS revenue_unconverted
+           NULL AS revenue_unconverted, 0 AS won_leads
     FROM kpi_leads l
     -- the leads that called, with their number, joined first: a left join straight onto the
     -- calls would hash every call of the portal on each cut (twice the time, measured)
@@ -193,6 +201,7 @@ WITH cells AS (
 SELECT c.*, d.age_days, d.mature, d.share_first, d.share_deal,
        d.base_currency,
        c.won_deals / nullif(CASE c.model WHEN 'first' THEN d.share_first ELSE d.share_deal END, 0) AS projected_won,
+       c.won_leads / nullif(d.share_deal, 0) AS projected_won_leads,
        c.new_clients / nullif(CASE c.model WHEN 'first' THEN d.share_first ELSE d.share_deal END, 0)
            AS projected_clients,
        c.revenue / nullif(CASE c.model WHEN 'first' THEN d.share_first ELSE d.share_deal END, 0) AS projected_revenue
