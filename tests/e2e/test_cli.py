@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from b24metrics.cli import app, main
 from b24metrics.errors import exit_codes_text
+from b24metrics.sandbox import SandboxPortal
 from tests.test_docs import command_paths
 
 COMMANDS = command_paths()
@@ -55,8 +56,14 @@ def test_demo_runs_the_whole_cycle(tmp_path):
     run = _run("demo", "--dir", str(tmp_path), "--leads", "120", "--seed", "5")
     assert run.returncode == 0, run.stderr
     out = " ".join(run.stdout.split())
-    # 40 deals on this portal, one of them a recurring template, which is no deal anyone works on
-    assert "Lead grades by source" in out and "checked 120 leads, 39 deals, 24 companies; 0 records refused" in out
+    # The same seed makes the same portal: every deal is checked but a recurring template, which is
+    # no deal anyone works on, and every company but the portal's own (IS_MY_COMPANY), no client.
+    portal = SandboxPortal(seed=5, leads=120).state
+    deals = sum(deal["IS_RECURRING"] != "Y" for deal in portal.deals.values())
+    companies = sum(company["IS_MY_COMPANY"] != "Y" for company in portal.companies.values())
+    assert deals < len(portal.deals) and companies < len(portal.companies)
+    assert "Lead grades by source" in out
+    assert f"checked 120 leads, {deals} deals, {companies} companies; 0 records refused" in out
     assert "Second cycle, nothing changed on the portal: 0 values written" in out
     assert (tmp_path / "b24metrics.duckdb").is_file()
     report = tmp_path / "b24metrics-report.html"

@@ -262,3 +262,32 @@ def refresh_after_sync(s):
     with pipeline.open_client(settings) as client:
         pipeline.sync(client, s.warehouse, list(STREAMS.values()), settings)
     return refresh_kpis(s.warehouse, settings)
+
+
+@pytest.mark.parametrize("change", ["reopened", "moved to another client"])
+def test_a_won_deal_reopened_or_moved_leaves_its_former_client_s_lead_returning_no_more_in_an_incremental_refresh(change):
+    from tests.kpis.scenario import Scenario
+
+    with Scenario() as s:
+        company = s.company(created="2026-01-10 10:00", title="ЗАО «Вега»", employees="EMPLOYEES_3")  # 250-500
+        elsewhere = s.company(created="2026-01-11 10:00", title="ООО «Альтаир»")
+        lead = s.lead(created="2026-02-01 10:00", COMPANY_TITLE="Вега")
+        others = [s.lead(created="2026-02-01 11:00") for _ in range(8)]
+        for _ in range(8):
+            s.deal(created="2026-02-02 10:00")
+        won = s.deal(created="2026-01-15 10:00", stage="WON", company=company, amount=1000, moved="2026-01-20 10:00")
+        s.sync()
+        assert s.sql("SELECT score, grade FROM lead_grades WHERE lead_id = ?", [lead]) == [(60, "A")]
+        now = s.portal.format_time(s.portal.clock())
+        with s.state.lock:
+            deal = s.state.deals[won]
+            if change == "reopened":
+                deal.update(STAGE_ID="PREPARATION", STAGE_SEMANTIC_ID="P", MOVED_TIME=now)
+            else:
+                deal.update(COMPANY_ID=str(elsewhere))
+            deal["DATE_MODIFY"] = now
+        done = refresh_after_sync(s)
+        assert not done.full and done.scope[0] >= 1
+        assert s.sql("SELECT score, grade, factors FROM lead_grades WHERE lead_id = ?", [lead]) == [
+            (45, "B", "medium business: 250-999 employees: +40; phone given: +5")]
+        assert {g for (g,) in s.sql(f"SELECT grade FROM lead_grades WHERE lead_id IN ({', '.join(map(str, others))})")} == {"D"}

@@ -8,6 +8,13 @@
 -- the whole of what it needs; anything global (dictionaries, rules, deletions) forces a full
 -- refresh instead.
 
+-- A deal won at the last refresh that changed since (reopened, or moved to another client) may
+-- leave its former client's later leads returning no more: that client changed too. Added
+-- before anything below reads changed_parties, through company_keys and client_keys as well.
+INSERT INTO changed_parties
+SELECT unnest(['company', 'contact']), unnest([company_id, contact_id])
+FROM kpi_deals WHERE deal_id IN (SELECT id FROM synced WHERE entity = 'deal') AND won;
+
 -- company_keys and client_keys read only the changed parties here (grading/features.py).
 CREATE OR REPLACE TEMP TABLE changed_keys AS
 SELECT entity AS kind, CAST(id AS VARCHAR) AS key FROM changed_parties WHERE id > 0

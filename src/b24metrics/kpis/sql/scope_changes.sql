@@ -19,7 +19,7 @@ SELECT entity, id FROM synced WHERE entity IN ('company', 'contact')
 UNION
 SELECT 'company', company_id FROM contacts WHERE id IN (SELECT id FROM synced WHERE entity = 'contact')
 UNION
--- a won deal makes its client's later leads returning ones (a deal reopened since leaves them
--- so until the next full rebuild: kpis.full_refresh_hours)
+-- a won deal makes its client's later leads returning ones (and one won at the last refresh
+-- leaves its former client's: scope.sql adds those, as it alone reads the last refresh's tables)
 SELECT unnest(['company', 'contact']), unnest([company_id, contact_id])
 FROM deals WHERE id IN (SELECT id FROM synced WHERE entity = 'deal') AND stage_semantic_id = 'S';
