@@ -76,9 +76,13 @@ class Warehouse:
                         if "lock" in str(exc).lower():
                             raise WarehouseBusy(busy_text(self.path, str(exc))) from None
                         raise as_warehouse_error(exc, self.path) or exc
+                    if read_only:  # a write-back's lease lets go and waits for us (lease.py)
+                        _mark_waiting(self.path)
                     time.sleep(pause)
                     # short pauses: a writer lets the file go between its steps, often briefly
                     pause = min(pause * 2, 0.25)
+            if read_only:
+                _unmark_waiting(self.path)
             try:
                 conn.exec_driver_sql("SET TimeZone='UTC'")
                 if self.memory_limit:
@@ -164,6 +168,20 @@ class Warehouse:
                 f"the warehouse {self.path} is at schema revision {revision}, which b24metrics "
                 f"{b24metrics.__version__} does not know (its newest is {self.head()}): a newer b24metrics "
                 "made or upgraded it; run that version, or point warehouse.path at another file")
+
+
+def _mark_waiting(path: Path) -> None:
+    try:
+        path.with_name(path.name + ".readers").touch()
+    except OSError:
+        pass  # a read-only directory: the reader waits as before
+
+
+def _unmark_waiting(path: Path) -> None:
+    try:
+        path.with_name(path.name + ".readers").unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 @contextmanager
