@@ -59,3 +59,23 @@ def test_duckdb_io_errors_become_typed(text, kind, tmp_path):
 def test_a_bug_stays_a_bug(tmp_path):
     assert as_warehouse_error(RuntimeError("something else"), tmp_path / "x.duckdb") is None
     assert as_warehouse_error(KeyError("leads"), tmp_path / "x.duckdb") is None
+
+
+def test_ctrl_c_while_a_connection_closes_leaves_no_traceback_on_stderr(caplog):
+    """SQLAlchemy's pool logs an error with the traceback when closing a connection is
+    interrupted, then lets the interrupt go on: the command says "interrupted" in one line."""
+    import logging
+
+    import b24metrics.warehouse.db  # noqa: F401  (installs the filter)
+
+    pool = logging.getLogger("sqlalchemy.pool.impl.NullPool")
+    with caplog.at_level(logging.ERROR):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            pool.error("Exception closing connection", exc_info=True)
+        try:
+            raise OSError("a real failure to close")
+        except OSError:
+            pool.error("Exception closing connection", exc_info=True)
+    assert [r.exc_info[1].__class__.__name__ for r in caplog.records] == ["OSError"]

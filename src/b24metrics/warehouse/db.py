@@ -30,6 +30,19 @@ from b24metrics.warehouse.writer_lock import busy_text
 log = logging.getLogger(__name__)
 
 
+class _NoInterruptTraceback(logging.Filter):
+    """Ctrl-C while a connection closes (DuckDB checkpoints then) makes SQLAlchemy's pool log an
+    error with the traceback before the interrupt goes on; the interrupt is the command's one
+    line (exit 130), the traceback only noise on stderr."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+
+
+# SQLAlchemy logs through one logger per pool class; a filter acts on its own logger's records only.
+logging.getLogger("sqlalchemy.pool.impl.NullPool").addFilter(_NoInterruptTraceback())
+
+
 class DuckDBImpl(DefaultImpl):
     """alembic has no DuckDB dialect of its own: without this, KeyError 'duckdb'."""
 
