@@ -59,3 +59,25 @@ def test_duckdb_io_errors_become_typed(text, kind, tmp_path):
 def test_a_bug_stays_a_bug(tmp_path):
     assert as_warehouse_error(RuntimeError("something else"), tmp_path / "x.duckdb") is None
     assert as_warehouse_error(KeyError("leads"), tmp_path / "x.duckdb") is None
+
+
+def test_ctrl_c_while_a_connection_closes_leaves_no_traceback_on_stderr():
+    """SQLAlchemy's pool logs an error with the traceback when closing a connection is
+    interrupted, then lets the interrupt go on: the command says "interrupted" in one line.
+    (The filter is asked directly: other tests' logging setups may silence this logger.)"""
+    import logging
+    import sys
+
+    import b24metrics.warehouse.db  # noqa: F401  (installs the filter)
+
+    pool = logging.getLogger("sqlalchemy.pool.impl.NullPool")
+    kept = []
+    for error in (KeyboardInterrupt(), OSError("a real failure to close")):
+        try:
+            raise error
+        except BaseException:
+            record = pool.makeRecord(pool.name, logging.ERROR, __file__, 0, "Exception closing connection", (),
+                                     sys.exc_info())
+        if pool.filter(record):
+            kept.append(type(record.exc_info[1]).__name__)
+    assert kept == ["OSError"]

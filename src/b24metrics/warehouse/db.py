@@ -30,6 +30,19 @@ from b24metrics.warehouse.writer_lock import busy_text
 log = logging.getLogger(__name__)
 
 
+class _NoInterruptTraceback(logging.Filter):
+    """Ctrl-C while a connection closes (DuckDB checkpoints then) makes SQLAlchemy's pool log an
+    error with the traceback before the interrupt goes on; the interrupt is the command's one
+    line (exit 130), the traceback only noise on stderr."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+
+
+# SQLAlchemy logs through one logger per pool class; a filter acts on its own logger's records only.
+logging.getLogger("sqlalchemy.pool.impl.NullPool").addFilter(_NoInterruptTraceback())
+
+
 class DuckDBImpl(DefaultImpl):
     """alembic has no DuckDB dialect of its own: without this, KeyError 'duckdb'."""
 
@@ -78,9 +91,13 @@ class Warehouse:
                         if "lock" in str(exc).lower():
                             raise WarehouseBusy(busy_text(self.path, str(exc))) from None
                         raise as_warehouse_error(exc, self.path) or exc
+                    if read_only:  # a write-back's lease lets go and waits for us (lease.py)
+                        _mark_waiting(self.path)
                     time.sleep(pause)
                     # short pauses: a writer lets the file go between its steps, often briefly
                     pause = min(pause * 2, 0.25)
+            if read_only:
+                _unmark_waiting(self.path)
             try:
                 conn.exec_driver_sql("SET TimeZone='UTC'")
                 if self.memory_limit:
@@ -202,6 +219,20 @@ def memory_error(setting: str, value: str) -> OutOfMemory:
     env = "B24M_" + setting.upper().replace(".", "__")
     return OutOfMemory(f"out of memory: DuckDB needed more than {setting} = {value!r} lets it use; raise "
                        f"{setting} in the config file or as {env} (the README's Memory section says how much)")
+
+
+def _mark_waiting(path: Path) -> None:
+    try:
+        path.with_name(path.name + ".readers").touch()
+    except OSError:
+        pass  # a read-only directory: the reader waits as before
+
+
+def _unmark_waiting(path: Path) -> None:
+    try:
+        path.with_name(path.name + ".readers").unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 @contextmanager

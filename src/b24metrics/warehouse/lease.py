@@ -3,22 +3,44 @@
 DuckDB lets one process have the file while it writes, so a write-back that kept one connection
 for its whole length kept `status` and `kpi` out for as long (31 s, then exit 5, on a 20,000-lead
 first write-back). A lease opens the connection when a step needs it and closes it when its holder
-says it is waiting (for the portal's answers), or after `hold_for` seconds of steps in a row:
-readers get the file between steps. Closing has a price (DuckDB checkpoints on close, 0.1-0.5 s
+says it is waiting (for the portal's answers), after `hold_for` seconds of steps in a row, or
+after a step when a reader has marked that it waits (readers_mark), and then lets the reader
+have the file before it opens it again (at most YIELD_AT_MOST seconds). Closing has a price (DuckDB checkpoints on close, 0.1-0.5 s
 on a few hundred thousand rows, measured), hence the lease keeps the connection over steps that
 follow each other closely. Temporary tables do not outlive a release.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
 from b24metrics.warehouse.db import Warehouse
+
+#: a reader's mark no older than this says it is waiting for the file
+FRESH = 0.6
+#: the longest a lease waits for readers before it takes the file again
+YIELD_AT_MOST = 2.0
+
+
+def readers_mark(warehouse_path: Path | str) -> Path:
+    """Touched by a reader each time it finds the file taken (Warehouse.connect), removed once it
+    has it: the lease then lets the file go after its step and waits a moment before the next."""
+    path = Path(warehouse_path)
+    return path.with_name(path.name + ".readers")
+
+
+def readers_waiting(warehouse_path: Path | str) -> bool:
+    try:
+        return time.time() - os.stat(readers_mark(warehouse_path)).st_mtime < FRESH
+    except OSError:
+        return False
 
 
 class Lease:
@@ -35,17 +57,25 @@ class Lease:
         """The connection for one step, opened if the lease had let it go. An error in the step
         closes it (typed as Warehouse.connect types errors)."""
         if self._con is None:
+            self._yield_to_readers()
             self._opened = self.warehouse.connect()
             self._con = self._opened.__enter__()
             self._since = time.monotonic()
             self.opened += 1
         try:
             yield self._con
+            if readers_waiting(self.warehouse.path):
+                self.release()
         except BaseException:
             opened, self._opened, self._con = self._opened, None, None
             if opened is not None and not opened.__exit__(*sys.exc_info()):
                 raise
             raise  # pragma: no cover (Warehouse.connect never swallows an error)
+
+    def _yield_to_readers(self) -> None:
+        deadline = time.monotonic() + YIELD_AT_MOST
+        while readers_waiting(self.warehouse.path) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def release(self) -> None:
         """Let the connection go (the next step opens another)."""

@@ -229,7 +229,7 @@ def push_plan(
     while the ledger is written, and let go while the portal answers (warehouse/lease.py), so
     that `status` and `kpi` read beside a long write-back. On Ctrl-C or SIGTERM nothing new goes
     out, the answers under way are recorded, then the interrupt goes on."""
-    lease = Lease(warehouse)
+    lease = Lease(warehouse, hold_for=0.5)
     sender = _Sender(client, lease, report, max_tries=max_tries, run_id=run_id)
     # Interrupted: what is under way is answered and recorded, so it is not left in doubt.
     scheduler = Scheduler(sender, client.budget, workers=workers, thread_name="b24m-write", finish_on_interrupt=True)
@@ -253,8 +253,8 @@ class _Sender(Jobs[_Batch, BatchResponse]):
     when the answer comes. Updates the portal did not take go back in line, counted per run."""
 
     #: a wait this long for the portal lets the warehouse go (readers get it meanwhile); not
-    #: shorter: a batch is answered in about 0.5 s, and each release costs DuckDB a checkpoint
-    idle_after = 1.0
+    #: much shorter: a batch is answered in about 0.5 s, and each release costs a checkpoint
+    idle_after = 0.5
 
     def __init__(self, client: PortalClient, lease: Lease, report: PushReport, *,
                  max_tries: int, run_id: int | None) -> None:
