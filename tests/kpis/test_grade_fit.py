@@ -291,3 +291,21 @@ def test_a_won_deal_reopened_or_moved_leaves_its_former_client_s_lead_returning_
         assert s.sql("SELECT score, grade, factors FROM lead_grades WHERE lead_id = ?", [lead]) == [
             (45, "B", "medium business: 250-999 employees: +40; phone given: +5")]
         assert {g for (g,) in s.sql(f"SELECT grade FROM lead_grades WHERE lead_id IN ({', '.join(map(str, others))})")} == {"D"}
+
+
+def test_an_edit_that_leaves_a_won_deal_won_regrades_none_of_its_client_s_leads():
+    from tests.kpis.scenario import Scenario
+
+    with Scenario() as s:
+        company = s.company(created="2026-01-10 10:00", title="ЗАО «Вега»", employees="EMPLOYEES_3")
+        lead = s.lead(created="2026-02-01 10:00", COMPANY_TITLE="Вега")
+        for _ in range(8):
+            s.deal(created="2026-02-02 10:00")
+        won = s.deal(created="2026-01-15 10:00", stage="WON", company=company, amount=1000, moved="2026-01-20 10:00")
+        s.sync()
+        assert s.sql("SELECT score, grade FROM lead_grades WHERE lead_id = ?", [lead]) == [(60, "A")]
+        with s.state.lock:   # the amount is corrected: still won, same client, same stage
+            s.state.deals[won].update(OPPORTUNITY="2000", DATE_MODIFY=s.portal.format_time(s.portal.clock()))
+        done = refresh_after_sync(s)
+        assert not done.full and done.scope == (0, 1)   # the deal itself, and no lead of its client
+        assert s.sql("SELECT score, grade FROM lead_grades WHERE lead_id = ?", [lead]) == [(60, "A")]

@@ -1,6 +1,6 @@
 -- reads: synced, changed_parties, company_keys, client_keys
 -- reads from the last refresh: kpi_leads, kpi_deals, kpi_call_base
--- makes: changed_keys, scope_leads, scope_deals, scope_calls, scope_clients
+-- makes: won_moves, changed_keys, scope_leads, scope_deals, scope_calls, scope_clients
 -- The leads and deals whose per-item KPI rows may have changed since the last refresh: those
 -- that changed since (every page the sync loads stamps its raw payloads with changed_at, unless
 -- only DATE_MODIFY moved: see load.py), and those their new rows touch. kpi_since is the last refresh's mark (incremental.py).
@@ -8,12 +8,29 @@
 -- the whole of what it needs; anything global (dictionaries, rules, deletions) forces a full
 -- refresh instead.
 
--- A deal won at the last refresh that changed since (reopened, or moved to another client) may
--- leave its former client's later leads returning no more: that client changed too. Added
--- before anything below reads changed_parties, through company_keys and client_keys as well.
+-- A won deal makes its client's later leads returning ones: a deal won since the last refresh,
+-- or moved to another client or stage, changes its client, and one won then that is reopened,
+-- moved or gone leaves its former client's leads returning no more. An edit that leaves the
+-- deal won, with its client and stage (its amount, say), changes neither: at a million leads,
+-- taking every edited won deal's client regraded half again as many leads for nothing.
+-- Added before anything below reads changed_parties, through company_keys and client_keys too.
+CREATE OR REPLACE TEMP TABLE won_moves AS
+SELECT d.id AS deal_id, d.stage_semantic_id = 'S' AND NOT d.deleted AS won_now, nullif(d.company_id, 0) AS company_now,
+       nullif(d.contact_id, 0) AS contact_now, coalesce(k.won, false) AS won_then, k.company_id AS company_then,
+       k.contact_id AS contact_then,
+       d.id IN (SELECT owner_id FROM deal_history WHERE id IN (SELECT id FROM synced WHERE entity = 'deal_history'))
+           AS stage_moved
+FROM deals d LEFT JOIN kpi_deals k ON k.deal_id = d.id
+WHERE d.id IN (SELECT id FROM synced WHERE entity = 'deal');
+
 INSERT INTO changed_parties
-SELECT unnest(['company', 'contact']), unnest([company_id, contact_id])
-FROM kpi_deals WHERE deal_id IN (SELECT id FROM synced WHERE entity = 'deal') AND won;
+SELECT unnest(['company', 'contact']), unnest([company_now, contact_now]) FROM won_moves
+WHERE won_now AND (NOT won_then OR stage_moved OR company_now IS DISTINCT FROM company_then
+                   OR contact_now IS DISTINCT FROM contact_then)
+UNION ALL
+SELECT unnest(['company', 'contact']), unnest([company_then, contact_then]) FROM won_moves
+WHERE won_then AND (NOT won_now OR stage_moved OR company_now IS DISTINCT FROM company_then
+                    OR contact_now IS DISTINCT FROM contact_then);
 
 -- company_keys and client_keys read only the changed parties here (grading/features.py).
 CREATE OR REPLACE TEMP TABLE changed_keys AS

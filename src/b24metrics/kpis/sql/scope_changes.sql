@@ -10,16 +10,12 @@ FROM raw_records
 WHERE changed_at > getvariable('kpi_since')
   AND entity IN ('lead', 'deal', 'company', 'contact', 'lead_history', 'deal_history', 'activity', 'call');
 
--- The companies and contacts that changed, or won a deal that changed; what identified them before
+-- The companies and contacts that changed (and, added by scope.sql, as it alone reads the last
+-- refresh's tables: those whose won deals changed); what identified them before
 -- (company_match_keys, client_match_keys) and what identifies them now (match_keys.sql): the
 -- leads once matched by any of these (lead_match_keys, kept by grading) are graded again.
 -- Then grading stores their new keys (features.py update_match_keys).
 CREATE OR REPLACE TEMP TABLE changed_parties AS
 SELECT entity, id FROM synced WHERE entity IN ('company', 'contact')
 UNION
-SELECT 'company', company_id FROM contacts WHERE id IN (SELECT id FROM synced WHERE entity = 'contact')
-UNION
--- a won deal makes its client's later leads returning ones (and one won at the last refresh
--- leaves its former client's: scope.sql adds those, as it alone reads the last refresh's tables)
-SELECT unnest(['company', 'contact']), unnest([company_id, contact_id])
-FROM deals WHERE id IN (SELECT id FROM synced WHERE entity = 'deal') AND stage_semantic_id = 'S';
+SELECT 'company', company_id FROM contacts WHERE id IN (SELECT id FROM synced WHERE entity = 'contact');
