@@ -8,6 +8,7 @@ process fails). No pooled engine stays open: DuckDB lets one process hold the fi
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,22 @@ from b24metrics.warehouse.problems import as_warehouse_error, check_is_duckdb
 from b24metrics.warehouse.writer_lock import busy_text
 
 log = logging.getLogger(__name__)
+
+
+class _NoInterruptRecords(logging.Filter):
+    """SQLAlchemy's pool logs with a traceback whatever stops it resetting or closing a connection,
+    then raises it on when it is no Exception. DuckDB checkpoints as its last connection closes, so
+    a Ctrl-C often lands there: the KeyboardInterrupt goes on to end the command as interrupted
+    (exit 130), and the pool's traceback of it is noise on the user's terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # the record's exc_info is already text (redact.install); the pool logs inside its except
+        # clause, so the exception it handles is still at hand
+        return not isinstance(sys.exc_info()[1], KeyboardInterrupt)
+
+
+# the pool's own logger (SQLAlchemy names it after the pool's class)
+logging.getLogger(f"{NullPool.__module__}.{NullPool.__name__}").addFilter(_NoInterruptRecords())
 
 
 class DuckDBImpl(DefaultImpl):
