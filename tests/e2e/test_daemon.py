@@ -17,6 +17,8 @@ import duckdb
 import httpx
 import pytest
 
+from b24metrics.extract import STREAMS
+
 
 class DaemonProcess:
     """`python -m b24metrics run` with JSON log lines collected from its stderr."""
@@ -101,9 +103,12 @@ def cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.Com
                           timeout=timeout)
 
 
-#: the write-back's first call of a cycle (one batch): it comes after the sync and the KPI
-#: refresh, outside any DuckDB step, while the cycle holds the writer lock
-FIELD_LOOKUPS = ("crm.lead.userfield.list", "crm.deal.userfield.list", "crm.company.userfield.list")
+#: the write-back's first call of a cycle (one batch of field lookups): it comes after the sync and
+#: the KPI refresh, outside any DuckDB step, while the cycle holds the writer lock. The sync reads
+#: the lead and deal field definitions itself (streams lead_fields, deal_fields), so the batch is
+#: known by its lookup of the company fields (on by default), which only the write-back asks for.
+FIELD_LOOKUPS = ("crm.company.userfield.list",)
+assert not set(FIELD_LOOKUPS) & {stream.method for stream in STREAMS.values()}
 
 
 def updates_sent(portal) -> int:

@@ -14,8 +14,10 @@ import resource
 import signal
 import socket
 import sqlite3
+import queue
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -222,24 +224,39 @@ def test_ctrl_c_after_the_sync_exits_130_and_records_the_run_interrupted(delay, 
     """SIGINT `delay` s after every stream is synced: in the KPI refresh (DuckDB's own work,
     where Ctrl-C stops a query with a RuntimeError "Query interrupted", once reported as an
     internal error and a failed run), its checkpoint, or between them; wherever it lands,
-    exit 130 and the run interrupted. tests/test_warehouse_problems.py lands it in a query for sure."""
+    exit 130 and the run interrupted. The signal comes at the latest as the refresh's end is logged
+    (a refresh shorter than `delay` would otherwise let the run end before it, and the test would
+    be of nothing). tests/test_warehouse_problems.py lands it in a query for sure."""
     portal = portals(seed=7, leads=3000, rate=50.0, burst=100)
     db = tmp_path / "wh.duckdb"
     proc = subprocess.Popen([sys.executable, "-m", "b24metrics", "sync"], env=_env(db, portal), cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines = []
-    passes = 0
     assert proc.stderr is not None
-    for line in proc.stderr:
-        lines.append(line)
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=lambda: ([lines.put(line) for line in proc.stderr], lines.put(None)))
+    reader.start()
+    seen = []
+    passes = 0
+    while passes < len(STREAMS) and (line := lines.get(timeout=120)) is not None:
+        seen.append(line)
         passes += " pass, " in line
-        if passes == len(STREAMS):
-            time.sleep(delay)
-            proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + delay
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
             break
-    rest = proc.stderr.read()
+        if line is None:
+            break
+        seen.append(line)
+        if "KPI tables rebuilt" in line:
+            break
+    proc.send_signal(signal.SIGINT)
     proc.wait(timeout=120)
-    stderr = "".join(lines) + rest
+    reader.join(timeout=10)
+    while not lines.empty():
+        seen.append(lines.get() or "")
+    stderr = "".join(seen)
     con = duckdb.connect(str(db), read_only=True)
     runs = con.execute("SELECT status FROM sync_runs ORDER BY run_id").fetchall()
     con.close()

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 
 from b24metrics.config import Settings
 from b24metrics.doctor.check import Check, ok, problem, warning
-from b24metrics.errors import B24MetricsError
+from b24metrics.errors import B24MetricsError, WarehouseUnusable
 from b24metrics.kpis.inputs import normalize_number
 from b24metrics.redact import redact
 from b24metrics.warehouse import Run, Warehouse, current_holder, last_runs, missing_tables
@@ -49,6 +49,9 @@ def schema_check(warehouse: Warehouse) -> tuple[Check, bool]:
         return ok(name, f"no warehouse at {warehouse.path} yet: the first sync creates it"), False
     try:
         revision, head = warehouse.revision(), warehouse.head()
+    except WarehouseUnusable as exc:  # refused before DuckDB opens it (a foreign file), or by the machine
+        return problem(name, f"{warehouse.path} cannot be opened as a warehouse: {redact(str(exc))[:300]}",
+                       "point warehouse.path at the warehouse, or move this file away and sync again"), False
     except B24MetricsError as exc:
         return warning(name, redact(str(exc)), "run the doctor again when that is done"), False
     except Exception as exc:  # noqa: BLE001 (a corrupt or foreign file: say so, don't crash the checklist)

@@ -8,6 +8,7 @@ process fails). No pooled engine stays open: DuckDB lets one process hold the fi
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,17 +31,21 @@ from b24metrics.warehouse.writer_lock import busy_text
 log = logging.getLogger(__name__)
 
 
-class _NoInterruptTraceback(logging.Filter):
-    """Ctrl-C while a connection closes (DuckDB checkpoints then) makes SQLAlchemy's pool log an
-    error with the traceback before the interrupt goes on; the interrupt is the command's one
-    line (exit 130), the traceback only noise on stderr."""
+class _NoInterruptRecords(logging.Filter):
+    """SQLAlchemy's pool logs with a traceback whatever stops it resetting or closing a connection,
+    then raises it on when it is no Exception. DuckDB checkpoints as its last connection closes, so
+    a Ctrl-C often lands there: the KeyboardInterrupt goes on to end the command as interrupted
+    (exit 130), and the pool's traceback of it is noise on the user's terminal."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt))
+        # once redact.install has run the record's exc_info is already text; the pool logs inside
+        # its except clause, so the exception it handles is still at hand
+        logged = record.exc_info[1] if isinstance(record.exc_info, tuple) else None
+        return not isinstance(logged, KeyboardInterrupt) and not isinstance(sys.exc_info()[1], KeyboardInterrupt)
 
 
-# SQLAlchemy logs through one logger per pool class; a filter acts on its own logger's records only.
-logging.getLogger("sqlalchemy.pool.impl.NullPool").addFilter(_NoInterruptTraceback())
+# the pool's own logger (SQLAlchemy names it after the pool's class)
+logging.getLogger(f"{NullPool.__module__}.{NullPool.__name__}").addFilter(_NoInterruptRecords())
 
 
 class DuckDBImpl(DefaultImpl):

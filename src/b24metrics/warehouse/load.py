@@ -7,6 +7,7 @@ after the last committed page, loses nothing and loads nothing twice.
 from __future__ import annotations
 
 import json
+import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,7 +16,10 @@ from typing import Sequence
 import duckdb
 import pyarrow as pa
 
+from b24metrics.errors import DiskFull
 from b24metrics.warehouse.db import Warehouse, atomic
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -177,9 +181,17 @@ def mark_synced(warehouse: Warehouse, run_id: int) -> None:
 def finish_run(
     warehouse: Warehouse, run_id: int, *, status: str, rows: int, requests: int, error: str | None = None
 ) -> None:
-    with warehouse.transaction() as con:
-        con.execute(
-            "UPDATE sync_runs SET finished_at = now(), status = ?, rows_loaded = ?, requests = ?, error = ? "
-            "WHERE run_id = ?",
-            [status, rows, requests, error, run_id],
-        )
+    try:
+        with warehouse.transaction() as con:
+            con.execute(
+                "UPDATE sync_runs SET finished_at = now(), status = ?, rows_loaded = ?, requests = ?, error = ? "
+                "WHERE run_id = ?",
+                [status, rows, requests, error, run_id],
+            )
+    except DiskFull:
+        # A run that filled the disk leaves little room: on a full tmpfs the whole record did not
+        # fit in the WAL where its status and end alone did. Without them the run stays 'running'
+        # and the next run closes it as interrupted, which it was not.
+        with warehouse.transaction() as con:
+            con.execute("UPDATE sync_runs SET finished_at = now(), status = ? WHERE run_id = ?", [status, run_id])
+        log.warning("run %s recorded as %s without its rows, requests and error: the disk is full", run_id, status)
