@@ -338,27 +338,6 @@ def sparkline(points: list[Seg | None], *, label: str, width: int = 150, height:
     return _svg(height, [line] + parts, label, width=width)
 
 
-def heatmap(rows: list[str], cols: list[str], cells: list[list[Seg]], loc: Locale, *, label: str,
-            label_width: int = 230) -> Markup:
-    """A grid of shares (0-100 %): the darker, the worse."""
-    cell_w = min(120.0, (WIDTH - label_width - 10) / max(len(cols), 1))
-    cell_h, head = 24, 34
-    parts: list[Markup] = []
-    for j, name in enumerate(cols):
-        parts.append(_text(label_width + 8 + cell_w * (j + 0.5), 14, name, "tick", "middle"))
-    for i, name in enumerate(rows):
-        y = head + i * (cell_h + 2)
-        parts.append(_label(label_width, y + 16, name))
-        for j, seg in enumerate(cells[i]):
-            v = seg.number
-            level = "hn" if v is None else f"h{min(4, int(v // 20) + (1 if v > 0 else 0))}"
-            cx = label_width + 8 + cell_w * j
-            parts.append(_mark("rect", Seg(seg.value, f"heat {level}", seg.cell, seg.title),
-                               x=cx + 1, y=y, width=cell_w - 2, height=cell_h))
-            parts.append(_text(cx + cell_w / 2, y + 16, loc.number(v, "%"), "heat-text", "middle"))
-    return _svg(head + len(rows) * (cell_h + 2) + 6, parts, label)
-
-
 @dataclass
 class HeatCell:
     """A grid cell: its share as a mark, the count beside it, and whether it is past its bound."""

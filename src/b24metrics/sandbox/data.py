@@ -758,18 +758,22 @@ def _label(text_ru: str, text_en: str) -> dict[str, str]:
     return {"ru": text_ru, "en": text_en}
 
 
+#: what every lead user field of the sandbox has in common
+_LEAD_UF = {
+    "ENTITY_ID": "CRM_LEAD",
+    "SORT": "100",
+    "MULTIPLE": "N",
+    "MANDATORY": "N",
+    "SHOW_FILTER": "E",
+    "SHOW_IN_LIST": "Y",
+    "EDIT_IN_LIST": "Y",
+    "IS_SEARCHABLE": "N",
+}
+
+
 def _userfields() -> list[dict[str, Any]]:
     """Two user fields the portal already had before b24metrics came along."""
-    common = {
-        "ENTITY_ID": "CRM_LEAD",
-        "SORT": "100",
-        "MULTIPLE": "N",
-        "MANDATORY": "N",
-        "SHOW_FILTER": "E",
-        "SHOW_IN_LIST": "Y",
-        "EDIT_IN_LIST": "Y",
-        "IS_SEARCHABLE": "N",
-    }
+    common = _LEAD_UF
     return [
         {
             "ID": "141",
@@ -806,17 +810,10 @@ def _size_userfield() -> dict[str, Any]:
     """The "company size" list a CRM form asks for, kept in a lead user field (enumeration)."""
     return {
         "ID": "145",
-        "ENTITY_ID": "CRM_LEAD",
+        **_LEAD_UF,
         "FIELD_NAME": SIZE_FIELD,
         "USER_TYPE_ID": "enumeration",
         "XML_ID": None,
-        "SORT": "100",
-        "MULTIPLE": "N",
-        "MANDATORY": "N",
-        "SHOW_FILTER": "E",
-        "SHOW_IN_LIST": "Y",
-        "EDIT_IN_LIST": "Y",
-        "IS_SEARCHABLE": "N",
         "SETTINGS": {"DISPLAY": "LIST", "LIST_HEIGHT": 1, "CAPTION_NO_VALUE": "", "SHOW_NO_VALUE": "Y"},
         "EDIT_FORM_LABEL": _label("Размер компании", "Company size"),
         "LIST_COLUMN_LABEL": _label("Размер компании", "Company size"),
