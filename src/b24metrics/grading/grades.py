@@ -41,7 +41,9 @@ def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings, *, re
         """INSERT OR IGNORE INTO lead_grade_at_entry
            SELECT n.lead_id, n.grade, n.score, n.factors, now(), coalesce(l.status_semantic_id, 'P') NOT IN ('S', 'F')
            FROM new_grades n JOIN leads l ON l.id = n.lead_id
-           WHERE n.lead_id NOT IN (SELECT lead_id FROM lead_grade_at_entry)"""
+           -- NOT EXISTS, not NOT IN: NOT IN hashes the million rows of lead_grade_at_entry to look
+           -- up the few new grades (0.04-0.07 s on every refresh at 1M leads, 0.01 s this way)
+           WHERE NOT EXISTS (SELECT 1 FROM lead_grade_at_entry e WHERE e.lead_id = n.lead_id)"""
     )
     # Only what changed is written: a million unchanged grades cost a second to rewrite.
     # computed_at is therefore when the lead's grade last changed.

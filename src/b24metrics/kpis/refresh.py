@@ -17,7 +17,7 @@ import duckdb
 
 from b24metrics.config import GradingSettings, Settings
 from b24metrics.grading import check_rule_fields, grade_leads, one_grade_share, define_outcomes, score_engagement
-from b24metrics.kpis import incremental
+from b24metrics.kpis import incremental, unchanged
 from b24metrics.kpis.families import FAMILIES
 from b24metrics.kpis.inputs import InputState, load_inputs, save_input_states
 from b24metrics.sqlfiles import sql_file
@@ -187,9 +187,16 @@ def refresh_kpis(
         timings["grades"] = time.perf_counter() - began
         for name, group in steps:
             began = time.perf_counter()
+            key = unchanged.attribution_key(con, settings) if name == unchanged.STEP else None
+            if key is not None and reason is None and unchanged.kept_key(con) == key \
+                    and unchanged.nothing_in_scope(con):
+                timings[name] = time.perf_counter() - began
+                continue
             for file in group:
                 for statement in incremental.statements(sql_file("b24metrics.kpis", file), incremental=reason is None):
                     con.execute(statement)
+            if key is not None:
+                unchanged.keep_key(con, key)
             timings[name] = time.perf_counter() - began
         # Leads left ungraded are regraded by the next refresh: a fingerprint no refresh computes.
         incremental.save_state(con, mark, "grading stopped" if stopped else current, full=reason is not None)

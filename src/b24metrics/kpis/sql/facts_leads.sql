@@ -16,30 +16,28 @@ CREATE OR REPLACE TABLE kpi_leads AS  -- per item: in_scope_lead(lead_id)
 WITH initial_status AS (          -- a lead's first status: the lowest SORT of STATUS
     SELECT status_id FROM statuses WHERE entity_id = 'STATUS' AND NOT deleted ORDER BY sort, id LIMIT 1
 ),
-moved AS (                        -- first time the lead left its initial status
-    SELECT owner_id AS lead_id, min(created_time) AS moved_at
-    FROM lead_history
-    WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status) AND in_scope_lead(owner_id)
-    GROUP BY 1
-),
-listed AS (                       -- leads once in a status [kpis.lead_stages] names (history or now)
-    SELECT lead_id, bool_or(kind = 'accepted') AS accepted, bool_or(kind = 'qualified') AS qualified
-    FROM (SELECT owner_id AS lead_id, status_id FROM lead_history WHERE in_scope_lead(owner_id)
-          UNION ALL
-          SELECT id, status_id FROM leads WHERE in_scope_lead(id)) v
-    JOIN input_lead_stages s USING (status_id)
-    GROUP BY 1
-),
-configured AS (                   -- which of the two lists are set: an empty one keeps the inference
-    SELECT count(*) FILTER (WHERE kind = 'accepted') > 0 AS accepted,
-           count(*) FILTER (WHERE kind = 'qualified') > 0 AS qualified
+stages AS (                       -- the statuses [kpis.lead_stages] names, per kind (none: the inference)
+    SELECT list(status_id) FILTER (WHERE kind = 'accepted') AS accepted,
+           list(status_id) FILTER (WHERE kind = 'qualified') AS qualified
     FROM input_lead_stages
 ),
-worked AS (                       -- leads that were once in a working status: neither the first nor a failure
-    SELECT DISTINCT owner_id AS lead_id
+configured AS (                   -- which of the two lists are set: an empty one keeps the inference
+    SELECT coalesce(len(accepted), 0) > 0 AS accepted, coalesce(len(qualified), 0) > 0 AS qualified FROM stages
+),
+-- One pass over the history of the leads in scope (three CTEs each scanning lead_history cost
+-- three times as much): moved_at, the first time the lead left its initial status; worked, once
+-- in a working status (neither the first nor a failure); accepted / qualified, once in a status
+-- [kpis.lead_stages] names (the lead's status now is added in the SELECT)
+history AS (
+    SELECT owner_id AS lead_id,
+           min(created_time) FILTER (WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)) AS moved_at,
+           bool_or(status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
+                   AND coalesce(status_semantic_id, 'P') <> 'F') AS worked,
+           bool_or(list_contains((SELECT accepted FROM stages), status_id)) AS accepted,
+           bool_or(list_contains((SELECT qualified FROM stages), status_id)) AS qualified
     FROM lead_history
-    WHERE status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
-      AND coalesce(status_semantic_id, 'P') <> 'F' AND in_scope_lead(owner_id)
+    WHERE in_scope_lead(owner_id)
+    GROUP BY 1
 ),
 deal_of AS (                      -- deals that came from the lead (deal.LEAD_ID)
     SELECT lead_id, count(*) AS deals, count(*) FILTER (WHERE stage_semantic_id = 'S') AS won_deals
@@ -66,22 +64,22 @@ SELECT l.id AS lead_id,
        -- statuses; else once in a working status (not the first one, not a failure), or in one
        -- now. Either way a qualified or converted lead was accepted; a lead junked straight from
        -- the first status never was
-       (CASE WHEN (SELECT accepted FROM configured) THEN coalesce(ls.accepted, false)
-             ELSE w.lead_id IS NOT NULL
+       (CASE WHEN (SELECT accepted FROM configured) THEN coalesce(h.accepted OR list_contains((SELECT accepted FROM stages), l.status_id), false)
+             ELSE coalesce(h.worked, false)
                   OR (l.status_id IS DISTINCT FROM (SELECT status_id FROM initial_status)
                       AND coalesce(l.status_semantic_id, 'P') <> 'F') END
-        OR (coalesce(ls.qualified, false) AND (SELECT qualified FROM configured))
+        OR (coalesce(h.qualified OR list_contains((SELECT qualified FROM stages), l.status_id), false) AND (SELECT qualified FROM configured))
         OR coalesce(d.deals, 0) > 0 OR l.status_semantic_id = 'S') AS accepted,
        l.status_semantic_id = 'S' OR coalesce(d.deals, 0) > 0 AS converted,
        -- qualified (SQL): with [kpis.lead_stages] qualified, once in one of those statuses; a
        -- converted lead is qualified either way
-       ((coalesce(ls.qualified, false) AND (SELECT qualified FROM configured))
+       ((coalesce(h.qualified OR list_contains((SELECT qualified FROM stages), l.status_id), false) AND (SELECT qualified FROM configured))
         OR l.status_semantic_id = 'S' OR coalesce(d.deals, 0) > 0) AS qualified,
        l.status_semantic_id = 'F' AS junk,
        coalesce(d.deals, 0) AS deals,
        coalesce(d.won_deals, 0) > 0 AS won,
        g.grade, g.score,
-       local_time(m.moved_at) AS moved_at,      -- speed to lead lives in kpi_speed_to_lead (S1)
+       local_time(h.moved_at) AS moved_at,      -- speed to lead lives in kpi_speed_to_lead (S1)
        coalesce(l.opportunity, 0) AS opportunity,
        coalesce(nullif(l.currency_id, ''), '(none)') AS currency,
        nullif(l.company_id, 0) AS company_id,  -- a client's first contact (kpi_client_purchases)
@@ -90,9 +88,7 @@ FROM leads l
 LEFT JOIN statuses src ON src.entity_id = 'SOURCE' AND src.status_id = l.source_id AND NOT src.deleted
 LEFT JOIN statuses st ON st.entity_id = 'STATUS' AND st.status_id = l.status_id AND NOT st.deleted
 LEFT JOIN manager_names mn ON mn.manager_id = l.assigned_by_id
-LEFT JOIN moved m ON m.lead_id = l.id
-LEFT JOIN worked w ON w.lead_id = l.id
-LEFT JOIN listed ls ON ls.lead_id = l.id
+LEFT JOIN history h ON h.lead_id = l.id
 LEFT JOIN deal_of d ON d.lead_id = l.id
 LEFT JOIN lead_grades g ON g.lead_id = l.id
 LEFT JOIN touched t ON t.lead_id = l.id
