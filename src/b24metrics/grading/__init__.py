@@ -9,7 +9,7 @@ in_scope_lead(id) its caller defines (kpis/incremental.py), and imports nothing 
 
 from b24metrics.grading.backtest import Backtest, backtest, define_outcomes
 from b24metrics.grading.bands import band_mapping, portal_band_mapping
-from b24metrics.grading.checks import check_rule_fields, one_grade_share, rules_status
+from b24metrics.grading.checks import check_rule_fields, one_grade_share
 from b24metrics.grading.engagement import score_engagement
 from b24metrics.grading.facts import legal_form
 from b24metrics.grading.features import define_match_keys, update_match_keys
@@ -18,4 +18,4 @@ from b24metrics.grading.rules import NO_RULE, compile_grading
 
 __all__ = ["NO_RULE", "Backtest", "backtest", "band_mapping", "check_rule_fields", "compile_grading", "define_match_keys",
            "define_outcomes", "grade_leads", "grades_by_source", "legal_form", "one_grade_share", "portal_band_mapping",
-           "rules_status", "score_engagement", "update_match_keys"]
+           "score_engagement", "update_match_keys"]

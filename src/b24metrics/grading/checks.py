@@ -137,14 +137,3 @@ def one_grade_share(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     return {"grade": grade, "share": share, "leads": total,
             "message": f"the grading rules put {share:.0%} of {total} leads into grade {grade}: "
                        f"they do not tell leads apart; see `[grading]` in the config"}
-
-
-def rules_status(con: duckdb.DuckDBPyConnection, settings: GradingSettings) -> dict[str, Any]:
-    """What `grade check` and the report say about the rules, as plain data: how each employee
-    threshold met the portal's size bands, the rules the portal's custom fields cannot serve,
-    and whether the grades separate the leads at all."""
-    from b24metrics.grading.bands import portal_band_mapping
-
-    return {"band_mapping": portal_band_mapping(con, settings),
-            "field_problems": check_rule_fields(con, settings),
-            "one_grade": one_grade_share(con)}

@@ -24,7 +24,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 import b24metrics
-from b24metrics.errors import OutOfMemory, WarehouseBusy, WarehouseTooNew
+from b24metrics.errors import WarehouseBusy, WarehouseTooNew
 from b24metrics.warehouse.problems import as_warehouse_error, check_is_duckdb
 from b24metrics.warehouse.writer_lock import busy_text
 
@@ -124,13 +124,8 @@ class Warehouse:
             try:
                 yield con
             except Exception as exc:  # out of memory, a full disk, a read-only file, Ctrl-C inside a query: typed
-                cause = out_of_memory(exc)
-                if cause is not None:
-                    setting, value = self._memory_settings.get(id(con), ("warehouse.memory_limit",
-                                                                         self.memory_limit or ""))
-                    log.debug("out of memory", exc_info=True)
-                    raise memory_error(setting, value) from cause
-                typed = as_warehouse_error(exc, self.path)
+                memory = self._memory_settings.get(id(con), ("warehouse.memory_limit", self.memory_limit or ""))
+                typed = as_warehouse_error(exc, self.path, memory=memory)
                 if typed is None:
                     raise
                 raise typed from exc
@@ -203,27 +198,6 @@ class Warehouse:
                 f"the warehouse {self.path} is at schema revision {revision}, which b24metrics "
                 f"{b24metrics.__version__} does not know (its newest is {self.head()}): a newer b24metrics "
                 "made or upgraded it; run that version, or point warehouse.path at another file")
-
-
-def out_of_memory(exc: BaseException) -> BaseException | None:
-    """DuckDB's OutOfMemoryException in `exc` or what it was raised while handling: running out
-    leaves the transaction aborted, and the next statement on it (a ROLLBACK, an unregister)
-    raises "Current transaction is aborted", which would hide the cause."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, (duckdb.OutOfMemoryException, OutOfMemory)):
-            return current
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return None
-
-
-def memory_error(setting: str, value: str) -> OutOfMemory:
-    """The one line for running out: the setting in force and how to raise it."""
-    env = "B24M_" + setting.upper().replace(".", "__")
-    return OutOfMemory(f"out of memory: DuckDB needed more than {setting} = {value!r} lets it use; raise "
-                       f"{setting} in the config file or as {env} (the README's Memory section says how much)")
 
 
 def _mark_waiting(path: Path) -> None:

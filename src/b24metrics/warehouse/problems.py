@@ -19,6 +19,7 @@ from b24metrics.errors import (
     B24MetricsError,
     DiskFull,
     Interrupted,
+    OutOfMemory,
     WarehouseForeign,
     WarehouseReadOnly,
 )
@@ -52,9 +53,13 @@ def check_is_duckdb(path: Path) -> None:
                            "warehouse.path at a new file (it is made on the first sync) or at the warehouse")
 
 
-def as_warehouse_error(exc: BaseException, path: Path) -> B24MetricsError | None:
+def as_warehouse_error(exc: BaseException, path: Path,
+                       memory: tuple[str, str] = ("warehouse.memory_limit", "")) -> B24MetricsError | None:
     """The typed error for `exc` met while using the warehouse at `path`, or None when it is not
-    one the machine caused (a bug, or an error of ours already typed)."""
+    one the machine caused (a bug, or an error of ours already typed). `memory`: the memory
+    setting in force and its value, which running out names."""
+    if out_of_memory(exc) is not None:
+        return memory_error(*memory)
     if isinstance(exc, B24MetricsError):
         return None
     if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
@@ -88,6 +93,27 @@ def as_warehouse_error(exc: BaseException, path: Path) -> B24MetricsError | None
                                  "directory and file must be writable by this user, on a file system "
                                  "mounted read-write")
     return None
+
+
+def out_of_memory(exc: BaseException) -> BaseException | None:
+    """DuckDB's OutOfMemoryException in `exc` or what it was raised while handling: running out
+    leaves the transaction aborted, and the next statement on it (a ROLLBACK, an unregister)
+    raises "Current transaction is aborted", which would hide the cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (duckdb.OutOfMemoryException, OutOfMemory)):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def memory_error(setting: str, value: str) -> OutOfMemory:
+    """The one line for running out: the setting in force and how to raise it."""
+    env = "B24M_" + setting.upper().replace(".", "__")
+    return OutOfMemory(f"out of memory: DuckDB needed more than {setting} = {value!r} lets it use; raise "
+                       f"{setting} in the config file or as {env} (the README's Memory section says how much)")
 
 
 def is_interrupt(exc: BaseException) -> bool:
