@@ -253,6 +253,29 @@ def test_a_won_deal_synced_later_makes_the_matched_lead_a_returning_client_in_an
         assert {g for (g,) in s.sql(f"SELECT grade FROM lead_grades WHERE lead_id IN ({', '.join(map(str, others))})")} == {"D"}
 
 
+def test_a_deal_won_now_regrades_only_the_leads_of_its_client_that_came_after_the_win():
+    from tests.kpis.scenario import Scenario
+
+    with Scenario() as s:
+        company = s.company(created="2026-01-10 10:00", title="ЗАО «Вега»", employees="EMPLOYEES_3")  # 250-500
+        before = s.lead(created="2026-01-12 10:00", COMPANY_TITLE="Вега")
+        after = s.lead(created="2026-02-01 10:00", COMPANY_TITLE="Вега")
+        for _ in range(8):
+            s.lead(created="2026-02-01 11:00")
+            s.deal(created="2026-02-02 10:00")
+        deal = s.deal(created="2026-01-15 10:00", stage="NEW", company=company, amount=1000)
+        s.sync()
+        grades = dict(s.sql("SELECT lead_id, grade FROM lead_grades"))
+        assert grades[before] == grades[after] == "B"
+        with s.state.lock:   # won on 20 January, entered only now
+            s.state.deals[deal].update(STAGE_ID="WON", STAGE_SEMANTIC_ID="S", MOVED_TIME="2026-01-20T10:00:00+03:00",
+                                       DATE_MODIFY=s.portal.format_time(s.portal.clock()))
+        done = refresh_after_sync(s)
+        assert not done.full and done.scope[0] == 1   # the lead that came after the win, not the one before
+        grades = dict(s.sql("SELECT lead_id, grade FROM lead_grades"))
+        assert (grades[before], grades[after]) == ("B", "A")
+
+
 def refresh_after_sync(s):
     from b24metrics import pipeline
     from b24metrics.extract import STREAMS

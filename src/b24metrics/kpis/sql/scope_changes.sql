@@ -10,8 +10,8 @@ FROM raw_records
 WHERE changed_at > getvariable('kpi_since')
   AND entity IN ('lead', 'deal', 'company', 'contact', 'lead_history', 'deal_history', 'activity', 'call');
 
--- The companies and contacts that changed (and, added by scope.sql, as it alone reads the last
--- refresh's tables: those whose won deals changed); what identified them before
+-- The companies and contacts that changed (those whose won deals changed are scope.sql's
+-- won_parties: their keys stay as they were); what identified them before
 -- (company_match_keys, client_match_keys) and what identifies them now (match_keys.sql): the
 -- leads once matched by any of these (lead_match_keys, kept by grading) are graded again.
 -- Then grading stores their new keys (features.py update_match_keys).
