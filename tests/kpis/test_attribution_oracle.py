@@ -14,7 +14,6 @@ import pytest
 from b24metrics.kpis.families.attribution import use_model
 from b24metrics.kpis.catalogue import find
 from b24metrics.kpis.cuts import cut
-from b24metrics.kpis.incremental import per_item_tables
 from tests.kpis.scenario import Scenario
 from tests.kpis.test_inputs import refresh_with_inputs, write
 
@@ -223,11 +222,48 @@ def test_spend_naming_what_the_portal_never_saw_is_told_once_per_file(s):
         "kpis.tracking_numbers: its spend counts with no leads"]
 
 
-def test_the_attribution_settings_can_change_without_a_full_rebuild():
-    """incremental.fingerprint leaves kpis.attribution_* out: right only while attribution.sql,
-    rebuilt by every refresh, makes no per-item table."""
-    assert per_item_tables(["attribution.sql"]) == []
-    assert set(per_item_tables(["telephony.sql"])) == {"kpi_call_base", "kpi_call_leads"}   # the check sees markers
+def test_the_attribution_window_can_change_without_a_full_rebuild_and_a_won_deal_is_credited_incrementally(
+        tmp_path):
+    """incremental.fingerprint leaves kpis.attribution_* out: the per-client credits do not
+    depend on them (the views apply the window), so a new window needs no full rebuild; a deal
+    won since is credited by an incremental refresh as a full rebuild would credit it."""
+    from b24metrics import pipeline
+    from b24metrics.extract import STREAMS
+    from b24metrics.kpis.refresh import refresh_kpis
+
+    spend = write(tmp_path, "spend.csv", "month,channel,amount,currency\n2026-03,WEB,3000,RUB\n")
+    kpis = {"spend_file": spend, "base_currency": "RUB"}
+    with Scenario(kpis=kpis) as s:
+        lead = s.lead(created="2026-03-02 10:00", source="WEB")
+        won(s, lead, created="2026-03-03 10:00", at="2026-04-20 10:00", amount=30000, source="WEB")   # day 49
+        other = s.lead(created="2026-03-05 10:00", source="WEB")
+        for _ in range(8):    # past a quarter of the leads or deals in scope, a refresh rebuilds all
+            s.lead(created="2026-03-05 11:00", source="CALL")
+            s.deal(created="2026-03-06 10:00")
+        s.sync()
+        refresh_with_inputs(s, s.settings(), now=NOW)
+        assert cohort(s, "channel", "Веб-сайт")["revenue"] == 30000.0
+        narrow = s.settings(kpis={**kpis, "attribution_window_days": 30})
+        done = refresh_kpis(s.warehouse, narrow, now=NOW)
+        assert not done.full and cohort(s, "channel", "Веб-сайт")["revenue"] == 0.0    # won after the window
+        # the other lead is won now; the portal bumps DATE_MODIFY of what it touched
+        deal = won(s, other, created="2026-03-06 10:00", at="2026-03-25 10:00", amount=5000, source="WEB")
+        with s.state.lock:
+            s.state.deals[deal]["DATE_MODIFY"] = s.state.leads[other]["DATE_MODIFY"] = \
+                s.portal.format_time(s.portal.clock())
+        with pipeline.open_client(narrow) as client:
+            pipeline.sync(client, s.warehouse, list(STREAMS.values()), narrow)
+        done = refresh_kpis(s.warehouse, narrow, now=NOW)
+        assert not done.full and done.scope == (1, 1)
+        assert cohort(s, "channel", "Веб-сайт")["revenue"] == 5000.0    # day 20
+        incremental = money_rows(s)
+        done = refresh_kpis(s.warehouse, narrow, now=NOW, full=True)
+        assert done.full and money_rows(s) == incremental
+
+
+def money_rows(s) -> list[tuple]:
+    with s.warehouse.connect(read_only=True) as con:
+        return con.execute("SELECT * FROM kpi_attribution_money ORDER BY ALL").fetchall()
 
 
 def test_spend_in_a_currency_without_a_rate_is_named_not_added(tmp_path):

@@ -80,8 +80,8 @@ def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, s
     digest.update(repr(params).encode())
     digest.update(settings.grading.model_dump_json().encode())
     # Settings no per-item row depends on: the tables that read them are rebuilt by every refresh
-    # (win_rate_days, funnel.min_items: macros read by a view or a cut; attribution_*:
-    # attribution.sql makes no per-item table).
+    # (win_rate_days, funnel.min_items: macros read by a view or a cut; attribution_*: read by
+    # attribution.sql's views and whole tables, not by its per-item credits).
     digest.update(settings.kpis.model_dump_json(exclude={
         "memory_limit": True, "full_refresh_hours": True, "win_rate_days": True, "funnel": {"min_items"},
         "attribution_window_days": True, "attribution_model": True}).encode())

@@ -1,10 +1,11 @@
 """Whole-table steps an incremental refresh may leave as they are.
 
-The attribution tables (sql/attribution.sql) are rebuilt whole on every refresh from the per-item
-tables (kpi_leads, kpi_revenue, the call tables), the spend, rate and clock inputs, the
-attribution settings and the day (a cohort's age). When an incremental refresh has nothing in
-scope, those per-item tables did not change; when the rest did not either, the rebuild would write
-the same rows: 0.5-0.6 s of a refresh with nothing synced on the 1M-lead benchmark.
+The attribution step (sql/attribution.sql) rebuilds its small tables (rates, clock, spend by day,
+the ripeness curve, the cohort days) whole on every refresh, from the per-item tables
+(kpi_leads, kpi_revenue, the call tables), the spend, rate and clock inputs, the attribution
+settings and the day (a cohort's age), and the credits of the clients in scope. When an
+incremental refresh has nothing in scope, those per-item tables did not change; when the rest
+did not either, the step would write the same rows.
 
 What the tables were built from is kept as the comment of the last table attribution.sql makes
 (CREATE OR REPLACE drops it, so a failed or partial build leaves no key behind).
@@ -21,8 +22,8 @@ from b24metrics.sqlfiles import sql_file
 
 STEP = "attribution"
 FILE = "attribution.sql"
-#: the table attribution.sql makes last, which carries the key
-KEYED_TABLE = "kpi_attribution_age"
+#: the last table attribution.sql makes, which carries the key
+KEYED_TABLE = "kpi_attribution_days"
 INPUTS = ("input_spend_rows", "input_rates", "input_clock")
 _SCOPES = ("scope_leads", "scope_deals", "scope_calls", "scope_clients")
 

@@ -1,6 +1,7 @@
 -- reads: kpi_leads, kpi_revenue, kpi_call_base, kpi_call_leads, kpi_call_sales
--- reads: input_spend_rows, input_rates, input_clock, local_time(), attribution_window_days
--- makes: att_rates, att_credit, kpi_attribution_curve, kpi_attribution_money, kpi_attribution_days
+-- reads: input_spend_rows, input_rates, input_clock, local_time(), attribution_window_days, in_scope_client()
+-- makes: kpi_attribution_rates, kpi_attribution_clock, kpi_attribution_spend, kpi_attribution_credit
+-- makes: kpi_attribution_credited, kpi_attribution_curve, kpi_attribution_money, kpi_attribution_days
 -- makes: kpi_attribution, kpi_attribution_age
 -- Cohort attribution (M5, which channel pays): revenue, won deals and new clients traced back to
 -- the lead they came from, credited to the day that lead was created (its cohort) and to its
@@ -10,11 +11,16 @@
 -- (kpis/inputs.py). Both models are kept side by side (column model); a KPI cut shows the one
 -- chosen (families/attribution.py). The cash view (revenue in the month it was won) stays in
 -- money.sql.
+-- What a sync can change is kept per item (kpi_attribution_credit, per client, as kpi_revenue);
+-- the sums over it are views, so that a refresh rewrites no table of cohort cells: rebuilding
+-- them whole cost half a second of every refresh after a sync at 1M leads. The views read only
+-- the warehouse's own tables (a reader's connection has no inputs, variables or temp macros):
+-- the rates, the clock and the window, and the spend by day are kept as small tables.
 
 -- Money in one currency: the configured base, or without one the currency most of the money is
 -- in (a portal that sells in roubles only needs no rates). Any other currency without a rate
 -- stays out of the sums and is named instead ("USD without a rate").
-CREATE OR REPLACE TEMP TABLE att_rates AS
+CREATE OR REPLACE TABLE kpi_attribution_rates AS
 WITH base AS (
     SELECT coalesce(
         (SELECT max(base_currency) FROM input_rates),
@@ -26,24 +32,55 @@ FROM input_rates r CROSS JOIN base b WHERE r.rate > 0 GROUP BY 1
 UNION ALL
 SELECT base, 1.0, base FROM base WHERE base IS NOT NULL AND base NOT IN (SELECT upper(trim(currency)) FROM input_rates);
 
--- Every won deal credited under each model. "deal": to its lead (the lead's day, channel, UTM
--- and the number of its first incoming call), or, without a live lead (a repeat sale, a deal
--- made by hand), to its own source and creation day and the number of the first call credited
--- with it. "first": to whatever brought the client its first won deal (kpi_revenue.new_client),
--- so a returning client's later deals go to the channel that acquired the client. Deals won
--- more than the window after their cohort's day, and deals without a closing time, are not
--- credited; a deal won before its lead was created counts at age 0.
-CREATE OR REPLACE TEMP TABLE att_credit AS
-WITH origin AS (          -- the leads of won deals only: a join would otherwise hash a million
+-- The day the cohorts' ages are counted to and the window, for the views.
+CREATE OR REPLACE TABLE kpi_attribution_clock AS
+SELECT CAST(coalesce((SELECT max(now_local) FROM input_clock), local_time(now())) AS DATE) AS today,
+       CAST(getvariable('attribution_window_days') AS INTEGER) AS window_days;
+
+-- The spend of each cohort day (model NULL: the same under either model), per channel, campaign
+-- and tracking number. A spend row of a week or a month is spread evenly over its days; one that
+-- names no campaign (or no number) sits under '(not split)' there, so a campaign's or a number's
+-- cost comes from its own spend only. In the base currency; spend_unconverted names a currency
+-- without a rate.
+CREATE OR REPLACE TABLE kpi_attribution_spend AS
+SELECT NULL AS model, CAST(d.day AS DATE) AS cohort_day, s.channel, '(not split)' AS utm_source,
+       '(not split)' AS utm_medium, coalesce(s.campaign, '(not split)') AS utm_campaign,
+       coalesce(s.number, '(not split)') AS tracking_number, 0 AS leads,
+       sum(s.amount * r.rate / (date_diff('day', s.period_start, s.period_end) + 1)) AS spend,
+       CASE WHEN r.rate IS NULL THEN upper(s.currency) END AS spend_unconverted,
+       0 AS won_deals, 0 AS new_clients, 0.0 AS revenue, NULL AS revenue_unconverted, 0 AS won_leads
+FROM input_spend_rows s
+CROSS JOIN LATERAL (SELECT unnest(generate_series(CAST(s.period_start AS TIMESTAMP),
+                                                  CAST(s.period_end AS TIMESTAMP), INTERVAL 1 DAY)) AS day) d
+LEFT JOIN kpi_attribution_rates r ON r.currency = upper(s.currency)
+GROUP BY ALL;
+
+-- kpi_attribution_credit: every won deal credited under each model. "deal": to its lead (the
+-- lead's day, channel, UTM and the number of its first incoming call), or, without a live lead
+-- (a repeat sale, a deal made by hand), to its own source and creation day and the number of the
+-- first call credited with it. "first": to whatever brought the client its first won deal
+-- (kpi_revenue.new_client), so a returning client's later deals go to the channel that acquired
+-- the client. Deals without a closing time are not credited; a deal won before its lead was
+-- created counts at age 0. Per client, as kpi_revenue: a client's deals are credited together
+-- (scope.sql brings in the clients of the leads in scope and of new calls). The window, the rates
+-- and the day are applied by the views below, so that a change of them rewrites no row here.
+CREATE OR REPLACE TABLE kpi_attribution_credit AS  -- per item: in_scope_client(client) OR in_scope_client('company ' || company_id) OR in_scope_client('contact ' || contact_id)
+WITH revenue AS (
+    SELECT * FROM kpi_revenue
+    WHERE closed_at IS NOT NULL
+      AND (in_scope_client(client) OR in_scope_client('company ' || company_id) OR in_scope_client('contact ' || contact_id))
+),
+origin AS (               -- the leads of won deals only: a join would otherwise hash a million
     SELECT l.lead_id, l.created_at, l.channel, l.utm_source, l.utm_medium, l.utm_campaign,
            b.tracking_number
     FROM kpi_leads l
     LEFT JOIN kpi_call_leads cl ON cl.lead_id = l.lead_id
     LEFT JOIN kpi_call_base b ON b.call_id = cl.call_id
-    WHERE l.lead_id IN (SELECT lead_id FROM kpi_revenue WHERE lead_id IS NOT NULL)
+    WHERE l.lead_id IN (SELECT lead_id FROM revenue WHERE lead_id IS NOT NULL)
 ),
 own AS (
-    SELECT r.deal_id, l.lead_id, r.client, r.closed_at, r.new_client, r.amount, upper(r.currency) AS currency,
+    SELECT r.deal_id, l.lead_id, r.client, r.company_id, r.contact_id, r.closed_at, r.new_client, r.amount,
+           upper(r.currency) AS currency,
            coalesce(l.created_at, r.created_at) AS cohort_at,
            CASE WHEN l.lead_id IS NOT NULL THEN l.channel ELSE r.channel END AS channel,
            CASE WHEN l.lead_id IS NOT NULL THEN l.utm_source ELSE r.utm_source END AS utm_source,
@@ -51,11 +88,10 @@ own AS (
            CASE WHEN l.lead_id IS NOT NULL THEN l.utm_campaign ELSE r.utm_campaign END AS utm_campaign,
            coalesce(l.tracking_number, CASE WHEN l.lead_id IS NULL THEN cb.tracking_number END, '(no call)')
                AS tracking_number
-    FROM kpi_revenue r
+    FROM revenue r
     LEFT JOIN origin l ON l.lead_id = r.lead_id
     LEFT JOIN (SELECT deal_id, min(call_id) AS call_id FROM kpi_call_sales GROUP BY 1) cs ON cs.deal_id = r.deal_id
     LEFT JOIN kpi_call_base cb ON cb.call_id = cs.call_id
-    WHERE r.closed_at IS NOT NULL
 ),
 acquired AS (
     SELECT client, cohort_at, channel, utm_source, utm_medium, utm_campaign, tracking_number
@@ -64,31 +100,34 @@ acquired AS (
 credited AS (
     SELECT 'deal' AS model, * FROM own
     UNION ALL
-    SELECT 'first', o.deal_id, o.lead_id, o.client, o.closed_at, o.new_client, o.amount, o.currency,
-           a.cohort_at, a.channel, a.utm_source, a.utm_medium, a.utm_campaign, a.tracking_number
+    SELECT 'first', o.deal_id, o.lead_id, o.client, o.company_id, o.contact_id, o.closed_at, o.new_client,
+           o.amount, o.currency, a.cohort_at, a.channel, a.utm_source, a.utm_medium, a.utm_campaign,
+           a.tracking_number
     FROM own o JOIN acquired a ON a.client = o.client
 )
-SELECT c.*, greatest(0, (epoch(c.closed_at) - epoch(c.cohort_at)) / 86400.0) AS age_days,
-       c.amount * r.rate AS amount_base,
-       CASE WHEN r.rate IS NULL THEN c.currency END AS unconverted
-FROM credited c LEFT JOIN att_rates r ON r.currency = c.currency
-WHERE c.closed_at <= c.cohort_at + to_days(getvariable('attribution_window_days'));
+SELECT *, greatest(0, (epoch(closed_at) - epoch(cohort_at)) / 86400.0) AS age_days FROM credited;
+
+-- kpi_attribution_credited: the credits that count, those won within the window after their
+-- cohort's day, with their money in the base currency (unconverted names a currency without a
+-- rate).
+CREATE OR REPLACE VIEW kpi_attribution_credited AS
+SELECT c.*, c.amount * r.rate AS amount_base, CASE WHEN r.rate IS NULL THEN c.currency END AS unconverted
+FROM kpi_attribution_credit c
+CROSS JOIN kpi_attribution_clock k
+LEFT JOIN kpi_attribution_rates r ON r.currency = c.currency
+WHERE c.closed_at <= c.cohort_at + to_days(k.window_days);
 
 -- kpi_attribution_curve: the ripeness curve of each model, learnt from the mature cohorts (the
 -- days at least a window old, whose deals have all had their time): the share of their credited
 -- won deals that had been won by each age in days. learnt_from / learnt_until / leads /
 -- won_deals say which cohorts it was learnt from. No mature cohort yet: no curve, no projection.
 CREATE OR REPLACE TABLE kpi_attribution_curve AS
-WITH clock AS (
-    SELECT coalesce((SELECT max(now_local) FROM input_clock), local_time(now())) AS now_local,
-           getvariable('attribution_window_days') AS window_days
-),
-edge AS (                       -- the last mature cohort day
-    SELECT CAST(now_local AS DATE) - window_days - 1 AS last_day, window_days FROM clock
+WITH edge AS (                  -- the last mature cohort day
+    SELECT today - window_days - 1 AS last_day, window_days FROM kpi_attribution_clock
 ),
 mature AS (
     SELECT c.model, c.cohort_at, floor(c.age_days) AS age
-    FROM att_credit c, edge e WHERE CAST(c.cohort_at AS DATE) <= e.last_day
+    FROM kpi_attribution_credited c, edge e WHERE CAST(c.cohort_at AS DATE) <= e.last_day
 ),
 totals AS (
     SELECT model, count(*) AS won_deals, CAST(min(cohort_at) AS DATE) AS learnt_from
@@ -111,31 +150,15 @@ CROSS JOIN edge e
 LEFT JOIN per_age p ON p.model = a.model AND p.age = a.age;
 
 -- kpi_attribution_money: per cohort day and channel, UTM source / medium / campaign, tracking
--- number: the spend of that day (model NULL: the same under either model) and per model the won
--- deals, new clients and revenue credited to it. A spend row of a week or a month is spread
--- evenly over its days; one that names no campaign (or no number) sits under '(not split)'
--- there, so a campaign's or a number's cost comes from its own spend only. Money is in
--- base_currency; a row in a currency without a rate holds NULL and names the currency
--- (spend_unconverted, revenue_unconverted).
-CREATE OR REPLACE TABLE kpi_attribution_money AS
-WITH spend AS (
-    SELECT NULL AS model, CAST(d.day AS DATE) AS cohort_day, s.channel, '(not split)' AS utm_source,
-           '(not split)' AS utm_medium, coalesce(s.campaign, '(not split)') AS utm_campaign,
-           coalesce(s.number, '(not split)') AS tracking_number, 0 AS leads,
-           sum(s.amount * r.rate / (date_diff('day', s.period_start, s.period_end) + 1)) AS spend,
-           CASE WHEN r.rate IS NULL THEN upper(s.currency) END AS spend_unconverted,
-           0 AS won_deals, 0 AS new_clients, 0.0 AS revenue, NULL AS revenue_unconverted, 0 AS won_leads
-    FROM input_spend_rows s
-    CROSS JOIN LATERAL (SELECT unnest(generate_series(CAST(s.period_start AS TIMESTAMP),
-                                                      CAST(s.period_end AS TIMESTAMP), INTERVAL 1 DAY)) AS day) d
-    LEFT JOIN att_rates r ON r.currency = upper(s.currency)
-    GROUP BY ALL
-)
-SELECT * FROM spend
+-- number: the spend of that day (model NULL: kpi_attribution_spend) and per model the won deals,
+-- new clients and revenue credited to it. Money is in base_currency; a row in a currency without
+-- a rate holds NULL and names the currency (spend_unconverted, revenue_unconverted).
+CREATE OR REPLACE VIEW kpi_attribution_money AS
+SELECT * FROM kpi_attribution_spend
 UNION ALL
 SELECT model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number,
        0, 0.0, NULL, count(*), count(*) FILTER (WHERE new_client), sum(amount_base), unconverted, 0
-FROM att_credit
+FROM kpi_attribution_credited
 GROUP BY model, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number, unconverted
 UNION ALL
 -- the cohort's leads that brought a won deal of their own (model NULL: the same under either
@@ -143,7 +166,7 @@ UNION ALL
 -- without a lead)
 SELECT NULL, CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number,
        0, 0.0, NULL, 0, 0, 0.0, NULL, count(DISTINCT lead_id)
-FROM att_credit WHERE model = 'deal' AND lead_id IS NOT NULL
+FROM kpi_attribution_credited WHERE model = 'deal' AND lead_id IS NOT NULL
 GROUP BY CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign, tracking_number;
 
 -- kpi_attribution_days: every cohort day from the first lead, deal or spend to now (or the last
@@ -151,15 +174,13 @@ GROUP BY CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign,
 -- model at that age (1 once mature): the share of its eventual wins expected by now; and the
 -- currency every money figure of the cohort view is in.
 CREATE OR REPLACE TABLE kpi_attribution_days AS
-WITH clock AS (
-    SELECT CAST(coalesce((SELECT max(now_local) FROM input_clock), local_time(now())) AS DATE) AS today,
-           getvariable('attribution_window_days') AS window_days
-),
-span AS (
+WITH span AS (
     SELECT least((SELECT CAST(min(created_at) AS DATE) FROM kpi_leads),
-                 (SELECT min(cohort_day) FROM kpi_attribution_money)) AS first_day,
-           greatest(k.today, (SELECT max(cohort_day) FROM kpi_attribution_money)) AS last_day
-    FROM clock k
+                 (SELECT CAST(min(cohort_at) AS DATE) FROM kpi_attribution_credited),
+                 (SELECT min(cohort_day) FROM kpi_attribution_spend)) AS first_day,
+           greatest(k.today, (SELECT CAST(max(cohort_at) AS DATE) FROM kpi_attribution_credited),
+                    (SELECT max(cohort_day) FROM kpi_attribution_spend)) AS last_day
+    FROM kpi_attribution_clock k
 ),
 days AS (
     SELECT CAST(unnest(generate_series(CAST(first_day AS TIMESTAMP), CAST(last_day AS TIMESTAMP), INTERVAL 1 DAY))
@@ -172,10 +193,10 @@ curve AS (
     FROM kpi_attribution_curve GROUP BY 1
 )
 SELECT d.cohort_day, a.age_days, a.age_days >= k.window_days AS mature,
-       (SELECT max(base) FROM att_rates) AS base_currency,     -- of every money figure
+       (SELECT max(base) FROM kpi_attribution_rates) AS base_currency,     -- of every money figure
        CASE WHEN a.age_days >= k.window_days THEN 1.0 ELSE cv.share_first END AS share_first,
        CASE WHEN a.age_days >= k.window_days THEN 1.0 ELSE cv.share_deal END AS share_deal
-FROM days d CROSS JOIN clock k
+FROM days d CROSS JOIN kpi_attribution_clock k
 CROSS JOIN LATERAL (SELECT greatest(0, date_diff('day', d.cohort_day, k.today)) AS age_days) a
 LEFT JOIN curve cv ON cv.age_days = a.age_days;
 
@@ -213,21 +234,19 @@ FROM cells c JOIN kpi_attribution_days d ON d.cohort_day = c.cohort_day;
 -- now, the spend of the cohort (on every age row, so that a cut at one age adds up the spend
 -- of the cohorts that reached it) and the revenue credited by the end of that month of age
 -- (cumulative). Money in base_currency; unconverted names a currency without a rate.
-CREATE OR REPLACE TABLE kpi_attribution_age AS
+CREATE OR REPLACE VIEW kpi_attribution_age AS
 WITH clock AS (
-    SELECT CAST(coalesce((SELECT max(now_local) FROM input_clock), local_time(now())) AS DATE) AS today,
-           CAST(ceil(getvariable('attribution_window_days') / 30.4375) AS INTEGER) + 1 AS last_age
+    SELECT today, CAST(ceil(window_days / 30.4375) AS INTEGER) + 1 AS last_age FROM kpi_attribution_clock
 ),
 money AS (
     SELECT m.model, CAST(date_trunc('month', a.cohort_day) AS DATE) AS cohort_month, a.channel, a.utm_campaign,
            a.tracking_number, 1 AS age_month, a.spend, 0.0 AS revenue, a.spend_unconverted AS unconverted
-    FROM kpi_attribution_money a CROSS JOIN (VALUES ('first'), ('deal')) m(model)
-    WHERE a.model IS NULL
+    FROM kpi_attribution_spend a CROSS JOIN (VALUES ('first'), ('deal')) m(model)
     UNION ALL
     SELECT model, CAST(date_trunc('month', cohort_at) AS DATE), channel, utm_campaign, tracking_number,
            CAST(date_diff('month', date_trunc('month', cohort_at), date_trunc('month', closed_at)) AS INTEGER) + 1,
            0.0, amount_base, unconverted
-    FROM att_credit
+    FROM kpi_attribution_credited
 ),
 keys AS (
     SELECT model, cohort_month, channel, utm_campaign, tracking_number,
@@ -244,7 +263,7 @@ by_age AS (
     FROM money GROUP BY ALL
 )
 SELECT a.model, a.cohort_month, a.channel, a.utm_campaign, a.tracking_number, a.age_month,
-       (SELECT max(base) FROM att_rates) AS base_currency,
+       (SELECT max(base) FROM kpi_attribution_rates) AS base_currency,
        a.spend, coalesce(b.revenue, 0) AS revenue,
        sum(coalesce(b.revenue, 0)) OVER (PARTITION BY a.model, a.cohort_month, a.channel, a.utm_campaign,
                                                      a.tracking_number ORDER BY a.age_month) AS cum_revenue,

@@ -98,6 +98,9 @@ SELECT DISTINCT id FROM (
     SELECT owner_id FROM activities WHERE owner_type_id = 2 AND id IN (SELECT id FROM synced WHERE entity = 'activity')
     UNION ALL     -- a deal carries its lead's channel, grade and creation
     SELECT id FROM deals WHERE lead_id IN (SELECT id FROM scope_leads)
+    UNION ALL     -- a call bound to the deal may be the first one credited with it (attribution)
+    SELECT crm_entity_id FROM calls
+    WHERE upper(crm_entity_type) = 'DEAL' AND id IN (SELECT id FROM synced WHERE entity = 'call')
 )
 WHERE id > 0;
 
@@ -116,7 +119,8 @@ WHERE lead_id IN (SELECT lead_id FROM deals WHERE id IN (SELECT id FROM scope_de
 -- kpi_deals.client names them ('company 7', 'contact 3', 'lead 5', 'deal 9'): every client a
 -- deal in scope was bound to before this sync (the old kpi_deals row) and is bound to now (its
 -- raw row), companies and contacts that changed (a name on the revenue row, a contact's lead),
--- and the companies of the leads in scope, before and after (a client's first contact).
+-- the companies of the leads in scope, before and after (a client's first contact), and the
+-- companies and contacts of new calls (the call a deal's credit goes to).
 CREATE OR REPLACE TEMP TABLE scope_clients AS
 WITH named AS (
     SELECT unnest([client, 'company ' || company_id, 'contact ' || contact_id]) AS id
@@ -135,6 +139,9 @@ WITH named AS (
     SELECT 'company ' || nullif(company_id, 0) FROM leads WHERE id IN (SELECT id FROM scope_leads)
     UNION ALL
     SELECT 'contact ' || id FROM contacts WHERE lead_id IN (SELECT id FROM scope_leads)
+    UNION ALL     -- a call bound to a company or contact may be the first one credited with its deals
+    SELECT lower(crm_entity_type) || ' ' || crm_entity_id FROM calls
+    WHERE upper(crm_entity_type) IN ('COMPANY', 'CONTACT') AND id IN (SELECT id FROM synced WHERE entity = 'call')
 )
 SELECT DISTINCT id FROM named WHERE id IS NOT NULL;
 
