@@ -11,8 +11,12 @@
 -- a custom field, else empty (joining a million payloads for nothing costs a second), and the
 -- macros of grading/facts.py.
 
+-- Only the columns read below: the leads in scope are scattered over the whole table, so every
+-- column taken is read for every lead (all of them: 0.3 s at 1M leads; these: 0.1 s).
 CREATE OR REPLACE TEMP TABLE lead_base AS
-SELECT l.*,
+SELECT l.id, l.source_id, l.company_id, l.contact_id, l.date_create, l.status_semantic_id, l.opportunity,
+       l.company_title, l.post, l.is_return_customer, l.has_phone, l.has_email, l.emails, l.phones,
+       l.utm_source, l.utm_medium, l.utm_campaign,
        -- NULL dates (hand-made rows) do not rule a company out
        coalesce(l.date_create, TIMESTAMPTZ '9999-12-31') AS arrived,
        nullif(trim(l.company_title), '') AS named_company,
