@@ -94,11 +94,17 @@ WITH won AS (
     FROM kpi_deals WHERE won AND in_scope_deal(deal_id)    -- a lead's deals are in scope together
 ),
 acts AS (                         -- of these deals and their leads only: 3M activities cost a scan
+    -- (two semi-joins, not one filter with an OR of two IN: that tests every activity against
+    -- both lists, 2.4x the time)
     SELECT owner_type_id, owner_id, type_id, local_time(coalesce(start_time, created)) AS ts
     FROM activities
     WHERE NOT deleted AND completed AND type_id IN (1, 2, 4)
-      AND ((owner_type_id = 2 AND owner_id IN (SELECT deal_id FROM won))
-           OR (owner_type_id = 1 AND owner_id IN (SELECT lead_id FROM won)))
+      AND owner_type_id = 2 AND owner_id IN (SELECT deal_id FROM won)
+    UNION ALL
+    SELECT owner_type_id, owner_id, type_id, local_time(coalesce(start_time, created)) AS ts
+    FROM activities
+    WHERE NOT deleted AND completed AND type_id IN (1, 2, 4)
+      AND owner_type_id = 1 AND owner_id IN (SELECT lead_id FROM won)
 ),
 touches AS (
     SELECT w.deal_id, a.type_id FROM won w
