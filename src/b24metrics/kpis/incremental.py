@@ -36,7 +36,11 @@ CONTENT_TABLES = ("statuses", "deal_categories", "users")
 SCOPES = ("lead", "deal", "call", "client")   # macros in_scope_<kind>(id), tables scope_<kind>s
 DELETABLE = ("leads", "deals", "contacts", "companies", "activities")
 #: what this module defines on the refresh's connection for the SQL files (see b24metrics/sqlfiles.py)
-DEFINES = ("kpi_since", *(f"in_scope_{kind}()" for kind in SCOPES))
+DEFINES = ("kpi_since", *(f"in_scope_{kind}()" for kind in SCOPES), "in_scope_lead_or_deal()")
+# A table of leads' and deals' rows deletes the items in scope by in_scope_lead_or_deal(id) AND
+# the one of its entity: one lookup narrows millions of rows to the few to test for their entity
+# (a CASE over the two lookups tests each row against both lists, 3x the time).
+_EITHER = "CREATE OR REPLACE TEMP MACRO in_scope_lead_or_deal(item) AS "
 
 # "CREATE OR REPLACE TABLE name AS -- per item: <predicate over the table's columns>"
 _PER_ITEM = re.compile(r"^\s*CREATE OR REPLACE TABLE (\w+) AS\s*--\s*per item:\s*(.+?)\s*\n(.*)$", re.S)
@@ -127,6 +131,7 @@ def full_reason(
 def everything_in_scope(con: duckdb.DuckDBPyConnection) -> None:
     for kind in SCOPES:
         con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS true")
+    con.execute(_EITHER + "true")
 
 
 def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[int, int, float]:
@@ -139,6 +144,7 @@ def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple
     update_match_keys(con)
     for kind in SCOPES:
         con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS item IN (SELECT id FROM scope_{kind}s)")
+    con.execute(_EITHER + "item IN (SELECT id FROM scope_leads UNION ALL SELECT id FROM scope_deals)")
     leads, deals, all_leads, all_deals = con.execute(
         "SELECT (SELECT count(*) FROM scope_leads), (SELECT count(*) FROM scope_deals), "
         "(SELECT count(*) FROM leads), (SELECT count(*) FROM deals)"

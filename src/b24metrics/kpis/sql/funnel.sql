@@ -1,4 +1,4 @@
--- reads: kpi_leads, kpi_deals, kpi_stages, history_pkey(), local_time(), in_scope_lead(), in_scope_deal()
+-- reads: kpi_leads, kpi_deals, kpi_stages, history_pkey(), local_time(), in_scope_lead(), in_scope_deal(), in_scope_lead_or_deal()
 -- reads: funnel_reading
 -- makes: kpi_stage_funnel, kpi_close_communications
 -- Funnel family (F1 stage conversion, F2 win and loss, F3 communications to close).
@@ -24,7 +24,7 @@
 -- each pipeline's funnel with the stages it reached there: the rows of its old pipeline (when
 -- they were synced before the move) stop where it left.
 -- Items are keyed by (item_id, pkey): pkey -1 is a lead, else a deal's pipeline.
-CREATE OR REPLACE TABLE kpi_stage_funnel AS  -- per item: CASE entity WHEN 'lead' THEN in_scope_lead(item_id) ELSE in_scope_deal(item_id) END
+CREATE OR REPLACE TABLE kpi_stage_funnel AS  -- per item: in_scope_lead_or_deal(item_id) AND CASE entity WHEN 'lead' THEN in_scope_lead(item_id) ELSE in_scope_deal(item_id) END
 WITH visits AS (
     SELECT owner_id AS item_id, -1 AS pkey, status_id AS stage_id FROM lead_history WHERE in_scope_lead(owner_id)
     UNION ALL

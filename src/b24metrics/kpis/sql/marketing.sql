@@ -1,4 +1,4 @@
--- reads: kpi_leads, kpi_deals, input_rejection_field, field_labels, local_time(), in_scope_lead(), in_scope_deal(),
+-- reads: kpi_leads, kpi_deals, input_rejection_field, field_labels, local_time(), in_scope_lead(), in_scope_deal(), in_scope_lead_or_deal(),
 -- reads: in_scope_client()
 -- makes: kpi_rejections, kpi_contact_base
 -- Marketing tables beyond kpi_leads and kpi_deals: rejections (M6) and the contact base (M7).
@@ -13,7 +13,7 @@
 -- "not our client" status of semantics F is a loss, an "Анализ причины провала" stage too.
 -- A deal reopened after a loss is open now and is not here; recurring templates and deleted
 -- rows never reached kpi_leads/kpi_deals.
-CREATE OR REPLACE TABLE kpi_rejections AS  -- per item: CASE kind WHEN 'lead' THEN in_scope_lead(record_id) ELSE in_scope_deal(record_id) END
+CREATE OR REPLACE TABLE kpi_rejections AS  -- per item: in_scope_lead_or_deal(record_id) AND CASE kind WHEN 'lead' THEN in_scope_lead(record_id) ELSE in_scope_deal(record_id) END
 WITH setting AS (
     SELECT max(field) AS field FROM input_rejection_field
 ),

@@ -1,4 +1,4 @@
--- reads: kpi_leads, kpi_deals, speed_sla_minutes, local_time(), in_scope_lead(), in_scope_deal()
+-- reads: kpi_leads, kpi_deals, speed_sla_minutes, local_time(), in_scope_lead(), in_scope_deal(), in_scope_lead_or_deal()
 -- makes: kpi_speed_to_lead, kpi_stages, history_pkey(), kpi_stage_stays
 -- Speed family (S1 speed to lead, S2 time in stage; S3 deal cycle reads kpi_deals directly).
 -- Also builds kpi_stages and the macro history_pkey(), which the funnel family (funnel.sql) reuses.
@@ -105,7 +105,7 @@ CREATE OR REPLACE TEMP MACRO history_pkey(category_id, stage_id) AS
 -- Each history table is ordered on its own, narrow (one window each, integer partitions):
 -- cheaper than ordering their union with the items' columns. Text columns cost the most to
 -- write at millions of rows: entity and semantic are ENUMs.
-CREATE OR REPLACE TABLE kpi_stage_stays AS  -- per item: CASE entity WHEN 'lead' THEN in_scope_lead(item_id) ELSE in_scope_deal(item_id) END
+CREATE OR REPLACE TABLE kpi_stage_stays AS  -- per item: in_scope_lead_or_deal(item_id) AND CASE entity WHEN 'lead' THEN in_scope_lead(item_id) ELSE in_scope_deal(item_id) END
 WITH lead_moves AS (
     SELECT owner_id AS item_id, created_time AS ts,
            lead(created_time) OVER (PARTITION BY owner_id ORDER BY created_time, id) AS left_ts,
