@@ -80,12 +80,15 @@ SELECT DISTINCT id FROM (
     SELECT lead_id FROM kpi_deals WHERE deal_id IN (SELECT id FROM synced WHERE entity = 'deal')
     UNION ALL     -- the grade reads the lead's company
     SELECT id FROM leads WHERE company_id IN (SELECT id FROM synced WHERE entity = 'company')
-    UNION ALL     -- and the companies and clients it was matched to, or could be now
-    SELECT k.lead_id FROM lead_match_keys k JOIN changed_keys c ON c.kind = k.kind AND c.key = k.key
-    UNION ALL     -- and the clients whose wins changed, for the leads that came after (NULL: an unknown time)
-    SELECT k.lead_id FROM lead_match_keys k JOIN won_parties w ON w.kind = k.kind AND w.key = k.key
-    JOIN leads l ON l.id = k.lead_id
-    WHERE l.date_create IS NULL OR w.since IS NULL OR l.date_create > w.since
+    UNION ALL     -- and the companies and clients it was matched to, or could be now, and the clients
+                  -- whose wins changed, for the leads that came after (since NULL: an unknown time);
+                  -- one pass over the millions of match keys for both
+    SELECT k.lead_id
+    FROM lead_match_keys k
+    JOIN (SELECT kind, key, false AS won, NULL::TIMESTAMPTZ AS since FROM changed_keys
+          UNION ALL SELECT kind, key, true, since FROM won_parties) c ON c.kind = k.kind AND c.key = k.key
+    LEFT JOIN leads l ON c.won AND c.since IS NOT NULL AND l.id = k.lead_id
+    WHERE NOT c.won OR c.since IS NULL OR l.date_create IS NULL OR l.date_create > c.since
 )
 WHERE id > 0;
 
