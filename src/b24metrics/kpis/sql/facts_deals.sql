@@ -5,8 +5,12 @@
 -- time from stage history (or MOVED_TIME), never CLOSEDATE, which is a planned date.
 
 CREATE OR REPLACE TABLE kpi_deals AS  -- per item: in_scope_deal(deal_id)
-WITH origin_leads AS (          -- the leads of the deals in scope: a join would otherwise
-    SELECT lead_id FROM deals WHERE in_scope_deal(id)   -- hash a million leads
+WITH scoped AS MATERIALIZED (   -- the deals in scope first: left to the end, the filter came
+    SELECT * FROM deals         -- after a dozen joins of every deal
+    WHERE NOT deleted AND NOT coalesce(is_recurring, false) AND in_scope_deal(id)
+),
+origin_leads AS (               -- the leads of the deals in scope: a join would otherwise
+    SELECT lead_id FROM scoped  -- hash a million leads
 ),
 last_open AS (                    -- the last time each deal was in an open stage
     SELECT owner_id AS deal_id, max(created_time) AS at
@@ -66,7 +70,7 @@ SELECT d.id AS deal_id,
        CASE WHEN d.stage_semantic_id = 'S' AND ld.date_create IS NOT NULL THEN
             (epoch(coalesce(c.at, d.moved_time)) - epoch(ld.date_create)) / 86400.0 END AS lead_to_won_days,
        t.deal_id IS NOT NULL AS has_activity
-FROM deals d
+FROM scoped d
 LEFT JOIN deal_categories cat ON cat.id = d.category_id AND NOT cat.deleted
 LEFT JOIN statuses st ON st.status_id = d.stage_id AND NOT st.deleted
       AND st.entity_id = CASE WHEN coalesce(d.category_id, 0) = 0 THEN 'DEAL_STAGE' ELSE 'DEAL_STAGE_' || d.category_id END
@@ -79,5 +83,4 @@ LEFT JOIN reopened r ON r.deal_id = d.id
 LEFT JOIN touched t ON t.deal_id = d.id
 LEFT JOIN (SELECT * FROM kpi_leads WHERE lead_id IN (SELECT lead_id FROM origin_leads)) lf ON lf.lead_id = d.lead_id
 LEFT JOIN (SELECT id, date_create FROM leads WHERE NOT deleted AND id IN (SELECT lead_id FROM origin_leads)) ld
-       ON ld.id = d.lead_id
-WHERE NOT d.deleted AND NOT coalesce(d.is_recurring, false) AND in_scope_deal(d.id);
+       ON ld.id = d.lead_id;
