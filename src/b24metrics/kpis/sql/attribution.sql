@@ -122,8 +122,10 @@ WHERE c.closed_at <= c.cohort_at + to_days(k.window_days);
 -- won deals that had been won by each age in days. learnt_from / learnt_until / leads /
 -- won_deals say which cohorts it was learnt from. No mature cohort yet: no curve, no projection.
 CREATE OR REPLACE TABLE kpi_attribution_curve AS
-WITH edge AS (                  -- the last mature cohort day
-    SELECT today - window_days - 1 AS last_day, window_days FROM kpi_attribution_clock
+WITH edge AS (                  -- the last mature cohort day, and the leads up to it
+    SELECT today - window_days - 1 AS last_day, window_days,
+           (SELECT count(*) FROM kpi_leads l WHERE CAST(l.created_at AS DATE) <= today - window_days - 1) AS leads
+    FROM kpi_attribution_clock
 ),
 mature AS (
     SELECT c.model, c.cohort_at, floor(c.age_days) AS age
@@ -141,9 +143,7 @@ ages AS (
 )
 SELECT a.model, CAST(a.age AS INTEGER) AS age_days,
        sum(coalesce(p.won, 0)) OVER (PARTITION BY a.model ORDER BY a.age) / t.won_deals AS share,
-       t.learnt_from, e.last_day AS learnt_until,
-       (SELECT count(*) FROM kpi_leads l WHERE CAST(l.created_at AS DATE) <= e.last_day) AS leads,
-       t.won_deals
+       t.learnt_from, e.last_day AS learnt_until, e.leads, t.won_deals
 FROM ages a
 JOIN totals t ON t.model = a.model
 CROSS JOIN edge e

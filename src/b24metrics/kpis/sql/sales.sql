@@ -33,6 +33,11 @@ WITH rates AS (                   -- one rate per currency, even if a file lists
     FROM input_rates WHERE rate > 0
     GROUP BY 1
 ),
+scoped AS MATERIALIZED (         -- the clients' won deals first, then the joins (left to the
+    SELECT * FROM kpi_deals       -- planner, the filter came after joining every won deal)
+    WHERE won AND (in_scope_client(client) OR in_scope_client('company ' || company_id)
+                   OR in_scope_client('contact ' || contact_id))
+),
 won AS (
     SELECT d.*,
            CASE WHEN NOT coalesce(co.deleted, false) THEN d.company_id END AS live_company_id,
@@ -42,11 +47,9 @@ won AS (
            CASE WHEN NOT coalesce(ct.deleted, false) THEN
                 coalesce(nullif(trim(concat_ws(' ', ct.name, ct.last_name)), ''), 'contact') || ' #' || d.contact_id
            END AS contact
-    FROM kpi_deals d
+    FROM scoped d
     LEFT JOIN companies co ON co.id = d.company_id
     LEFT JOIN contacts ct ON ct.id = d.contact_id
-    WHERE d.won AND (in_scope_client(d.client) OR in_scope_client('company ' || d.company_id)
-                     OR in_scope_client('contact ' || d.contact_id))
 )
 SELECT c.deal_id, c.closed_at, c.created_at, c.amount, c.currency,
        c.amount * r.rate AS amount_base,
