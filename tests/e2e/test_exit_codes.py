@@ -17,7 +17,7 @@ import pytest
 from b24metrics.cli import context as cli_context
 from b24metrics.cli import main
 from b24metrics.errors import EXIT_CODES
-from b24metrics.warehouse import Warehouse, writer_lock
+from b24metrics.warehouse import writer_lock
 
 cli_app = importlib.import_module("b24metrics.cli.app")  # the package's `app` is the Typer app, not this module
 # A log record as logsetup writes it to a stderr that is no terminal: not the command's error line.
@@ -47,10 +47,10 @@ def done(tmp_path, portals, monkeypatch, capsys):
 
 def internal(tmp_path, portals, monkeypatch, capsys):
     # No legitimate input reaches the last net (that is what it is for): make a bug, in-process.
-    def bug(warehouse):
+    def bug(settings):
         raise RuntimeError("a bug in the warehouse code")
 
-    monkeypatch.setattr(Warehouse, "revision", bug)  # the first thing `status` asks the warehouse
+    monkeypatch.setattr(importlib.import_module("b24metrics.cli.sync"), "warehouse_of", bug)
     # in-process: the CLI's logging setup would outlive the test, bound to capsys's stderr
     monkeypatch.setattr(cli_app, "setup_logging", lambda *a, **k: None)
     monkeypatch.setattr(cli_context, "setup_logging", lambda *a, **k: None)

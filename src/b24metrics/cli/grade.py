@@ -6,7 +6,7 @@ import typer
 
 from b24metrics.cli.context import settings
 from b24metrics.errors import NotSynced
-from b24metrics.warehouse import missing_tables, open_warehouse
+from b24metrics.warehouse import missing_tables, warehouse_of
 
 app = typer.Typer(help="The lead grade A-D: how well it separates outcomes on this portal.", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -27,8 +27,8 @@ def check(
     from b24metrics.grading import backtest, portal_band_mapping
 
     config = settings(calls_portal=False)
-    warehouse = open_warehouse(config)
-    with warehouse.connect(read_only=True) as con:
+    warehouse = warehouse_of(config)
+    with warehouse.connect_current() as con:
         if missing_tables(con, ["lead_outcomes"]):
             raise NotSynced(f"no KPI tables in {warehouse.path} yet: run `b24metrics sync` first "
                             "(or `b24metrics kpi --refresh`)")

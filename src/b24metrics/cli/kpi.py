@@ -57,12 +57,14 @@ def kpi(
     if since and until and since >= until:
         raise typer.BadParameter("--since must be before --until", param_hint="--since/--until")
     config = settings(calls_portal=False)
-    warehouse = open_warehouse(config)
+    # `kpi NAME` alone opens the file once, below (connect_current upgrades an older one first)
+    warehouse = warehouse_of(config)
     if name is None or refresh:
         # here, not above: reading a KPI table needs neither the refresh nor the grading
         from b24metrics.grading import grades_by_source
         from b24metrics.kpis import refresh_kpis
 
+        warehouse = open_warehouse(config)
         with writer_lock(config.warehouse.path, "b24metrics kpi --refresh", wait=config.warehouse.writer_wait):
             done = refresh_kpis(warehouse, config, full=full)
         if name is None:
@@ -74,11 +76,12 @@ def kpi(
             render.input_problems(done.problems)
             render.grading_notes(done.grading_stopped, done.one_grade)
             return
-    try:
-        chosen = find(name)
-    except KeyError:
-        raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them", param_hint="NAME") from None
-    with warehouse.connect(read_only=True) as con:
+    with warehouse.connect_current() as con:
+        try:
+            chosen = find(name)
+        except KeyError:
+            raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them",
+                                     param_hint="NAME") from None
         _require_kpi_table(con, warehouse, chosen.table)
         model = model or config.kpis.attribution_model    # the config now, not at the last refresh
         use_model(con, model)
@@ -104,8 +107,8 @@ def explain(
     from b24metrics.kpis.explain import explain_deal, explain_lead
 
     config = settings(calls_portal=False)
-    warehouse = open_warehouse(config)
-    with warehouse.connect(read_only=True) as con:
+    warehouse = warehouse_of(config)
+    with warehouse.connect_current() as con:
         _require_kpi_table(con, warehouse, "kpi_leads")
         sections = (explain_lead if entity == "lead" else explain_deal)(con, record_id, config.kpis.timezone)
     if not sections:

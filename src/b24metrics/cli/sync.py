@@ -62,12 +62,17 @@ def status() -> None:
     """Show where each stream stands (bookmarks) and the last runs. Reads only."""
     config = settings(calls_portal=False)
     warehouse = warehouse_of(config)
-    if warehouse.revision() is None:
+    made = False
+    if warehouse.path.exists():
+        # one open: beside a write-back each may wait for the writer's step
+        with warehouse.connect(read_only=True) as con:
+            made = warehouse.revision(con) is not None
+            if made:
+                marks = read_bookmarks(con)
+                runs = last_runs(con, 10)
+    if not made:
         out.print(f"No warehouse at {warehouse.path} yet: run `b24metrics sync`.")
         return
-    with warehouse.connect(read_only=True) as con:
-        marks = read_bookmarks(con)
-        runs = last_runs(con, 10)
     out.print(render.streams_table(marks))
     out.print(render.runs_table(runs))
     holder = current_holder(config.warehouse.path)

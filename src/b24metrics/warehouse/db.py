@@ -200,22 +200,39 @@ class Warehouse:
         cfg.attributes["connection"] = conn
         return cfg
 
-    def revision(self) -> str | None:
+    def revision(self, con: duckdb.DuckDBPyConnection | None = None) -> str | None:
         """The schema revision alembic stamped the file with (None: no file, or not made by us yet),
-        read as alembic's MigrationContext.get_current_revision reads it."""
-        if not self.path.exists():
-            return None
-        with self._read_only_connection() as con:
-            if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version' "
-                               "AND table_schema = current_schema()").fetchall():
+        read as alembic's MigrationContext.get_current_revision reads it; on `con` when given."""
+        if con is None:
+            if not self.path.exists():
                 return None
-            rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
+            with self._read_only_connection() as opened:
+                return self.revision(opened)
+        if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version' "
+                           "AND table_schema = current_schema()").fetchall():
+            return None
+        rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
         if len(rows) > 1:
             raise RuntimeError("Version table 'alembic_version' has more than one head present")
         return cast(str, rows[0][0]) if rows else None
 
     def head(self) -> str | None:
         return REVISIONS[-1]
+
+    @contextmanager
+    def connect_current(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the file at the newest schema: migrate() then
+        connect(read_only=True), except that a file already at the newest schema is checked on the
+        connection then used. Beside a write-back every open may wait for the writer's step (lease.py),
+        so a reader opens the file once."""
+        if self.path.exists():
+            with self.connect(read_only=True) as con:
+                if self.revision(con) == self.head():
+                    yield con
+                    return
+        self.migrate()
+        with self.connect(read_only=True) as con:
+            yield con
 
     def migrate(self) -> bool:
         """Create or upgrade the file to the newest schema; True when something changed."""
