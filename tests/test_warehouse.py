@@ -173,3 +173,30 @@ def test_a_reader_waits_for_a_writer_and_says_so(warehouse):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_reader_opens_a_current_warehouse_once_and_upgrades_an_older_one_first(tmp_path, monkeypatch):
+    """connect_current: a file at the newest schema is checked on the read-only connection the
+    reader then uses (beside a write-back each open may wait its turn); an older one is upgraded."""
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    with wh._sa_connection() as conn:
+        command.upgrade(wh._alembic(conn), "0008")
+        conn.commit()
+    opens = []
+    read_only = Warehouse._read_only_connection
+
+    def counted(self):
+        opens.append(self.path)
+        return read_only(self)
+
+    monkeypatch.setattr(Warehouse, "_read_only_connection", counted)
+    with wh.connect_current() as con:
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(REVISIONS[-1],)]
+        with pytest.raises(duckdb.Error, match="read-only"):
+            con.execute("CREATE TABLE t (x INT)")
+    assert len(opens) == 3   # the check, migrate()'s own check, then the connection read with
+    opens.clear()
+    monkeypatch.setattr(Warehouse, "migrate", lambda self: pytest.fail("a current file is not migrated"))
+    with wh.connect_current() as con:
+        assert con.execute("SELECT count(*) FROM leads").fetchall() == [(0,)]
+    assert len(opens) == 1
