@@ -10,7 +10,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-import b24metrics.warehouse.db  # noqa: F401  (registers alembic's DuckDB dialect)
+import b24metrics.warehouse.alembic_duckdb  # noqa: F401  (registers alembic's DuckDB dialect)
 
 
 def _run(connection) -> None:

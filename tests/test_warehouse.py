@@ -1,12 +1,16 @@
 import subprocess
 import sys
 
+import duckdb
 import pyarrow as pa
 import pytest
 from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from b24metrics.errors import WarehouseBusy
+from b24metrics.errors import WarehouseBusy, WarehouseTooNew
 from b24metrics.warehouse import Warehouse
+from b24metrics.warehouse.db import REVISIONS, migrations_dir
 from b24metrics.warehouse.load import upsert
 
 
@@ -108,3 +112,91 @@ def test_the_grade_at_entry_of_leads_graded_before_it_is_their_first_history_row
                            "ORDER BY lead_id").fetchall()
     # still open; junked after it was graded; converted before: graded from history
     assert rows == [(1, "C", 30, "first", True), (2, "D", 5, "closed after", True), (3, "A", 70, "closed before", False)]
+
+
+def test_the_revisions_known_without_alembic_are_alembics_own():
+    """db.REVISIONS lets the readers check the schema without importing alembic: a new migration
+    that is not added there fails here, not in a warehouse that would be taken for a newer one's."""
+    scripts = ScriptDirectory(str(migrations_dir()))
+    assert [script.revision for script in reversed(list(scripts.walk_revisions()))] == list(REVISIONS)
+    assert Warehouse("unused.duckdb").head() == scripts.get_current_head()
+
+
+def test_the_revision_read_without_alembic_is_what_alembic_reads(tmp_path):
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    duckdb.connect(str(wh.path)).close()   # a DuckDB file b24metrics has not touched yet
+
+    import b24metrics.warehouse.alembic_duckdb  # noqa: F401  (alembic's DuckDB dialect, which migrate() loads)
+
+    def alembics() -> str | None:
+        with wh._sa_connection() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    assert wh.revision() is None and alembics() is None
+    with wh._sa_connection() as conn:
+        command.upgrade(wh._alembic(conn), "0008")
+        conn.commit()
+    assert wh.revision() == alembics() == "0008"
+    assert wh.migrate() is True and wh.revision() == alembics() == REVISIONS[-1]
+    with wh.connect() as con:   # stamped by a newer b24metrics
+        con.execute("UPDATE alembic_version SET version_num = '9999'")
+    assert wh.revision() == alembics() == "9999"
+    with pytest.raises(WarehouseTooNew, match="9999"):
+        wh.migrate()
+
+
+def test_a_reader_waits_for_a_writer_and_says_so(warehouse):
+    """A read-only connection retries while another process holds the file, marks that it waits
+    (a write-back lets go for it, lease.py), and gives up after busy_timeout naming the holder."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "sys.stdin.readline(); c.close(); print('let go', flush=True); time.sleep(60)",
+         str(warehouse.path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    marker = warehouse.path.with_name(warehouse.path.name + ".readers")
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseBusy) as caught:
+            with Warehouse(warehouse.path, busy_timeout=0.3).connect(read_only=True):
+                pass
+        assert f"PID {holder.pid}" in str(caught.value) and marker.exists()
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "let go"
+        with Warehouse(warehouse.path, busy_timeout=5).connect(read_only=True) as con:
+            assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
+            with pytest.raises(duckdb.Error, match="read-only"):
+                con.execute("CREATE TABLE t (x INT)")
+        assert not marker.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_reader_opens_a_current_warehouse_once_and_upgrades_an_older_one_first(tmp_path, monkeypatch):
+    """connect_current: a file at the newest schema is checked on the read-only connection the
+    reader then uses (beside a write-back each open may wait its turn); an older one is upgraded."""
+    wh = Warehouse(tmp_path / "wh.duckdb")
+    with wh._sa_connection() as conn:
+        command.upgrade(wh._alembic(conn), "0008")
+        conn.commit()
+    opens = []
+    read_only = Warehouse._read_only_connection
+
+    def counted(self):
+        opens.append(self.path)
+        return read_only(self)
+
+    monkeypatch.setattr(Warehouse, "_read_only_connection", counted)
+    with wh.connect_current() as con:
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(REVISIONS[-1],)]
+        with pytest.raises(duckdb.Error, match="read-only"):
+            con.execute("CREATE TABLE t (x INT)")
+    assert len(opens) == 3   # the check, migrate()'s own check, then the connection read with
+    opens.clear()
+    monkeypatch.setattr(Warehouse, "migrate", lambda self: pytest.fail("a current file is not migrated"))
+    with wh.connect_current() as con:
+        assert con.execute("SELECT count(*) FROM leads").fetchall() == [(0,)]
+    assert len(opens) == 1

@@ -73,7 +73,13 @@ def test_ctrl_c_while_a_connection_closes_leaves_no_traceback_on_stderr():
 
     redact.install()   # as every command runs: a record's exception becomes text as it is made
 
-    pool = logging.getLogger("sqlalchemy.pool.impl.NullPool")
+    from sqlalchemy.pool import NullPool
+
+    from b24metrics.warehouse.db import _POOL_LOGGER
+
+    # db.py names the logger without importing SQLAlchemy (the readers never do): the pool's own
+    assert _POOL_LOGGER == f"{NullPool.__module__}.{NullPool.__name__}"
+    pool = logging.getLogger(_POOL_LOGGER)
     kept = []
     for error in (KeyboardInterrupt(), OSError("a real failure to close")):
         try:

@@ -18,7 +18,17 @@ from b24metrics.kpis import KpiRefresh, refresh_kpis
 from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
 from b24metrics.report import report_path, write_report
-from b24metrics.warehouse import Warehouse, announce_step, finish_run, is_interrupt, mark_synced, start_run
+# warehouse_of and open_warehouse live with the warehouse (the readers open it without this module)
+from b24metrics.warehouse import (
+    Warehouse,
+    announce_step,
+    finish_run,
+    is_interrupt,
+    mark_synced,
+    open_warehouse,
+    start_run,
+    warehouse_of,
+)
 from b24metrics.writeback import FieldsReport, GateReport, PushReport, WritebackReport, write_back
 
 log = logging.getLogger(__name__)
@@ -51,20 +61,6 @@ def open_client(settings: Settings, *, stop: threading.Event | None = None) -> P
         rate=p.rate, burst=p.burst, timeout=p.timeout, max_retries=p.max_retries,
         operating_limit=p.operating_limit, give_up_after=p.give_up_after_seconds, stop=stop,
     )
-
-
-def warehouse_of(settings: Settings) -> Warehouse:
-    """The configured warehouse, as it is: for readers that must not create or upgrade it."""
-    w = settings.warehouse
-    return Warehouse(w.path, memory_limit=w.memory_limit, busy_timeout=w.busy_timeout)
-
-
-def open_warehouse(settings: Settings) -> Warehouse:
-    """The warehouse, created or upgraded to the newest schema on first touch (a file already
-    at the newest schema is only read to check that)."""
-    warehouse = warehouse_of(settings)
-    warehouse.migrate()
-    return warehouse
 
 
 def select_streams(names: Iterable[str] | None) -> list[Stream]:

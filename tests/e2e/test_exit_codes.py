@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from b24metrics import pipeline
 from b24metrics.cli import context as cli_context
 from b24metrics.cli import main
 from b24metrics.errors import EXIT_CODES
@@ -51,7 +50,7 @@ def internal(tmp_path, portals, monkeypatch, capsys):
     def bug(settings):
         raise RuntimeError("a bug in the warehouse code")
 
-    monkeypatch.setattr(pipeline, "warehouse_of", bug)
+    monkeypatch.setattr(importlib.import_module("b24metrics.cli.sync"), "warehouse_of", bug)
     # in-process: the CLI's logging setup would outlive the test, bound to capsys's stderr
     monkeypatch.setattr(cli_app, "setup_logging", lambda *a, **k: None)
     monkeypatch.setattr(cli_context, "setup_logging", lambda *a, **k: None)

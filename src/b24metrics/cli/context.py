@@ -7,16 +7,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from b24metrics.config import Settings, load_settings
-from b24metrics.extract import Stream
 from b24metrics.logsetup import setup_logging
 
 # The one lock every writing command takes (re-exported so that the commands name it once).
 from b24metrics.warehouse import current_holder, writer_lock
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from b24metrics.extract import Stream
 
 __all__ = ["State", "current_holder", "progress", "settings", "state", "writer_lock"]
 
@@ -47,6 +49,9 @@ def progress(enabled: bool = True) -> Iterator[Callable[[Stream, int, int], None
     if not enabled:
         yield None
         return
+    from rich.console import Console
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(
         TextColumn("{task.description:<14}"), TextColumn("{task.completed:>10,.0f} rows"),
         TextColumn("{task.fields[requests]:>6} requests"), TextColumn("{task.fields[rate]:>8,.0f} rows/s"),

@@ -5,23 +5,21 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from b24metrics import pipeline
 from b24metrics.cli import render
 from b24metrics.cli.context import progress, state
 from b24metrics.cli.render import out
 from b24metrics.config import LeadFields, load_settings
 from b24metrics.errors import ConfigError
 from b24metrics.warehouse import writer_lock
-from b24metrics.grading import grades_by_source
-from b24metrics.kpis.inputs import SPEND_COLUMNS
 from b24metrics.logsetup import setup_logging
-from b24metrics.portal import PortalClient
 from b24metrics.redact import redact
-from b24metrics.report import report_path, write_report
+
+if TYPE_CHECKING:
+    from b24metrics.portal import PortalClient
 
 
 def demo(
@@ -31,6 +29,11 @@ def demo(
 ) -> None:
     """Run the whole cycle on a sandbox portal started in-process: sync, grade, write back,
     then write the HTML report and print its path."""
+    # here, not above: the whole cycle's modules, which no other command loads for this one
+    from b24metrics import pipeline
+    from b24metrics.grading import grades_by_source
+    from b24metrics.kpis.inputs import SPEND_COLUMNS
+    from b24metrics.report import report_path, write_report
     from b24metrics.sandbox import SandboxPortal
     from b24metrics.sandbox.datetimes import ANCHOR as SANDBOX_ANCHOR
     from b24metrics.sandbox.inputs import write_inputs

@@ -6,7 +6,6 @@ import json
 
 import typer
 
-from b24metrics import doctor as checks
 from b24metrics.cli import render
 from b24metrics.cli.context import settings
 from b24metrics.cli.render import out
@@ -25,6 +24,8 @@ def doctor(
     Reads only. Exit code by the worst line: 0 all ok, 1 a warning, 2 a problem."""
     if fmt not in DOCTOR_FORMATS:
         raise typer.BadParameter(f"one of {', '.join(DOCTOR_FORMATS)}", param_hint="--format")
+    from b24metrics import doctor as checks  # here: the portal client, which only this command needs
+
     found = checks.run_checks(settings(calls_portal=False))
     code = checks.exit_code(found)
     if fmt == "json":

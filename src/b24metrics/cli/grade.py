@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from b24metrics import pipeline
 from b24metrics.cli.context import settings
-from b24metrics.cli.render_grade import print_backtest, print_band_mapping
 from b24metrics.errors import NotSynced
-from b24metrics.grading import backtest, portal_band_mapping
-from b24metrics.warehouse import missing_tables
+from b24metrics.warehouse import missing_tables, warehouse_of
 
 app = typer.Typer(help="The lead grade A-D: how well it separates outcomes on this portal.", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -26,9 +23,12 @@ def check(
     (with 95 % intervals), revenue per lead and the median days to won; A's won rate over D's;
     and one line saying whether the grade separates outcomes here; then how the rules' employee
     thresholds were mapped onto the portal's size bands. Reads only."""
+    from b24metrics.cli.render_grade import print_backtest, print_band_mapping
+    from b24metrics.grading import backtest, portal_band_mapping
+
     config = settings(calls_portal=False)
-    warehouse = pipeline.open_warehouse(config)
-    with warehouse.connect(read_only=True) as con:
+    warehouse = warehouse_of(config)
+    with warehouse.connect_current() as con:
         if missing_tables(con, ["lead_outcomes"]):
             raise NotSynced(f"no KPI tables in {warehouse.path} yet: run `b24metrics sync` first "
                             "(or `b24metrics kpi --refresh`)")

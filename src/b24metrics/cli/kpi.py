@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import duckdb
 import typer
 
-from b24metrics import pipeline
 from b24metrics.cli import render
 from b24metrics.cli.context import settings, writer_lock
 from b24metrics.cli.render import out
 from b24metrics.errors import NotSynced
-from b24metrics.grading import grades_by_source
-from b24metrics.kpis import cut, find, refresh_kpis
-from b24metrics.kpis.explain import explain_deal, explain_lead
-from b24metrics.kpis.lead_stages import stages_used
-from b24metrics.kpis.families.attribution import MODELS, use_model
-from b24metrics.warehouse import Warehouse, missing_tables
+from b24metrics.warehouse import Warehouse, missing_tables, open_warehouse, warehouse_of
+
+if TYPE_CHECKING:
+    import duckdb
 
 KPI_FORMATS = ("table", "csv", "json")
 
@@ -45,6 +41,10 @@ def kpi(
 ) -> None:
     """Show any KPI of the catalogue by period and dimension, with the previous period and
     the same period a year before. Periods begin at midnight in the portal's time zone."""
+    # here, not above: the catalogue is no concern of the other commands (`status` among them)
+    from b24metrics.kpis import cut, find
+    from b24metrics.kpis.families.attribution import MODELS, use_model
+
     if fmt not in KPI_FORMATS:
         raise typer.BadParameter(f"one of {', '.join(KPI_FORMATS)}", param_hint="--format")
     if model is not None and model not in MODELS:
@@ -57,8 +57,14 @@ def kpi(
     if since and until and since >= until:
         raise typer.BadParameter("--since must be before --until", param_hint="--since/--until")
     config = settings(calls_portal=False)
-    warehouse = pipeline.open_warehouse(config)
+    # `kpi NAME` alone opens the file once, below (connect_current upgrades an older one first)
+    warehouse = warehouse_of(config)
     if name is None or refresh:
+        # here, not above: reading a KPI table needs neither the refresh nor the grading
+        from b24metrics.grading import grades_by_source
+        from b24metrics.kpis import refresh_kpis
+
+        warehouse = open_warehouse(config)
         with writer_lock(config.warehouse.path, "b24metrics kpi --refresh", wait=config.warehouse.writer_wait):
             done = refresh_kpis(warehouse, config, full=full)
         if name is None:
@@ -70,11 +76,12 @@ def kpi(
             render.input_problems(done.problems)
             render.grading_notes(done.grading_stopped, done.one_grade)
             return
-    try:
-        chosen = find(name)
-    except KeyError:
-        raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them", param_hint="NAME") from None
-    with warehouse.connect(read_only=True) as con:
+    with warehouse.connect_current() as con:
+        try:
+            chosen = find(name)
+        except KeyError:
+            raise typer.BadParameter(f"no KPI {name!r}; `b24metrics kpi list` lists them",
+                                     param_hint="NAME") from None
         _require_kpi_table(con, warehouse, chosen.table)
         model = model or config.kpis.attribution_model    # the config now, not at the last refresh
         use_model(con, model)
@@ -97,9 +104,11 @@ def explain(
     from, all in portal time (kpis.timezone). Reads only."""
     if entity not in ("lead", "deal"):
         raise typer.BadParameter("lead or deal", param_hint="ENTITY")
+    from b24metrics.kpis.explain import explain_deal, explain_lead
+
     config = settings(calls_portal=False)
-    warehouse = pipeline.open_warehouse(config)
-    with warehouse.connect(read_only=True) as con:
+    warehouse = warehouse_of(config)
+    with warehouse.connect_current() as con:
         _require_kpi_table(con, warehouse, "kpi_leads")
         sections = (explain_lead if entity == "lead" else explain_deal)(con, record_id, config.kpis.timezone)
     if not sections:
@@ -112,8 +121,10 @@ def explain(
 def _lead_stages_used() -> list[str]:
     """Which lead statuses M3 counts as accepted (SAL) and qualified (SQL): the portal's status
     names when a synced warehouse is there, else the configured IDs and the rule inferred."""
+    from b24metrics.kpis.lead_stages import stages_used
+
     config = settings(calls_portal=False)
-    warehouse = pipeline.warehouse_of(config)
+    warehouse = warehouse_of(config)
     if not warehouse.path.exists():
         return [used.text for used in stages_used(None, config.kpis.lead_stages)]
     with warehouse.connect(read_only=True) as con:

@@ -8,21 +8,23 @@ import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from b24metrics.config import LeadFields
-from b24metrics.doctor import Check
-from b24metrics.extract import StreamResult
-from b24metrics.kpis import Cut, catalogue
-from b24metrics.kpis.explain import Section
 from b24metrics.redact import redact
-from b24metrics.report import Exported
-from b24metrics.warehouse import Run
-from b24metrics.writeback import ENTITIES, FieldSpec, FieldsReport, GateReport, PushReport
+
+if TYPE_CHECKING:  # what the tables show; their modules are imported by the commands that make them
+    from b24metrics.config import LeadFields
+    from b24metrics.doctor import Check
+    from b24metrics.extract import StreamResult
+    from b24metrics.kpis import Cut
+    from b24metrics.kpis.explain import Section
+    from b24metrics.report import Exported
+    from b24metrics.warehouse import Run
+    from b24metrics.writeback import FieldSpec, FieldsReport, GateReport, PushReport
 
 # Piped output (logs, CI, cron mail) gets room for whole tables instead of the default 80 columns.
 # No markup: titles, channels, managers and refusal reasons come from the CRM, and "[site]" in
@@ -124,6 +126,8 @@ def doctor_summary(checks: list[Check]) -> Text:
 
 
 def catalogue_table() -> Table:
+    from b24metrics.kpis import catalogue
+
     table = Table(title="KPI catalogue")
     for column in ("code", "name", "what it counts", "cut by"):
         table.add_column(column, overflow="fold")
@@ -211,6 +215,8 @@ def cards_table(leads: Iterable[Mapping[str, Any]], names: LeadFields) -> Table:
 
 def print_writeback(gate: GateReport | None, fields: FieldsReport | None, push: PushReport | None) -> None:
     """The quality gate's verdict, the fields made, and what the write-back sent (or would send)."""
+    from b24metrics.writeback import ENTITIES
+
     dry = push is not None and push.dry_run
     if gate is not None:
         for check in gate.checks:

@@ -9,15 +9,10 @@ from typing import Optional
 
 import typer
 
-from b24metrics import pipeline
 from b24metrics.cli import render
 from b24metrics.cli.context import settings
 from b24metrics.cli.render import out
-from b24metrics.report import FORMATS as EXPORT_FORMATS
-from b24metrics.report import export as export_warehouse
-from b24metrics.report import is_export_file, report_path, write_report
-from b24metrics.report.fmt import LANGS
-from b24metrics.report.window import REPORT_PERIODS
+from b24metrics.warehouse import warehouse_of
 
 
 def report(
@@ -38,6 +33,11 @@ def report(
     Headline figures against the previous period and a year before, leads by channel, grade
     mix, funnel and bottleneck, speed to lead, deal cycle, CPL/CAC/ROMI, plan vs actual,
     telephony, managers, CRM hygiene. Every figure comes from the KPI tables. Reads only."""
+    # here, not above: the report's modules (its template engine among them) are this command's alone
+    from b24metrics.report import report_path, write_report
+    from b24metrics.report.fmt import LANGS
+    from b24metrics.report.window import REPORT_PERIODS
+
     config = settings(calls_portal=False)
     period = period or config.report.period
     lang = lang or config.report.lang
@@ -47,7 +47,7 @@ def report(
         raise typer.BadParameter(f"one of {', '.join(LANGS)}", param_hint="--lang")
     if since and until and since >= until:
         raise typer.BadParameter("--since must be before --until", param_hint="--since/--until")
-    warehouse = pipeline.warehouse_of(config)
+    warehouse = warehouse_of(config)
     written = write_report(warehouse, config, out_file or report_path(config), period=period,
                            since=since.date() if since else None, until=until.date() if until else None, lang=lang)
     out.print(f"Report written: {written.path} ({written.bytes / 1024:.0f} KB in {written.seconds:.1f} s)",
@@ -64,6 +64,10 @@ def export(
     """Write every KPI table and view and the normalized CRM tables (leads, deals, contacts,
     companies, activities, calls, users, statuses, deal_categories, lead and deal history, lead
     grades) as one file per table, for BI tools; never the raw payloads or our bookkeeping. Reads only."""
+    from b24metrics.report import FORMATS as EXPORT_FORMATS
+    from b24metrics.report import export as export_warehouse
+    from b24metrics.report import is_export_file
+
     if fmt not in EXPORT_FORMATS:
         raise typer.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
     if out_dir.exists() and not out_dir.is_dir():
@@ -74,7 +78,7 @@ def export(
         raise typer.BadParameter(f"{out_dir} holds files of an earlier export ({shown}); --force replaces them",
                                  param_hint="--out")
     config = settings(calls_portal=False)
-    warehouse = pipeline.warehouse_of(config)
+    warehouse = warehouse_of(config)
     began = time.monotonic()
     files = export_warehouse(warehouse, out_dir, fmt, memory_limit=config.kpis.memory_limit)
     out.print(render.export_table(out_dir, files))

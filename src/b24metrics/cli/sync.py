@@ -7,12 +7,11 @@ from typing import Optional
 
 import typer
 
-from b24metrics import pipeline
 from b24metrics.cli import render
 from b24metrics.cli.context import current_holder, progress, settings, writer_lock
 from b24metrics.cli.render import out
 from b24metrics.extract import STREAMS
-from b24metrics.warehouse import last_runs, read_bookmarks
+from b24metrics.warehouse import last_runs, read_bookmarks, warehouse_of
 
 
 def sync(
@@ -33,6 +32,8 @@ def sync(
     then only what changed. Each page commits with its bookmark: an interrupted sync resumes
     where it stopped. One writer at a time: while the daemon runs a cycle, this waits (--wait)
     or exits 5 naming the cycle."""
+    from b24metrics import pipeline  # here, not above: `status` needs none of the sync's modules
+
     config = settings(calls_portal=True)
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
@@ -60,13 +61,18 @@ def sync(
 def status() -> None:
     """Show where each stream stands (bookmarks) and the last runs. Reads only."""
     config = settings(calls_portal=False)
-    warehouse = pipeline.warehouse_of(config)
-    if warehouse.revision() is None:
+    warehouse = warehouse_of(config)
+    made = False
+    if warehouse.path.exists():
+        # one open: beside a write-back each may wait for the writer's step
+        with warehouse.connect(read_only=True) as con:
+            made = warehouse.revision(con) is not None
+            if made:
+                marks = read_bookmarks(con)
+                runs = last_runs(con, 10)
+    if not made:
         out.print(f"No warehouse at {warehouse.path} yet: run `b24metrics sync`.")
         return
-    with warehouse.connect(read_only=True) as con:
-        marks = read_bookmarks(con)
-        runs = last_runs(con, 10)
     out.print(render.streams_table(marks))
     out.print(render.runs_table(runs))
     holder = current_holder(config.warehouse.path)

@@ -6,12 +6,10 @@ from contextlib import nullcontext
 
 import typer
 
-from b24metrics import pipeline
 from b24metrics.cli import render
 from b24metrics.cli.context import settings, writer_lock
 from b24metrics.cli.render import out
 from b24metrics.errors import EXIT_GATE, EXIT_STOP
-from b24metrics.writeback import ensure_fields, field_specs
 
 
 def fields_setup(
@@ -20,6 +18,10 @@ def fields_setup(
     """Create the custom fields of the [writeback] mapping on leads, deals and companies where
     they are missing, labelled in Russian and English. A field of that name is reused; one of
     another type is reported and left alone (exit code 3: a person must decide)."""
+    # here, not above: the portal client and the write-back, which the readers never load
+    from b24metrics import pipeline
+    from b24metrics.writeback import ensure_fields, field_specs
+
     config = settings(calls_portal=True)
     specs = field_specs(config.writeback)
     # A field created anew holds no values: the stored payloads forget the old field's.
@@ -43,6 +45,8 @@ def writeback(
     values that differ from what the portal holds, 50 updates a batch, every value in
     writeback_ledger. Not after a failed or stale sync, nor while a configured hygiene check
     fails: then exit code 6 and the reason."""
+    from b24metrics import pipeline  # here, not above: the portal client, which the readers never load
+
     config = settings(calls_portal=True)
     if dry_run:
         with pipeline.open_client(config) as client:

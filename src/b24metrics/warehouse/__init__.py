@@ -1,6 +1,6 @@
 """The DuckDB warehouse: schema, connections, and the transactional loads."""
 
-from b24metrics.warehouse.db import Warehouse, atomic, missing_tables
+from b24metrics.warehouse.db import Warehouse, atomic, missing_tables, open_warehouse, warehouse_of
 from b24metrics.warehouse.load import (
     Bookmark,
     Page,
@@ -33,9 +33,11 @@ __all__ = [
     "lock_path",
     "mark_synced",
     "missing_tables",
+    "open_warehouse",
     "read_bookmark",
     "read_bookmarks",
     "save_bookmark",
     "start_run",
+    "warehouse_of",
     "writer_lock",
 ]

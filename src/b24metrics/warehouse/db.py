@@ -2,7 +2,10 @@
 
 SQLAlchemy and alembic own the schema; bulk rows go through Arrow on the raw DuckDB
 connection taken from the same engine (a second, plain duckdb.connect on the same file in one
-process fails). No pooled engine stays open: DuckDB lets one process hold the file.
+process fails while the engine's is open). No pooled engine stays open: DuckDB lets one process
+hold the file. Readers (read-only connections, the schema revision) use DuckDB alone, with the
+settings the engine would pass, and never import SQLAlchemy or alembic: `status` and `kpi` start
+in a fraction of the time.
 """
 
 from __future__ import annotations
@@ -12,23 +15,36 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, cast
+from typing import TYPE_CHECKING, Iterable, Iterator, cast
 
 import duckdb
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.ddl.impl import DefaultImpl
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.pool import NullPool
 
 import b24metrics
 from b24metrics.errors import WarehouseBusy, WarehouseTooNew
 from b24metrics.warehouse.problems import as_warehouse_error, check_is_duckdb
 from b24metrics.warehouse.writer_lock import busy_text
 
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from alembic.config import Config
+
+    from b24metrics.config import Settings
+
 log = logging.getLogger(__name__)
+
+#: The schema revisions of migrations/versions, oldest first (tests/test_warehouse.py holds this to
+#: alembic's own walk of the scripts): the newest is what a warehouse is upgraded to, and a revision
+#: not here was written by a newer b24metrics. Known without importing alembic, for the readers.
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012",
+             "0013")
+
+#: No extension is fetched or loaded behind our back: a file DuckDB takes for another format would
+#: make it download a reader from the network.
+_CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+#: SQLAlchemy's pool logs under its class's name (tests/test_warehouse_problems.py checks this one
+#: against sqlalchemy.pool.NullPool): named here so that the filter is in place before the first engine.
+_POOL_LOGGER = "sqlalchemy.pool.impl.NullPool"
 
 
 class _NoInterruptRecords(logging.Filter):
@@ -44,15 +60,7 @@ class _NoInterruptRecords(logging.Filter):
         return not isinstance(logged, KeyboardInterrupt) and not isinstance(sys.exc_info()[1], KeyboardInterrupt)
 
 
-# the pool's own logger (SQLAlchemy names it after the pool's class)
-logging.getLogger(f"{NullPool.__module__}.{NullPool.__name__}").addFilter(_NoInterruptRecords())
-
-
-class DuckDBImpl(DefaultImpl):
-    """alembic has no DuckDB dialect of its own: without this, KeyError 'duckdb'."""
-
-    __dialect__ = "duckdb"
-    transactional_ddl = True  # a failed migration rolls back whole (measured)
+logging.getLogger(_POOL_LOGGER).addFilter(_NoInterruptRecords())
 
 
 def migrations_dir() -> Path:
@@ -72,18 +80,21 @@ class Warehouse:
         # id(connection) -> (setting, value) of the memory limit a step set on it (set_memory_limit)
         self._memory_settings: dict[int, tuple[str, str]] = {}
 
-    def _engine(self, read_only: bool = False) -> sa.Engine:
-        # No extension is fetched or loaded behind our back: a file DuckDB takes for another
-        # format would make it download a reader from the network.
-        args: dict = {"config": {"autoinstall_known_extensions": False, "autoload_known_extensions": False}}
-        if read_only:
-            args["read_only"] = True
+    def _engine(self) -> sa.Engine:
+        import sqlalchemy as sa
+        from sqlalchemy.pool import NullPool
+
+        args: dict = {"config": dict(_CONNECT_CONFIG)}
         return sa.create_engine(f"duckdb:///{self.path}", poolclass=NullPool, connect_args=args)
 
     @contextmanager
-    def _sa_connection(self, read_only: bool = False) -> Iterator[sa.Connection]:
+    def _sa_connection(self) -> Iterator[sa.Connection]:
+        """A read-write connection through SQLAlchemy, as alembic needs one (read-only ones:
+        _read_only_connection)."""
+        import sqlalchemy as sa
+
         check_is_duckdb(self.path)
-        engine = self._engine(read_only)
+        engine = self._engine()
         deadline = time.monotonic() + self.busy_timeout
         pause = 0.05
         try:
@@ -96,13 +107,9 @@ class Warehouse:
                         if "lock" in str(exc).lower():
                             raise WarehouseBusy(busy_text(self.path, str(exc))) from None
                         raise as_warehouse_error(exc, self.path) or exc
-                    if read_only:  # a write-back's lease lets go and waits for us (lease.py)
-                        _mark_waiting(self.path)
                     time.sleep(pause)
                     # short pauses: a writer lets the file go between its steps, often briefly
                     pause = min(pause * 2, 0.25)
-            if read_only:
-                _unmark_waiting(self.path)
             try:
                 conn.exec_driver_sql("SET TimeZone='UTC'")
                 if self.memory_limit:
@@ -114,13 +121,40 @@ class Warehouse:
             engine.dispose()
 
     @contextmanager
+    def _read_only_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection from DuckDB alone, opened as _sa_connection opens one: it retries
+        while a writer holds the file and marks that it waits, then sets the session up the same way."""
+        check_is_duckdb(self.path)
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=True, config=dict(_CONNECT_CONFIG))
+                break
+            except duckdb.Error as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    if "lock" in str(exc).lower():
+                        raise WarehouseBusy(busy_text(self.path, str(exc))) from None
+                    raise as_warehouse_error(exc, self.path) or exc
+                _mark_waiting(self.path)  # a write-back's lease lets go and waits for us (lease.py)
+                time.sleep(pause)
+                # short pauses: a writer lets the file go between its steps, often briefly
+                pause = min(pause * 2, 0.25)
+        _unmark_waiting(self.path)
+        try:
+            con.execute("SET TimeZone='UTC'")
+            if self.memory_limit:
+                con.execute(f"SET memory_limit='{self.memory_limit}'")
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A raw DuckDB connection for one unit of work; closed on exit."""
         if read_only and not self.path.exists():
             raise FileNotFoundError(f"no warehouse at {self.path}: run `b24metrics sync` first")
-        with self._sa_connection(read_only) as conn:
-            conn.commit()  # end SQLAlchemy's implicit transaction; we manage our own
-            con = cast(duckdb.DuckDBPyConnection, conn.connection.driver_connection)
+        with self._raw_connection(read_only) as con:
             try:
                 yield con
             except Exception as exc:  # out of memory, a full disk, a read-only file, Ctrl-C inside a query: typed
@@ -131,6 +165,16 @@ class Warehouse:
                 raise typed from exc
             finally:
                 self._memory_settings.pop(id(con), None)
+
+    @contextmanager
+    def _raw_connection(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        if read_only:
+            with self._read_only_connection() as con:
+                yield con
+            return
+        with self._sa_connection() as conn:
+            conn.commit()  # end SQLAlchemy's implicit transaction; we manage our own
+            yield cast(duckdb.DuckDBPyConnection, conn.connection.driver_connection)
 
     def set_memory_limit(self, con: duckdb.DuckDBPyConnection, setting: str, value: str) -> None:
         """Give a step on `con` the memory limit of `setting` (kpis.memory_limit for whole-table
@@ -147,19 +191,48 @@ class Warehouse:
     # -- schema -----------------------------------------------------------------------------
 
     def _alembic(self, conn: sa.Connection) -> Config:
+        from alembic.config import Config
+
+        import b24metrics.warehouse.alembic_duckdb  # noqa: F401  (registers alembic's DuckDB dialect)
+
         cfg = Config()
         cfg.set_main_option("script_location", str(migrations_dir()))
         cfg.attributes["connection"] = conn
         return cfg
 
-    def revision(self) -> str | None:
-        if not self.path.exists():
+    def revision(self, con: duckdb.DuckDBPyConnection | None = None) -> str | None:
+        """The schema revision alembic stamped the file with (None: no file, or not made by us yet),
+        read as alembic's MigrationContext.get_current_revision reads it; on `con` when given."""
+        if con is None:
+            if not self.path.exists():
+                return None
+            with self._read_only_connection() as opened:
+                return self.revision(opened)
+        if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'alembic_version' "
+                           "AND table_schema = current_schema()").fetchall():
             return None
-        with self._sa_connection(read_only=True) as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+        rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
+        if len(rows) > 1:
+            raise RuntimeError("Version table 'alembic_version' has more than one head present")
+        return cast(str, rows[0][0]) if rows else None
 
     def head(self) -> str | None:
-        return ScriptDirectory(str(migrations_dir())).get_current_head()
+        return REVISIONS[-1]
+
+    @contextmanager
+    def connect_current(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the file at the newest schema: migrate() then
+        connect(read_only=True), except that a file already at the newest schema is checked on the
+        connection then used. Beside a write-back every open may wait for the writer's step (lease.py),
+        so a reader opens the file once."""
+        if self.path.exists():
+            with self.connect(read_only=True) as con:
+                if self.revision(con) == self.head():
+                    yield con
+                    return
+        self.migrate()
+        with self.connect(read_only=True) as con:
+            yield con
 
     def migrate(self) -> bool:
         """Create or upgrade the file to the newest schema; True when something changed."""
@@ -174,6 +247,11 @@ class Warehouse:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise as_warehouse_error(exc, self.path) or exc
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+
+        import b24metrics.warehouse.alembic_duckdb  # noqa: F401  (registers alembic's DuckDB dialect)
+
         with self._sa_connection() as conn:
             before = MigrationContext.configure(conn).get_current_revision()
             if before == self.head():
@@ -192,12 +270,25 @@ class Warehouse:
         "to head" from it is impossible, and writing it with an older schema in mind unsafe."""
         if revision is None:
             return
-        scripts = ScriptDirectory(str(migrations_dir()))
-        if revision not in {script.revision for script in scripts.walk_revisions()}:
+        if revision not in REVISIONS:
             raise WarehouseTooNew(
                 f"the warehouse {self.path} is at schema revision {revision}, which b24metrics "
                 f"{b24metrics.__version__} does not know (its newest is {self.head()}): a newer b24metrics "
                 "made or upgraded it; run that version, or point warehouse.path at another file")
+
+
+def warehouse_of(settings: Settings) -> Warehouse:
+    """The configured warehouse, as it is: for readers that must not create or upgrade it."""
+    w = settings.warehouse
+    return Warehouse(w.path, memory_limit=w.memory_limit, busy_timeout=w.busy_timeout)
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """The warehouse, created or upgraded to the newest schema on first touch (a file already
+    at the newest schema is only read to check that)."""
+    warehouse = warehouse_of(settings)
+    warehouse.migrate()
+    return warehouse
 
 
 def _mark_waiting(path: Path) -> None:

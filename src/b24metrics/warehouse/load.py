@@ -11,13 +11,15 @@ import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import duckdb
-import pyarrow as pa
 
 from b24metrics.errors import DiskFull
 from b24metrics.warehouse.db import Warehouse, atomic
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # imported where rows are loaded: readers of bookmarks need no Arrow
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,8 @@ def upsert(
 
 def load_page(con: duckdb.DuckDBPyConnection, page: Page, bookmark: Bookmark) -> None:
     """The page's rows, raw payloads, quarantine entries and bookmark: one transaction."""
+    import pyarrow as pa
+
     now = datetime.now(timezone.utc)
     raw = pa.table(
         {

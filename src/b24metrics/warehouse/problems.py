@@ -10,10 +10,10 @@ text when it has no errno, decide: the texts below are DuckDB's own, as DuckDB 1
 from __future__ import annotations
 
 import errno
+import sys
 from pathlib import Path
 
 import duckdb
-import sqlalchemy as sa
 
 from b24metrics.errors import (
     B24MetricsError,
@@ -62,8 +62,8 @@ def as_warehouse_error(exc: BaseException, path: Path,
         return memory_error(*memory)
     if isinstance(exc, B24MetricsError):
         return None
-    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
-        exc = exc.orig
+    if _is_dbapi_error(exc) and getattr(exc, "orig", None) is not None:
+        exc = exc.orig  # type: ignore[attr-defined]
     if is_interrupt(exc):
         return Interrupted("interrupted: the query under way was stopped and rolled back")
     if isinstance(exc, OSError):
@@ -93,6 +93,13 @@ def as_warehouse_error(exc: BaseException, path: Path,
                                  "directory and file must be writable by this user, on a file system "
                                  "mounted read-write")
     return None
+
+
+def _is_dbapi_error(exc: BaseException) -> bool:
+    """SQLAlchemy's wrapper of a driver error: asked without importing SQLAlchemy (the readers
+    never do), since no such wrapper can exist before something else has imported it."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)
 
 
 def out_of_memory(exc: BaseException) -> BaseException | None:
