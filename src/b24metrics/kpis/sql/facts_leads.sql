@@ -90,6 +90,8 @@ LEFT JOIN statuses st ON st.entity_id = 'STATUS' AND st.status_id = l.status_id 
 LEFT JOIN manager_names mn ON mn.manager_id = l.assigned_by_id
 LEFT JOIN history h ON h.lead_id = l.id
 LEFT JOIN deal_of d ON d.lead_id = l.id
-LEFT JOIN lead_grades g ON g.lead_id = l.id
+-- the grades of the leads in scope only: joined whole, the million grades were hashed to be probed
+-- by the few thousand leads
+LEFT JOIN (SELECT lead_id, grade, score FROM lead_grades WHERE in_scope_lead(lead_id)) g ON g.lead_id = l.id
 LEFT JOIN touched t ON t.lead_id = l.id
 WHERE NOT l.deleted AND in_scope_lead(l.id);
