@@ -86,6 +86,8 @@ def _card(page: str, title: str) -> str:
 def test_a_thin_comparison_cohort_gives_no_comparison_not_zero(seen):
     card = _card(seen["pages"]["en"], "Lead to won deal")
     assert "the January 2026 lead cohort, the latest ripe one" in text(card)
+    # its comparisons are that cohort's, not the headline period's (March 2026): the card says so
+    assert "compared with the December 2025 and January 2025 cohorts" in text(card)
     value = card.split('class="value"')[1].split("</div>")[0]
     assert [(f["m"], f["p"], f["v"]) for f in figures(value)] == [("won_rate", "2026-01-01", "50.0")]
     # neither comparison carries a figure: none is drawn from a thin cohort

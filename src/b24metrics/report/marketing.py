@@ -136,6 +136,9 @@ def conversion_card(g: Gather, card: Card) -> Card:
     total, row, measure = conv.result, conv.row, conv.measure
     cohort = g.loc.period(w.kind, row["period"])
     basis = g.t(f"card.won_rate.{conv.basis}", cohort=cohort if conv.basis == RIPE else g.headline_label())
+    if row["period"] != w.headline:     # its comparisons are not the headline period's: say which they are
+        basis += g.t("card.won_rate.compared", prev=g.loc.period(w.kind, shift(w.kind, row["period"], -1)),
+                     yoy=g.loc.period(w.kind, year_before(w.kind, row["period"])))
     value = g.cell(total, row, measure)
     prev, yoy = (g.cell(total, row, measure, suffix) if conv.comparable(suffix) else
                  g.t("card.thin", leads=g.loc.number(conv.leads(suffix))) for suffix in ("_prev", "_yoy"))

@@ -29,6 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
         "card.won_rate.input_missing": "Нет входных данных (input missing): {why}. Когортного взгляда нет, пока "
                                        "файл не исправлен.",
         "card.thin": "— (лидов: {leads})",
+        "card.won_rate.compared": "; сравнение — с когортами «{prev}» и «{yoy}»",
         "card.median_min": "Скорость реакции, медиана", "card.won": "Выигранные сделки", "card.win_rate": "Доля выигранных",
         "card.revenue": "Выручка, {currency}", "card.avg_check": "Средний чек, {currency}",
         "card.new_clients": "Новые клиенты", "card.median_days": "Цикл сделки, медиана",
@@ -237,6 +238,7 @@ TEXT: dict[str, dict[str, str]] = {
         "card.won_rate.too_early": "the {cohort} lead cohort to date: not final, too early to project",
         "card.won_rate.input_missing": "Input missing: {why}. No cohort view until the file is fixed.",
         "card.thin": "— ({leads} leads)",
+        "card.won_rate.compared": "; compared with the {prev} and {yoy} cohorts",
         "card.median_min": "Speed to lead, median", "card.won": "Deals won", "card.win_rate": "Win rate",
         "card.revenue": "Revenue, {currency}", "card.avg_check": "Average check, {currency}",
         "card.new_clients": "New clients", "card.median_days": "Deal cycle, median",
