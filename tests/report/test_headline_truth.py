@@ -19,7 +19,7 @@ have brought 4 x 0.44 x 0.5 = 0.9 wins by now: too early to project. Its 16 adve
 """
 
 import os
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import pytest
 from typer.testing import CliRunner
@@ -31,27 +31,15 @@ from b24metrics.kpis.headline import MIN_COMPARED_LEADS, PROJECTED, RIPE, TOO_EA
 from b24metrics.report.build import write_report
 from tests.kpis.scenario import Scenario
 from tests.kpis.test_inputs import refresh_with_inputs, write
-from tests.report.test_cohort_section import figures, section, text
+from tests.report.test_cohort_section import NOW, PAID_SPEND, _paying_web, figures, section, text
 
-NOW = datetime(2026, 4, 10, 12, 0)
-SPEND = "period,channel,amount,currency\n" + "".join(
-    f"{m},WEB,10000,RUB\n" for m in [f"2025-{n:02d}" for n in range(5, 13)] + ["2026-01", "2026-02", "2026-03"]
-) + "2026-03,ADVERTISING,8000,RUB\n"
+SPEND = PAID_SPEND + "2026-03,ADVERTISING,8000,RUB\n"
 
 
 def _data(s) -> None:
-    months = [(2025, n) for n in range(5, 13)] + [(2026, 1), (2026, 2)]
-    for year, month in months:
-        created = datetime(year, month, 5, 10, 0)
-        leads = [s.lead(created=f"{created:%Y-%m-%d %H:%M}", source="WEB") for _ in range(4)]
-        for lead, days in zip(leads, (20, 50)):
-            won_at = created + timedelta(days=days)
-            s.deal(created=f"{created + timedelta(days=1):%Y-%m-%d %H:%M}", moved=f"{won_at:%Y-%m-%d %H:%M}",
-                   stage="WON", amount=15000, lead=lead, source="WEB")
+    _paying_web(s)          # the web's cohorts May 2025 to March 2026
     for _ in range(3):      # a year before January 2026: three leads, nothing won
         s.lead(created="2025-01-05 10:00", source="WEB")
-    for _ in range(4):
-        s.lead(created="2026-03-20 10:00", source="WEB")
     for _ in range(16):
         s.lead(created="2026-03-20 10:00", source="ADVERTISING")
 
