@@ -7,8 +7,9 @@ import duckdb
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from b24metrics.errors import NotSynced
 from b24metrics.kpis import find
-from b24metrics.kpis.cuts import cut_sql
+from b24metrics.kpis.cuts import cut, cut_sql
 from b24metrics.kpis.refresh import set_local_time
 
 INSTANTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(timezone.utc))
@@ -59,3 +60,14 @@ def test_unknown_zone_and_impossible_cuts_are_refused():
         cut_sql(find("M1"), "fortnight", None)
     with pytest.raises(ValueError, match="kept per month"):
         cut_sql(find("spend_return"), "week", None)
+
+
+def test_a_kpi_table_an_earlier_version_built_asks_for_a_refresh_not_an_internal_error():
+    """A view that lacks a column this version reads (cohort_return's pace_first, added with
+    expected_wins) until the next refresh rebuilds it: NotSynced (exit 2) naming the fix."""
+    con = duckdb.connect()
+    con.execute("CREATE MACRO attribution_model() AS 'first'")
+    con.execute("CREATE TABLE kpi_attribution AS SELECT DATE '2026-03-01' AS cohort_day, NULL AS model, 1 AS leads, "
+                "1.0 AS share_first, 1.0 AS share_deal")
+    with pytest.raises(NotSynced, match=r"kpi_attribution was built by an earlier version .*kpi --refresh"):
+        cut(con, find("cohort_return"), period="month")

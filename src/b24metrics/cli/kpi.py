@@ -16,6 +16,8 @@ from b24metrics.warehouse import Warehouse, missing_tables, open_warehouse, ware
 if TYPE_CHECKING:
     import duckdb
 
+    from b24metrics.kpis.headline import CohortConversion
+
 KPI_FORMATS = ("table", "csv", "json")
 
 
@@ -89,10 +91,17 @@ def kpi(
             result = cut(con, chosen, period=period, by=by, since=since, until=until)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--period/--by") from None
+        headline = (_headline_conversion(con, config, period, since, until)
+                    if chosen.name == "lead_to_won" and fmt == "table" and by is None else None)
     render.print_cut(result, fmt)
+    if headline is not None:
+        out.print(render.cohort_conversion_line(headline, model))
     if chosen.family == "attribution" and fmt == "table":
         out.print(f"Cohort view, model {model!r} (--model first|deal); "
                   "projected_* are projections at the ripeness curve, the rest to date.")
+        early = render.too_early_rows(result)
+        if early:
+            out.print(early)
 
 
 def explain(
@@ -116,6 +125,28 @@ def explain(
                                  param_hint="RECORD_ID")
     for section in sections:
         out.print(render.explain_table(section))
+
+
+def _headline_conversion(con: duckdb.DuckDBPyConnection, config, period: str, since: datetime | None,
+                         until: datetime | None) -> CohortConversion | None:
+    """M4 as the report's headline card shows it: in the cohort view, of the cohort
+    kpis/headline.py picks for the report's headline period (the last whole one up to --until)."""
+    from b24metrics.kpis import cut, find
+    from b24metrics.kpis.headline import cohort_conversion
+    from b24metrics.kpis.refresh import set_local_time
+    from b24metrics.report.window import REPORT_PERIODS, make_window
+
+    if period not in REPORT_PERIODS:
+        return None
+    set_local_time(con, config.kpis.timezone)
+    today = con.execute("SELECT local_time(now())").fetchall()[0][0].date()
+    try:
+        window = make_window(period, today, since=since.date() if since else None,
+                             until=until.date() if until else None)
+    except ValueError:
+        return None
+    total = cut(con, find("cohort_return"), period=period, since=window.since, until=window.until)
+    return cohort_conversion(total, window.headline)
 
 
 def _lead_stages_used() -> list[str]:

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from b24metrics.kpis.families.attribution import MIN_EXPECTED_WINS, TOO_EARLY_FLAGS, TOO_EARLY_TEXT
+from b24metrics.kpis.headline import INPUT_MISSING, MIN_COMPARED_LEADS, NONE, RIPE
 from b24metrics.redact import redact
 
 if TYPE_CHECKING:  # what the tables show; their modules are imported by the commands that make them
@@ -22,6 +24,7 @@ if TYPE_CHECKING:  # what the tables show; their modules are imported by the com
     from b24metrics.extract import StreamResult
     from b24metrics.kpis import Cut
     from b24metrics.kpis.explain import Section
+    from b24metrics.kpis.headline import CohortConversion
     from b24metrics.report import Exported
     from b24metrics.warehouse import Run
     from b24metrics.writeback import FieldSpec, FieldsReport, GateReport, PushReport
@@ -157,8 +160,53 @@ def print_cut(result: Cut, fmt: str) -> None:
     for column in keys + [f"{main} prev", f"{main} year before"]:
         table.add_column(column, justify="left" if column in ("period", result.by, "currency") else "right")
     for row in rows:
-        table.add_row(*[cell(row[c]) for c in keys], cell(row.get(f"{main}_prev")), cell(row.get(f"{main}_yoy")))
+        table.add_row(*[_measure_cell(row, c) for c in keys], cell(row.get(f"{main}_prev")),
+                      cell(row.get(f"{main}_yoy")))
     out.print(table if rows else "No rows in this range.")
+
+
+def _measure_cell(row: Mapping[str, Any], column: str) -> str:
+    """A figure of a cut's row; an empty projection of a cohort too young for one says so."""
+    flag = TOO_EARLY_FLAGS.get(column)
+    if row[column] is None and flag is not None and row.get(flag):
+        return TOO_EARLY_TEXT
+    return cell(row[column])
+
+
+def too_early_rows(result: Cut) -> str:
+    """Which rows of a cohort cut are too early to project, in one line a wide table cannot cut."""
+    early = [row for row in result.rows if row.get("too_early") or row.get("too_early_rate")]
+    if not early:
+        return ""
+    names = ", ".join(" ".join(str(row[k]) for k in ("period", result.by) if k and row.get(k) is not None)
+                      or "all" for row in early)
+    return (f"{TOO_EARLY_TEXT[:1].upper()}{TOO_EARLY_TEXT[1:]} (nothing won yet, and under {MIN_EXPECTED_WINS} "
+            f"wins expected by the cohort's age: its projected_* are left empty): {names}.")
+
+
+def cohort_conversion_line(conv: CohortConversion, model: str) -> str:
+    """The headline's lead to won deal as the report's card shows it (kpis/headline.py)."""
+    if conv.basis == INPUT_MISSING:
+        return f"Headline lead to won deal (cohort view): {conv.result.note}"
+    if conv.basis == NONE or conv.row is None:
+        return "Headline lead to won deal (cohort view): no ripe cohort and no lead in the headline cohort."
+    cohort = f"the {conv.cohort:%Y-%m-%d} lead cohort"
+    what = {RIPE: f"{cohort}, the latest ripe one",
+            "projected": f"projected, {cohort}: not ripe yet",
+            "too_early": f"{cohort} to date: not final, {TOO_EARLY_TEXT}",
+            "to_date": f"{cohort} to date: not final"}[conv.basis]
+    compared = []
+    for suffix, name in (("_prev", "the cohort before"), ("_yoy", "a year before")):
+        if conv.comparable(suffix):
+            compared.append(f"{name} {_percent(conv.compared(suffix))}")
+        else:
+            compared.append(f"{name} not compared ({conv.leads(suffix)} leads, under {MIN_COMPARED_LEADS})")
+    return (f"Headline lead to won deal (cohort view, model {model!r}, as the report shows it): "
+            f"{_percent(conv.value)}, {what}; {'; '.join(compared)}.")
+
+
+def _percent(value: object) -> str:
+    return "-" if value is None else f"{cell(value)}%"
 
 
 def explain_table(section: Section) -> Table:

@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from b24metrics.errors import NotSynced
 from b24metrics.kpis.catalogue import Kpi
 from b24metrics.kpis.inputs import missing_input
 
@@ -102,7 +103,14 @@ def cut(con: duckdb.DuckDBPyConnection, kpi: Kpi, *, period: str = "month", by: 
     sql = cut_sql(kpi, period, by)
     # periods that start in [since, until); for "all", the rows dated in it
     params = [_day(since, date(1900, 1, 1)), _day(until, date(9999, 1, 1))]
-    return Cut(kpi, period, by, fetch_dicts(con, sql, params))
+    try:
+        return Cut(kpi, period, by, fetch_dicts(con, sql, params))
+    except duckdb.BinderException as exc:
+        # a KPI table built by an earlier version lacks a column this one reads, until the next
+        # refresh (whose rebuild the changed SQL forces): say so instead of an internal error
+        first = str(exc).splitlines()[0]
+        raise NotSynced(f"{kpi.table} was built by an earlier version of b24metrics ({first}): run "
+                        "`b24metrics kpi --refresh` (or `b24metrics sync`) to rebuild the KPI tables") from exc
 
 
 def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:

@@ -89,8 +89,12 @@ class InputFileError(ConfigError):
     """An input file named in the config is missing, unreadable or has no usable header."""
 
 
-#: input -> the KPI tables that are meaningless without it (money.sql, telephony.sql)
-INPUT_KPI_TABLES = {"spend": ("kpi_spend_return", "kpi_call_money"), "plan": ("kpi_plan",)}
+#: input -> the KPI tables that are meaningless without it (money.sql, telephony.sql, and
+#: attribution.sql's cohort view and payback: its CPL, CAC, ROMI and payback would read as zero
+#: spend). The ripeness curve needs no spend. Currency rates are settings, not a file: a currency
+#: without one is named on each figure it leaves out ("USD without a rate"), not missing as a whole.
+INPUT_KPI_TABLES = {"spend": ("kpi_spend_return", "kpi_call_money", "kpi_attribution", "kpi_attribution_age"),
+                    "plan": ("kpi_plan",)}
 #: what the last KPI refresh made of each input file: kpi and the report say "input missing" by it
 INPUT_STATUS = "input_status"
 

@@ -21,12 +21,12 @@ from markupsafe import Markup
 
 from b24metrics.kpis.catalogue import find
 from b24metrics.kpis.cuts import Cut, cut
-from b24metrics.kpis.families.attribution import PAYBACK_AGES, use_model
+from b24metrics.kpis.families.attribution import MIN_EXPECTED_WINS, PAYBACK_AGES, TOO_EARLY_FLAGS, use_model
 from b24metrics.report import charts
 from b24metrics.report.charts import Bar, HRow, Seg, Series
 from b24metrics.report.gather import Gather
-from b24metrics.report.marketing import plain_if_few, seg
-from b24metrics.report.model import Card, Cell, Section, Table, titled
+from b24metrics.report.marketing import conversion_lines, seg
+from b24metrics.report.model import Cell, Section, Table, titled
 from b24metrics.report.window import shift, start_of
 
 NOT_SPLIT = "(not split)"
@@ -53,6 +53,9 @@ def cohorts(g: Gather) -> Section:
                                                      model=g.t(f"cohorts.model.{model}"),
                                                      days=g.settings.kpis.attribution_window_days))
     whole = _window_cut(g, "cohort_return", "channel", span)
+    if whole.note:      # the spend file could not be read (kpis.cut says why): no figure without it
+        section.note = g.t("cohorts.input_missing", why=whole.note.removeprefix("input missing: "))
+        return section
     rows = [r for r in whole.rows if r["leads"] or r["spend"] or r["revenue"] or r["won_deals"]]
     if not rows:
         section.note = g.t("cohorts.none", cohorts=cohort_names)
@@ -95,6 +98,9 @@ def cohorts(g: Gather) -> Section:
                 section.remarks.append(g.t("cohorts.not_split"))
             if by == "tracking_number":
                 section.remarks.append(g.t("cohorts.numbers"))
+    too_early = g.t("cohorts.too_early")
+    if any(value == too_early for table in section.tables for row in table.rows for value in row):
+        section.remarks.append(g.t("cohorts.too_early_note", wins=MIN_EXPECTED_WINS))
     section.remarks += _ripeness_remarks(g)
     return section
 
@@ -120,10 +126,13 @@ COSTS = {"cpl", "cac", "romi", "projected_romi", "ltv_cac", "payback_months"}
 
 
 def _why_blank(g: Gather, row: dict[str, Any], measure: str) -> str | None:
-    """Why a money figure is missing, when a currency without a rate is the reason."""
+    """Why a figure is missing, when a currency without a rate or a cohort too young to project
+    is the reason."""
     currencies = row.get(BLANKED_BY.get(measure, ""))
     if measure in COSTS and not row.get("spend") and not row.get("unconverted_spend"):
         return None     # no spend of its own: no cost, whatever the currency of its revenue
+    if row.get(measure) is None and measure in TOO_EARLY_FLAGS and row.get(TOO_EARLY_FLAGS[measure]):
+        return g.t("cohorts.too_early")
     if row.get(measure) is None and currencies:
         return g.t("cohorts.no_rate", currencies=currencies)
     return None
@@ -269,74 +278,7 @@ def _ripeness_remarks(g: Gather) -> list[str]:
                        days=g.loc.number(c["ripe_days"], "days"))]
     else:
         remarks = [g.t("cohorts.no_curve", days=g.settings.kpis.attribution_window_days)]
-    return remarks + _conversion_lines(g)
-
-
-def _conversion_lines(g: Gather) -> list[str]:
-    """Lead to won deal in the cohort view (won deals credited to a cohort per its lead): the
-    latest ripe cohort's, and the headline cohort's to date and projected."""
-    total = g.cut("cohort_return")
-    remarks = []
-    latest = latest_ripe(g, total)
-    if latest is not None:
-        remarks.append(g.t("cohorts.ripe_rate", cohort=g.loc.period(g.window.kind, latest["period"]),
-                           rate=g.cell(total, latest, "won_rate").text(g.loc)))
-    now = g.row_at(total, g.window.headline)
-    if now is not None and now["leads"] and (latest is None or latest is not now):
-        key = "cohorts.ripe_now" if now["ripe"] else "cohorts.unripe_now"
-        remarks.append(g.t(key, headline=g.headline_label(), ripeness=g.cell(total, now, "ripeness").text(g.loc),
-                           rate=g.cell(total, now, "won_rate").text(g.loc),
-                           projected=g.cell(total, now, "projected_won_rate").text(g.loc)))
-    return remarks
-
-
-def latest_ripe(g: Gather, total: Cut) -> dict[str, Any] | None:
-    """The newest ripe cohort with leads up to the headline period (not the one under way)."""
-    ripe = [r for r in total.rows if r["ripe"] and r["leads"] and r["period"] <= g.window.headline]
-    return max(ripe, key=lambda r: r["period"]) if ripe else None
-
-
-def conversion_card(g: Gather, card: Card) -> Card:
-    """The headline's lead to won deal in the cohort view, never an unripe cohort's as if final:
-    the latest ripe cohort's (the card names it), else the headline cohort's projection (marked
-    as one), else its figure to date (marked as not final). Its comparisons are the same
-    measure of the cohorts a period and a year before; its trend, the ripe cohorts only."""
-    use_model(g.con, g.settings.kpis.attribution_model)
-    w = g.window
-    total = g.cut("cohort_return")
-    row = latest_ripe(g, total)
-    measure, basis = "won_rate", ""
-    if row is not None:
-        basis = g.t("card.won_rate.ripe", cohort=g.loc.period(w.kind, row["period"]))
-    else:
-        row = g.row_at(total, w.headline)
-        if row is None or not row["leads"]:
-            return card     # no lead in the headline cohort: the card says why as it is
-        if row["projected_won_rate"] is not None:
-            measure, basis = "projected_won_rate", g.t("card.won_rate.projected", cohort=g.headline_label())
-        else:
-            basis = g.t("card.won_rate.to_date", cohort=g.headline_label())
-    value, prev, yoy = (g.cell(total, row, measure, suffix) for suffix in ("", "_prev", "_yoy"))
-    points: list[Seg | None] = []
-    for period in w.periods:
-        at = g.row_at(total, period)
-        ripe = at is not None and at["ripe"] and period <= w.headline
-        points.append(seg(g, g.cell(total, at, "won_rate"), "spark-dot") if ripe else None)
-    return replace(card, value=value, prev=prev, yoy=yoy, basis=basis, why="", to_date=None, to_date_label="",
-                   forecast="", spark=charts.sparkline(points, label=card.title),
-                   prev_change=plain_if_few(g, g.loc.change(value.value, prev.value, value.unit),
-                                            int(row["leads"] or 0), int(row.get("leads_prev") or 0)),
-                   yoy_change=plain_if_few(g, g.loc.change(value.value, yoy.value, value.unit),
-                                           int(row["leads"] or 0), int(row.get("leads_yoy") or 0)))
-
-
-def conversion_remarks(g: Gather) -> list[str]:
-    """Under the headline: what its lead to won deal card is of (the cohort view's figure),
-    with the latest ripe cohort's rate and the headline cohort's to date and projected."""
-    use_model(g.con, g.settings.kpis.attribution_model)
-    if g.row_at(g.cut("cohort_return"), g.window.headline) is None and latest_ripe(g, g.cut("cohort_return")) is None:
-        return []
-    return [g.t("cohorts.card_basis")] + _conversion_lines(g)
+    return remarks + conversion_lines(g)
 
 
 def _day(g: Gather, day: date | None) -> str:

@@ -19,7 +19,6 @@ from b24metrics.kpis.refresh import set_local_time
 from b24metrics.report import attribution, lead_quality, marketing, sales
 from b24metrics.report.fmt import Locale
 from b24metrics.report.gather import Gather
-from b24metrics.report.model import Section
 from b24metrics.report.render import render
 from b24metrics.report.text import text_for
 from b24metrics.report.window import make_window, shift, year_before
@@ -27,19 +26,10 @@ from b24metrics.warehouse import Warehouse, missing_tables
 
 log = logging.getLogger(__name__)
 
-def headline(g: Gather) -> Section:
-    """The headline figures; lead to won deal in the cohort view, of a ripe cohort or marked as a
-    projection (report/attribution.py), with under them what it is of."""
-    section = marketing.headline(g)
-    section.cards = [attribution.conversion_card(g, c) if c.value.kpi == "lead_to_won" else c for c in section.cards]
-    section.remarks += attribution.conversion_remarks(g)
-    return section
-
-
 #: the sections in the order a marketing head reads them: results, where leads come from and
 #: how good they are, how they move through the funnel and how fast, which channel pays (the
 #: cohort view), the cash view, plan, people, data
-SECTIONS = [headline, marketing.channels, marketing.grades, lead_quality.engagement,
+SECTIONS = [marketing.headline, marketing.channels, marketing.grades, lead_quality.engagement,
             lead_quality.grade_proof, marketing.funnel, marketing.rejections, marketing.speed,
             marketing.cycle, attribution.cohorts, sales.money, sales.plan, sales.telephony, sales.managers,
             sales.hygiene]

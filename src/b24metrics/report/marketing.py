@@ -4,13 +4,16 @@ section with nothing to draw says why instead of drawing an empty chart."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from markupsafe import Markup
 
 from b24metrics.grading import check_rule_fields, one_grade_share
 from b24metrics.kpis.cuts import Cut
+from b24metrics.kpis.families.attribution import use_model
 from b24metrics.kpis.families.funnel import ALONE, TOO_FEW
+from b24metrics.kpis.headline import INPUT_MISSING, MIN_COMPARED_LEADS, NONE, RIPE, CohortConversion, cohort_conversion
 from b24metrics.kpis.lead_stages import stages_used
 from b24metrics.report import charts
 from b24metrics.report.alarm import card_base, enough
@@ -59,6 +62,9 @@ def breakdown(g: Gather, sid: str, name: str, by: str, **lead: object) -> tuple[
 
 
 def headline(g: Gather) -> Section:
+    """The headline figures against the period before and a year before; lead to won deal in the
+    cohort view, of the cohort kpis/headline.py picks (conversion_card), with under them what it
+    is of."""
     w = g.window
     prev = g.loc.period(w.kind, shift(w.kind, w.headline, -1))
     yoy = g.loc.period(w.kind, year_before(w.kind, w.headline))
@@ -98,11 +104,91 @@ def headline(g: Gather) -> Section:
                 card.to_date = to_date
                 card.to_date_label = g.t("to_date", period=g.loc.period(w.kind, current))
                 card.forecast = forecast_text(g, measure, to_date, w.elapsed(current))
+            if name == "lead_to_won":
+                card = conversion_card(g, card)
             section.cards.append(card)
     if current is not None:
         section.remarks.append(g.t("to_date.remark", period=g.loc.period(w.kind, current),
                                    share=g.loc.number(round(100 * w.elapsed(current)), "%")))
+    section.remarks += conversion_remarks(g)
     return section
+
+
+def conversion(g: Gather) -> CohortConversion:
+    """The headline's lead to won deal in the cohort view, as kpis/headline.py picks it."""
+    use_model(g.con, g.settings.kpis.attribution_model)
+    return cohort_conversion(g.cut("cohort_return"), g.window.headline)
+
+
+def conversion_card(g: Gather, card: Card) -> Card:
+    """The headline's lead to won deal in the cohort view, never an unripe cohort's as if final:
+    the figure kpis/headline.py picks (the latest ripe cohort's, named on the card; else the
+    headline cohort's projection, marked as one; else its figure to date, marked as not final).
+    Its comparisons are the same measure of the cohorts a period and a year before, none where
+    that cohort has too few leads; its trend, the ripe cohorts only."""
+    w = g.window
+    conv = conversion(g)
+    if conv.basis == INPUT_MISSING:
+        why = g.t("card.won_rate.input_missing", why=(conv.result.note or "").removeprefix("input missing: "))
+        return replace(card, why=why, to_date=None, to_date_label="", forecast="")
+    if conv.basis == NONE or conv.row is None:
+        return card     # no lead in the headline cohort: the card says why as it is
+    total, row, measure = conv.result, conv.row, conv.measure
+    cohort = g.loc.period(w.kind, row["period"])
+    basis = g.t(f"card.won_rate.{conv.basis}", cohort=cohort if conv.basis == RIPE else g.headline_label())
+    if row["period"] != w.headline:     # its comparisons are not the headline period's: say which they are
+        basis += g.t("card.won_rate.compared", prev=g.loc.period(w.kind, shift(w.kind, row["period"], -1)),
+                     yoy=g.loc.period(w.kind, year_before(w.kind, row["period"])))
+    value = g.cell(total, row, measure)
+    prev, yoy = (g.cell(total, row, measure, suffix) if conv.comparable(suffix) else
+                 g.t("card.thin", leads=g.loc.number(conv.leads(suffix))) for suffix in ("_prev", "_yoy"))
+    points: list[Seg | None] = []
+    for period in w.periods:
+        at = g.row_at(total, period)
+        ripe = at is not None and at["ripe"] and period <= w.headline
+        points.append(seg(g, g.cell(total, at, "won_rate"), "spark-dot") if ripe else None)
+    return replace(card, value=value, prev=prev, yoy=yoy, basis=basis, why="", to_date=None, to_date_label="",
+                   forecast="", spark=charts.sparkline(points, label=card.title),
+                   prev_change=_compared(g, conv, value, "_prev"), yoy_change=_compared(g, conv, value, "_yoy"))
+
+
+def _compared(g: Gather, conv: CohortConversion, value: Cell, suffix: str) -> tuple[str, int]:
+    """The change against a comparison cohort: none where it is too thin to compare with."""
+    if not conv.comparable(suffix):
+        return "", 0
+    return plain_if_few(g, g.loc.change(value.value, conv.compared(suffix), value.unit), conv.leads(),
+                        conv.leads(suffix))
+
+
+def conversion_remarks(g: Gather) -> list[str]:
+    """Under the headline: what its lead to won deal card is of (the cohort view's figure),
+    with the latest ripe cohort's rate and the headline cohort's to date and projected."""
+    conv = conversion(g)
+    if conv.basis in (NONE, INPUT_MISSING) and conv.latest_ripe is None:
+        return []
+    remarks = [g.t("cohorts.card_basis")] + conversion_lines(g, conv)
+    if conv.row is not None and not (conv.comparable("_prev") and conv.comparable("_yoy")):
+        remarks.append(g.t("cohorts.thin", leads=MIN_COMPARED_LEADS))
+    return remarks
+
+
+def conversion_lines(g: Gather, conv: CohortConversion | None = None) -> list[str]:
+    """Lead to won deal in the cohort view (won deals credited to a cohort per its lead): the
+    latest ripe cohort's, and the headline cohort's to date and projected (or too early to)."""
+    conv = conv or conversion(g)
+    total, latest, now = conv.result, conv.latest_ripe, conv.newest
+    remarks = []
+    if latest is not None:
+        remarks.append(g.t("cohorts.ripe_rate", cohort=g.loc.period(g.window.kind, latest["period"]),
+                           rate=g.cell(total, latest, "won_rate").text(g.loc)))
+    if now is not None and (latest is None or latest is not now):
+        key = "cohorts.ripe_now" if now["ripe"] else "cohorts.unripe_now"
+        if now.get("too_early_rate") and not now["ripe"]:
+            key += ".too_early"     # no projection: it would only repeat the zero to date
+        remarks.append(g.t(key, headline=g.headline_label(), ripeness=g.cell(total, now, "ripeness").text(g.loc),
+                           rate=g.cell(total, now, "won_rate").text(g.loc),
+                           projected=g.cell(total, now, "projected_won_rate").text(g.loc)))
+    return remarks
 
 
 def plain_if_few(g: Gather, change: tuple[str, int], now: int, then: int) -> tuple[str, int]:

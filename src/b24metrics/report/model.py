@@ -89,8 +89,8 @@ class Card:
 
     title: str
     value: Cell
-    prev: Cell
-    yoy: Cell
+    prev: Cell | str           # a str where there is no comparison to make (a cohort too thin)
+    yoy: Cell | str
     prev_change: tuple[str, int]
     yoy_change: tuple[str, int]
     better: int                # 1 when up is good, -1 when down is good (minutes to answer)

@@ -25,6 +25,11 @@ TEXT: dict[str, dict[str, str]] = {
         "card.won_rate.ripe": "когорта лидов «{cohort}», последняя зрелая",
         "card.won_rate.projected": "прогноз когорты лидов «{cohort}»: она ещё не созрела",
         "card.won_rate.to_date": "когорта лидов «{cohort}» на сегодня — не итог",
+        "card.won_rate.too_early": "когорта лидов «{cohort}» на сегодня — не итог; прогнозировать рано",
+        "card.won_rate.input_missing": "Нет входных данных (input missing): {why}. Когортного взгляда нет, пока "
+                                       "файл не исправлен.",
+        "card.thin": "— (лидов: {leads})",
+        "card.won_rate.compared": "; сравнение — с когортами «{prev}» и «{yoy}»",
         "card.median_min": "Скорость реакции, медиана", "card.won": "Выигранные сделки", "card.win_rate": "Доля выигранных",
         "card.revenue": "Выручка, {currency}", "card.avg_check": "Средний чек, {currency}",
         "card.new_clients": "Новые клиенты", "card.median_days": "Цикл сделки, медиана",
@@ -116,6 +121,14 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.numbers": "У номера без собственных расходов нет стоимости клиента: его канал оплатил и другие "
                            "лиды (стоимость канала — в таблице каналов).",
         "cohorts.no_rate": "{currencies} без курса",
+        "cohorts.too_early": "рано прогнозировать",
+        "cohorts.too_early_note": "«Рано прогнозировать»: у когорты ещё нет побед, а к её возрасту лиды зрелых "
+                                  "когорт принесли бы меньше {wins} побед — прогноз от нуля показал бы −100 % ROMI "
+                                  "каналу, который просто молод или мал.",
+        "cohorts.thin": "Лид → успешная сделка не сравнивается с когортой, где меньше {leads} лидов: на таком числе "
+                        "одна сделка сдвигает долю на несколько пунктов.",
+        "cohorts.input_missing": "Нет входных данных (input missing): {why}. Без расходов не сказать, какой канал "
+                                 "окупается, пока файл не исправлен.",
         "cohorts.not_split": "«(не разнесено)» — расходы канала, не отнесённые ни к кампании, ни к номеру: лидов за "
                              "ними не числится, поэтому их ROMI −100 % — не убыток какой-то кампании; что принесли "
                              "эти деньги, видно по каналу в первой таблице.",
@@ -138,6 +151,8 @@ TEXT: dict[str, dict[str, str]] = {
                             "{projected}.",
         "cohorts.unripe_now": "Когорта «{headline}» ещё не созрела ({ripeness} ожидаемых побед): лид → выигранная "
                               "сделка {rate} на сегодня — не итог; прогноз {projected}.",
+        "cohorts.unripe_now.too_early": "Когорта «{headline}» ещё не созрела ({ripeness} ожидаемых побед): лид → "
+                                        "выигранная сделка {rate} на сегодня — не итог; прогнозировать рано.",
         "col.campaign": "Кампания (UTM)",
         # money, the cash view
         "money": "Кассовый взгляд: расходы и выручка месяца по каналам",
@@ -220,6 +235,10 @@ TEXT: dict[str, dict[str, str]] = {
         "card.won_rate.ripe": "the {cohort} lead cohort, the latest ripe one",
         "card.won_rate.projected": "projected, {cohort} lead cohort: not ripe yet",
         "card.won_rate.to_date": "the {cohort} lead cohort to date: not final",
+        "card.won_rate.too_early": "the {cohort} lead cohort to date: not final, too early to project",
+        "card.won_rate.input_missing": "Input missing: {why}. No cohort view until the file is fixed.",
+        "card.thin": "— ({leads} leads)",
+        "card.won_rate.compared": "; compared with the {prev} and {yoy} cohorts",
         "card.median_min": "Speed to lead, median", "card.won": "Deals won", "card.win_rate": "Win rate",
         "card.revenue": "Revenue, {currency}", "card.avg_check": "Average check, {currency}",
         "card.new_clients": "New clients", "card.median_days": "Deal cycle, median",
@@ -304,6 +323,15 @@ TEXT: dict[str, dict[str, str]] = {
         "cohorts.numbers": "A number without spend of its own has no cost per client: its channel's spend also "
                            "bought other leads (the channel's cost is in the channel table).",
         "cohorts.no_rate": "{currencies} without a rate",
+        "cohorts.too_early": "too early to project",
+        "cohorts.too_early_note": "\"Too early to project\": the cohort has won nothing yet, and by its age the "
+                                  "leads of the mature cohorts would have brought fewer than {wins} wins; a "
+                                  "projection from zero would show -100% ROMI for a channel that is merely young "
+                                  "or small.",
+        "cohorts.thin": "Lead to won deal is not compared with a cohort of fewer than {leads} leads: on so few, one "
+                        "deal moves the rate by several points.",
+        "cohorts.input_missing": "Input missing: {why}. Which channel pays cannot be told without the spend until "
+                                 "the file is fixed.",
         "cohorts.not_split": "\"(not split)\" is the channel's spend tied to no campaign or number: no lead is counted "
                              "against it, so its ROMI of -100% is no campaign's loss; what that money brought shows in "
                              "the channel table.",
@@ -326,6 +354,8 @@ TEXT: dict[str, dict[str, str]] = {
                             "{projected}.",
         "cohorts.unripe_now": "The {headline} cohort is not ripe yet ({ripeness} of its expected wins): lead to won "
                               "deal {rate} to date, not final; projected {projected}.",
+        "cohorts.unripe_now.too_early": "The {headline} cohort is not ripe yet ({ripeness} of its expected wins): "
+                                        "lead to won deal {rate} to date, not final; too early to project.",
         "col.campaign": "Campaign (UTM)",
         "money": "Cash view: spend and revenue of the month by channel",
         "money.lead": "Spend from the spend file against the channel's leads, new clients and the revenue of deals "

@@ -171,7 +171,9 @@ GROUP BY CAST(cohort_at AS DATE), channel, utm_source, utm_medium, utm_campaign,
 
 -- kpi_attribution_days: every cohort day from the first lead, deal or spend to now (or the last
 -- spend day): its age now, whether the window has passed (mature), and the ripeness curve of each
--- model at that age (1 once mature): the share of its eventual wins expected by now; and the
+-- model at that age (1 once mature): the share of its eventual wins expected by now; the pace of
+-- each model (won deals per lead of the cohorts the curve was learnt from: a lead's share of the
+-- expected wins, so that a cut tells a zero that is a finding from one that is too early); and the
 -- currency every money figure of the cohort view is in.
 CREATE OR REPLACE TABLE kpi_attribution_days AS
 WITH span AS (
@@ -191,12 +193,20 @@ curve AS (
     SELECT age_days, max(share) FILTER (WHERE model = 'first') AS share_first,
            max(share) FILTER (WHERE model = 'deal') AS share_deal
     FROM kpi_attribution_curve GROUP BY 1
+),
+pace AS (
+    SELECT max(won_deals) FILTER (WHERE model = 'first') / nullif(max(leads) FILTER (WHERE model = 'first'), 0)
+               AS pace_first,
+           max(won_deals) FILTER (WHERE model = 'deal') / nullif(max(leads) FILTER (WHERE model = 'deal'), 0)
+               AS pace_deal
+    FROM kpi_attribution_curve
 )
 SELECT d.cohort_day, a.age_days, a.age_days >= k.window_days AS mature,
        (SELECT max(base) FROM kpi_attribution_rates) AS base_currency,     -- of every money figure
        CASE WHEN a.age_days >= k.window_days THEN 1.0 ELSE cv.share_first END AS share_first,
-       CASE WHEN a.age_days >= k.window_days THEN 1.0 ELSE cv.share_deal END AS share_deal
-FROM days d CROSS JOIN kpi_attribution_clock k
+       CASE WHEN a.age_days >= k.window_days THEN 1.0 ELSE cv.share_deal END AS share_deal,
+       p.pace_first, p.pace_deal
+FROM days d CROSS JOIN kpi_attribution_clock k CROSS JOIN pace p
 CROSS JOIN LATERAL (SELECT greatest(0, date_diff('day', d.cohort_day, k.today)) AS age_days) a
 LEFT JOIN curve cv ON cv.age_days = a.age_days;
 
@@ -219,7 +229,7 @@ WITH cells AS (
     UNION ALL
     SELECT * FROM kpi_attribution_money
 )
-SELECT c.*, d.age_days, d.mature, d.share_first, d.share_deal,
+SELECT c.*, d.age_days, d.mature, d.share_first, d.share_deal, d.pace_first, d.pace_deal,
        d.base_currency,
        c.won_deals / nullif(CASE c.model WHEN 'first' THEN d.share_first ELSE d.share_deal END, 0) AS projected_won,
        c.won_leads / nullif(d.share_deal, 0) AS projected_won_leads,
