@@ -113,8 +113,11 @@ LEFT JOIN kpi_call_sales s ON s.call_id = b.call_id;
 CREATE OR REPLACE TABLE kpi_call_money AS
 WITH per_number AS (
     SELECT CAST(date_trunc('month', started_at) AS DATE) AS month, tracking_number, channel,
-           count(DISTINCT call_id) AS calls,
-           count(DISTINCT deal_id) AS won_deals,
+           -- a call has a row per deal credited to it, per_call marks one; a deal is credited to
+           -- one call: counted so, not by DISTINCT (three distinct counts over half a million
+           -- calls were most of this table's time)
+           count(*) FILTER (WHERE per_call) AS calls,
+           count(deal_id) AS won_deals,
            count(DISTINCT client) FILTER (WHERE deal_id IS NOT NULL) AS clients
     FROM kpi_calls WHERE incoming
     GROUP BY ALL
