@@ -70,36 +70,30 @@ LEFT JOIN rates r ON r.currency = upper(c.currency);
 -- stays small where one row per lead, call and activity would not. has_leads lets "leads
 -- handled" say NULL, not 0, on a portal in simple CRM mode.
 CREATE OR REPLACE TABLE kpi_manager_events AS
-WITH events AS (
-    SELECT 'lead' AS kind, manager_id, created_at AS event_at,
-           NULL::DOUBLE AS amount_base, NULL::INTEGER AS seconds, NULL::BOOLEAN AS answered
-    FROM kpi_leads
-    UNION ALL
-    SELECT CASE WHEN d.won THEN 'won' ELSE 'lost' END, d.manager_id, d.closed_at, r.amount_base, NULL, NULL
-    FROM kpi_deals d
-    LEFT JOIN kpi_revenue r ON r.deal_id = d.deal_id
-    WHERE d.won OR d.lost
-    UNION ALL
-    SELECT 'call', portal_user_id, local_time(call_start_date), NULL, coalesce(call_duration, 0),
-           call_failed_code = '200'
-    FROM calls WHERE call_type = 1
-    UNION ALL
-    SELECT 'overdue', responsible_id, local_time(deadline), NULL, NULL, NULL
-    FROM live_activities WHERE NOT coalesce(completed, false) AND deadline < now()
-)
 SELECT c.kind, c.event_day, coalesce(m.manager, '#' || c.manager_id, '(nobody)') AS manager,
        c.* EXCLUDE (kind, event_day),
        (SELECT count(*) FROM leads) > 0 AS has_leads
 FROM (
-    SELECT kind, CAST(event_at AS DATE) AS event_day, manager_id,
-           count(*) AS events,
-           sum(amount_base) AS amount_base,
-           count(*) FILTER (WHERE kind = 'won' AND amount_base IS NULL) AS unconverted,
-           sum(seconds) AS seconds,
-           count(*) FILTER (WHERE answered) AS answered,
-           sum(seconds) FILTER (WHERE answered) AS answered_seconds
-    FROM events
-    GROUP BY kind, event_day, manager_id
+    -- each kind counted on its own (one group-by of all 1.9M events by kind too took a fifth more)
+    SELECT 'lead' AS kind, CAST(created_at AS DATE) AS event_day, manager_id, count(*) AS events,
+           NULL::DOUBLE AS amount_base, 0 AS unconverted, NULL::HUGEINT AS seconds, 0 AS answered,
+           NULL::HUGEINT AS answered_seconds
+    FROM kpi_leads GROUP BY 2, 3
+    UNION ALL
+    SELECT CASE WHEN d.won THEN 'won' ELSE 'lost' END, CAST(d.closed_at AS DATE), d.manager_id, count(*),
+           sum(r.amount_base), count(*) FILTER (WHERE d.won AND r.amount_base IS NULL), NULL, 0, NULL
+    FROM kpi_deals d
+    LEFT JOIN kpi_revenue r ON r.deal_id = d.deal_id
+    WHERE d.won OR d.lost
+    GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT 'call', CAST(local_time(call_start_date) AS DATE), portal_user_id, count(*), NULL, 0,
+           sum(coalesce(call_duration, 0)), count(*) FILTER (WHERE call_failed_code = '200'),
+           sum(coalesce(call_duration, 0)) FILTER (WHERE call_failed_code = '200')
+    FROM calls WHERE call_type = 1 GROUP BY 2, 3
+    UNION ALL
+    SELECT 'overdue', CAST(local_time(deadline) AS DATE), responsible_id, count(*), NULL, 0, NULL, 0, NULL
+    FROM live_activities WHERE NOT coalesce(completed, false) AND deadline < now() GROUP BY 2, 3
 ) c
 LEFT JOIN manager_names m ON m.manager_id = c.manager_id;
 
