@@ -64,11 +64,10 @@ GROUP BY ALL;
 -- created counts at age 0. Per client, as kpi_revenue: a client's deals are credited together
 -- (scope.sql brings in the clients of the leads in scope and of new calls). The window, the rates
 -- and the day are applied by the views below, so that a change of them rewrites no row here.
-CREATE OR REPLACE TABLE kpi_attribution_credit AS  -- per item: in_scope_client(client) OR in_scope_client('company ' || company_id) OR in_scope_client('contact ' || contact_id)
-WITH revenue AS (
-    SELECT * FROM kpi_revenue
-    WHERE closed_at IS NOT NULL
-      AND (in_scope_client(client) OR in_scope_client('company ' || company_id) OR in_scope_client('contact ' || contact_id))
+CREATE OR REPLACE TABLE kpi_attribution_credit AS  -- per item: in_scope_client(client)
+WITH revenue AS (         -- by client alone: scope.sql brings in the client of every deal whose
+    SELECT * FROM kpi_revenue   -- company or contact is in scope, and a credit holds no names
+    WHERE closed_at IS NOT NULL AND in_scope_client(client)
 ),
 origin AS (               -- the leads of won deals only: a join would otherwise hash a million
     SELECT l.lead_id, l.created_at, l.channel, l.utm_source, l.utm_medium, l.utm_campaign,
