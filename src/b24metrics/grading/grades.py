@@ -61,10 +61,11 @@ def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings, *, re
     # keys, and the company and contacts it was matched to.
     con.execute("DELETE FROM lead_match_keys WHERE in_scope_lead(lead_id)")
     con.execute(
-        """INSERT INTO lead_match_keys
-           SELECT DISTINCT lead_id, kind, key FROM lead_keys WHERE key IS NOT NULL
-           UNION ALL
-           SELECT lead_id, kind, CAST(id AS VARCHAR) FROM lead_matches"""
+        """INSERT INTO lead_match_keys BY NAME
+           SELECT *, hash(kind, key) AS h FROM (
+               SELECT DISTINCT lead_id, kind, key FROM lead_keys WHERE key IS NOT NULL
+               UNION ALL
+               SELECT lead_id, kind, CAST(id AS VARCHAR) FROM lead_matches)"""
     )
     con.unregister("band_overrides")
     return con.execute("SELECT count(*) FROM lead_grades").fetchall()[0][0]

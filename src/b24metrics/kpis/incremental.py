@@ -75,6 +75,8 @@ def synced_mark(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 def fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, zone: str, sql_files: list[str]) -> str:
     digest = hashlib.sha256(VERSION.encode())
+    # lead_match_keys.h is DuckDB's hash(): another DuckDB may hash otherwise, so it rebuilds all
+    digest.update(duckdb.__version__.encode())
     for name in sql_files:
         digest.update(sql_file("b24metrics.kpis", name).encode())
     for name in ("employee_bands.sql", "lead_features.sql", "engagement.sql"):

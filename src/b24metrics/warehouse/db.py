@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 #: alembic's own walk of the scripts): the newest is what a warehouse is upgraded to, and a revision
 #: not here was written by a newer b24metrics. Known without importing alembic, for the readers.
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012",
-             "0013", "0014")
+             "0013", "0014", "0015")
 
 #: No extension is fetched or loaded behind our back: a file DuckDB takes for another format would
 #: make it download a reader from the network.

@@ -82,11 +82,13 @@ SELECT DISTINCT id FROM (
     SELECT id FROM leads WHERE company_id IN (SELECT id FROM synced WHERE entity = 'company')
     UNION ALL     -- and the companies and clients it was matched to, or could be now, and the clients
                   -- whose wins changed, for the leads that came after (since NULL: an unknown time);
-                  -- one pass over the millions of match keys for both
+                  -- one pass over the millions of match keys for both, by their hash (h: two
+                  -- numbers a row to read, not two strings; a hash shared by two keys would only
+                  -- bring one more lead into scope)
     SELECT k.lead_id
     FROM lead_match_keys k
-    JOIN (SELECT kind, key, false AS won, NULL::TIMESTAMPTZ AS since FROM changed_keys
-          UNION ALL SELECT kind, key, true, since FROM won_parties) c ON c.kind = k.kind AND c.key = k.key
+    JOIN (SELECT hash(kind, key) AS h, false AS won, NULL::TIMESTAMPTZ AS since FROM changed_keys
+          UNION ALL SELECT hash(kind, key), true, since FROM won_parties) c ON c.h = k.h
     LEFT JOIN leads l ON c.won AND c.since IS NOT NULL AND l.id = k.lead_id
     WHERE NOT c.won OR c.since IS NULL OR l.date_create IS NULL OR l.date_create > c.since
 )
