@@ -31,7 +31,7 @@ WHERE NOT l.deleted AND in_scope_lead(l.id);
 
 -- What the lead may be matched by: to a company (title, domain, phone; rank: which wins) or to
 -- a contact (e-mail, phone).
-CREATE OR REPLACE TEMP VIEW lead_keys AS
+CREATE OR REPLACE TEMP TABLE lead_keys AS
 SELECT id AS lead_id, arrived, 'title' AS kind, norm_title(named_company) AS key, 2 AS rank FROM lead_base
 UNION ALL
 SELECT id, arrived, 'domain', unnest(domains), 3 FROM lead_base
