@@ -16,7 +16,7 @@ DEFINES = ("lead_payloads", "match_company()", "match_contact()")
 
 
 def define_match_keys(con: duckdb.DuckDBPyConnection, *, changed_only: bool = False) -> None:
-    """The views company_keys and client_keys (sql/match_keys.sql) and the macros they call:
+    """The temp tables company_keys and client_keys (sql/match_keys.sql) and the macros they call:
     over every company and contact, or (`changed_only`) over those in the relation
     changed_parties(entity, id) that kpis/sql/scope_changes.sql makes."""
     define_macros(con)

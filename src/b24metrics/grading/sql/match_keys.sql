@@ -1,7 +1,8 @@
 -- reads: norm_title(), free_mail(), match_company(), match_contact()
 -- makes: company_keys, client_keys
--- What a lead may be matched by to a company or a client the CRM already holds: views, kept in
--- the tables company_match_keys and client_match_keys (grading/features.py rebuild_match_keys;
+-- What a lead may be matched by to a company or a client the CRM already holds: temp tables
+-- (computed once: scope.sql and update_match_keys both read them), kept in the tables
+-- company_match_keys and client_match_keys (grading/features.py rebuild_match_keys;
 -- kpis/sql/scope.sql for the companies and contacts a sync changed), which lead_features.sql
 -- reads. Only the companies and contacts match_company(id) and match_contact(id) accept are
 -- read (features.py: all of them, or those a sync changed).
@@ -10,7 +11,7 @@
 -- e-mails and site and of its contacts' work e-mails (free providers say nothing), and the last
 -- ten digits of its own and its contacts' phones; with when the CRM first knew it.
 -- (A list is unnested in the select list: a lateral unnest in FROM costs four times as much.)
-CREATE OR REPLACE TEMP VIEW company_keys AS
+CREATE OR REPLACE TEMP TABLE company_keys AS
 WITH live AS (SELECT * FROM companies WHERE NOT deleted AND match_company(id)),
 listed AS (
     SELECT id AS company_id, 'domain' AS kind, unnest(string_split(emails, ', ')) AS item, date_create AS known_since
@@ -47,7 +48,7 @@ WHERE key IS NOT NULL AND key <> ''
 GROUP BY ALL;
 
 -- A private person is known by an e-mail address or a phone: the contacts who bought before.
-CREATE OR REPLACE TEMP VIEW client_keys AS
+CREATE OR REPLACE TEMP TABLE client_keys AS
 WITH listed AS (
     SELECT id AS contact_id, 'email' AS kind, unnest(string_split(emails, ', ')) AS item, date_create AS known_since
     FROM contacts WHERE NOT deleted AND emails IS NOT NULL AND match_contact(id)
