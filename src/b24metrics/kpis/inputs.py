@@ -712,9 +712,11 @@ _MISSING = "; input missing: the KPIs that need it are left without it"
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
-    # One statement per chunk: executemany runs one INSERT per row, 1 ms each.
-    for start in range(0, len(rows), 500):
-        chunk = rows[start:start + 500]
-        row = "(" + ", ".join("?" for _ in chunk[0]) + ")"
-        con.execute(f"INSERT INTO {table} VALUES {', '.join(row for _ in chunk)}",
-                    [value for item in chunk for value in item])
+    # A list per column, unnested side by side: executemany runs one INSERT per row (1 ms each),
+    # and a VALUES list binds every value as a parameter of its own (0.07-0.09 s for a 750-row
+    # plan file, 0.005 s this way).
+    if not rows:
+        return
+    columns = [list(column) for column in zip(*rows)]
+    con.execute(f"INSERT INTO {table} SELECT " + ", ".join(f"unnest(${n})" for n in range(1, len(columns) + 1)),
+                columns)
