@@ -141,9 +141,16 @@ def test_an_interrupt_while_storing_stores_the_answers_under_way_only_when_asked
 
     jobs = Fake(answer)
     store = jobs.store
+    later_out = []
 
     def interrupt_on_the_first(job):
         if job == "m.fast":
+            # m.later went out before m.fast is stored (the next requests do not wait for storing);
+            # its worker thread may start it a moment later, after m.slow's or before
+            deadline = time.monotonic() + 10
+            while "m.later" not in jobs.sent and time.monotonic() < deadline:
+                time.sleep(0.01)
+            later_out.append("m.later" in jobs.sent)
             interrupted.set()
             raise KeyboardInterrupt
         store(job)
@@ -151,6 +158,80 @@ def test_an_interrupt_while_storing_stores_the_answers_under_way_only_when_asked
     jobs.store = interrupt_on_the_first
     with pytest.raises(KeyboardInterrupt):
         run(jobs, ["m.fast", "m.slow", "m.later"], finish_on_interrupt=finish)
-    # m.later went out before m.fast was stored (the next requests do not wait for storing).
-    assert jobs.sent[-1] == "m.later"
+    assert later_out == [True] and sorted(jobs.sent) == ["m.fast", "m.later", "m.slow"]
     assert sorted(jobs.stored_jobs) == (["m.later", "m.slow"] if finish else [])
+
+
+class Idler(Fake):
+    """A fake whose one job's answer is held until `answer` is set, and whose idle_now() says yes
+    once `reader` is set (the write-back: a reader marked that it waits for the warehouse)."""
+
+    idle_check = 0.01
+
+    def __init__(self, idle_after=None):
+        self.idle_after = idle_after
+        self.in_flight, self.answer_now, self.reader, self.idled = (threading.Event() for _ in range(4))
+        self.events = []
+        super().__init__(self.held)
+
+    def held(self, job):
+        self.events.append("sent")
+        self.in_flight.set()
+        assert self.answer_now.wait(30)
+        self.events.append("answered")
+        return job
+
+    def idle_now(self):
+        return self.reader.is_set()
+
+    def idle(self):
+        self.events.append("idle")
+        self.idled.set()
+
+    def store(self, job):
+        self.events.append("stored")
+        super().store(job)
+
+
+def _run_aside(jobs):
+    failures = []
+
+    def target():
+        try:
+            run(jobs, ["m.1"], workers=1)
+        except BaseException as exc:  # pragma: no cover (shown by the assertion below)
+            failures.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, failures
+
+
+def test_a_waiting_reader_makes_the_calling_thread_let_go_while_the_answer_is_still_awaited():
+    """idle() is called as soon as idle_now() says so, with the request still in flight and no
+    idle_after at all (before: only after idle_after seconds, or after the next answer); once."""
+    jobs = Idler(idle_after=None)
+    thread, failures = _run_aside(jobs)
+    try:
+        assert jobs.in_flight.wait(30)
+        assert not jobs.idled.is_set()   # nobody waits: nothing is let go
+        jobs.reader.set()
+        assert jobs.idled.wait(30), "the reader's mark was not seen while the answer was awaited"
+        assert not jobs.answer_now.is_set()
+    finally:
+        jobs.answer_now.set()
+        thread.join(30)
+    assert not failures and not thread.is_alive()
+    assert jobs.events == ["sent", "idle", "answered", "stored"]   # idle once per wait, though still asked for
+
+
+def test_without_a_reader_the_calling_thread_lets_go_after_idle_after():
+    jobs = Idler(idle_after=0.05)
+    thread, failures = _run_aside(jobs)
+    try:
+        assert jobs.idled.wait(30)
+        assert not jobs.answer_now.is_set() and not jobs.reader.is_set()
+    finally:
+        jobs.answer_now.set()
+        thread.join(30)
+    assert not failures and jobs.events == ["sent", "idle", "answered", "stored"]

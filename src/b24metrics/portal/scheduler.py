@@ -23,6 +23,7 @@ and that Interrupted error stops the run like any other.
 from __future__ import annotations
 
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -76,10 +77,19 @@ class Jobs(ABC, Generic[Job, Answer]):
 
     #: seconds the calling thread waits for an answer before it calls idle() (None: never)
     idle_after: float | None = None
+    #: while it waits for answers, the calling thread asks idle_now() this often (None: never)
+    idle_check: float | None = None
 
     def idle(self) -> None:
-        """Calling thread, after idle_after seconds without an answer: a moment to let go of what
-        it holds between answers (the write-back lets other processes have the warehouse)."""
+        """Calling thread, once per wait for answers: after idle_after seconds without one, or
+        as soon as idle_now() says so. A moment to let go of what it holds between answers (the
+        write-back lets other processes have the warehouse)."""
+
+    def idle_now(self) -> bool:
+        """Calling thread, every idle_check seconds of a wait for answers until idle() is called:
+        True calls it at once (the write-back: a reader waits for the warehouse), rather than
+        after idle_after seconds or the next answer."""
+        return False
 
 
 class Deferrals:
@@ -158,18 +168,34 @@ class Scheduler(Generic[Job, Answer]):
             raise self._failure
 
     def _wait(self, soonest: float | None) -> set[Future[Answer]]:
-        """The answers that came within `soonest` seconds (None or 0: the first to come), with
-        a call of jobs.idle() once idle_after seconds have passed without one."""
+        """The answers that came within `soonest` seconds (None or 0: the first to come). Meanwhile
+        jobs.idle() is called once: after idle_after seconds without an answer, or as soon as
+        jobs.idle_now() (asked every idle_check seconds) says so."""
         running = list(self._running)
-        idle_after = self.jobs.idle_after
-        if idle_after is not None and running and (not soonest or soonest > idle_after):
-            done, _ = wait(running, timeout=idle_after, return_when=FIRST_COMPLETED)
+        jobs = self.jobs
+        idle_after, check = jobs.idle_after, jobs.idle_check
+        if idle_after is None and check is None:
+            done, _ = wait(running, timeout=soonest or None, return_when=FIRST_COMPLETED)
+            return done
+        began = time.monotonic()
+        end = began + soonest if soonest else None
+        idle_at = began + idle_after if idle_after is not None else None
+        idled = False
+        while True:
+            now = time.monotonic()
+            until = [t for t in (end, idle_at) if t is not None]
+            if check is not None and not idled:
+                until.append(now + check)
+            timeout = max(0.0, min(until) - now) if until else None
+            done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
             if done:
                 return done
-            self.jobs.idle()
-            soonest = soonest - idle_after if soonest else None
-        done, _ = wait(running, timeout=soonest or None, return_when=FIRST_COMPLETED)
-        return done
+            now = time.monotonic()
+            if end is not None and now >= end:
+                return done
+            if not idled and ((idle_at is not None and now >= idle_at) or (check is not None and jobs.idle_now())):
+                jobs.idle()
+                idled, idle_at = True, None
 
     def _waiting(self) -> bool:
         """Whether any job waits in line, drawing the next from the source into an empty line."""

@@ -4,7 +4,9 @@ DuckDB lets one process have the file while it writes, so a write-back that kept
 for its whole length kept `status` and `kpi` out for as long (31 s, then exit 5, on a 20,000-lead
 first write-back). A lease opens the connection when a step needs it and closes it when its holder
 says it is waiting (for the portal's answers), after `hold_for` seconds of steps in a row, or
-after a step when a reader has marked that it waits (readers_mark), and then lets the reader
+as soon as a reader has marked that it waits (readers_mark): after the step under way, or at
+once while the holder waits for the portal (its holder asks `readers_wait` meanwhile, every
+READERS_CHECK seconds: the write-back's scheduler, Jobs.idle_now). It then lets the reader
 have the file before it opens it again (at most YIELD_AT_MOST seconds). Closing has a price (DuckDB checkpoints on close, 0.1-0.5 s
 on a few hundred thousand rows, measured), hence the lease keeps the connection over steps that
 follow each other closely. Temporary tables do not outlive a release.
@@ -27,6 +29,8 @@ from b24metrics.warehouse.db import Warehouse
 FRESH = 0.6
 #: the longest a lease waits for readers before it takes the file again
 YIELD_AT_MOST = 2.0
+#: how often a holder waiting for something else asks whether a reader waits (a stat(2) each time)
+READERS_CHECK = 0.05
 
 
 def readers_mark(warehouse_path: Path | str) -> Path:
@@ -71,6 +75,15 @@ class Lease:
             if opened is not None and not opened.__exit__(*sys.exc_info()):
                 raise
             raise  # pragma: no cover (Warehouse.connect never swallows an error)
+
+    @property
+    def held(self) -> bool:
+        return self._con is not None
+
+    def readers_wait(self) -> bool:
+        """Whether the lease holds the file while a reader has marked that it waits for it: its
+        holder, waiting for something else (the portal), then lets go at once (release)."""
+        return self._con is not None and readers_waiting(self.warehouse.path)
 
     def _yield_to_readers(self) -> None:
         deadline = time.monotonic() + YIELD_AT_MOST

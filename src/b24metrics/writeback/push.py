@@ -27,7 +27,7 @@ import pyarrow as pa
 from b24metrics import errors
 from b24metrics.portal import BatchResponse, Jobs, PortalClient, Scheduler, Verdict
 from b24metrics.warehouse import Warehouse, atomic
-from b24metrics.warehouse.lease import Lease
+from b24metrics.warehouse.lease import READERS_CHECK, Lease
 from b24metrics.writeback.fields import ENTITIES
 from b24metrics.writeback.plan import same
 
@@ -255,6 +255,8 @@ class _Sender(Jobs[_Batch, BatchResponse]):
     #: a wait this long for the portal lets the warehouse go (readers get it meanwhile); not
     #: much shorter: a batch is answered in about 0.5 s, and each release costs a checkpoint
     idle_after = 0.5
+    #: ... and so does a reader that marks that it waits, as soon as the next check sees it
+    idle_check = READERS_CHECK
 
     def __init__(self, client: PortalClient, lease: Lease, report: PushReport, *,
                  max_tries: int, run_id: int | None) -> None:
@@ -271,6 +273,10 @@ class _Sender(Jobs[_Batch, BatchResponse]):
 
     def idle(self) -> None:
         self.lease.release()
+
+    def idle_now(self) -> bool:
+        # no step is under way while the scheduler waits: the ledger is committed up to here
+        return self.lease.readers_wait()
 
     def stored(self) -> None:
         self.lease.release_if_long()
