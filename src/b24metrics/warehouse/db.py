@@ -15,7 +15,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, cast
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar, cast
 
 import duckdb
 
@@ -23,6 +23,8 @@ import b24metrics
 from b24metrics.errors import WarehouseBusy, WarehouseTooNew
 from b24metrics.warehouse.problems import as_warehouse_error, check_is_duckdb
 from b24metrics.warehouse.writer_lock import busy_text
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -91,6 +93,22 @@ class Warehouse:
         args: dict = {"config": dict(_CONNECT_CONFIG)}
         return sa.create_engine(f"duckdb:///{self.path}", poolclass=NullPool, connect_args=args)
 
+    def _open_retrying(self, open_: Callable[[], T], errors: type[Exception] | tuple[type[Exception], ...],
+                       wait: Callable[[], None]) -> T:
+        """open_() until it opens, waiting (wait()) while another process holds the file, for at
+        most warehouse.busy_timeout seconds; then, or on any other error, one typed error."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                return open_()
+            except errors as exc:
+                locked = "lock" in str(exc).lower()
+                if not locked or time.monotonic() >= deadline:
+                    if locked:
+                        raise WarehouseBusy(busy_text(self.path, str(exc))) from None
+                    raise as_warehouse_error(exc, self.path) or exc
+                wait()
+
     @contextmanager
     def _sa_connection(self) -> Iterator[sa.Connection]:
         """A read-write connection through SQLAlchemy, as alembic needs one (read-only ones:
@@ -99,21 +117,15 @@ class Warehouse:
 
         check_is_duckdb(self.path)
         engine = self._engine()
-        deadline = time.monotonic() + self.busy_timeout
         pause = 0.05
+
+        def wait() -> None:
+            nonlocal pause
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)   # short pauses: a writer lets the file go between its steps
+
         try:
-            while True:
-                try:
-                    conn = engine.connect()
-                    break
-                except sa.exc.DBAPIError as exc:
-                    if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                        if "lock" in str(exc).lower():
-                            raise WarehouseBusy(busy_text(self.path, str(exc))) from None
-                        raise as_warehouse_error(exc, self.path) or exc
-                    time.sleep(pause)
-                    # short pauses: a writer lets the file go between its steps, often briefly
-                    pause = min(pause * 2, 0.25)
+            conn = self._open_retrying(engine.connect, sa.exc.DBAPIError, wait)
             try:
                 conn.exec_driver_sql("SET TimeZone='UTC'")
                 if self.memory_limit:
@@ -129,20 +141,15 @@ class Warehouse:
         """A read-only connection from DuckDB alone, opened as _sa_connection opens one: it retries
         while a writer holds the file and marks that it waits, then sets the session up the same way."""
         check_is_duckdb(self.path)
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=True, config=dict(_CONNECT_CONFIG))
-                break
-            except duckdb.Error as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                    if "lock" in str(exc).lower():
-                        raise WarehouseBusy(busy_text(self.path, str(exc))) from None
-                    raise as_warehouse_error(exc, self.path) or exc
-                _mark_waiting(self.path)  # a write-back's lease lets go and waits for us (lease.py)
-                # the same short pause every time: a write-back lets the file go within a moment
-                # of seeing the mark, and takes it again once the mark is gone or stale
-                time.sleep(_READER_PAUSE)
+
+        def wait() -> None:
+            _mark_waiting(self.path)  # a write-back's lease lets go and waits for us (lease.py)
+            # the same short pause every time: a write-back lets the file go within a moment
+            # of seeing the mark, and takes it again once the mark is gone or stale
+            time.sleep(_READER_PAUSE)
+
+        con = self._open_retrying(
+            lambda: duckdb.connect(str(self.path), read_only=True, config=dict(_CONNECT_CONFIG)), duckdb.Error, wait)
         _unmark_waiting(self.path)
         try:
             con.execute("SET TimeZone='UTC'")
