@@ -71,3 +71,19 @@ def test_a_kpi_table_an_earlier_version_built_asks_for_a_refresh_not_an_internal
                 "1.0 AS share_first, 1.0 AS share_deal")
     with pytest.raises(NotSynced, match=r"kpi_attribution was built by an earlier version .*kpi --refresh"):
         cut(con, find("cohort_return"), period="month")
+
+
+def test_a_binder_error_of_the_cut_itself_is_no_call_for_a_refresh():
+    """Only a column missing from the table means an earlier version built it: a measure the SQL
+    cannot group is a fault to see, not a refresh to ask for."""
+    from dataclasses import replace
+
+    from b24metrics.kpis.catalogue import Measure
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE kpi_leads AS SELECT TIMESTAMP '2026-03-01 10:00' AS created_at, 1 AS lead_id")
+    con.execute("CREATE TABLE leads AS SELECT 1 AS id")
+    con.execute("CREATE TABLE deals AS SELECT 1 AS id, false AS deleted")
+    broken = replace(find("M1"), measures=(Measure("ungrouped", "lead_id"),))
+    with pytest.raises(duckdb.BinderException, match="GROUP BY"):
+        cut(con, broken, period="month")

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from b24metrics.report.build import write_report
 from tests.kpis.scenario import Scenario
 from tests.kpis.test_attribution_oracle import SPEND, build
 from tests.kpis.test_inputs import refresh_with_inputs, write
+from tests.report.pages import report_pages
 
 NOW = datetime(2026, 4, 10, 12, 0)
 
@@ -22,10 +22,7 @@ def html(tmp_path_factory) -> dict[str, str]:
         build(s)
         s.sync()
         refresh_with_inputs(s, s.settings(), now=NOW)
-        pages = {}
-        for lang in ("ru", "en"):
-            write_report(s.warehouse, s.settings(), folder / f"{lang}.html", now=NOW, lang=lang)
-            pages[lang] = (folder / f"{lang}.html").read_text(encoding="utf-8")
+        pages = report_pages(s, folder, NOW)
     return pages
 
 
@@ -102,10 +99,7 @@ def paid(tmp_path_factory) -> dict[str, str]:
         _paying_web(s)
         s.sync()
         refresh_with_inputs(s, s.settings(), now=NOW)
-        pages = {}
-        for lang in ("ru", "en"):
-            write_report(s.warehouse, s.settings(), folder / f"{lang}.html", now=NOW, lang=lang)
-            pages[lang] = (folder / f"{lang}.html").read_text(encoding="utf-8")
+        pages = report_pages(s, folder, NOW)
     return pages
 
 

@@ -31,6 +31,7 @@ from b24metrics.kpis.headline import MIN_COMPARED_LEADS, PROJECTED, RIPE, TOO_EA
 from b24metrics.report.build import write_report
 from tests.kpis.scenario import Scenario
 from tests.kpis.test_inputs import refresh_with_inputs, write
+from tests.report.pages import report_pages
 from tests.report.test_cohort_section import NOW, PAID_SPEND, _paying_web, figures, section, text
 
 SPEND = PAID_SPEND + "2026-03,ADVERTISING,8000,RUB\n"
@@ -52,10 +53,7 @@ def seen(tmp_path_factory):
         _data(s)
         s.sync()
         refresh_with_inputs(s, s.settings(), now=NOW)
-        pages = {}
-        for lang in ("ru", "en"):
-            write_report(s.warehouse, s.settings(), folder / f"{lang}.html", now=NOW, lang=lang)
-            pages[lang] = (folder / f"{lang}.html").read_text(encoding="utf-8")
+        pages = report_pages(s, folder, NOW)
         env = {"B24M_WAREHOUSE__PATH": str(s.warehouse.path), "B24M_KPIS__SPEND_FILE": spend,
                "B24M_KPIS__BASE_CURRENCY": "RUB"}
         cli = {name: CliRunner().invoke(app, args, env={**os.environ, **env}) for name, args in (

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from b24metrics.report.build import write_report
 from tests.kpis.scenario import Scenario
 from tests.kpis.test_inputs import delete_on_portal, refresh_with_inputs, write
 from tests.kpis.test_telephony_oracle import SPEND, TRACKING, build
+from tests.report.pages import report_pages
 from tests.report.test_cohort_section import section, text
 
 NOW = datetime(2026, 4, 10, 12, 0)
@@ -24,10 +24,7 @@ def html(tmp_path_factory) -> dict[str, str]:
         s.sync()
         delete_on_portal(s, **gone)
         refresh_with_inputs(s, s.settings(), now=NOW)
-        pages = {}
-        for lang in ("ru", "en"):
-            write_report(s.warehouse, s.settings(), folder / f"{lang}.html", now=NOW, lang=lang)
-            pages[lang] = (folder / f"{lang}.html").read_text(encoding="utf-8")
+        pages = report_pages(s, folder, NOW)
     return pages
 
 

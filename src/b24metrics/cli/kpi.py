@@ -133,16 +133,14 @@ def _headline_conversion(con: duckdb.DuckDBPyConnection, config, period: str, si
     kpis/headline.py picks for the report's headline period (the last whole one up to --until)."""
     from b24metrics.kpis import cut, find
     from b24metrics.kpis.headline import cohort_conversion
-    from b24metrics.kpis.refresh import set_local_time
-    from b24metrics.report.window import REPORT_PERIODS, make_window
+    from b24metrics.report.build import local_window
+    from b24metrics.report.window import REPORT_PERIODS
 
     if period not in REPORT_PERIODS:
         return None
-    set_local_time(con, config.kpis.timezone)
-    today = con.execute("SELECT local_time(now())").fetchall()[0][0].date()
     try:
-        window = make_window(period, today, since=since.date() if since else None,
-                             until=until.date() if until else None)
+        window, _ = local_window(con, config, period, since=since.date() if since else None,
+                                 until=until.date() if until else None)
     except ValueError:
         return None
     total = cut(con, find("cohort_return"), period=period, since=window.since, until=window.until)

@@ -91,6 +91,10 @@ def _order(keys: list[str]) -> str:
     return ", ".join(order)
 
 
+#: DuckDB's words for a column the table lacks (the second where a measure of that name exists)
+_NO_SUCH_COLUMN = ("Referenced column", "cannot be referenced before it is defined")
+
+
 def cut(con: duckdb.DuckDBPyConnection, kpi: Kpi, *, period: str = "month", by: str | None = None,
         since: date | datetime | None = None, until: date | datetime | None = None) -> Cut:
     """The KPI's values per period (and per `by`), newest data included."""
@@ -107,8 +111,11 @@ def cut(con: duckdb.DuckDBPyConnection, kpi: Kpi, *, period: str = "month", by: 
         return Cut(kpi, period, by, fetch_dicts(con, sql, params))
     except duckdb.BinderException as exc:
         # a KPI table built by an earlier version lacks a column this one reads, until the next
-        # refresh (whose rebuild the changed SQL forces): say so instead of an internal error
+        # refresh (whose rebuild the changed SQL forces): say so instead of an internal error.
+        # Any other binder error is a fault of the cut's SQL and stays one.
         first = str(exc).splitlines()[0]
+        if not any(marker in first for marker in _NO_SUCH_COLUMN):
+            raise
         raise NotSynced(f"{kpi.table} was built by an earlier version of b24metrics ({first}): run "
                         "`b24metrics kpi --refresh` (or `b24metrics sync`) to rebuild the KPI tables") from exc
 

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 import duckdb
 
@@ -21,7 +22,7 @@ from b24metrics.report.fmt import Locale
 from b24metrics.report.gather import Gather
 from b24metrics.report.render import render
 from b24metrics.report.text import text_for
-from b24metrics.report.window import make_window, shift, year_before
+from b24metrics.report.window import Window, make_window, shift, year_before
 from b24metrics.warehouse import Warehouse, missing_tables
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,16 @@ def open_readable(warehouse: Warehouse) -> None:
         raise NotSynced(f"no warehouse at {warehouse.path} (warehouse.path): run `b24metrics sync` first")
 
 
+def local_window(con: duckdb.DuckDBPyConnection, settings: Settings, period: str, *, since: date | None = None,
+                 until: date | None = None, now: datetime | None = None) -> tuple[Window, str]:
+    """The report's periods by `period` as of `now` (default: the clock) on the portal's wall
+    clock, and its time zone: local_time() is defined on `con` for the sections' queries. The
+    report and `kpi lead_to_won` (its headline card) take their window from here."""
+    zone = set_local_time(con, settings.kpis.timezone)
+    local_now = now or con.execute("SELECT local_time(now())").fetchall()[0][0]
+    return replace(make_window(period, local_now.date(), since=since, until=until), now=local_now), zone
+
+
 def write_report(warehouse: Warehouse, settings: Settings, out: Path, *, period: str = "month",
                  since: date | None = None, until: date | None = None, lang: str = "ru",
                  now: datetime | None = None) -> ReportResult:
@@ -79,9 +90,8 @@ def write_report(warehouse: Warehouse, settings: Settings, out: Path, *, period:
         require_kpi_tables(con, warehouse)
         # medians and quantiles over whole KPI tables: the refresh's room, not the sync's
         warehouse.set_memory_limit(con, "kpis.memory_limit", settings.kpis.memory_limit)
-        zone = set_local_time(con, settings.kpis.timezone)
-        local_now = now or con.execute("SELECT local_time(now())").fetchall()[0][0]
-        window = replace(make_window(period, local_now.date(), since=since, until=until), now=local_now)
+        window, zone = local_window(con, settings, period, since=since, until=until, now=now)
+        local_now = cast(datetime, window.now)     # local_window always sets it
         g = Gather(con, settings, window, loc)
         sections = [build(g) for build in SECTIONS]
     first, last = window.periods[0], window.periods[-1]

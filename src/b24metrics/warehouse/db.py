@@ -93,6 +93,10 @@ class Warehouse:
         args: dict = {"config": dict(_CONNECT_CONFIG)}
         return sa.create_engine(f"duckdb:///{self.path}", poolclass=NullPool, connect_args=args)
 
+    def _session(self) -> list[str]:
+        """What every connection starts with, however it was opened."""
+        return ["SET TimeZone='UTC'"] + ([f"SET memory_limit='{self.memory_limit}'"] if self.memory_limit else [])
+
     def _open_retrying(self, open_: Callable[[], T], errors: type[Exception] | tuple[type[Exception], ...],
                        wait: Callable[[], None]) -> T:
         """open_() until it opens, waiting (wait()) while another process holds the file, for at
@@ -127,9 +131,8 @@ class Warehouse:
         try:
             conn = self._open_retrying(engine.connect, sa.exc.DBAPIError, wait)
             try:
-                conn.exec_driver_sql("SET TimeZone='UTC'")
-                if self.memory_limit:
-                    conn.exec_driver_sql(f"SET memory_limit='{self.memory_limit}'")
+                for statement in self._session():
+                    conn.exec_driver_sql(statement)
                 yield conn
             finally:
                 conn.close()
@@ -152,9 +155,8 @@ class Warehouse:
             lambda: duckdb.connect(str(self.path), read_only=True, config=dict(_CONNECT_CONFIG)), duckdb.Error, wait)
         _unmark_waiting(self.path)
         try:
-            con.execute("SET TimeZone='UTC'")
-            if self.memory_limit:
-                con.execute(f"SET memory_limit='{self.memory_limit}'")
+            for statement in self._session():
+                con.execute(statement)
             yield con
         finally:
             con.close()

@@ -157,9 +157,9 @@ SELECT DISTINCT id FROM named WHERE id IS NOT NULL;
 -- twice the time.)
 INSERT INTO scope_clients
 SELECT client FROM kpi_deals
-WHERE company_id IN (SELECT TRY_CAST(substr(id, 9) AS BIGINT) FROM scope_clients WHERE starts_with(id, 'company '))
+WHERE company_id IN (SELECT TRY_CAST(split_part(id, ' ', 2) AS BIGINT) FROM scope_clients WHERE starts_with(id, 'company '))
 UNION
 SELECT client FROM kpi_deals
-WHERE contact_id IN (SELECT TRY_CAST(substr(id, 9) AS BIGINT) FROM scope_clients WHERE starts_with(id, 'contact '))
+WHERE contact_id IN (SELECT TRY_CAST(split_part(id, ' ', 2) AS BIGINT) FROM scope_clients WHERE starts_with(id, 'contact '))
 EXCEPT
 SELECT id FROM scope_clients;
