@@ -652,7 +652,7 @@ class Run:
             result = refresh_kpis(warehouse, settings, full=full)  # type: ignore[arg-type]
             self.steps = result.seconds
             self.mode = (f"full: {result.reason}" if result.full
-                         else f"{result.scope[0]:,} leads and {result.scope[1]:,} deals recomputed")
+                         else f"{result.scope[0]:,} leads ({result.regraded:,} regraded) and {result.scope[1]:,} deals recomputed")
             if result.problems:
                 print("  input problems:", *result.problems[:5], sep="\n    ")
         except Exception as exc:  # running out of memory is a result here, not a crash

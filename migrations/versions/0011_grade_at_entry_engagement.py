@@ -34,15 +34,17 @@ def upgrade() -> None:
         )"""
     )
     # Leads graded before this version: their first history row is their first graded state.
-    # (IF NOT EXISTS, OR IGNORE: a warehouse put back to an older revision runs this again.)
+    # (IF NOT EXISTS, NOT IN: a warehouse put back to an older revision runs this again, and after
+    # 0016 the table has no key to ignore a duplicate by.)
     op.execute(
-        """INSERT OR IGNORE INTO lead_grade_at_entry
+        """INSERT INTO lead_grade_at_entry
            SELECT h.lead_id, arg_min(h.new_grade, h.changed_at), arg_min(h.new_score, h.changed_at),
                   arg_min(h.factors, h.changed_at), min(h.changed_at),
                   -- open then: still open, or closed after it was graded
                   bool_or(coalesce(l.status_semantic_id, 'P') NOT IN ('S', 'F'))
                   OR coalesce(max(l.date_closed) > min(h.changed_at), false)
            FROM lead_grade_history h LEFT JOIN leads l ON l.id = h.lead_id
+           WHERE h.lead_id NOT IN (SELECT lead_id FROM lead_grade_at_entry)
            GROUP BY h.lead_id"""
     )
     op.execute(

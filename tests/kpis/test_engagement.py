@@ -81,3 +81,24 @@ def test_explain_shows_how_the_engagement_was_counted_and_the_grade_at_entry():
     (entry,) = view["grade at entry (the first graded state"]
     assert (entry["grade"], entry["open_at_grading"]) == ("D", False)
     assert view["kpi_lead_engagement"][0]["engagement"] == 7
+
+
+def test_a_touch_synced_later_recounts_the_lead_s_engagement_without_grading_it_again():
+    """An incremental refresh grades again only the leads whose own fields, company or client
+    changed (scope_grades); a new e-mail changes what the lead did, not who it is."""
+    from tests.kpis.test_grade_fit import refresh_after_sync
+
+    with Scenario() as s:
+        lead = s.lead(created="2026-03-01 10:00", status="JUNK", DATE_CLOSED=s.at("2026-03-15 12:00"))
+        others = [s.lead(created="2026-03-01 11:00") for _ in range(8)]
+        s.sync()
+        assert s.sql("SELECT points FROM lead_engagement WHERE lead_id = ?", [lead]) == [(0,)]
+        graded = s.sql("SELECT lead_id, grade, score, factors, computed_at FROM lead_grades ORDER BY 1")
+        # an inbound e-mail (10 points), logged only now
+        s.activity(owner=("lead", lead), at="2026-03-02 12:00", type_id=4, direction=1,
+                   LAST_UPDATED=s.portal.format_time(s.portal.clock()))
+        done = refresh_after_sync(s)
+        assert not done.full and done.scope[0] == 1 and done.regraded == 0
+        assert s.sql("SELECT points, emails FROM lead_engagement WHERE lead_id = ?", [lead]) == [(10, 1)]
+        assert s.sql("SELECT lead_id, grade, score, factors, computed_at FROM lead_grades ORDER BY 1") == graded
+        assert len(graded) == 1 + len(others)

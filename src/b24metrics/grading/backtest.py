@@ -169,7 +169,7 @@ def suggest_points(con: duckdb.DuckDBPyConnection, settings: GradingSettings) ->
         return []
     # Settled leads once, into a temporary table: the features view reads it for every rule.
     con.execute("CREATE OR REPLACE TEMP TABLE settled AS SELECT lead_id, won FROM lead_outcomes")
-    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_lead(item) AS item IN (SELECT lead_id FROM settled)")
+    con.execute("CREATE OR REPLACE TEMP MACRO in_scope_grade(item) AS item IN (SELECT lead_id FROM settled)")
     con.execute("CREATE OR REPLACE TEMP TABLE fired (rule INTEGER, lead_id BIGINT)")
     prepare_features(con, settings)
     for i, rule in enumerate(settings.rules):

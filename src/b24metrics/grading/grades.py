@@ -17,7 +17,7 @@ from b24metrics.warehouse import Warehouse
 
 
 def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings, *, rebuild_keys: bool = True) -> int:
-    """Recompute lead_grades for the live leads in scope (the macro in_scope_lead(id), which
+    """Recompute lead_grades for the live leads to grade (the macro in_scope_grade(id), which
     the caller defines: kpis/incremental.py); return how many leads have a grade. A lead whose
     grade is new or changed gets a lead_grade_history row with the factors behind it.
     Employee thresholds are moved onto the portal's size bands (bands.py) and custom fields are
@@ -38,7 +38,7 @@ def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings, *, re
     # A lead's first graded state is kept apart and never updated: the proof of the grade
     # (backtest.py) measures what was known when the lead arrived.
     con.execute(
-        """INSERT OR IGNORE INTO lead_grade_at_entry
+        """INSERT INTO lead_grade_at_entry
            SELECT n.lead_id, n.grade, n.score, n.factors, now(), coalesce(l.status_semantic_id, 'P') NOT IN ('S', 'F')
            FROM new_grades n JOIN leads l ON l.id = n.lead_id
            -- NOT EXISTS, not NOT IN: NOT IN hashes the million rows of lead_grade_at_entry to look
@@ -46,20 +46,26 @@ def grade_leads(con: duckdb.DuckDBPyConnection, settings: GradingSettings, *, re
            WHERE NOT EXISTS (SELECT 1 FROM lead_grade_at_entry e WHERE e.lead_id = n.lead_id)"""
     )
     # Only what changed is written: a million unchanged grades cost a second to rewrite.
-    # computed_at is therefore when the lead's grade last changed.
-    con.execute("DELETE FROM lead_grades WHERE in_scope_lead(lead_id) AND lead_id NOT IN (SELECT lead_id FROM new_grades)")
+    # computed_at is therefore when the lead's grade last changed. No key keeps one row per lead
+    # (a primary key's index made these writes dearer: migration 0016); these two statements do:
+    # every row in scope that is not exactly its new grade goes, then every lead left without one
+    # gets its new grade.
+    con.execute(
+        """DELETE FROM lead_grades o
+           WHERE in_scope_grade(o.lead_id) AND NOT EXISTS (
+               SELECT 1 FROM new_grades n
+               WHERE n.lead_id = o.lead_id AND n.score = o.score AND n.grade = o.grade AND n.factors = o.factors)"""
+    )
     con.execute(
         """INSERT INTO lead_grades
            SELECT n.lead_id, n.score, n.grade, n.factors, now()
-           FROM new_grades n LEFT JOIN lead_grades o ON o.lead_id = n.lead_id
-           WHERE o.lead_id IS NULL OR o.score <> n.score OR o.grade <> n.grade OR o.factors <> n.factors
-           ON CONFLICT (lead_id) DO UPDATE SET score = excluded.score, grade = excluded.grade,
-               factors = excluded.factors, computed_at = excluded.computed_at"""
+           FROM new_grades n
+           WHERE NOT EXISTS (SELECT 1 FROM lead_grades o WHERE o.lead_id = n.lead_id)"""
     )
     con.execute("DROP TABLE new_grades")
     # What each lead was matched by, for the next refresh's scope (kpis/sql/scope.sql): its own
     # keys, and the company and contacts it was matched to.
-    con.execute("DELETE FROM lead_match_keys WHERE in_scope_lead(lead_id)")
+    con.execute("DELETE FROM lead_match_keys WHERE in_scope_grade(lead_id)")
     con.execute(
         """INSERT INTO lead_match_keys BY NAME
            SELECT *, hash(kind, key) AS h FROM (

@@ -116,6 +116,7 @@ class KpiRefresh:
     problems: list[str]              # bad rows of the input files (file, line, reason)
     reason: str = ""                 # why everything was rebuilt ("": only the items in scope were)
     scope: tuple[int, int] = (0, 0)  # leads and deals recomputed by an incremental refresh
+    regraded: int = 0                # of those leads, the ones graded again (incremental.SCOPES)
     # Why the leads were not graded this time (a rule reads a custom field the portal lacks or
     # cannot compare): the last grades stand and the write-back gate holds back. Empty: graded.
     grading_stopped: list[str] = field(default_factory=list)
@@ -159,10 +160,11 @@ def refresh_kpis(
         current = incremental.fingerprint(con, settings, zone, files + ["scope_changes.sql", "scope.sql"])
         reason = "full refresh asked for" if full else incremental.full_reason(
             con, state, current, incremental.per_item_tables(files), settings)
-        scope = (0, 0)
+        scope, regraded = (0, 0), 0
         if reason is None:
             leads, deals, share = incremental.build_scope(con, state.synced_mark if state else None)
             scope = (leads, deals)
+            regraded = con.execute("SELECT count(*) FROM scope_grades").fetchall()[0][0]
             if share > incremental.FULL_SHARE:
                 reason = f"{share:.0%} of the leads or deals changed"
         if reason is not None:
@@ -205,5 +207,5 @@ def refresh_kpis(
                  sum(timings.values()), *scope, zone)
     else:
         log.info("KPI tables rebuilt in %.2f s: %s (portal time zone %s)", sum(timings.values()), reason, zone)
-    return KpiRefresh(graded, timings, zone, problems, reason=reason or "", scope=scope,
+    return KpiRefresh(graded, timings, zone, problems, reason=reason or "", scope=scope, regraded=regraded,
                       grading_stopped=stopped, one_grade=one_grade)

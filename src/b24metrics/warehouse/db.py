@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 #: alembic's own walk of the scripts): the newest is what a warehouse is upgraded to, and a revision
 #: not here was written by a newer b24metrics. Known without importing alembic, for the readers.
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012",
-             "0013", "0014", "0015")
+             "0013", "0014", "0015", "0016")
 
 #: How long a reader that found the file taken sleeps before it tries again: a write-back's lease
 #: looks for waiting readers as often (lease.py), and a failed open costs about 5 ms (measured).

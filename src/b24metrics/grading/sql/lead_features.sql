@@ -1,6 +1,6 @@
--- reads: employee_bands, lead_payloads, in_scope_lead(), legal_form(), norm_title(), free_mail()
+-- reads: employee_bands, lead_payloads, in_scope_grade(), legal_form(), norm_title(), free_mail()
 -- makes: lead_base, lead_keys, lead_matches, lead_features
--- Normalized features of every live lead in scope (in_scope_lead: kpis/incremental.py): what
+-- Normalized features of every live lead to grade (in_scope_grade: kpis/incremental.py): what
 -- grading rules may test (config.FEATURES). Facts known when the lead arrived: what the lead
 -- says (company title and its legal form, position, e-mail domain, phone, UTM) and what the CRM
 -- held before it (a company linked or matched by title, corporate domain or phone, created
@@ -27,7 +27,7 @@ SELECT l.id, l.source_id, l.company_id, l.contact_id, l.date_create, l.status_se
        list_filter(list_transform(string_split(coalesce(l.phones, ''), ', '),
                                   lambda p: right(regexp_replace(p, '[^0-9]', '', 'g'), 10)), lambda p: length(p) >= 7) AS phone_keys
 FROM leads l
-WHERE NOT l.deleted AND in_scope_lead(l.id);
+WHERE NOT l.deleted AND in_scope_grade(l.id);
 
 -- What the lead may be matched by: to a company (title, domain, phone; rank: which wins) or to
 -- a contact (e-mail, phone).

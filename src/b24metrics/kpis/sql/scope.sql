@@ -1,6 +1,6 @@
 -- reads: synced, changed_parties, company_keys, client_keys
 -- reads from the last refresh: kpi_leads, kpi_deals, kpi_call_base
--- makes: won_moves, won_parties, changed_keys, scope_leads, scope_deals, scope_calls, scope_clients
+-- makes: won_moves, won_parties, changed_keys, scope_grades, scope_leads, scope_deals, scope_calls, scope_clients
 -- The leads and deals whose per-item KPI rows may have changed since the last refresh: those
 -- that changed since (every page the sync loads stamps its raw payloads with changed_at, unless
 -- only DATE_MODIFY moved: see load.py), and those their new rows touch. kpi_since is the last refresh's mark (incremental.py).
@@ -61,9 +61,32 @@ SELECT kind, key FROM company_keys
 UNION
 SELECT kind, key FROM client_keys;
 
-CREATE OR REPLACE TEMP TABLE scope_leads AS
+-- The leads whose grade may have changed (grading reads in_scope_grade): those whose own fields
+-- changed, and those whose company or client did. Activities, calls, deals and stage moves change
+-- a lead's KPI rows and engagement, not who it is: a fifth of a 1M-lead benchmark's sync was in
+-- scope only through them, and grading them again was a fifth of its grading for nothing.
+CREATE OR REPLACE TEMP TABLE scope_grades AS
 SELECT DISTINCT id FROM (
     SELECT id FROM synced WHERE entity = 'lead'
+    UNION ALL     -- the grade reads the lead's company
+    SELECT id FROM leads WHERE company_id IN (SELECT id FROM synced WHERE entity = 'company')
+    UNION ALL     -- and the companies and clients it was matched to, or could be now, and the clients
+                  -- whose wins changed, for the leads that came after (since NULL: an unknown time);
+                  -- one pass over the millions of match keys for both, by their hash (h: two
+                  -- numbers a row to read, not two strings; a hash shared by two keys would only
+                  -- bring one more lead into scope)
+    SELECT k.lead_id
+    FROM lead_match_keys k
+    JOIN (SELECT hash(kind, key) AS h, false AS won, NULL::TIMESTAMPTZ AS since FROM changed_keys
+          UNION ALL SELECT hash(kind, key), true, since FROM won_parties) c ON c.h = k.h
+    LEFT JOIN leads l ON c.won AND c.since IS NOT NULL AND l.id = k.lead_id
+    WHERE NOT c.won OR c.since IS NULL OR l.date_create IS NULL OR l.date_create > c.since
+)
+WHERE id > 0;
+
+CREATE OR REPLACE TEMP TABLE scope_leads AS
+SELECT DISTINCT id FROM (
+    SELECT id FROM scope_grades
     UNION ALL     -- a status change
     SELECT owner_id FROM lead_history WHERE id IN (SELECT id FROM synced WHERE entity = 'lead_history')
     UNION ALL     -- a contact, for speed to lead
@@ -78,19 +101,6 @@ SELECT DISTINCT id FROM (
     SELECT lead_id FROM deals WHERE id IN (SELECT id FROM synced WHERE entity = 'deal')
     UNION ALL
     SELECT lead_id FROM kpi_deals WHERE deal_id IN (SELECT id FROM synced WHERE entity = 'deal')
-    UNION ALL     -- the grade reads the lead's company
-    SELECT id FROM leads WHERE company_id IN (SELECT id FROM synced WHERE entity = 'company')
-    UNION ALL     -- and the companies and clients it was matched to, or could be now, and the clients
-                  -- whose wins changed, for the leads that came after (since NULL: an unknown time);
-                  -- one pass over the millions of match keys for both, by their hash (h: two
-                  -- numbers a row to read, not two strings; a hash shared by two keys would only
-                  -- bring one more lead into scope)
-    SELECT k.lead_id
-    FROM lead_match_keys k
-    JOIN (SELECT hash(kind, key) AS h, false AS won, NULL::TIMESTAMPTZ AS since FROM changed_keys
-          UNION ALL SELECT hash(kind, key), true, since FROM won_parties) c ON c.h = k.h
-    LEFT JOIN leads l ON c.won AND c.since IS NOT NULL AND l.id = k.lead_id
-    WHERE NOT c.won OR c.since IS NULL OR l.date_create IS NULL OR l.date_create > c.since
 )
 WHERE id > 0;
 
