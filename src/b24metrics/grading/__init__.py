@@ -5,7 +5,8 @@ score beside it (engagement.py); the proof of the grade from the portal's histor
 A layer of its own below the KPIs: the KPI refresh grades the leads in scope first, and
 kpi_leads carries each lead's grade. Grading reads the warehouse and the macros its caller
 defines (kpis/incremental.py): in_scope_grade(id), the leads to grade, and in_scope_lead(id), the
-leads whose engagement to recount; it imports nothing from kpis.
+leads whose engagement to recount, with their activities in scope_activities; it imports
+nothing from kpis.
 """
 
 from b24metrics.grading.backtest import Backtest, backtest, define_outcomes

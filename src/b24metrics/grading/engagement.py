@@ -15,8 +15,8 @@ DEFINES = ("engagement_points",)
 
 
 def score_engagement(con: duckdb.DuckDBPyConnection, settings: EngagementSettings) -> None:
-    """Recompute lead_engagement for the live leads in scope (the macro in_scope_lead(id), which
-    the caller defines: kpis/incremental.py)."""
+    """Recompute lead_engagement for the live leads in scope (the macro in_scope_lead(id) and
+    their activities, scope_activities, which the caller defines: kpis/incremental.py)."""
     con.execute("SET VARIABLE engagement_points = ?", [settings.model_dump()])
     con.execute("DELETE FROM lead_engagement WHERE in_scope_lead(lead_id)")
     con.execute(sql_file("b24metrics.grading", "engagement.sql"))

@@ -37,11 +37,25 @@ CONTENT_TABLES = ("statuses", "deal_categories", "users")
 SCOPES = ("lead", "grade", "deal", "call", "client")   # macros in_scope_<kind>(id), tables scope_<kind>s
 DELETABLE = ("leads", "deals", "contacts", "companies", "activities")
 #: what this module defines on the refresh's connection for the SQL files (see b24metrics/sqlfiles.py)
-DEFINES = ("kpi_since", *(f"in_scope_{kind}()" for kind in SCOPES), "in_scope_lead_or_deal()")
+DEFINES = ("kpi_since", *(f"in_scope_{kind}()" for kind in SCOPES), "in_scope_lead_or_deal()", "scope_activities")
 # A table of leads' and deals' rows deletes the items in scope by in_scope_lead_or_deal(id) AND
 # the one of its entity: one lookup narrows millions of rows to the few to test for their entity
 # (a CASE over the two lookups tests each row against both lists, 3x the time).
 _EITHER = "CREATE OR REPLACE TEMP MACRO in_scope_lead_or_deal(item) AS "
+
+# scope_activities: the live activities of the leads and deals in scope, with the columns the SQL
+# files count them by. Four per-item tables read a lead's or deal's activities (kpi_leads,
+# kpi_deals, kpi_speed_to_lead, lead_engagement): after a sync, one scan of the millions of
+# activities into a table of the few in scope instead of four scans (a full refresh reads them all
+# anyway, through a view).
+_ACTIVITY_COLUMNS = "a.owner_type_id, a.owner_id, a.type_id, a.direction, a.completed, a.is_incoming_channel, " \
+                    "a.start_time, a.created"
+_ALL_ACTIVITIES = f"CREATE OR REPLACE TEMP VIEW scope_activities AS SELECT {_ACTIVITY_COLUMNS} FROM activities a " \
+                  "WHERE NOT a.deleted AND a.owner_type_id IN (1, 2)"
+# one join on (owner type, owner) against both lists: an OR of two IN tests every row twice
+_SCOPE_ACTIVITIES = f"CREATE OR REPLACE TEMP TABLE scope_activities AS SELECT {_ACTIVITY_COLUMNS} FROM activities a " \
+                    "JOIN (SELECT 1 AS owner_type_id, id FROM scope_leads UNION ALL SELECT 2, id FROM scope_deals) s " \
+                    "ON s.owner_type_id = a.owner_type_id AND s.id = a.owner_id WHERE NOT a.deleted"
 
 # "CREATE OR REPLACE TABLE name AS -- per item: <predicate over the table's columns>"
 _PER_ITEM = re.compile(r"^\s*CREATE OR REPLACE TABLE (\w+) AS\s*--\s*per item:\s*(.+?)\s*\n(.*)$", re.S)
@@ -135,6 +149,7 @@ def everything_in_scope(con: duckdb.DuckDBPyConnection) -> None:
     for kind in SCOPES:
         con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS true")
     con.execute(_EITHER + "true")
+    con.execute(_ALL_ACTIVITIES)
 
 
 def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[int, int, float]:
@@ -148,6 +163,7 @@ def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple
     for kind in SCOPES:
         con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS item IN (SELECT id FROM scope_{kind}s)")
     con.execute(_EITHER + "item IN (SELECT id FROM scope_leads UNION ALL SELECT id FROM scope_deals)")
+    con.execute(_SCOPE_ACTIVITIES)
     leads, deals, all_leads, all_deals = con.execute(
         "SELECT (SELECT count(*) FROM scope_leads), (SELECT count(*) FROM scope_deals), "
         "(SELECT count(*) FROM leads), (SELECT count(*) FROM deals)"

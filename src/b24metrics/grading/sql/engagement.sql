@@ -1,4 +1,4 @@
--- reads: engagement_points, in_scope_lead()
+-- reads: engagement_points, in_scope_lead(), scope_activities
 -- makes: lead_engagement_scores
 -- Engagement (M2's second axis): what each live lead in scope did (their old rows are deleted
 -- first: engagement.py), in points, and when it last
@@ -30,9 +30,8 @@ acts AS (
            type_id = 4 AND direction = 1 AS email,
            type_id = 1 AND completed AS meeting,
            coalesce(is_incoming_channel, false) AS request
-    FROM activities
-    WHERE owner_type_id = 1 AND NOT deleted AND in_scope_lead(owner_id)
-      AND ((type_id = 4 AND direction = 1) OR (type_id = 1 AND completed) OR is_incoming_channel)
+    FROM scope_activities
+    WHERE owner_type_id = 1 AND ((type_id = 4 AND direction = 1) OR (type_id = 1 AND completed) OR is_incoming_channel)
 ),
 touches AS (
     SELECT c.lead_id, c.touched_at,

@@ -1,4 +1,4 @@
--- reads: kpi_leads, manager_names, local_time(), in_scope_deal()
+-- reads: kpi_leads, manager_names, local_time(), in_scope_deal(), scope_activities
 -- makes: kpi_deals
 -- kpi_deals: one row per live deal (recurring-deal templates excluded) with what the deal KPIs
 -- count and cut by. Won and lost come from stage semantics (S/F), never stage names; closing
@@ -24,8 +24,7 @@ closing AS (                      -- the start of its last final stretch: LOSE t
     GROUP BY 1
 ),
 touched AS (                      -- deals with at least one activity of any kind (hygiene, H1)
-    SELECT DISTINCT owner_id AS deal_id FROM activities
-    WHERE owner_type_id = 2 AND NOT deleted AND in_scope_deal(owner_id)
+    SELECT DISTINCT owner_id AS deal_id FROM scope_activities WHERE owner_type_id = 2
 ),
 reopened AS (                     -- closed once, then back in an open stage
     SELECT DISTINCT h.owner_id AS deal_id

@@ -1,4 +1,4 @@
--- reads: local_time(), in_scope_lead(), input_lead_stages
+-- reads: local_time(), in_scope_lead(), input_lead_stages, scope_activities
 -- makes: manager_names, kpi_leads
 -- kpi_leads: one row per live lead with what the lead KPIs count and cut by.
 -- Times are the portal's local wall clock (local_time(), a macro set up from the config),
@@ -45,8 +45,7 @@ deal_of AS (                      -- deals that came from the lead (deal.LEAD_ID
     GROUP BY 1
 ),
 touched AS (                      -- leads with at least one activity of any kind (hygiene, H1)
-    SELECT DISTINCT owner_id AS lead_id FROM activities
-    WHERE owner_type_id = 1 AND NOT deleted AND in_scope_lead(owner_id)
+    SELECT DISTINCT owner_id AS lead_id FROM scope_activities WHERE owner_type_id = 1
 )
 SELECT l.id AS lead_id,
        local_time(l.date_create) AS created_at,

@@ -1,4 +1,4 @@
--- reads: kpi_leads, kpi_deals, speed_sla_minutes, local_time(), in_scope_lead(), in_scope_deal(), in_scope_lead_or_deal()
+-- reads: kpi_leads, kpi_deals, speed_sla_minutes, local_time(), in_scope_lead(), in_scope_deal(), in_scope_lead_or_deal(), scope_activities
 -- makes: kpi_speed_to_lead, kpi_stages, history_pkey(), kpi_stage_stays
 -- Speed family (S1 speed to lead, S2 time in stage; S3 deal cycle reads kpi_deals directly).
 -- Also builds kpi_stages and the macro history_pkey(), which the funnel family (funnel.sql) reuses.
@@ -15,9 +15,8 @@ WITH touches AS (
     -- client reaching us, not us answering
     SELECT owner_id AS lead_id, coalesce(start_time, created) AS ts,
            CASE type_id WHEN 1 THEN 'meeting' WHEN 2 THEN 'call' ELSE 'e-mail' END AS how
-    FROM activities
-    WHERE NOT deleted AND owner_type_id = 1 AND completed AND in_scope_lead(owner_id)
-      AND (type_id = 1 OR (type_id IN (2, 4) AND direction = 2))
+    FROM scope_activities
+    WHERE owner_type_id = 1 AND completed AND (type_id = 1 OR (type_id IN (2, 4) AND direction = 2))
     UNION ALL
     -- telephony records catch outgoing calls (and callbacks) that left no activity
     SELECT crm_entity_id, call_start_date, 'call'
