@@ -47,15 +47,19 @@ _EITHER = "CREATE OR REPLACE TEMP MACRO in_scope_lead_or_deal(item) AS "
 # files count them by. Four per-item tables read a lead's or deal's activities (kpi_leads,
 # kpi_deals, kpi_speed_to_lead, lead_engagement): after a sync, one scan of the millions of
 # activities into a table of the few in scope instead of four scans (a full refresh reads them all
-# anyway, through a view).
+# anyway). Always a view, so that a refresh that finds its scope too big to go on with (FULL_SHARE)
+# can replace it.
 _ACTIVITY_COLUMNS = "a.owner_type_id, a.owner_id, a.type_id, a.direction, a.completed, a.is_incoming_channel, " \
                     "a.start_time, a.created"
 _ALL_ACTIVITIES = f"CREATE OR REPLACE TEMP VIEW scope_activities AS SELECT {_ACTIVITY_COLUMNS} FROM activities a " \
                   "WHERE NOT a.deleted AND a.owner_type_id IN (1, 2)"
 # one join on (owner type, owner) against both lists: an OR of two IN tests every row twice
-_SCOPE_ACTIVITIES = f"CREATE OR REPLACE TEMP TABLE scope_activities AS SELECT {_ACTIVITY_COLUMNS} FROM activities a " \
-                    "JOIN (SELECT 1 AS owner_type_id, id FROM scope_leads UNION ALL SELECT 2, id FROM scope_deals) s " \
-                    "ON s.owner_type_id = a.owner_type_id AND s.id = a.owner_id WHERE NOT a.deleted"
+_SCOPE_ACTIVITIES = (
+    f"CREATE OR REPLACE TEMP TABLE scope_activity_rows AS SELECT {_ACTIVITY_COLUMNS} FROM activities a "
+    "JOIN (SELECT 1 AS owner_type_id, id FROM scope_leads UNION ALL SELECT 2, id FROM scope_deals) s "
+    "ON s.owner_type_id = a.owner_type_id AND s.id = a.owner_id WHERE NOT a.deleted",
+    "CREATE OR REPLACE TEMP VIEW scope_activities AS SELECT * FROM scope_activity_rows",
+)
 
 # "CREATE OR REPLACE TABLE name AS -- per item: <predicate over the table's columns>"
 _PER_ITEM = re.compile(r"^\s*CREATE OR REPLACE TABLE (\w+) AS\s*--\s*per item:\s*(.+?)\s*\n(.*)$", re.S)
@@ -163,7 +167,8 @@ def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple
     for kind in SCOPES:
         con.execute(f"CREATE OR REPLACE TEMP MACRO in_scope_{kind}(item) AS item IN (SELECT id FROM scope_{kind}s)")
     con.execute(_EITHER + "item IN (SELECT id FROM scope_leads UNION ALL SELECT id FROM scope_deals)")
-    con.execute(_SCOPE_ACTIVITIES)
+    for statement in _SCOPE_ACTIVITIES:
+        con.execute(statement)
     leads, deals, all_leads, all_deals = con.execute(
         "SELECT (SELECT count(*) FROM scope_leads), (SELECT count(*) FROM scope_deals), "
         "(SELECT count(*) FROM leads), (SELECT count(*) FROM deals)"
