@@ -276,6 +276,34 @@ def test_a_deal_won_now_regrades_only_the_leads_of_its_client_that_came_after_th
         assert (grades[before], grades[after]) == ("B", "A")
 
 
+def test_a_contact_synced_after_the_lead_that_names_it_grades_the_lead_again_in_an_incremental_refresh():
+    """The lead names its contact (CONTACT_ID), a client who won a deal before the lead came, but
+    the contact reaches the warehouse only with a later sync: that sync grades the lead again,
+    though no key of the lead's ever matched the contact."""
+    from b24metrics.kpis.refresh import refresh_kpis
+    from tests.kpis.scenario import Scenario
+
+    with Scenario() as s:
+        contact = s.contact(created="2026-01-05 10:00")
+        lead = s.lead(created="2026-02-01 10:00", CONTACT_ID=str(contact))
+        for _ in range(8):
+            s.lead(created="2026-02-01 11:00")
+            s.deal(created="2026-02-02 10:00")
+        s.deal(created="2026-01-10 10:00", stage="WON", contact=contact, amount=1000, moved="2026-01-20 10:00")
+        with s.state.lock:   # not among the contacts the portal lists yet
+            held = s.state.contacts.pop(contact)
+        s.sync()
+        assert "returning client" not in s.sql("SELECT factors FROM lead_grades WHERE lead_id = ?", [lead])[0][0]
+        with s.state.lock:
+            s.state.contacts[contact] = {**held, "DATE_MODIFY": s.portal.format_time(s.portal.clock())}
+        done = refresh_after_sync(s)
+        assert not done.full and done.regraded == 1
+        assert "returning client: +15" in s.sql("SELECT factors FROM lead_grades WHERE lead_id = ?", [lead])[0][0]
+        graded = s.sql("SELECT lead_id, grade, score, factors FROM lead_grades ORDER BY 1")
+        assert refresh_kpis(s.warehouse, s.settings(), full=True).full
+        assert s.sql("SELECT lead_id, grade, score, factors FROM lead_grades ORDER BY 1") == graded
+
+
 def refresh_after_sync(s):
     from b24metrics import pipeline
     from b24metrics.extract import STREAMS

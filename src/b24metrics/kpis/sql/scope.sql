@@ -68,8 +68,11 @@ SELECT kind, key FROM client_keys;
 CREATE OR REPLACE TEMP TABLE scope_grades AS
 SELECT DISTINCT id FROM (
     SELECT id FROM synced WHERE entity = 'lead'
-    UNION ALL     -- the grade reads the lead's company
+    UNION ALL     -- the grade reads the lead's company and contact (one the CRM knew before the lead,
+                  -- and what that contact had won): a link no key of the lead's matched before
     SELECT id FROM leads WHERE company_id IN (SELECT id FROM synced WHERE entity = 'company')
+    UNION ALL
+    SELECT id FROM leads WHERE contact_id IN (SELECT id FROM synced WHERE entity = 'contact')
     UNION ALL     -- and the companies and clients it was matched to, or could be now, and the clients
                   -- whose wins changed, for the leads that came after (since NULL: an unknown time);
                   -- one pass over the millions of match keys for both, by their hash (h: two
