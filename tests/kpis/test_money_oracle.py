@@ -178,11 +178,16 @@ def test_currencies_without_a_rate_stay_apart(s):
     # the spend is in two currencies: no cost per lead or client, no ROMI is true in either
     for row in (rub["Реклама"], usd["Реклама"], eur["Реклама"]):
         assert (row["cpl"], row["cac"], row["romi"]) == (None, None, None)
+    # and each says which other currencies it lacks a rate to (the euros bought nothing: no cost)
+    assert [(r["unconverted"], r["unconverted_spend"]) for r in (rub["Реклама"], usd["Реклама"], eur["Реклама"])] == [
+        ("EUR, USD", "USD"), ("EUR, RUB", "RUB"), ("RUB, USD", None)]
+    assert (rub["Веб-сайт"]["unconverted"], rub["Веб-сайт"]["unconverted_spend"]) == (None, None)
     assert (rub["Веб-сайт"]["cpl"], rub["Веб-сайт"]["romi"]) == (5000.0, 520.0)
     refresh(s, USD)                 # dollars converted, euros not: spend in one currency, revenue in two
     rub, eur = by_channel(s, "RUB"), by_channel(s, "EUR")
     assert (rub["Реклама"]["spend"], rub["Реклама"]["cpl"], rub["Реклама"]["cac"]) == (110000.0, 27500.0, 55000.0)
     assert (rub["Реклама"]["revenue"], rub["Реклама"]["romi"]) == (450000.0, None)
+    assert (rub["Реклама"]["unconverted"], rub["Реклама"]["unconverted_spend"]) == ("EUR", None)
     assert eur["Реклама"]["revenue"] == 100.0
 
 

@@ -63,6 +63,26 @@ def test_the_cash_view_is_named_as_such(html):
     assert "Кассовый взгляд" in text(section(html["ru"], "money"))
 
 
+def test_a_cash_view_roi_no_rate_can_make_true_says_which_currency_lacks_one(tmp_path):
+    """E-mail spent 5,000 RUB in March and won a deal of 200 EUR that month, a currency without a
+    rate: ROMI in roubles alone would say -100 %, so it is left out and says why; the euro row
+    spent nothing of its own and has no ROMI to miss."""
+    from tests.kpis.test_attribution_oracle import won
+
+    kpis = {"spend_file": write(tmp_path, "spend.csv", "period,channel,amount,currency\n2026-03,EMAIL,5000,RUB\n"),
+            "base_currency": "RUB"}
+    with Scenario(kpis=kpis) as s:
+        lead = s.lead(created="2026-03-02 10:00", source="EMAIL")
+        won(s, lead, created="2026-03-03 10:00", at="2026-03-20 10:00", amount=200, currency="EUR", source="EMAIL")
+        s.sync()
+        refresh_with_inputs(s, s.settings(), now=NOW)
+        pages = report_pages(s, tmp_path, NOW)
+    money = text(section(pages["en"], "money"))
+    # spend, leads, cost per lead, new clients, CAC, revenue, ROMI
+    assert "E-mail RUB RUB 5,000 1 RUB 5,000 1 RUB 5,000 RUB 0 EUR without a rate E-mail EUR €0 0 — 0 — €200 —" in money
+    assert "EUR без курса" in text(section(pages["ru"], "money"))
+
+
 # -- a channel that pays, seen while its newest cohort is young ----------------------------------
 #
 # The web spends 10,000 a month from May 2025 to March 2026. Each month's 4 leads (created on the

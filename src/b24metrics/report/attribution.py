@@ -143,8 +143,10 @@ def _text(g: Gather, result: Cut, row: dict[str, Any], measure: str) -> str:
     return _why_blank(g, row, measure) or g.cell(result, row, measure).text(g.loc)
 
 
-def _cell(g: Gather, result: Cut, row: dict[str, Any], measure: str,
-          span: tuple[date, date] | None = None) -> Cell | str:
+def money_cell(g: Gather, result: Cut, row: dict[str, Any], measure: str,
+               span: tuple[date, date] | None = None) -> Cell | str:
+    """A money figure of a cut's row, or the words that say why it is missing; the cohort view's
+    tables and the cash view's (sales.py) alike."""
     text = _text(g, result, row, measure)
     cell = g.cell(result, row, measure) if span is None else _span_cell(g, result, row, measure, span)
     return cell if cell.value is not None or text == cell.text(g.loc) else text
@@ -174,7 +176,7 @@ def _table(g: Gather, result: Cut, rows: list[dict[str, Any]], title: str, by: s
     paid_back = {str(r[by]): r for r in payback.rows}
     body = []
     for r in rows:
-        body.append([g.label(r[by])] + [_cell(g, result, r, m, span) for m in WINDOW_COLUMNS]
+        body.append([g.label(r[by])] + [money_cell(g, result, r, m, span) for m in WINDOW_COLUMNS]
                     + [_payback(g, payback, paid_back.get(str(r[by])), r, back)])
     return Table(columns, body, [False] + [True] * (len(columns) - 1))
 
@@ -193,7 +195,7 @@ def _newest(g: Gather, currency: str) -> list[Table]:
                                         headline=g.headline_label()),
                g.t("col.spend") + cur, g.t("col.leads"), g.t("col.cpl") + cur, g.t("cohorts.col.revenue") + cur,
                g.t("cohorts.col.romi"), g.t("cohorts.col.projected_romi"), g.t("cohorts.col.ripeness")]
-    body = [[g.label(r["channel"])] + [_cell(g, result, r, m) for m in NEWEST_COLUMNS] for r in rows]
+    body = [[g.label(r["channel"])] + [money_cell(g, result, r, m) for m in NEWEST_COLUMNS] for r in rows]
     return [Table(columns, body, [False] + [True] * (len(columns) - 1))]
 
 

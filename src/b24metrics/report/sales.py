@@ -10,6 +10,7 @@ from b24metrics.kpis.cuts import Cut
 from b24metrics.kpis.inputs import PLAN_METRICS
 from b24metrics.report import charts
 from b24metrics.report.alarm import enough, share_base
+from b24metrics.report.attribution import money_cell
 from b24metrics.report.charts import Bar, HeatCell, HRow
 from b24metrics.report.gather import Gather
 from b24metrics.report.marketing import breakdown, seg
@@ -56,7 +57,8 @@ def money(g: Gather) -> Section:
     section.tables.append(Table(
         [g.t("col.channel"), g.t("col.currency"), g.t("col.spend"), g.t("col.leads"), g.t("col.cpl"),
          g.t("col.new_clients"), g.t("col.cac"), g.t("col.revenue"), g.t("col.romi")],
-        [[g.label(r["channel"]), r["currency"]] + [g.cell(result, r, m) for m in
+        # a ratio no rate lets be true in one currency says which currency lacks the rate
+        [[g.label(r["channel"]), r["currency"]] + [money_cell(g, result, r, m) for m in
                                                    ("spend", "leads", "cpl", "new_clients", "cac", "revenue", "romi")]
          for r in rows],
         [False, False] + [True] * 7))

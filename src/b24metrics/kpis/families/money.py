@@ -25,6 +25,8 @@ from b24metrics.kpis.inputs import MONEY_METRICS, PLAN_METRICS
 SQL = ["money.sql"]
 
 _RATIO = "CASE WHEN NOT bool_or({flag}) THEN round({num} / nullif({den}, 0), {digits}) END"
+# the currencies a ratio above was left empty for, over all the months of the period
+_CURRENCIES = "nullif(array_to_string(list_sort(list_distinct(flatten(list({column})))), ', '), '')"
 
 SPEND_RETURN = Kpi(
     code="M5", name="spend_return", family="money",
@@ -45,6 +47,10 @@ SPEND_RETURN = Kpi(
         Measure("leads", "sum(leads)", title="leads"),
         Measure("new_clients", "sum(new_clients)", title="new clients"),
         Measure("revenue", "round(sum(revenue), 2)", "money", title="revenue of won deals"),
+        Measure("unconverted", _CURRENCIES.format(column="unconverted"),
+                title="other currencies of the channel's money without a rate to this one (no ROMI)"),
+        Measure("unconverted_spend", _CURRENCIES.format(column="unconverted_spend"),
+                title="other currencies of the channel's spend without a rate to this one (no CPL, CAC)"),
     ),
 )
 

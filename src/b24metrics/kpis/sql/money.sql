@@ -22,7 +22,8 @@ WHERE closed_at IS NOT NULL;
 -- new clients and the revenue of the deals won that month. Revenue is counted in the month it
 -- was won, not traced back to the month of the lead. split / spend_split: the channel's month
 -- holds money (or spend) in more than one currency that no rate converts, so no ROMI (or cost
--- per lead and per client) is true in any single one of them.
+-- per lead and per client) is true in any single one of them; unconverted / unconverted_spend
+-- name the other currencies, so that the report says why the figure is missing.
 CREATE OR REPLACE TABLE kpi_spend_return AS
 WITH spend AS (
     SELECT s.month, s.channel, coalesce(r.base_currency, s.currency) AS currency,
@@ -58,7 +59,14 @@ SELECT c.month, c.channel, c.currency,
        coalesce(w.revenue, 0) AS revenue,
        coalesce(w.won_deals, 0) AS won_deals,
        count(s.amount) OVER cell > 1 AS spend_split,
-       count(*) OVER cell > 1 AS split
+       count(*) OVER cell > 1 AS split,
+       -- which: the cell's other currencies (of its spend, on a row with spend of its own), which no
+       -- rate converts into this one
+       CASE WHEN s.amount IS NOT NULL AND count(s.amount) OVER cell > 1 THEN list_sort(list_filter(
+           list(CASE WHEN s.amount IS NOT NULL THEN c.currency END) OVER cell, lambda x: x <> c.currency)) END
+           AS unconverted_spend,
+       CASE WHEN count(*) OVER cell > 1 THEN list_sort(list_filter(list(c.currency) OVER cell,
+                                                                   lambda x: x <> c.currency)) END AS unconverted
 FROM cells c
 LEFT JOIN spend s ON s.month = c.month AND s.channel = c.channel AND s.currency = c.currency
 LEFT JOIN leads l ON l.month = c.month AND l.channel = c.channel
