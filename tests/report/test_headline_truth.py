@@ -166,3 +166,32 @@ def test_without_its_spend_file_the_cohort_view_is_input_missing_not_zero(tmp_pa
     assert not figures(section(page, "cohorts"))
     card = _card(page, "Lead to won deal")
     assert "Input missing: spend file" in text(card) and "No cohort view" in text(card)
+
+
+def test_the_lead_to_won_change_on_a_few_wins_is_shown_plain_with_the_wins():
+    """3 of 31 leads won against 4 of 32 the cohort before (the demo's card): one deal apart,
+    no red however many leads came; 30 of 100 against 45 of 100 keeps its direction."""
+    from types import SimpleNamespace
+
+    from b24metrics.config import load_settings
+    from b24metrics.report.fmt import Locale
+    from b24metrics.report.marketing import _compared
+    from b24metrics.report.model import Cell
+    from b24metrics.report.text import text_for
+
+    g = SimpleNamespace(settings=load_settings(read_file=False, portal={"webhook_url": "https://x.example/rest/1/k/"}),
+                        loc=Locale("en"), t=text_for("en"))
+    assert g.settings.report.min_count_for_red == 10
+
+    def change(leads, won, leads_before, won_before):
+        rate, before = round(100.0 * won / leads, 1), round(100.0 * won_before / leads_before, 1)
+        row = _row("2026-01-01", leads, won_rate=rate, won_leads=won, leads_prev=leads_before,
+                   won_rate_prev=before, won_leads_prev=won_before)
+        conv = cohort_conversion(Cut(find("cohort_return"), "month", None, [row]), date(2026, 1, 1))
+        value = Cell("cohort_return", "won_rate", "month", date(2026, 1, 1), None, None, None, rate, "%")
+        return _compared(g, conv, value, "_prev")
+
+    shown, direction = change(31, 3, 32, 4)
+    assert direction == 0 and shown.endswith("(won: 3 vs 4)") and "2.8" in shown
+    shown, direction = change(100, 30, 100, 45)
+    assert direction != 0 and "won:" not in shown and "15" in shown

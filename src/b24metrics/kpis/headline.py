@@ -58,6 +58,11 @@ class CohortConversion:
         """The leads of the cohort shown ("") or of the one it is compared with ("_prev", "_yoy")."""
         return int((self.row or {}).get("leads" + suffix) or 0)
 
+    def wins(self, suffix: str = "") -> int:
+        """The leads with a won deal so far of the cohort shown ("") or of the one it is compared
+        with: what a change of its rate rests on (3 won against 4 is one deal, whatever the leads)."""
+        return int((self.row or {}).get("won_leads" + suffix) or 0)
+
     def comparable(self, suffix: str) -> bool:
         """Whether the cohort a period ("_prev") or a year ("_yoy") before has leads enough for
         its rate to be compared with: MIN_COMPARED_LEADS."""

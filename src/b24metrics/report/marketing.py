@@ -156,8 +156,12 @@ def _compared(g: Gather, conv: CohortConversion, value: Cell, suffix: str) -> tu
     """The change against a comparison cohort: none where it is too thin to compare with."""
     if not conv.comparable(suffix):
         return "", 0
-    return plain_if_few(g, g.loc.change(value.value, conv.compared(suffix), value.unit), conv.leads(),
-                        conv.leads(suffix))
+    change = g.loc.change(value.value, conv.compared(suffix), value.unit)
+    shown = plain_if_few(g, change, conv.leads(), conv.leads(suffix))
+    if shown != change:
+        return shown
+    # a rate moves with its wins: no red on 3 won against 4, however many leads came
+    return plain_if_few(g, change, conv.wins(), conv.wins(suffix), words="few_wins")
 
 
 def conversion_remarks(g: Gather) -> list[str]:
@@ -191,12 +195,13 @@ def conversion_lines(g: Gather, conv: CohortConversion | None = None) -> list[st
     return remarks
 
 
-def plain_if_few(g: Gather, change: tuple[str, int], now: int, then: int) -> tuple[str, int]:
+def plain_if_few(g: Gather, change: tuple[str, int], now: int, then: int,
+                 words: str = "few_records") -> tuple[str, int]:
     """A change counted on fewer records than report.min_count_for_red, in either period: no
-    direction (so neither red nor green), its counts beside it."""
+    direction (so neither red nor green), its counts beside it (`words`: what they count)."""
     if not change[0] or enough(g.settings.report.min_count_for_red, now, then):
         return change
-    return f"{change[0]} {g.t('few_records', now=now, then=then)}", 0
+    return f"{change[0]} {g.t(words, now=now, then=then)}", 0
 
 
 #: measures that add up over a period, so that the figure so far divided by the share of the
