@@ -63,3 +63,27 @@ def test_rows_that_never_change_are_read_on_from_the_highest_id(portals, setting
     assert results["calls"].mode == "incremental" and results["calls"].rows == 3
     assert results["deal_history"].rows == 0
     assert _counts(warehouse)["calls"] == len(portal.state.calls)
+
+
+def test_more_custom_fields_than_a_list_page_land_whole(portals, settings_for):
+    """The field lists answer 50 a page like any list: a portal an integrator set up has more
+    lead fields than that, and a grading rule on the 51st must find it (grading/checks.py)."""
+    portal = portals(seed=53, leads=20, deals=5, rate=1000.0, burst=1000)
+    for i in range(120):
+        answer = httpx.post(portal.webhook_url + "crm.lead.userfield.add", timeout=10,
+                            json={"fields": {"FIELD_NAME": f"EXTRA_{i}", "USER_TYPE_ID": "string"}}).json()
+        assert "result" in answer, answer
+    first = httpx.post(portal.webhook_url + "crm.lead.userfield.list", json={}, timeout=10).json()
+    assert (len(first["result"]), first["next"]) == (50, 50)     # the sandbox pages as the portal does
+    settings = settings_for(portal)
+    warehouse = pipeline.open_warehouse(settings)
+    fields = [STREAMS["lead_fields"], STREAMS["deal_fields"]]
+    with pipeline.open_client(settings) as client:
+        results = {r.stream: r for r in pipeline.sync(client, warehouse, fields, settings)}
+    st = portal.state
+    assert len(st.lead_userfields) > 120
+    assert (results["lead_fields"].rows, results["lead_fields"].requests) == (
+        len(st.lead_userfields), -(-len(st.lead_userfields) // 50))
+    with warehouse.connect() as con:
+        names = {r[0] for r in con.execute("SELECT field_name FROM userfields WHERE entity_id = 'CRM_LEAD'").fetchall()}
+    assert names == {d["FIELD_NAME"] for d in st.lead_userfields} and "UF_CRM_EXTRA_119" in names

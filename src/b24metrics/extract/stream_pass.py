@@ -122,6 +122,10 @@ class StreamPass:
                 reply.results.get(f"{s.name}_top"), s.wrapper, s.method)
             top = int(top_rows[0][s.id_field]) if top_rows else None
             self.ranges = self._split(after, rows, top)
+        elif reply.nexts.get(s.name):
+            # A short list still answers 50 items a page: the rest by offset (`start`), a page a
+            # request, in one range whose position is that offset (read() below).
+            self.ranges = [IdRange(reply.nexts[s.name], None)]
         self.commit(self.prepare([ListPage(rows, reply.times.get(s.name) or reply.time)] if rows else []),
                     reply.time)
 
@@ -143,6 +147,8 @@ class StreamPass:
     def read(self, client: PortalClient, rng: IdRange) -> tuple[BatchRead, Rows]:
         """One request for one range, its rows typed (runs in a worker thread: no warehouse here)."""
         s = self.stream
+        if s.style == "single":
+            return self._read_offset(client, rng)
         pages = min(s.pages_per_batch, math.ceil(rng.expected / PAGE) + 1) if rng.expected < math.inf \
             else s.pages_per_batch
         got = read_batch(client, s.method, select=s.select, filter=pass_filter(s, self.mark), id_field=s.id_field,
@@ -151,6 +157,15 @@ class StreamPass:
         rows = self.prepare(got.pages)
         got.pages = []  # the decoded answer is the bulk of a worker's memory: typed rows and JSON remain
         return got, rows
+
+    def _read_offset(self, client: PortalClient, rng: IdRange) -> tuple[BatchRead, Rows]:
+        """The next page of a "single" stream's list, from the offset the range holds: the
+        position it moves to is the answer's `next` (none: the list has ended)."""
+        s = self.stream
+        reply = client.call(s.method, {**s.params, "start": rng.after})
+        page = ListPage(rows_of(reply.result, s.wrapper, s.method), reply.time)
+        rows = self.prepare([page])
+        return BatchRead([], reply.next is None, reply.next or rng.after, time=reply.time), rows
 
     def advance(self, rng: IdRange, got: BatchRead, rows: Rows) -> bool:
         """Move the range's read position past an answer; True when it has more to read."""

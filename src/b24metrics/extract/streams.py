@@ -13,8 +13,8 @@ Kind = Literal["int", "float", "str", "bool", "datetime", "date", "values"]
 # change once written: call records, history rows); "none", nothing: every pass is full.
 Cursor = Literal["modified", "id", "none"]
 # How the method spells its list parameters: "crm" (order/filter/select), "user" (user.get:
-# sort/order strings, FILTER), "voximplant" (SORT/ORDER/FILTER), or "single" (one call, no
-# paging: a handful of rows).
+# sort/order strings, FILTER), "voximplant" (SORT/ORDER/FILTER), or "single" (the method's own
+# parameters, no keyset: a short list, read from its first page on by offset).
 Style = Literal["crm", "user", "voximplant", "single"]
 
 
@@ -229,7 +229,8 @@ DEAL_CATEGORIES = Stream(
 
 # Custom field definitions: a field's type and, for an enumeration, its items (LIST: item ID and
 # text, kept in the raw payload), so that the KPIs show "Дорого" where the portal stores 1801.
-# One call per entity; a portal has tens of fields, not pages of them. Field IDs are one
+# A page of 50 per call, as any list: a portal an integrator set up has more lead fields than
+# that, and a grading rule on the 51st must not read as one on a missing field. Field IDs are one
 # sequence across entities: both land in one table.
 LEAD_FIELDS = Stream(
     name="lead_fields",

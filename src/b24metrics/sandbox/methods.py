@@ -33,12 +33,12 @@ from .schema import (
     STATUS_NAMES,
 )
 from .scopes import scope
-from .userfields import COMPANY_UF, LEAD_UF, coerce_uf_value, userfield_kinds, userfield_methods
+from .userfields import COMPANY_UF, LEAD_UF, LIST_PAGE, coerce_uf_value, userfield_kinds, userfield_methods
 
 __all__ = ["execute", "normalize_method", "HANDLERS", "PAGE_SIZE", "list_records", "get_record", "update_record",
            "Updatable", "append_history", "fields_description", "Predicate"]
 
-PAGE_SIZE = 50
+PAGE_SIZE = LIST_PAGE
 
 Handler = Callable[[Any, dict[str, Any]], Outcome]
 

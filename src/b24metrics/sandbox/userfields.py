@@ -32,7 +32,7 @@ from typing import Any
 
 from .datetimes import normalize_date, normalize_datetime
 from .envelope import Outcome, RestError, param
-from .filters import compile_filter, parse_order, sort_records
+from .filters import compile_filter, parse_order, php_floatval, sort_records
 from .schema import USER_TYPES, USERFIELD_KINDS
 
 __all__ = [
@@ -337,6 +337,10 @@ def _public(definition: dict[str, Any], lang: str) -> dict[str, Any]:
     return out
 
 
+#: a list method's page (methods.PAGE_SIZE, which imports this module)
+LIST_PAGE = 50
+
+
 def userfield_list(portal: Any, params: dict[str, Any], entity: UfEntity = LEAD_UF) -> Outcome:
     flt = param(params, "filter")
     lang = DEFAULT_LANG
@@ -348,11 +352,16 @@ def userfield_list(portal: Any, params: dict[str, Any], entity: UfEntity = LEAD_
     predicate = compile_filter(flt, USERFIELD_KINDS, portal.tzinfo)
     order = param(params, "order")
     order_list = parse_order(order if order else {"SORT": "ASC", "ID": "ASC"}, USERFIELD_KINDS)
+    raw_start = param(params, "start")
+    start = max(0, int(php_floatval(raw_start))) if raw_start not in (None, "") else 0
     with portal.state.lock:
         rows = [d for d in entity.defs(portal.state) if predicate is None or predicate(d)]
         rows = sort_records(list(rows), order_list, USERFIELD_KINDS, portal.tzinfo)
-        result = [_public(d, lang) for d in rows]
-    return Outcome(result, total=len(result))
+        result = [_public(d, lang) for d in rows[start:start + LIST_PAGE]]
+    # 50 a page with start/next, as every list method (the docs: START); a portal set up by an
+    # integrator has more lead fields than that
+    end = start + LIST_PAGE
+    return Outcome(result, total=len(rows), next=end if end < len(rows) else None)
 
 
 def _find_by_id(portal: Any, params: dict[str, Any], entity: UfEntity) -> dict[str, Any]:
