@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from b24metrics.kpis.families.attribution import MIN_EXPECTED_WINS, TOO_EARLY_FLAGS, TOO_EARLY_TEXT
-from b24metrics.kpis.headline import INPUT_MISSING, MIN_COMPARED_LEADS, NONE, RIPE
+from b24metrics.kpis.headline import INPUT_MISSING, MIN_COMPARED_LEADS, NONE, PROJECTED, RIPE, TO_DATE, TOO_EARLY
 from b24metrics.redact import redact
 
 if TYPE_CHECKING:  # what the tables show; their modules are imported by the commands that make them
@@ -192,9 +192,9 @@ def cohort_conversion_line(conv: CohortConversion, model: str) -> str:
         return "Headline lead to won deal (cohort view): no ripe cohort and no lead in the headline cohort."
     cohort = f"the {conv.cohort:%Y-%m-%d} lead cohort"
     what = {RIPE: f"{cohort}, the latest ripe one",
-            "projected": f"projected, {cohort}: not ripe yet",
-            "too_early": f"{cohort} to date: not final, {TOO_EARLY_TEXT}",
-            "to_date": f"{cohort} to date: not final"}[conv.basis]
+            PROJECTED: f"projected, {cohort}: not ripe yet",
+            TOO_EARLY: f"{cohort} to date: not final, {TOO_EARLY_TEXT}",
+            TO_DATE: f"{cohort} to date: not final"}[conv.basis]
     compared = []
     for suffix, name in (("_prev", "the cohort before"), ("_yoy", "a year before")):
         if conv.comparable(suffix):

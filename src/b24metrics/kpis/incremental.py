@@ -156,9 +156,22 @@ def everything_in_scope(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_ALL_ACTIVITIES)
 
 
-def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple[int, int, float]:
-    """Fill scope_leads and scope_deals from what was synced after `since`. Returns (leads in
-    scope, deals in scope, the larger share of its table)."""
+@dataclass(frozen=True)
+class Scope:
+    """What an incremental refresh recomputes: the items of each scope table (kind of SCOPES ->
+    how many), and the larger share of its table that the leads or the deals in scope are."""
+
+    counts: dict[str, int]
+    share: float
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.counts.values())
+
+
+def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> Scope:
+    """Fill the scope tables (scope_leads, scope_grades, scope_deals ...) from what was synced
+    after `since`, and define the macros that read them."""
     con.execute("SET VARIABLE kpi_since = ?", [since or datetime(1970, 1, 1, tzinfo=timezone.utc)])
     con.execute(sql_file("b24metrics.kpis", "scope_changes.sql"))
     define_match_keys(con, changed_only=True)   # a changed company regrades the leads matched to it
@@ -169,12 +182,12 @@ def build_scope(con: duckdb.DuckDBPyConnection, since: datetime | None) -> tuple
     con.execute(_EITHER + "item IN (SELECT id FROM scope_leads UNION ALL SELECT id FROM scope_deals)")
     for statement in _SCOPE_ACTIVITIES:
         con.execute(statement)
-    leads, deals, all_leads, all_deals = con.execute(
-        "SELECT (SELECT count(*) FROM scope_leads), (SELECT count(*) FROM scope_deals), "
-        "(SELECT count(*) FROM leads), (SELECT count(*) FROM deals)"
-    ).fetchall()[0]
-    share = max(leads / all_leads if all_leads else 0, deals / all_deals if all_deals else 0)
-    return leads, deals, share
+    *counts, all_leads, all_deals = con.execute(
+        "SELECT " + ", ".join(f"(SELECT count(*) FROM scope_{kind}s)" for kind in SCOPES)
+        + ", (SELECT count(*) FROM leads), (SELECT count(*) FROM deals)").fetchall()[0]
+    scope = dict(zip(SCOPES, counts))
+    share = max(scope["lead"] / all_leads if all_leads else 0, scope["deal"] / all_deals if all_deals else 0)
+    return Scope(scope, share)
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:

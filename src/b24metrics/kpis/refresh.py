@@ -160,13 +160,12 @@ def refresh_kpis(
         current = incremental.fingerprint(con, settings, zone, files + ["scope_changes.sql", "scope.sql"])
         reason = "full refresh asked for" if full else incremental.full_reason(
             con, state, current, incremental.per_item_tables(files), settings)
-        scope, regraded = (0, 0), 0
+        built = None
         if reason is None:
-            leads, deals, share = incremental.build_scope(con, state.synced_mark if state else None)
-            scope = (leads, deals)
-            regraded = con.execute("SELECT count(*) FROM scope_grades").fetchall()[0][0]
-            if share > incremental.FULL_SHARE:
-                reason = f"{share:.0%} of the leads or deals changed"
+            built = incremental.build_scope(con, state.synced_mark if state else None)
+            if built.share > incremental.FULL_SHARE:
+                reason = f"{built.share:.0%} of the leads or deals changed"
+        scope = (built.counts["lead"], built.counts["deal"]) if built else (0, 0)
         if reason is not None:
             incremental.everything_in_scope(con)
         else:
@@ -190,8 +189,8 @@ def refresh_kpis(
         for name, group in steps:
             began = time.perf_counter()
             key = unchanged.attribution_key(con, settings) if name == unchanged.STEP else None
-            if key is not None and reason is None and unchanged.kept_key(con) == key \
-                    and unchanged.nothing_in_scope(con):
+            if key is not None and reason is None and built is not None and built.empty \
+                    and unchanged.kept_key(con) == key:
                 timings[name] = time.perf_counter() - began
                 continue
             for file in group:
@@ -207,5 +206,5 @@ def refresh_kpis(
                  sum(timings.values()), *scope, zone)
     else:
         log.info("KPI tables rebuilt in %.2f s: %s (portal time zone %s)", sum(timings.values()), reason, zone)
-    return KpiRefresh(graded, timings, zone, problems, reason=reason or "", scope=scope, regraded=regraded,
-                      grading_stopped=stopped, one_grade=one_grade)
+    return KpiRefresh(graded, timings, zone, problems, reason=reason or "", scope=scope,
+                      regraded=built.counts["grade"] if built else 0, grading_stopped=stopped, one_grade=one_grade)

@@ -25,7 +25,6 @@ FILE = "attribution.sql"
 #: the last table attribution.sql makes, which carries the key
 KEYED_TABLE = "kpi_attribution_days"
 INPUTS = ("input_spend_rows", "input_rates", "input_clock")
-_SCOPES = ("scope_leads", "scope_deals", "scope_calls", "scope_clients")
 
 
 def attribution_key(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
@@ -38,12 +37,6 @@ def attribution_key(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     today = con.execute("SELECT CAST(coalesce((SELECT max(now_local) FROM input_clock), local_time(now())) AS DATE)")
     digest.update(str(today.fetchall()[0][0]).encode())
     return digest.hexdigest()
-
-
-def nothing_in_scope(con: duckdb.DuckDBPyConnection) -> bool:
-    """No lead, deal, call or client in the incremental scope (incremental.build_scope)."""
-    counts = " UNION ALL ".join(f"SELECT count(*) FROM {table}" for table in _SCOPES)
-    return all(n == 0 for (n,) in con.execute(counts).fetchall())
 
 
 def kept_key(con: duckdb.DuckDBPyConnection) -> str | None:

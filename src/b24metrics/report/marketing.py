@@ -72,6 +72,7 @@ def headline(g: Gather) -> Section:
                                                          yoy=yoy))
     running = [w.running(p) for p in w.periods]
     current = w.current
+    conv = conversion(g)     # the lead to won card and the remarks under the cards
     for name, measure, better in CARDS:
         result = g.cut(name)
         if result.note:
@@ -105,12 +106,12 @@ def headline(g: Gather) -> Section:
                 card.to_date_label = g.t("to_date", period=g.loc.period(w.kind, current))
                 card.forecast = forecast_text(g, measure, to_date, w.elapsed(current))
             if name == "lead_to_won":
-                card = conversion_card(g, card)
+                card = conversion_card(g, card, conv)
             section.cards.append(card)
     if current is not None:
         section.remarks.append(g.t("to_date.remark", period=g.loc.period(w.kind, current),
                                    share=g.loc.number(round(100 * w.elapsed(current)), "%")))
-    section.remarks += conversion_remarks(g)
+    section.remarks += conversion_remarks(g, conv)
     return section
 
 
@@ -120,14 +121,13 @@ def conversion(g: Gather) -> CohortConversion:
     return cohort_conversion(g.cut("cohort_return"), g.window.headline)
 
 
-def conversion_card(g: Gather, card: Card) -> Card:
+def conversion_card(g: Gather, card: Card, conv: CohortConversion) -> Card:
     """The headline's lead to won deal in the cohort view, never an unripe cohort's as if final:
     the figure kpis/headline.py picks (the latest ripe cohort's, named on the card; else the
     headline cohort's projection, marked as one; else its figure to date, marked as not final).
     Its comparisons are the same measure of the cohorts a period and a year before, none where
     that cohort has too few leads; its trend, the ripe cohorts only."""
     w = g.window
-    conv = conversion(g)
     if conv.basis == INPUT_MISSING:
         why = g.t("card.won_rate.input_missing", why=(conv.result.note or "").removeprefix("input missing: "))
         return replace(card, why=why, to_date=None, to_date_label="", forecast="")
@@ -156,18 +156,15 @@ def _compared(g: Gather, conv: CohortConversion, value: Cell, suffix: str) -> tu
     """The change against a comparison cohort: none where it is too thin to compare with."""
     if not conv.comparable(suffix):
         return "", 0
-    change = g.loc.change(value.value, conv.compared(suffix), value.unit)
-    shown = plain_if_few(g, change, conv.leads(), conv.leads(suffix))
-    if shown != change:
-        return shown
-    # a rate moves with its wins: no red on 3 won against 4, however many leads came
-    return plain_if_few(g, change, conv.wins(), conv.wins(suffix), words="few_wins")
+    # a rate moves with its wins, never more of them than leads: no red on 3 won against 4,
+    # however many leads came
+    return plain_if_few(g, g.loc.change(value.value, conv.compared(suffix), value.unit), conv.wins(),
+                        conv.wins(suffix), words="few_wins")
 
 
-def conversion_remarks(g: Gather) -> list[str]:
+def conversion_remarks(g: Gather, conv: CohortConversion) -> list[str]:
     """Under the headline: what its lead to won deal card is of (the cohort view's figure),
     with the latest ripe cohort's rate and the headline cohort's to date and projected."""
-    conv = conversion(g)
     if conv.basis in (NONE, INPUT_MISSING) and conv.latest_ripe is None:
         return []
     remarks = [g.t("cohorts.card_basis")] + conversion_lines(g, conv)
