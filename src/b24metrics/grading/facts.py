@@ -13,7 +13,7 @@ import re
 import duckdb
 
 #: the macros define_macros makes for sql/lead_features.sql
-DEFINES = ("legal_form()", "norm_title()", "free_mail()")
+DEFINES = ("legal_form()", "norm_title()", "free_mail()", "won_at()")
 
 # Mailboxes anyone can open: a lead writing from one says nothing about an organisation.
 FREE_MAIL_DOMAINS = (
@@ -73,7 +73,8 @@ def _sql_text(value: str) -> str:
 
 
 def define_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """The macros sql/lead_features.sql calls: legal_form(title), norm_title(title), free_mail(domain)."""
+    """The macros sql/lead_features.sql calls: legal_form(title), norm_title(title), free_mail(domain),
+    won_at(moved_time, closedate, date_modify, date_create)."""
     sole, org = form_patterns(SOLE_TRADER_FORMS), form_patterns(ORGANISATION_FORMS)
     every = form_patterns(SOLE_TRADER_FORMS + ORGANISATION_FORMS)
     con.execute(
@@ -96,3 +97,8 @@ def define_macros(con: duckdb.DuckDBPyConnection) -> None:
     # list_contains, not IN: a macro's argument is pasted into each comparison of an IN list,
     # and an argument that is itself an expression would be computed once per domain.
     con.execute(f"CREATE OR REPLACE TEMP MACRO free_mail(d) AS list_contains([{domains}], d)")
+    # When a won deal was won, for returning_client (a win before the lead): its move to the won
+    # stage, else its close date, else its last change or its creation. The incremental scope
+    # (kpis/sql/scope.sql) dates a win that changed by the same rule.
+    con.execute("CREATE OR REPLACE TEMP MACRO won_at(moved_time, closedate, date_modify, date_create) AS "
+                "coalesce(moved_time, CAST(closedate AS TIMESTAMPTZ), date_modify, date_create)")

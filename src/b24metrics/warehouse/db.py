@@ -260,12 +260,10 @@ class Warehouse:
         except OSError as exc:
             raise as_warehouse_error(exc, self.path) or exc
         from alembic import command
-        from alembic.runtime.migration import MigrationContext
-
-        import b24metrics.warehouse.alembic_duckdb  # noqa: F401  (registers alembic's DuckDB dialect)
 
         with self._sa_connection() as conn:
-            before = MigrationContext.configure(conn).get_current_revision()
+            # again under the write lock: another process may have upgraded it meanwhile
+            before = self.revision(cast(duckdb.DuckDBPyConnection, conn.connection.driver_connection))
             if before == self.head():
                 return False
             self._refuse_unknown(before)

@@ -1,4 +1,4 @@
--- reads: employee_bands, lead_payloads, in_scope_grade(), legal_form(), norm_title(), free_mail()
+-- reads: employee_bands, lead_payloads, in_scope_grade(), legal_form(), norm_title(), free_mail(), won_at()
 -- makes: lead_base, lead_keys, lead_matches, lead_features
 -- Normalized features of every live lead to grade (in_scope_grade: kpis/incremental.py): what
 -- grading rules may test (config.FEATURES). Facts known when the lead arrived: what the lead
@@ -74,7 +74,7 @@ CREATE OR REPLACE TEMP VIEW lead_features AS
 WITH best AS (SELECT lead_id, id AS company_id, how FROM lead_matches WHERE kind = 'company'),
 wins AS (
     SELECT company_id, contact_id,
-           coalesce(moved_time, CAST(closedate AS TIMESTAMPTZ), date_modify, date_create) AS won_at
+           won_at(moved_time, closedate, date_modify, date_create) AS won_at
     FROM deals WHERE NOT deleted AND stage_semantic_id = 'S'
 ),
 returners AS (

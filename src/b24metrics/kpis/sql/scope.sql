@@ -1,4 +1,4 @@
--- reads: synced, changed_parties, company_keys, client_keys
+-- reads: synced, changed_parties, company_keys, client_keys, won_at()
 -- reads from the last refresh: kpi_leads, kpi_deals, kpi_call_base
 -- makes: won_moves, won_parties, changed_keys, scope_grades, scope_leads, scope_deals, scope_calls, scope_clients
 -- The leads and deals whose per-item KPI rows may have changed since the last refresh: those
@@ -13,12 +13,12 @@
 -- moved or gone leaves its former client's leads returning no more. An edit that leaves the
 -- deal won, with its client and stage (its amount, say), changes neither: at a million leads,
 -- taking every edited won deal's client regraded half again as many leads for nothing.
--- won_at is when lead_features.sql takes the deal to have been won.
+-- won_at() (grading/facts.py) is when grading takes a deal to have been won.
 CREATE OR REPLACE TEMP TABLE won_moves AS
 SELECT d.id AS deal_id, d.stage_semantic_id = 'S' AND NOT d.deleted AS won_now, nullif(d.company_id, 0) AS company_now,
        nullif(d.contact_id, 0) AS contact_now, coalesce(k.won, false) AS won_then, k.company_id AS company_then,
        k.contact_id AS contact_then,
-       coalesce(d.moved_time, CAST(d.closedate AS TIMESTAMPTZ), d.date_modify, d.date_create) AS won_at,
+       won_at(d.moved_time, d.closedate, d.date_modify, d.date_create) AS won_at,
        -- when the deal was won then is not kept; no earlier than its creation (or a close date
        -- typed before it): a deal is moved to won after it exists
        least(d.date_create, CAST(d.closedate AS TIMESTAMPTZ)) AS won_then_after,
